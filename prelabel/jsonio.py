@@ -1,0 +1,45 @@
+"""Reading JSON inputs safely, with errors that say where.
+
+orjson (>= 3.11.6) refuses NaN/Infinity literals, integers beyond 64 bits and nesting deeper
+than 1024 levels; each of those becomes one :class:`InputError` naming the file, line and column.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from prelabel.errors import InputError
+
+
+def load_json(path: str | PathLike[str]) -> Any:
+    """Parse a JSON file; an unreadable or invalid file raises one InputError."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    return parse_json(data, path)
+
+
+def parse_json(data: bytes | str, path: str | PathLike[str] | None, line: int | None = None) -> Any:
+    """Parse JSON text; ``line`` is the line of the file this text starts on (JSON Lines)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        reason = exc.msg
+        if line is not None:
+            raise InputError(path, f"{line}", f"invalid JSON at column {exc.colno}: {reason}") from None
+        raise InputError(
+            path, None, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {reason}"
+        ) from None
+
+
+def json_path(*parts: str | int) -> str:
+    """``json_path("annotations", 17, "bbox")`` -> ``"$.annotations[17].bbox"``."""
+    out = "$"
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return out

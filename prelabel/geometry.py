@@ -1,0 +1,489 @@
+"""The numpy / shapely core: normalise pixel coordinates, check every shape, repair under a policy.
+
+Everything here is column operations over all points of all shapes at once: per-point work is
+numpy, per-shape reductions are ``bincount`` / ``reduceat``, polygon validity and clipping are
+shapely 2 array functions. Nothing loops over shapes in Python.
+
+Convention: pixel coordinates are continuous, with the origin at the top-left corner of the
+image; a point at x = width lies on the right edge. Normalised x = x / width, y = y / height,
+no half-pixel shift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import Enum
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+
+from prelabel.annotations import Annotations, FloatArray, IntArray, Kind
+from prelabel.errors import GeometryError
+from prelabel.report import Action, Report
+
+# A point this far outside [0, 1] (in normalised units) is float noise, not a shape leaving
+# the frame: it is clamped without a report row. 1e-9 of a 100k-pixel image is 1e-4 pixel.
+EDGE_TOLERANCE = 1e-9
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+class Policy(str, Enum):
+    """What to do with a shape that fails a check."""
+
+    ERROR = "error"
+    DROP = "drop"
+    REPAIR = "repair"
+
+
+class Reason(str, Enum):
+    """Why a shape was dropped or repaired (the report's ``reason``)."""
+
+    BAD_FRAME_SIZE = "bad_frame_size"
+    NON_FINITE = "non_finite"
+    POINT_COUNT = "wrong_point_count"
+    REPEATED_POINTS = "repeated_points"
+    OUT_OF_FRAME = "out_of_frame"
+    NEGATIVE_EXTENT = "negative_extent"
+    NOT_AXIS_ALIGNED = "rectangle_not_axis_aligned"
+    SELF_INTERSECTION = "self_intersection"
+    ZERO_EXTENT = "zero_extent"
+    ZERO_AREA = "zero_area"
+    TRACK_MIXED_KINDS = "track_mixed_kinds"
+    TRACK_REPEATED_FRAME = "track_repeated_frame"
+
+
+# minimum points per kind; rectangles and cuboids need exactly this many
+MIN_POINTS = {Kind.RECTANGLE: 4, Kind.POLYGON: 3, Kind.LINE: 2, Kind.CUBOID: 8, Kind.LANDMARK: 1}
+EXACT_POINTS = {Kind.RECTANGLE, Kind.CUBOID}
+
+
+# --- normalisation ------------------------------------------------------------------------
+def frame_size_per_point(ann: Annotations) -> FloatArray:
+    """(P, 2) array of the width and height of each point's frame."""
+    frame_of_point = np.repeat(ann.frame, ann.counts)
+    return np.stack([ann.frames.width[frame_of_point], ann.frames.height[frame_of_point]], axis=1)
+
+
+def normalise_points(points: FloatArray, sizes: FloatArray) -> FloatArray:
+    """Pixel -> 0..1: each point divided by its frame's (width, height)."""
+    return points / sizes
+
+
+def normalise(ann: Annotations) -> Annotations:
+    """The same shapes with every coordinate divided by its frame's width and height."""
+    if ann.normalised:
+        return ann
+    return ann.with_points(normalise_points(ann.points, frame_size_per_point(ann)), normalised=True)
+
+
+def denormalise(ann: Annotations) -> Annotations:
+    """Back to pixels (x * width, y * height)."""
+    if not ann.normalised:
+        return ann
+    return ann.with_points(ann.points * frame_size_per_point(ann), normalised=False)
+
+
+# --- per-shape reductions -----------------------------------------------------------------
+def _any_per_shape(ann: Annotations, point_mask: BoolArray) -> BoolArray:
+    return np.bincount(ann.point_shape[point_mask], minlength=len(ann)) > 0
+
+
+def _reduce_per_shape(ann: Annotations, values: FloatArray, ufunc: np.ufunc, empty: float) -> FloatArray:
+    """``ufunc.reduceat`` per shape, with ``empty`` for shapes without points."""
+    out = np.full(len(ann), empty, dtype=np.float64)
+    counts = ann.counts
+    has = counts > 0
+    if has.any() and len(values):
+        out[has] = ufunc.reduceat(values, ann.offsets[:-1][has])
+    return out
+
+
+def _bounds(ann: Annotations) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Per-shape min x, min y, max x, max y (NaN for shapes without points)."""
+    x, y = ann.points[:, 0], ann.points[:, 1]
+    return (
+        _reduce_per_shape(ann, x, np.minimum, np.nan),
+        _reduce_per_shape(ann, y, np.minimum, np.nan),
+        _reduce_per_shape(ann, x, np.maximum, np.nan),
+        _reduce_per_shape(ann, y, np.maximum, np.nan),
+    )
+
+
+# --- checks (each returns a boolean per shape: True = has the problem) --------------------
+def bad_frame_size(ann: Annotations) -> BoolArray:
+    w, h = ann.frames.width[ann.frame], ann.frames.height[ann.frame]
+    return ~(np.isfinite(w) & np.isfinite(h) & (w > 0) & (h > 0))
+
+
+def non_finite(ann: Annotations) -> BoolArray:
+    return _any_per_shape(ann, ~np.isfinite(ann.points).all(axis=1))
+
+
+def wrong_point_count(ann: Annotations) -> BoolArray:
+    need = np.array([MIN_POINTS[k] for k in Kind], dtype=np.int64)[ann.kind]
+    exact = np.isin(ann.kind, [int(k) for k in EXACT_POINTS])
+    counts = ann.counts
+    return np.where(exact, counts != need, counts < need)
+
+
+def repeated_point_mask(ann: Annotations) -> BoolArray:
+    """Per point: equal to the previous point of the same polygon or line (or, for a
+    polygon, its last point equal to its first: an explicitly closed ring)."""
+    pts, shape = ann.points, ann.point_shape
+    dup = np.zeros(len(pts), dtype=bool)
+    if len(pts) > 1:
+        dup[1:] = (pts[1:] == pts[:-1]).all(axis=1) & (shape[1:] == shape[:-1])
+    kinds = ann.kind
+    closing = (kinds == Kind.POLYGON) & (ann.counts > 1)
+    last = ann.offsets[1:][closing] - 1
+    first = ann.offsets[:-1][closing]
+    dup[last] |= (pts[last] == pts[first]).all(axis=1)
+    return dup & np.isin(kinds[shape], [Kind.POLYGON, Kind.LINE])
+
+
+def out_of_frame_point_mask(ann: Annotations, tolerance: float = EDGE_TOLERANCE) -> BoolArray:
+    """Per point of normalised shapes: outside [0, 1] by more than ``tolerance``."""
+    p = ann.points
+    return ((p < -tolerance) | (p > 1 + tolerance)).any(axis=1)
+
+
+def rectangle_extent(ann: Annotations) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """Per shape (NaN for non-rectangles): width and height from the TL->TR and TR->BR edges,
+    and whether the four corners are axis-aligned in TL, TR, BR, BL order."""
+    n = len(ann)
+    w = np.full(n, np.nan)
+    h = np.full(n, np.nan)
+    aligned = np.ones(n, dtype=bool)
+    rect = np.flatnonzero((ann.kind == Kind.RECTANGLE) & (ann.counts == 4))
+    if rect.size:
+        c = ann.points[ann.offsets[rect][:, None] + np.arange(4)]  # (R, 4, 2)
+        w[rect] = c[:, 1, 0] - c[:, 0, 0]
+        h[rect] = c[:, 2, 1] - c[:, 1, 1]
+        aligned[rect] = (
+            (c[:, 0, 1] == c[:, 1, 1])
+            & (c[:, 2, 1] == c[:, 3, 1])
+            & (c[:, 0, 0] == c[:, 3, 0])
+            & (c[:, 1, 0] == c[:, 2, 0])
+        )
+    return w, h, aligned
+
+
+def _ring_geometries(ann: Annotations, rows: IntArray, kind: Kind) -> npt.NDArray[np.object_]:
+    """shapely polygons (or linestrings) of the selected shapes, built in one call."""
+    sub = ann[rows]
+    if kind == Kind.POLYGON:
+        rings = shapely.linearrings(sub.points, indices=sub.point_shape)
+        return np.asarray(shapely.polygons(rings))
+    return np.asarray(shapely.linestrings(sub.points, indices=sub.point_shape))
+
+
+def polygon_validity(ann: Annotations) -> tuple[BoolArray, BoolArray]:
+    """Per shape: (self-intersecting, zero area) for polygons with >= 3 finite points."""
+    n = len(ann)
+    invalid = np.zeros(n, dtype=bool)
+    zero = np.zeros(n, dtype=bool)
+    rows = _polygon_rows(ann)
+    if rows.size:
+        geoms = _ring_geometries(ann, rows, Kind.POLYGON)
+        valid = shapely.is_valid(geoms)
+        # a bow-tie's lobes cancel to zero area, so validity comes first: zero area is
+        # only reported for otherwise valid rings
+        invalid[rows] = ~valid
+        zero[rows] = valid & (shapely.area(geoms) <= 0)
+    return invalid, zero
+
+
+def _polygon_rows(ann: Annotations) -> IntArray:
+    ok = (ann.kind == Kind.POLYGON) & (ann.counts >= 3)
+    ok &= ~non_finite(ann)
+    return np.flatnonzero(ok)
+
+
+def zero_extent(ann: Annotations) -> BoolArray:
+    """Rectangles without width or height, lines of zero length, cuboids collapsed to a point."""
+    w, h, _ = rectangle_extent(ann)
+    x0, y0, x1, y1 = _bounds(ann)
+    flat = (x1 - x0 <= 0) & (y1 - y0 <= 0)
+    rect = ann.kind == Kind.RECTANGLE
+    out = np.where(rect, (w == 0) | (h == 0), False)
+    out |= np.isin(ann.kind, [Kind.LINE, Kind.CUBOID]) & flat
+    return out
+
+
+def track_problems(ann: Annotations) -> tuple[BoolArray, BoolArray]:
+    """Per shape: (its track mixes kinds, its track already has a shape in this frame).
+
+    Tracks are per sequence. For a repeated frame the first shape (highest score, then
+    input order) is the keeper and the others are flagged.
+    """
+    n = len(ann)
+    mixed = np.zeros(n, dtype=bool)
+    repeated = np.zeros(n, dtype=bool)
+    tracked = np.flatnonzero(ann.track >= 0)
+    if tracked.size == 0:
+        return mixed, repeated
+    _, seq = np.unique(ann.frames.sequence[ann.frame[tracked]].astype(str), return_inverse=True)
+    key = np.stack([seq.ravel(), ann.track[tracked]], axis=1)
+    _, group = np.unique(key, axis=0, return_inverse=True)
+    group = group.ravel()
+    kinds = ann.kind[tracked].astype(np.int64)
+    n_groups = int(group.max()) + 1
+    kmin = np.full(n_groups, 99, dtype=np.int64)
+    kmax = np.full(n_groups, -1, dtype=np.int64)
+    np.minimum.at(kmin, group, kinds)
+    np.maximum.at(kmax, group, kinds)
+    mixed[tracked] = (kmin != kmax)[group]
+    # repeated frames: sort by (group, frame, -score, row) and flag all but the first
+    score = np.nan_to_num(ann.score[tracked], nan=-np.inf)
+    order = np.lexsort((tracked, -score, ann.frame[tracked], kinds, group))
+    g, f, k = group[order], ann.frame[tracked][order], kinds[order]
+    same = np.zeros(len(order), dtype=bool)
+    same[1:] = (g[1:] == g[:-1]) & (f[1:] == f[:-1]) & (k[1:] == k[:-1])
+    repeated[tracked[order[same]]] = True
+    return mixed, repeated
+
+
+# --- rebuilding ragged points -------------------------------------------------------------
+def keep_points(ann: Annotations, keep: BoolArray) -> Annotations:
+    """The same shapes with only the points where ``keep`` is True."""
+    counts = np.bincount(ann.point_shape[keep], minlength=len(ann))
+    offsets = np.zeros(len(ann) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return replace(ann, offsets=offsets, points=ann.points[keep], point_label=ann.point_label[keep])
+
+
+def replace_runs(
+    ann: Annotations, rows: IntArray, counts: IntArray, points: FloatArray
+) -> Annotations:
+    """Replace the points of shapes ``rows`` by new runs (``counts`` points each, in order)."""
+    if rows.size == 0:
+        return ann
+    n = len(ann)
+    old_counts = ann.counts
+    new_counts = old_counts.copy()
+    new_counts[rows] = counts
+    # where each shape's run starts in the pool [old points; new points]
+    pool = np.concatenate([ann.points, points.reshape(-1, 2)])
+    pool_labels = np.concatenate([ann.point_label, np.zeros(len(points), np.int32)])
+    starts = ann.offsets[:-1].copy()
+    new_starts = np.zeros(len(rows), dtype=np.int64)
+    np.cumsum(counts[:-1], out=new_starts[1:])
+    starts[rows] = len(ann.points) + new_starts
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(new_counts, out=offsets[1:])
+    idx = np.repeat(starts - offsets[:-1], new_counts) + np.arange(offsets[-1], dtype=np.int64)
+    return replace(ann, offsets=offsets, points=pool[idx], point_label=pool_labels[idx])
+
+
+def _largest_parts(
+    geoms: npt.NDArray[np.object_], kind: Kind
+) -> tuple[BoolArray, IntArray, FloatArray]:
+    """For each geometry (possibly multi-part or a collection), the largest polygon (by area) or
+    the longest line, as point runs without the closing point. Returns (has a part, counts,
+    points)."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    # collections may nest one more level (GeometryCollection of MultiPolygons)
+    parts2, owner2 = shapely.get_parts(parts, return_index=True)
+    owner = owner[owner2]
+    parts = parts2
+    want = shapely.GeometryType.POLYGON if kind == Kind.POLYGON else shapely.GeometryType.LINESTRING
+    typ = shapely.get_type_id(parts)
+    ok = (typ == want) & ~shapely.is_empty(parts)
+    parts, owner = parts[ok], owner[ok]
+    size = shapely.area(parts) if kind == Kind.POLYGON else shapely.length(parts)
+    keep_part = size > 0
+    parts, owner, size = parts[keep_part], owner[keep_part], size[keep_part]
+    has = np.zeros(len(geoms), dtype=bool)
+    if parts.size == 0:
+        return has, np.zeros(0, np.int64), np.zeros((0, 2))
+    order = np.lexsort((-size, owner))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = owner[order][1:] != owner[order][:-1]
+    best = order[first]
+    has[owner[best]] = True
+    chosen = parts[best]
+    if kind == Kind.POLYGON:
+        chosen = shapely.get_exterior_ring(chosen)
+    coords, idx = shapely.get_coordinates(chosen, return_index=True)
+    counts = np.bincount(idx, minlength=len(chosen))
+    if kind == Kind.POLYGON:  # drop the closing point the ring repeats
+        offs = np.concatenate([[0], np.cumsum(counts)])
+        keep = np.ones(len(coords), dtype=bool)
+        keep[offs[1:] - 1] = False
+        coords, counts = coords[keep], counts - 1
+    return has, counts.astype(np.int64), coords
+
+
+# --- the policy -----------------------------------------------------------------------------
+class _Run:
+    """State of one ``prepare`` call: the shapes, their original rows, the report."""
+
+    def __init__(self, ann: Annotations, policy: Policy, report: Report) -> None:
+        self.ann = ann
+        self.policy = policy
+        self.report = report
+        self.original = np.arange(len(ann), dtype=np.int64)
+        self.problems: list[dict[str, object]] = []
+        self.pixels = ann  # for report rows: frames/labels/source of the input
+
+    def _log(self, action: Action, reason: Reason, rows: IntArray) -> None:
+        if rows.size == 0:
+            return
+        if self.policy == Policy.ERROR:
+            before = len(self.report.rows)
+            self.report.add_shapes(Action.DROPPED, reason.value, self.pixels, self.original[rows])
+            new = self.report.rows[before:]
+            del self.report.rows[before:]
+            for r in new:
+                r["action"] = "error"
+            self.problems.extend(new)
+        else:
+            self.report.add_shapes(action, reason.value, self.pixels, self.original[rows])
+
+    def drop(self, mask: BoolArray, reason: Reason) -> None:
+        rows = np.flatnonzero(mask)
+        self._log(Action.DROPPED, reason, rows)
+        if rows.size and self.policy != Policy.ERROR:
+            keep = ~mask
+            self.ann = self.ann[keep]
+            self.original = self.original[keep]
+
+    def repaired(self, mask_or_rows: npt.ArrayLike, reason: Reason) -> None:
+        rows = np.asarray(mask_or_rows)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
+        self._log(Action.REPAIRED, reason, rows)
+
+    def handle(self, mask: BoolArray, reason: Reason) -> BoolArray:
+        """Under error/drop: record (and drop). Under repair: return the rows to repair."""
+        if self.policy == Policy.REPAIR:
+            return mask
+        self.drop(mask, reason)
+        return np.zeros(len(self.ann), dtype=bool)
+
+
+def prepare(
+    ann: Annotations, policy: Policy | str = Policy.REPAIR, report: Report | None = None
+) -> tuple[Annotations, Report]:
+    """Normalise every shape and enforce the checks under ``policy``.
+
+    - ``error``: raise :class:`GeometryError` listing every problem (nothing is changed);
+    - ``drop``: remove each shape that fails any check;
+    - ``repair``: clip to the frame, remove repeated points, ``make_valid`` self-intersecting
+      polygons, fix reversed rectangles, split tracks that mix kinds, keep the best shape of a
+      track's repeated frame, and drop what is still degenerate.
+
+    Every drop and repair becomes a report row. The result is normalised, finite and inside
+    [0, 1], with valid geometry for its kind.
+    """
+    policy = Policy(policy)
+    report = report if report is not None else Report()
+    run = _Run(ann, policy, report)
+
+    # 1. shapes that cannot be normalised or repaired
+    run.drop(bad_frame_size(run.ann), Reason.BAD_FRAME_SIZE)
+    run.drop(non_finite(run.ann), Reason.NON_FINITE)
+    run.ann = normalise(run.ann)
+
+    # 2. repeated consecutive points (polygons, lines)
+    dup = repeated_point_mask(run.ann)
+    fix = run.handle(_any_per_shape(run.ann, dup), Reason.REPEATED_POINTS)
+    if fix.any():
+        run.repaired(fix, Reason.REPEATED_POINTS)
+        run.ann = keep_points(run.ann, ~repeated_point_mask(run.ann))
+
+    # 3. point counts (not repairable)
+    run.drop(wrong_point_count(run.ann), Reason.POINT_COUNT)
+
+    # 4. rectangles: reversed or skewed corners
+    w, h, aligned = rectangle_extent(run.ann)
+    fix = run.handle(~aligned, Reason.NOT_AXIS_ALIGNED)
+    if fix.any():
+        run.repaired(fix, Reason.NOT_AXIS_ALIGNED)
+    fix2 = run.handle(aligned & ((w < 0) | (h < 0)), Reason.NEGATIVE_EXTENT)
+    if fix2.any():
+        run.repaired(fix2, Reason.NEGATIVE_EXTENT)
+    if fix.any() or fix2.any():
+        run.ann = _rectangles_from_bounds(run.ann, np.flatnonzero(fix | fix2))
+
+    # 5. self-intersecting polygons
+    invalid, _ = polygon_validity(run.ann)
+    fix = run.handle(invalid, Reason.SELF_INTERSECTION)
+    if fix.any():
+        rows = np.flatnonzero(fix)
+        geoms = shapely.make_valid(_ring_geometries(run.ann, rows, Kind.POLYGON))
+        has, counts, pts = _largest_parts(geoms, Kind.POLYGON)
+        run.repaired(rows[has], Reason.SELF_INTERSECTION)
+        run.ann = replace_runs(run.ann, rows[has], counts, pts)
+        run.drop(np.isin(np.arange(len(run.ann)), rows[~has]), Reason.ZERO_AREA)
+
+    # 6. out of frame: clip
+    outside = _any_per_shape(run.ann, out_of_frame_point_mask(run.ann))
+    fix = run.handle(outside, Reason.OUT_OF_FRAME)
+    if fix.any():
+        run.repaired(fix, Reason.OUT_OF_FRAME)
+        run.ann = _clip(run.ann, fix)
+        run.drop(wrong_point_count(run.ann) | _empty(run.ann), Reason.OUT_OF_FRAME)
+
+    # 7. what is left degenerate
+    run.drop(zero_extent(run.ann), Reason.ZERO_EXTENT)
+    _, zero_area = polygon_validity(run.ann)
+    run.drop(zero_area, Reason.ZERO_AREA)
+
+    # 8. tracks
+    mixed, repeated = track_problems(run.ann)
+    if policy == Policy.REPAIR:
+        # trackers are keyed by (sequence, track, kind), so a mixed track splits by itself
+        run.report.add_shapes(Action.SPLIT, Reason.TRACK_MIXED_KINDS.value, run.pixels, run.original[mixed])
+    else:
+        run.drop(mixed, Reason.TRACK_MIXED_KINDS)
+        _, repeated = track_problems(run.ann)
+    run.drop(repeated, Reason.TRACK_REPEATED_FRAME)
+
+    if run.problems:
+        raise GeometryError(f"{len(run.problems)} shape problem(s) under --on-invalid error", run.problems)
+    # float noise at the edges (within EDGE_TOLERANCE) is clamped, not reported
+    np.clip(run.ann.points, 0.0, 1.0, out=run.ann.points)
+    return run.ann, report
+
+
+def _empty(ann: Annotations) -> BoolArray:
+    return ann.counts == 0
+
+
+def _rectangles_from_bounds(ann: Annotations, rows: IntArray) -> Annotations:
+    """Rebuild rectangles ``rows`` as TL, TR, BR, BL corners of their bounding box."""
+    if rows.size == 0:
+        return ann
+    x0, y0, x1, y1 = (b[rows] for b in _bounds(ann))
+    corners = np.stack([x0, y0, x1, y0, x1, y1, x0, y1], axis=1).reshape(-1, 2)
+    return replace_runs(ann, rows, np.full(len(rows), 4, np.int64), corners)
+
+
+def _clip(ann: Annotations, fix: BoolArray) -> Annotations:
+    """Clip the shapes in ``fix`` to the frame [0, 1] x [0, 1], each kind its own way."""
+    kind = ann.kind
+    # rectangles and cuboids: clamp each coordinate (a clamped box stays a box)
+    clamp = fix & np.isin(kind, [Kind.RECTANGLE, Kind.CUBOID])
+    if clamp.any():
+        pmask = np.repeat(clamp, ann.counts)
+        pts = ann.points.copy()
+        pts[pmask] = np.clip(pts[pmask], 0.0, 1.0)
+        ann = ann.with_points(pts)
+    # polygons and lines: shapely clip, keeping the largest remaining part
+    for k in (Kind.POLYGON, Kind.LINE):
+        rows = np.flatnonzero(fix & (kind == k))
+        if rows.size:
+            geoms = shapely.clip_by_rect(_ring_geometries(ann, rows, k), 0.0, 0.0, 1.0, 1.0)
+            has, counts, pts = _largest_parts(geoms, k)
+            full_counts = np.zeros(len(rows), np.int64)
+            full_counts[has] = counts
+            ann = replace_runs(ann, rows, full_counts, pts)
+    # landmarks: points outside the frame are left out
+    land = fix & (kind == Kind.LANDMARK)
+    if land.any():
+        pmask = np.repeat(land, ann.counts) & out_of_frame_point_mask(ann)
+        ann = keep_points(ann, ~pmask)
+    return ann

@@ -79,7 +79,9 @@ class Frames:
             self.reference = _obj([None] * n)
         for col in ("sequence", "index", "width", "height", "frame_id", "src"):
             if len(getattr(self, col)) != n:
-                raise ValueError(f"frames column {col!r} has {len(getattr(self, col))} rows, not {n}")
+                raise ValueError(
+                    f"frames column {col!r} has {len(getattr(self, col))} rows, not {n}"
+                )
 
     def __len__(self) -> int:
         return len(self.name)
@@ -165,7 +167,9 @@ class Annotations:
         n = len(self.kind)
         for col in ("frame", "label", "track", "score", "attributes", "source"):
             if len(getattr(self, col)) != n:
-                raise ValueError(f"shapes column {col!r} has {len(getattr(self, col))} rows, not {n}")
+                raise ValueError(
+                    f"shapes column {col!r} has {len(getattr(self, col))} rows, not {n}"
+                )
         if len(self.offsets) != n + 1 or int(self.offsets[-1]) != len(self.points):
             raise ValueError("offsets do not match points")
         if self.points.shape[1:] != (2,) or len(self.point_label) != len(self.points):
@@ -348,8 +352,18 @@ class Annotations:
         corners = np.stack([x1, y1, x2, y1, x2, y2, x1, y2], axis=1).reshape(-1, 2)
         offsets = np.arange(len(b) + 1, dtype=np.int64) * 4
         return cls.from_runs(
-            frames, Kind.RECTANGLE, corners, offsets, labels, frame, names=names, track=track,
-            score=score, attributes=attributes, source=source, normalised=normalised,
+            frames,
+            Kind.RECTANGLE,
+            corners,
+            offsets,
+            labels,
+            frame,
+            names=names,
+            track=track,
+            score=score,
+            attributes=attributes,
+            source=source,
+            normalised=normalised,
         )
 
     @classmethod
@@ -380,33 +394,75 @@ class Annotations:
         np.cumsum(counts, out=offsets[1:])
         pts = np.concatenate(arrays) if arrays else np.zeros((0, 2))
         if point_labels is not None:
-            pl = np.concatenate([np.asarray(p, dtype=np.int32).ravel() for p in point_labels] or [np.zeros(0, np.int32)])
+            pl = np.concatenate(
+                [np.asarray(p, dtype=np.int32).ravel() for p in point_labels]
+                or [np.zeros(0, np.int32)]
+            )
         elif kind == Kind.LANDMARK:
             pl = (np.arange(len(pts)) - np.repeat(offsets[:-1], counts) + 1).astype(np.int32)
         else:
             pl = None
         return cls.from_runs(
-            frames, kind, pts, offsets, labels, frame, names=names, track=track, score=score,
-            point_label=pl, attributes=attributes, source=source, normalised=normalised,
+            frames,
+            kind,
+            pts,
+            offsets,
+            labels,
+            frame,
+            names=names,
+            track=track,
+            score=score,
+            point_label=pl,
+            attributes=attributes,
+            source=source,
+            normalised=normalised,
         )
 
     @classmethod
-    def from_polygons(cls, frames: Frames, polygons: Sequence[npt.ArrayLike], labels: Sequence[str] | npt.ArrayLike, frame: npt.ArrayLike, **kw: Any) -> Annotations:
+    def from_polygons(
+        cls,
+        frames: Frames,
+        polygons: Sequence[npt.ArrayLike],
+        labels: Sequence[str] | npt.ArrayLike,
+        frame: npt.ArrayLike,
+        **kw: Any,
+    ) -> Annotations:
         """Polygons from (K, 2) vertex arrays (the ring is closed implicitly)."""
         return cls.from_point_lists(frames, Kind.POLYGON, polygons, labels, frame, **kw)
 
     @classmethod
-    def from_lines(cls, frames: Frames, lines: Sequence[npt.ArrayLike], labels: Sequence[str] | npt.ArrayLike, frame: npt.ArrayLike, **kw: Any) -> Annotations:
+    def from_lines(
+        cls,
+        frames: Frames,
+        lines: Sequence[npt.ArrayLike],
+        labels: Sequence[str] | npt.ArrayLike,
+        frame: npt.ArrayLike,
+        **kw: Any,
+    ) -> Annotations:
         """Polylines from (K, 2) vertex arrays."""
         return cls.from_point_lists(frames, Kind.LINE, lines, labels, frame, **kw)
 
     @classmethod
-    def from_landmarks(cls, frames: Frames, landmarks: Sequence[npt.ArrayLike], labels: Sequence[str] | npt.ArrayLike, frame: npt.ArrayLike, **kw: Any) -> Annotations:
+    def from_landmarks(
+        cls,
+        frames: Frames,
+        landmarks: Sequence[npt.ArrayLike],
+        labels: Sequence[str] | npt.ArrayLike,
+        frame: npt.ArrayLike,
+        **kw: Any,
+    ) -> Annotations:
         """Landmarks (keypoint sets) from (K, 2) arrays; points are numbered 1..K by default."""
         return cls.from_point_lists(frames, Kind.LANDMARK, landmarks, labels, frame, **kw)
 
     @classmethod
-    def from_cuboids(cls, frames: Frames, cuboids: npt.ArrayLike, labels: Sequence[str] | npt.ArrayLike, frame: npt.ArrayLike, **kw: Any) -> Annotations:
+    def from_cuboids(
+        cls,
+        frames: Frames,
+        cuboids: npt.ArrayLike,
+        labels: Sequence[str] | npt.ArrayLike,
+        frame: npt.ArrayLike,
+        **kw: Any,
+    ) -> Annotations:
         """Cuboids from an (N, 8, 2) array: front face TL, TR, BR, BL, then back face likewise."""
         c = np.asarray(cuboids, dtype=np.float64).reshape(-1, 8, 2)
         return cls.from_point_lists(frames, Kind.CUBOID, list(c), labels, frame, **kw)

@@ -90,7 +90,9 @@ def _any_per_shape(ann: Annotations, point_mask: BoolArray) -> BoolArray:
     return np.bincount(ann.point_shape[point_mask], minlength=len(ann)) > 0
 
 
-def _reduce_per_shape(ann: Annotations, values: FloatArray, ufunc: np.ufunc, empty: float) -> FloatArray:
+def _reduce_per_shape(
+    ann: Annotations, values: FloatArray, ufunc: np.ufunc, empty: float
+) -> FloatArray:
     """``ufunc.reduceat`` per shape, with ``empty`` for shapes without points."""
     out = np.full(len(ann), empty, dtype=np.float64)
     counts = ann.counts
@@ -436,14 +438,18 @@ def prepare(
     mixed, repeated = track_problems(run.ann)
     if policy == Policy.REPAIR:
         # trackers are keyed by (sequence, track, kind), so a mixed track splits by itself
-        run.report.add_shapes(Action.SPLIT, Reason.TRACK_MIXED_KINDS.value, run.pixels, run.original[mixed])
+        run.report.add_shapes(
+            Action.SPLIT, Reason.TRACK_MIXED_KINDS.value, run.pixels, run.original[mixed]
+        )
     else:
         run.drop(mixed, Reason.TRACK_MIXED_KINDS)
         _, repeated = track_problems(run.ann)
     run.drop(repeated, Reason.TRACK_REPEATED_FRAME)
 
     if run.problems:
-        raise GeometryError(f"{len(run.problems)} shape problem(s) under --on-invalid error", run.problems)
+        raise GeometryError(
+            f"{len(run.problems)} shape problem(s) under --on-invalid error", run.problems
+        )
     # float noise at the edges (within EDGE_TOLERANCE) is clamped, not reported
     np.clip(run.ann.points, 0.0, 1.0, out=run.ann.points)
     return run.ann, report

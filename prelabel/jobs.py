@@ -47,7 +47,13 @@ def uuid5_many(names: list[bytes]) -> list[bytes]:
     nib = np.stack([raw >> 4, raw & 0x0F], axis=2).reshape(n, 32)
     hexed = _HEX[nib]
     out = np.full((n, 36), ord("-"), dtype=np.uint8)
-    for dst, src in (((0, 8), (0, 8)), ((9, 13), (8, 12)), ((14, 18), (12, 16)), ((19, 23), (16, 20)), ((24, 36), (20, 32))):
+    for dst, src in (
+        ((0, 8), (0, 8)),
+        ((9, 13), (8, 12)),
+        ((14, 18), (12, 16)),
+        ((19, 23), (16, 20)),
+        ((24, 36), (20, 32)),
+    ):
         out[:, dst[0] : dst[1]] = hexed[:, src[0] : src[1]]
     flat = out.tobytes()
     return [flat[i : i + 36] for i in range(0, 36 * n, 36)]
@@ -77,7 +83,8 @@ def object_template(kind: int, n: int) -> bytes:
     elif k == Kind.CUBOID:
         # faces as in the spec's example: front p1-p4, side p2 p3 p5 p6, back p7 p8 p5 p6
         body = (
-            b'"points":' + _points_template(n, False)
+            b'"points":'
+            + _points_template(n, False)
             + b',"front":{"coordinates":["p1","p2","p3","p4"]}'
             + b',"side":{"coordinates":["p2","p3","p5","p6"]}'
             + b',"back":{"coordinates":["p7","p8","p5","p6"]}'
@@ -116,7 +123,10 @@ def attributes_json(attrs: Mapping[str, Any] | None) -> bytes:
     """``b',"attributes":{"name":{"value":v}}'`` (empty for no attributes)."""
     if not attrs:
         return b""
-    wrapped = {str(k): v if isinstance(v, dict) and "value" in v else {"value": v} for k, v in attrs.items()}
+    wrapped = {
+        str(k): v if isinstance(v, dict) and "value" in v else {"value": v}
+        for k, v in attrs.items()
+    }
     return b',"attributes":' + orjson.dumps(wrapped, option=orjson.OPT_NON_STR_KEYS)
 
 
@@ -141,7 +151,10 @@ def _reference_ids(layout: JobLayout, options: JobOptions) -> list[str]:
     if options.frames_per_job and not any(f.split(":")[0] == "chunk" for f in fields):
         template += "-{chunk:03d}"
     try:
-        ids = [template.format(sequence=s, chunk=c) for s, c in zip(layout.job_sequence, layout.job_chunk)]
+        ids = [
+            template.format(sequence=s, chunk=c)
+            for s, c in zip(layout.job_sequence, layout.job_chunk)
+        ]
     except (KeyError, IndexError, ValueError) as exc:
         raise PayloadError(f"--reference-id template {options.reference_id!r}: {exc}") from None
     if any(not i for i in ids):
@@ -151,7 +164,9 @@ def _reference_ids(layout: JobLayout, options: JobOptions) -> list[str]:
         seen[i] = seen.get(i, 0) + 1
     dup = [i for i, n in seen.items() if n > 1]
     if dup:
-        raise PayloadError(f"reference_id {dup[0]!r} would name {seen[dup[0]]} jobs; make --reference-id unique")
+        raise PayloadError(
+            f"reference_id {dup[0]!r} would name {seen[dup[0]]} jobs; make --reference-id unique"
+        )
     return ids
 
 
@@ -165,7 +180,9 @@ def _check_frames(ann: Annotations, layout: JobLayout, ref_ids: list[str]) -> No
         raise PayloadError(
             f"frame {_frame_name(ann, empty_src[0])} has no src: give --src-prefix, --src-template or --frames"
         )
-    key = np.char.add(layout.job_of_frame.astype(str), np.char.add("\x00", frames.frame_id.astype(str)))
+    key = np.char.add(
+        layout.job_of_frame.astype(str), np.char.add("\x00", frames.frame_id.astype(str))
+    )
     uniq, counts = np.unique(key, return_counts=True)
     if (counts > 1).any():
         job, fid = str(uniq[counts > 1][0]).split("\x00", 1)
@@ -174,7 +191,9 @@ def _check_frames(ann: Annotations, layout: JobLayout, ref_ids: list[str]) -> No
 
 def _frame_name(ann: Annotations, row: int) -> str:
     f = ann.frames
-    return repr(f.frame_id[row] or f.name[row] or f"#{f.index[row]} of {f.sequence[row] or 'the input'}")
+    return repr(
+        f.frame_id[row] or f.name[row] or f"#{f.index[row]} of {f.sequence[row] or 'the input'}"
+    )
 
 
 def job_lines(ann: Annotations, options: JobOptions = JobOptions()) -> Iterator[bytes]:
@@ -192,9 +211,13 @@ def job_lines(ann: Annotations, options: JobOptions = JobOptions()) -> Iterator[
     ids = frames.frame_id.tolist()
     frame_text = _FrameText([f.encode() for f in ids], [orjson.dumps(f) for f in ids])
     for j, ref in enumerate(ref_ids):
-        frame_rows = layout.frame_order[layout.job_frame_offsets[j] : layout.job_frame_offsets[j + 1]]
+        frame_rows = layout.frame_order[
+            layout.job_frame_offsets[j] : layout.job_frame_offsets[j + 1]
+        ]
         t_lo, t_hi = np.searchsorted(trackers.tracker_job, [j, j + 1])
-        yield _job_document(ann, frames, frame_text, frame_rows, trackers, int(t_lo), int(t_hi), ref, options)
+        yield _job_document(
+            ann, frames, frame_text, frame_rows, trackers, int(t_lo), int(t_hi), ref, options
+        )
 
 
 def _job_document(
@@ -243,7 +266,15 @@ class _FrameText:
     json: list[bytes]
 
 
-def _trackers_json(sub: Annotations, frame_text: _FrameText, ref: str, trackers: TrackerLayout, t_lo: int, t_hi: int, s_lo: int) -> bytes:
+def _trackers_json(
+    sub: Annotations,
+    frame_text: _FrameText,
+    ref: str,
+    trackers: TrackerLayout,
+    t_lo: int,
+    t_hi: int,
+    s_lo: int,
+) -> bytes:
     """The ``annotations`` array of one job: its shapes are ``sub``, in tracker order."""
     n = len(sub)
     if n == 0:
@@ -267,7 +298,9 @@ def _trackers_json(sub: Annotations, frame_text: _FrameText, ref: str, trackers:
     attrs = [attributes_json(a) if a else b"" for a in sub.attributes.tolist()]
     objects = [
         object_template(k, c) % (oid, lab, at, *values[a:b])
-        for k, c, oid, lab, at, a, b in zip(kinds, counts, object_ids, labels, attrs, vstart[:-1], vstart[1:])
+        for k, c, oid, lab, at, a, b in zip(
+            kinds, counts, object_ids, labels, attrs, vstart[:-1], vstart[1:]
+        )
     ]
     type_names = [b'"%s"' % Kind(k).type_name.encode() for k in range(len(Kind))]
     out = []

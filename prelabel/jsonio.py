@@ -31,7 +31,9 @@ def parse_json(data: bytes | str, path: str | PathLike[str] | None, line: int | 
     except orjson.JSONDecodeError as exc:
         reason = exc.msg
         if line is not None:
-            raise InputError(path, f"{line}", f"invalid JSON at column {exc.colno}: {reason}") from None
+            raise InputError(
+                path, f"{line}", f"invalid JSON at column {exc.colno}: {reason}"
+            ) from None
         raise InputError(
             path, None, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {reason}"
         ) from None

@@ -13,9 +13,7 @@ from pathlib import Path, PurePosixPath
 from prelabel.errors import InputError
 
 
-def safe_relative(
-    name: str, *, path: str | PathLike[str] | None, location: str | None
-) -> str:
+def safe_relative(name: str, *, path: str | PathLike[str] | None, location: str | None) -> str:
     """The POSIX relative form of ``name``; refuses absolute paths and ``..`` components."""
     norm = name.replace("\\", "/")
     p = PurePosixPath(norm)

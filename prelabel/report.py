@@ -35,7 +35,12 @@ class Report:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
     def add_shapes(
-        self, action: Action, reason: str, ann: Annotations, rows: npt.ArrayLike, detail: str | None = None
+        self,
+        action: Action,
+        reason: str,
+        ann: Annotations,
+        rows: npt.ArrayLike,
+        detail: str | None = None,
     ) -> None:
         """One row per selected shape of ``ann`` (an index or boolean array)."""
         sel = np.asarray(rows)
@@ -48,7 +53,9 @@ class Report:
         names = frames.name[frame_rows]
         ids = frames.frame_id[frame_rows]
         frame_desc = [i or n for i, n in zip(ids.tolist(), names.tolist())]
-        labels = np.asarray(ann.labels, dtype=object)[ann.label[sel]] if ann.labels else [""] * len(sel)
+        labels = (
+            np.asarray(ann.labels, dtype=object)[ann.label[sel]] if ann.labels else [""] * len(sel)
+        )
         for shape, frame, label, source in zip(
             sel.tolist(), frame_desc, list(labels), ann.source[sel].tolist()
         ):

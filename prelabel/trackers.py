@@ -45,11 +45,19 @@ def layout_jobs(frames: Frames, frames_per_job: int | None = None) -> JobLayout:
     seq_rank = rank[code.ravel()]
     order = np.lexsort((np.arange(len(frames)), frames.index, seq_rank))
     sorted_seq = seq_rank[order]
-    starts = np.flatnonzero(np.r_[True, sorted_seq[1:] != sorted_seq[:-1]]) if len(order) else np.zeros(0, np.int64)
+    starts = (
+        np.flatnonzero(np.r_[True, sorted_seq[1:] != sorted_seq[:-1]])
+        if len(order)
+        else np.zeros(0, np.int64)
+    )
     pos_in_seq = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
     chunk = pos_in_seq // frames_per_job if frames_per_job else np.zeros(len(order), np.int64)
     # a new job wherever the sequence or the chunk changes
-    new_job = np.r_[True, (sorted_seq[1:] != sorted_seq[:-1]) | (chunk[1:] != chunk[:-1])] if len(order) else np.zeros(0, bool)
+    new_job = (
+        np.r_[True, (sorted_seq[1:] != sorted_seq[:-1]) | (chunk[1:] != chunk[:-1])]
+        if len(order)
+        else np.zeros(0, bool)
+    )
     job_sorted = np.cumsum(new_job) - 1
     job_of_frame = np.empty(len(frames), dtype=np.int64)
     job_of_frame[order] = job_sorted
@@ -111,14 +119,24 @@ def build_trackers(ann: Annotations, jobs: JobLayout) -> TrackerLayout:
     g_rank[g_order] = np.arange(n_groups)
     shape_order = np.lexsort((np.arange(n), pos, g_rank[group]))
     sorted_groups = g_rank[group][shape_order]
-    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]) if n else np.zeros(0, np.int64)
+    starts = (
+        np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+        if n
+        else np.zeros(0, np.int64)
+    )
     offsets = np.r_[starts, n].astype(np.int64)
     first_shape = shape_order[starts]
     t_job = job[first_shape]
     # names inside the job: tracks by id and kind; standalone shapes by their rank in the job
     t_tracked = tracked[first_shape]
-    job_start = np.flatnonzero(np.r_[True, t_job[1:] != t_job[:-1]]) if len(t_job) else np.zeros(0, np.int64)
-    rank_in_job = np.arange(len(t_job)) - np.repeat(job_start, np.diff(np.r_[job_start, len(t_job)]))
+    job_start = (
+        np.flatnonzero(np.r_[True, t_job[1:] != t_job[:-1]])
+        if len(t_job)
+        else np.zeros(0, np.int64)
+    )
+    rank_in_job = np.arange(len(t_job)) - np.repeat(
+        job_start, np.diff(np.r_[job_start, len(t_job)])
+    )
     track_ids = ann.track[first_shape].tolist()
     kinds = ann.kind[first_shape].tolist()
     keys_out = np.empty(len(t_job), dtype=object)

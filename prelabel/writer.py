@@ -1,0 +1,62 @@
+"""Writing outputs atomically: a temporary file beside the target, fsync, then rename.
+
+A crash leaves either the old file or the complete new one, never half a file that looks
+whole. ``-`` writes to standard output instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from os import PathLike
+from pathlib import Path
+from typing import BinaryIO
+
+import orjson
+
+from prelabel.errors import InputError
+
+
+def write_atomic(path: str | PathLike[str], write: Callable[[BinaryIO], None]) -> None:
+    """Call ``write(file)`` on a temporary file and move it to ``path`` when it succeeds."""
+    if str(path) == "-":
+        write(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise InputError(path, None, f"cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_jsonl(path: str | PathLike[str], lines: Iterable[bytes]) -> int:
+    """Stream JSON documents (bytes, one per job) to a JSON Lines file; returns the count."""
+    count = 0
+
+    def _write(f: BinaryIO) -> None:
+        nonlocal count
+        for line in lines:
+            f.write(line)
+            f.write(b"\n")
+            count += 1
+
+    write_atomic(path, _write)
+    return count
+
+
+def write_json(path: str | PathLike[str], obj: object) -> None:
+    """One JSON document, indented, written atomically."""
+    write_atomic(path, lambda f: f.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2) + b"\n"))

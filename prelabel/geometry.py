@@ -388,6 +388,8 @@ def prepare(
     run.drop(bad_frame_size(run.ann), Reason.BAD_FRAME_SIZE)
     run.drop(non_finite(run.ann), Reason.NON_FINITE)
     run.ann = normalise(run.ann)
+    # float noise at the edges (within EDGE_TOLERANCE) is clamped before any check, unreported
+    run.ann = run.ann.with_points(_clamp_noise(run.ann.points))
 
     # 2. repeated consecutive points (polygons, lines)
     dup = repeated_point_mask(run.ann)
@@ -415,11 +417,8 @@ def prepare(
     fix = run.handle(invalid, Reason.SELF_INTERSECTION)
     if fix.any():
         rows = np.flatnonzero(fix)
-        geoms = shapely.make_valid(_ring_geometries(run.ann, rows, Kind.POLYGON))
-        has, counts, pts = _largest_parts(geoms, Kind.POLYGON)
-        run.repaired(rows[has], Reason.SELF_INTERSECTION)
-        run.ann = replace_runs(run.ann, rows[has], counts, pts)
-        run.drop(np.isin(np.arange(len(run.ann)), rows[~has]), Reason.ZERO_AREA)
+        run.repaired(rows, Reason.SELF_INTERSECTION)
+        _make_valid(run, rows)
 
     # 6. out of frame: clip
     outside = _any_per_shape(run.ann, out_of_frame_point_mask(run.ann))
@@ -427,6 +426,9 @@ def prepare(
     if fix.any():
         run.repaired(fix, Reason.OUT_OF_FRAME)
         run.ann = _clip(run.ann, fix)
+        # clip_by_rect is fast but may return an invalid ring: mend it as part of the clip
+        invalid, _ = polygon_validity(run.ann)
+        _make_valid(run, np.flatnonzero(invalid & fix))
         run.drop(wrong_point_count(run.ann) | _empty(run.ann), Reason.OUT_OF_FRAME)
 
     # 7. what is left degenerate
@@ -450,9 +452,23 @@ def prepare(
         raise GeometryError(
             f"{len(run.problems)} shape problem(s) under --on-invalid error", run.problems
         )
-    # float noise at the edges (within EDGE_TOLERANCE) is clamped, not reported
-    np.clip(run.ann.points, 0.0, 1.0, out=run.ann.points)
     return run.ann, report
+
+
+def _clamp_noise(points: FloatArray) -> FloatArray:
+    near = (points >= -EDGE_TOLERANCE) & (points <= 1 + EDGE_TOLERANCE)
+    return np.where(near, np.clip(points, 0.0, 1.0), points)
+
+
+def _make_valid(run: _Run, rows: IntArray) -> None:
+    """Replace polygons ``rows`` by the largest polygon of their ``make_valid``; a polygon
+    with no area left is dropped as zero area."""
+    if rows.size == 0:
+        return
+    geoms = shapely.make_valid(_ring_geometries(run.ann, rows, Kind.POLYGON))
+    has, counts, pts = _largest_parts(geoms, Kind.POLYGON)
+    run.ann = replace_runs(run.ann, rows[has], counts, pts)
+    run.drop(np.isin(np.arange(len(run.ann)), rows[~has]), Reason.ZERO_AREA)
 
 
 def _empty(ann: Annotations) -> BoolArray:

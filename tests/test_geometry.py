@@ -1,0 +1,195 @@
+"""The numpy / shapely core: normalisation, checks and the three policies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given
+
+from prelabel.annotations import Annotations, Frames, Kind
+from prelabel.errors import GeometryError
+from prelabel.geometry import (
+    denormalise,
+    normalise,
+    polygon_validity,
+    prepare,
+    wrong_point_count,
+)
+from tests.strategies import annotations
+
+
+@pytest.fixture
+def frames() -> Frames:
+    return Frames.build([200, 400], [100, 300], frame_id=["a", "b"], src=["s3://x/a", "s3://x/b"])
+
+
+def test_normalise_divides_by_each_points_frame(frames: Frames) -> None:
+    ann = Annotations.from_boxes(frames, [[20, 10, 100, 50], [20, 10, 100, 50]], ["c", "c"], [0, 1])
+    out = normalise(ann)
+    # frame a is 200 x 100: x 20/200 = 0.1, y 10/100 = 0.1; frame b is 400 x 300: 20/400 = 0.05
+    assert out.points[0].tolist() == [0.1, 0.1]
+    assert out.points[4].tolist() == [0.05, 10 / 300]
+    assert out.normalised and not ann.normalised
+
+
+@given(annotations())
+def test_normalise_round_trip(ann: Annotations) -> None:
+    back = denormalise(normalise(ann))
+    np.testing.assert_allclose(back.points, ann.points, rtol=1e-9, atol=1e-9)
+
+
+@given(annotations())
+def test_point_in_unit_square_iff_inside_its_frame(ann: Annotations) -> None:
+    norm = normalise(ann).points
+    size = np.repeat(np.stack([ann.frames.width, ann.frames.height], 1)[ann.frame], ann.counts, 0)
+    inside = ((ann.points >= 0) & (ann.points <= size)).all(axis=1)
+    in_unit = ((norm >= 0) & (norm <= 1)).all(axis=1)
+    assert (inside == in_unit).all()
+
+
+def test_point_count_rules(frames: Frames) -> None:
+    ann = Annotations.concat(
+        [
+            Annotations.from_polygons(
+                frames, [np.zeros((2, 2)), np.zeros((3, 2))], ["p", "p"], [0, 0]
+            ),
+            Annotations.from_lines(
+                frames, [np.zeros((1, 2)), np.zeros((2, 2))], ["l", "l"], [0, 0]
+            ),
+            Annotations.from_point_lists(frames, Kind.CUBOID, [np.zeros((7, 2))], ["c"], [0]),
+            Annotations.from_landmarks(frames, [np.zeros((0, 2))], ["k"], [0]),
+        ]
+    )
+    assert wrong_point_count(ann).tolist() == [True, False, True, False, True, True]
+
+
+def _mixed(frames: Frames) -> Annotations:
+    return Annotations.concat(
+        [
+            Annotations.from_boxes(
+                frames, [[20, 10, 100, 50], [-20, 10, 100, 50]], ["ok", "out"], [0, 0]
+            ),
+            Annotations.from_boxes(frames, [[50, 10, 50, 50]], ["flat"], [0]),
+            Annotations.from_polygons(
+                frames,
+                [[[0, 0], [100, 100], [100, 0], [0, 100]], [[np.nan, 0], [1, 1], [2, 0]]],
+                ["bowtie", "nan"],
+                [0, 0],
+            ),
+        ]
+    )
+
+
+def test_error_policy_lists_every_problem_and_changes_nothing(frames: Frames) -> None:
+    with pytest.raises(GeometryError) as info:
+        prepare(_mixed(frames), "error")
+    reasons = sorted((p["label"], p["reason"]) for p in info.value.problems)
+    assert reasons == [
+        ("bowtie", "self_intersection"),
+        ("flat", "zero_extent"),
+        ("nan", "non_finite"),
+        ("out", "out_of_frame"),
+    ]
+
+
+def test_drop_policy_removes_each_failing_shape(frames: Frames) -> None:
+    out, report = prepare(_mixed(frames), "drop")
+    assert [out.labels[i] for i in out.label] == ["ok"]
+    assert report.counts[("dropped", "out_of_frame")] == 1
+    assert len(report) == 4
+
+
+def test_repair_policy_clips_and_makes_valid(frames: Frames) -> None:
+    out, report = prepare(_mixed(frames), "repair")
+    names = [out.labels[i] for i in out.label]
+    assert names == ["ok", "out", "bowtie"]
+    # the box from x=-20 is clipped at the left edge: x 0 .. 100/200 = 0.5
+    out_box = out.points[out.offsets[1] : out.offsets[2]]
+    assert out_box[:, 0].tolist() == [0.0, 0.5, 0.5, 0.0]
+    assert report.counts == {
+        ("repaired", "out_of_frame"): 1,
+        ("repaired", "self_intersection"): 1,
+        ("dropped", "zero_extent"): 1,
+        ("dropped", "non_finite"): 1,
+    }
+    invalid, zero = polygon_validity(out)
+    assert not invalid.any() and not zero.any()
+
+
+def test_reversed_box_is_reordered_and_reported(frames: Frames) -> None:
+    ann = Annotations.from_boxes(frames, [[100, 50, 20, 10]], ["r"], [0])
+    out, report = prepare(ann)
+    assert out.points.tolist() == [[0.1, 0.1], [0.5, 0.1], [0.5, 0.5], [0.1, 0.5]]
+    assert report.counts[("repaired", "negative_extent")] == 1
+
+
+def test_repeated_points_removed_from_polygons_not_landmarks(frames: Frames) -> None:
+    poly = [[0, 0], [0, 0], [100, 0], [100, 50], [0, 0]]  # a repeat and an explicit closing point
+    ann = Annotations.from_polygons(frames, [poly], ["p"], [0]) + Annotations.from_landmarks(
+        frames, [[[1, 1], [1, 1]]], ["k"], [0]
+    )
+    out, report = prepare(ann)
+    assert out.counts.tolist() == [3, 2]
+    assert report.counts == {("repaired", "repeated_points"): 1}
+
+
+def test_out_of_frame_landmark_points_left_out(frames: Frames) -> None:
+    ann = Annotations.from_landmarks(frames, [[[10, 10], [300, 10], [20, 20]]], ["k"], [0])
+    out, _ = prepare(ann)
+    assert out.point_label.tolist() == [1, 3]  # point 2 (x 300 > 200) is gone, numbers kept
+
+
+def test_track_repeated_frame_keeps_best_score(frames: Frames) -> None:
+    ann = Annotations.from_boxes(
+        frames, [[0, 0, 10, 10], [0, 0, 20, 20]], ["c", "c"], [0, 0], track=[4, 4], score=[0.2, 0.9]
+    )
+    out, report = prepare(ann)
+    assert out.score.tolist() == [0.9]
+    assert report.counts == {("dropped", "track_repeated_frame"): 1}
+
+
+def test_track_mixing_kinds_split_under_repair_dropped_under_drop(frames: Frames) -> None:
+    ann = Annotations.from_boxes(
+        frames, [[0, 0, 10, 10]], ["c"], [0], track=[1]
+    ) + Annotations.from_polygons(frames, [[[0, 0], [10, 0], [0, 10]]], ["c"], [1], track=[1])
+    out, report = prepare(ann, "repair")
+    assert len(out) == 2 and report.counts == {("split", "track_mixed_kinds"): 2}
+    out, report = prepare(ann, "drop")
+    assert len(out) == 0 and report.counts == {("dropped", "track_mixed_kinds"): 2}
+
+
+def _geometry_is_valid(out: Annotations) -> bool:
+    for i in range(len(out)):  # a test may loop: it checks the vectorised code's result
+        pts = out.points[out.offsets[i] : out.offsets[i + 1]]
+        kind = Kind(int(out.kind[i]))
+        if not np.isfinite(pts).all() or (pts < 0).any() or (pts > 1).any():
+            return False
+        if kind == Kind.POLYGON:
+            poly = shapely.Polygon(pts)
+            if len(pts) < 3 or not poly.is_valid or poly.area <= 0:
+                return False
+        if kind == Kind.RECTANGLE:
+            (x0, y0), (x1, y1) = pts[0], pts[2]
+            if len(pts) != 4 or x1 <= x0 or y1 <= y0:
+                return False
+        if kind == Kind.LINE and (len(pts) < 2 or shapely.LineString(pts).length <= 0):
+            return False
+        if kind == Kind.CUBOID and len(pts) != 8:
+            return False
+        if kind == Kind.LANDMARK and len(pts) < 1:
+            return False
+    return True
+
+
+@given(annotations())
+def test_repair_never_emits_invalid_geometry(ann: Annotations) -> None:
+    out, _ = prepare(ann, "repair")
+    assert _geometry_is_valid(out)
+
+
+@given(annotations())
+def test_drop_keeps_only_shapes_that_pass_every_check(ann: Annotations) -> None:
+    out, report = prepare(ann, "drop")
+    assert _geometry_is_valid(out)
+    assert len(out) + len(report) == len(ann)

@@ -1,0 +1,187 @@
+"""Trackers and jobs: the payload is exactly the spec's shapes, deterministic, and valid."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import orjson
+import pytest
+from hypothesis import given
+
+from prelabel.annotations import Annotations, Frames
+from prelabel.errors import PayloadError
+from prelabel.geometry import prepare
+from prelabel.jobs import ID_NAMESPACE, JobOptions, build_jobs, job_lines, uuid5_many
+from prelabel.report import Report
+from prelabel.validate import job_problems
+from tests.strategies import annotations
+
+
+def _frames(n: int = 3, sequence: str = "cam") -> Frames:
+    return Frames.build(
+        100,
+        50,
+        frame_id=[f"f{i}" for i in range(n)],
+        src=[f"https://x.test/{i}.jpg" for i in range(n)],
+        sequence=sequence,
+    )
+
+
+def _trackers(job: dict) -> list[dict]:
+    return job["data"]["maker_response"]["video2d"]["data"]["annotations"]
+
+
+def test_uuid5_many_matches_uuid5() -> None:
+    names = [b"job/t1-0/f1", b"", "ünï".encode()]
+    assert uuid5_many(names) == [str(uuid.uuid5(ID_NAMESPACE, n.decode())).encode() for n in names]
+
+
+def test_rectangle_object_as_in_the_spec() -> None:
+    ann, _ = prepare(Annotations.from_boxes(_frames(), [[10, 5, 30, 25]], ["Cat"], [1]))
+    (job,) = build_jobs(ann, JobOptions(workflow_id="wf-1", batch_id="b-1"))
+    assert job["reference_id"] == "cam"
+    assert job["work_flow_id"] == "wf-1" and job["batch_id"] == "b-1"
+    assert [f["frame_id"] for f in job["data"]["video_data"]["frames"]] == ["f0", "f1", "f2"]
+    (tracker,) = _trackers(job)
+    assert tracker["type"] == "rectangle" and tracker["label"] == "Cat"
+    obj = tracker["frames"]["f1"]
+    # 10/100 = 0.1, 30/100 = 0.3; 5/50 = 0.1, 25/50 = 0.5: TL, TR, BR, BL
+    assert obj["coordinates"] == [
+        {"x": 0.1, "y": 0.1},
+        {"x": 0.3, "y": 0.1},
+        {"x": 0.3, "y": 0.5},
+        {"x": 0.1, "y": 0.5},
+    ]
+    assert obj["_id"] == str(uuid.uuid5(ID_NAMESPACE, "cam/s0/f1"))
+    assert tracker["_id"] == str(uuid.uuid5(ID_NAMESPACE, "cam/s0"))
+
+
+def test_polygon_edges_close_the_ring() -> None:
+    poly = [[0, 0], [50, 0], [50, 25], [0, 25], [10, 10]]
+    ann, _ = prepare(Annotations.from_polygons(_frames(), [poly], ["face"], [0]))
+    obj = _trackers(build_jobs(ann)[0])[0]["frames"]["f0"]
+    assert list(obj["points"]) == ["p1", "p2", "p3", "p4", "p5"]
+    assert obj["edges"] == {
+        "e1": ["p1", "p2"],
+        "e2": ["p2", "p3"],
+        "e3": ["p3", "p4"],
+        "e4": ["p4", "p5"],
+        "e5": ["p5", "p1"],
+    }
+
+
+def test_cuboid_faces_landmark_labels_line_points_attributes() -> None:
+    f = _frames()
+    ann = (
+        Annotations.from_cuboids(
+            f,
+            np.arange(1, 17).reshape(1, 8, 2),
+            ["Car"],
+            [0],
+            attributes=[{"faces_visible": ["right", "back"]}],
+        )
+        + Annotations.from_landmarks(
+            f, [[[10, 10], [20, 20]]], ["nose"], [0], point_labels=[[4, 7]]
+        )
+        + Annotations.from_lines(
+            f, [[[0, 0], [100, 50]]], ["lane"], [0], attributes=[{"raised": "Yes"}]
+        )
+    )
+    ann, _ = prepare(ann)
+    cub, land, line = _trackers(build_jobs(ann)[0])
+    c = cub["frames"]["f0"]
+    assert c["front"] == {"coordinates": ["p1", "p2", "p3", "p4"]}
+    assert c["side"] == {"coordinates": ["p2", "p3", "p5", "p6"]}
+    assert c["back"] == {"coordinates": ["p7", "p8", "p5", "p6"]}
+    assert c["attributes"] == {"faces_visible": {"value": ["right", "back"]}}
+    assert c["points"]["p8"] == {"x": 0.15, "y": 16 / 50}
+    assert land["frames"]["f0"]["points"] == {
+        "p1": {"x": 0.1, "y": 0.2, "label": 4},
+        "p2": {"x": 0.2, "y": 0.4, "label": 7},
+    }
+    assert line["frames"]["f0"]["points"] == {
+        "p1": {"x": 0.0, "y": 0.0},
+        "p2": {"x": 1.0, "y": 1.0},
+    }
+    assert line["frames"]["f0"]["attributes"] == {"raised": {"value": "Yes"}}
+
+
+def test_a_track_is_one_tracker_across_frames() -> None:
+    f = _frames()
+    ann, _ = prepare(
+        Annotations.from_boxes(
+            f,
+            [[0, 0, 10, 10], [5, 5, 15, 15], [1, 1, 2, 2]],
+            ["c", "c", "c"],
+            [2, 0, 1],
+            track=[9, 9, -1],
+        )
+    )
+    trackers = _trackers(build_jobs(ann)[0])
+    assert [list(t["frames"]) for t in trackers] == [["f0", "f2"], ["f1"]]
+
+
+def test_frames_per_job_splits_frames_and_trackers() -> None:
+    f = _frames(5)
+    ann, _ = prepare(
+        Annotations.from_boxes(
+            f, np.tile([0, 0, 10, 10], (5, 1)), ["c"] * 5, np.arange(5), track=[1] * 5
+        )
+    )
+    jobs = build_jobs(ann, JobOptions(frames_per_job=2))
+    assert [j["reference_id"] for j in jobs] == ["cam-001", "cam-002", "cam-003"]
+    assert [[list(t["frames"]) for t in _trackers(j)] for j in jobs] == [
+        [["f0", "f1"]],
+        [["f2", "f3"]],
+        [["f4"]],
+    ]
+
+
+def test_reference_ids_must_be_unique_and_frames_complete() -> None:
+    f = Frames.concat([_frames(1, "a"), _frames(1, "b")])
+    ann, _ = prepare(Annotations.empty(f))
+    with pytest.raises(PayloadError, match="would name 2 jobs"):
+        build_jobs(ann, JobOptions(reference_id="same"))
+    no_src = Frames.build(10, 10, frame_id=["x"], src=[""])
+    with pytest.raises(PayloadError, match="has no src"):
+        build_jobs(prepare(Annotations.empty(no_src))[0])
+
+
+def test_output_is_canonical_json() -> None:
+    """The byte templates write what orjson would write for the same dicts."""
+    f = _frames()
+    ann, _ = prepare(
+        Annotations.from_polygons(
+            f, [[[0, 0], [33, 0], [33, 17]]], ['lab"el\\'], [0], attributes=[{"k": 1.5}]
+        )
+        + Annotations.from_landmarks(f, [[[1e-3, 7]]], ["ü"], [2], track=[3])
+    )
+    for line in job_lines(ann):
+        assert orjson.dumps(orjson.loads(line)) == line
+
+
+def _shape_count(job: dict) -> int:
+    return sum(len(t["frames"]) for t in _trackers(job))
+
+
+@given(annotations())
+def test_every_shape_once_in_trackers_or_report(ann: Annotations) -> None:
+    out, report = prepare(ann, "repair")
+    jobs = build_jobs(out)
+    dropped = sum(1 for r in report.rows if r["action"] == "dropped")
+    assert sum(_shape_count(j) for j in jobs) == len(ann) - dropped
+
+
+@given(annotations())
+def test_every_built_payload_validates(ann: Annotations) -> None:
+    out, _ = prepare(ann, "repair")
+    for job in build_jobs(out):
+        assert job_problems(job) == []
+
+
+@given(annotations())
+def test_same_input_same_bytes(ann: Annotations) -> None:
+    first = list(job_lines(prepare(ann, "repair", Report())[0]))
+    second = list(job_lines(prepare(ann, "repair", Report())[0]))
+    assert first == second

@@ -47,13 +47,15 @@ def _template_fields(template: str, what: str) -> None:
             )
 
 
-def _render(template: str, frames: Frames) -> list[str]:
+def _render(template: str, frames: Frames, *, url: bool = False) -> list[str]:
+    """The template per frame; with ``url`` the text fields are percent-encoded."""
+    q = (lambda v: quote(v, safe="/")) if url else (lambda v: v)
     out = []
     for name, seq, idx in zip(
         frames.name.tolist(), frames.sequence.tolist(), frames.index.tolist()
     ):
         stem = PurePosixPath(name).stem if name else str(idx)
-        out.append(template.format(stem=stem, name=name, index=idx, sequence=seq))
+        out.append(template.format(stem=q(stem), name=q(name), index=idx, sequence=q(seq)))
     return out
 
 
@@ -85,7 +87,7 @@ def assign_frames(
     src = out.src.copy()
     if options.src_template:
         _template_fields(options.src_template, "--src-template")
-        src[:] = _render(options.src_template, out)
+        src[:] = _render(options.src_template, out, url=True)
     elif options.src_prefix:
         prefix = options.src_prefix.rstrip("/") + "/"
         src[:] = [prefix + quote(n, safe="/") if n else "" for n in out.name.tolist()]

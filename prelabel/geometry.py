@@ -120,7 +120,8 @@ def bad_frame_size(ann: Annotations) -> BoolArray:
 
 
 def non_finite(ann: Annotations) -> BoolArray:
-    return _any_per_shape(ann, ~np.isfinite(ann.points).all(axis=1))
+    finite: BoolArray = np.all(np.isfinite(ann.points), axis=1)
+    return _any_per_shape(ann, ~finite)
 
 
 def wrong_point_count(ann: Annotations) -> BoolArray:
@@ -148,7 +149,8 @@ def repeated_point_mask(ann: Annotations) -> BoolArray:
 def out_of_frame_point_mask(ann: Annotations, tolerance: float = EDGE_TOLERANCE) -> BoolArray:
     """Per point of normalised shapes: outside [0, 1] by more than ``tolerance``."""
     p = ann.points
-    return ((p < -tolerance) | (p > 1 + tolerance)).any(axis=1)
+    outside: BoolArray = np.any((p < -tolerance) | (p > 1 + tolerance), axis=1)
+    return outside
 
 
 def rectangle_extent(ann: Annotations) -> tuple[FloatArray, FloatArray, BoolArray]:

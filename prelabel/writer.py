@@ -59,4 +59,7 @@ def write_jsonl(path: str | PathLike[str], lines: Iterable[bytes]) -> int:
 
 def write_json(path: str | PathLike[str], obj: object) -> None:
     """One JSON document, indented, written atomically."""
-    write_atomic(path, lambda f: f.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2) + b"\n"))
+    def _write(f: BinaryIO) -> None:
+        f.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2) + b"\n")
+
+    write_atomic(path, _write)

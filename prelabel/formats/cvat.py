@@ -1,0 +1,1340 @@
+"""CVAT for images 1.1 and CVAT for video 1.1 XML -> :class:`Annotations` in pixels.
+
+The file is streamed through expat with defusedxml's guards (no DTD, no entity declarations, no
+external references), so an XXE or billion-laughs file is refused and memory stays bounded: no
+element tree is built, each element is turned into a few list entries as it is read, which
+also gives the exact line of every element for errors and for the report.
+
+Shapes are collected as text and parsed in bulk: every geometry becomes one run of ``x,y``
+pairs (a box ``xtl,ytl;xbr,ybr``, a cuboid its eight corners, an ellipse ``cx,cy;rx,ry``),
+the runs are joined once, checked once for the pair syntax and converted by one numpy call.
+Tracks are then mapped to task frames (``start_frame``, ``frame_filter`` step), keyframe gaps
+are filled by linear interpolation as CVAT does, ``outside`` frames removed, and each CVAT
+type is turned into the platform's geometry (see docs/formats/cvat.md for the table).
+"""
+
+from __future__ import annotations
+
+import gc
+import xml.parsers.expat as expat
+from dataclasses import dataclass
+from os import PathLike
+from typing import Any
+from xml.etree.ElementTree import Element, TreeBuilder
+
+import numpy as np
+import numpy.typing as npt
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from defusedxml.ElementTree import DefusedXMLParser
+
+from prelabel.annotations import Annotations, Frames, Kind
+from prelabel.errors import InputError, MissingExtraError
+from prelabel.paths import safe_relative
+from prelabel.report import Action, Report
+
+__all__ = ["read_cvat", "cvat_export_kind"]
+
+# CVAT shape types, as codes of the raw table (the element names of the XML)
+_BOX, _POLYGON, _POLYLINE, _POINTS, _CUBOID, _ELLIPSE, _MASK, _SKELETON = range(8)
+_SHAPE_TAGS = ("box", "polygon", "polyline", "points", "cuboid", "ellipse", "mask", "skeleton")
+_SHAPE_CODES = {tag: code for code, tag in enumerate(_SHAPE_TAGS)}
+_PAIR_RUNS = {"polygon": _POLYGON, "polyline": _POLYLINE, "points": _POINTS}
+
+# CVAT writes a cuboid as xtl1 ytl1 xbl1 ybl1 xtr1 ytr1 xbr1 ybr1 (face 1, the front) and the
+# same for face 2 (the back). Its canvas names the back edges from the other side: edge
+# (tl2, bl2) is "dorsal right" and joins the front's right edge (tr1-tl2, br1-bl2), edge
+# (tr2, br2) is "dorsal left" and joins the front's left edge (tl1-tr2, bl1-br2).
+_CUBOID_KEYS = (
+    ("xtl1", "ytl1"), ("xbl1", "ybl1"), ("xtr1", "ytr1"), ("xbr1", "ybr1"),
+    ("xtl2", "ytl2"), ("xbl2", "ybl2"), ("xtr2", "ytr2"), ("xbr2", "ybr2"),
+)  # fmt: skip
+# CVAT corner index (order above) of p1..p8 = front TL, TR, BR, BL, back TL, TR, BR, BL,
+# where "back TL" is the back corner behind the front's top-left one.
+CUBOID_CVAT_TO_P = np.array([0, 2, 3, 1, 6, 4, 5, 7])
+
+_MASK_MIN_AREA = 1.0  # px^2; smaller mask parts are noise, not objects
+_READ_CHUNK = 1 << 20
+
+
+@dataclass
+class _Task:
+    """What the meta says about one task (or job) of the export."""
+
+    key: str | None
+    name: str
+    start: int = 0
+    stop: int | None = None
+    step: int = 1
+    size: int | None = None
+    width: float | None = None
+    height: float | None = None
+    n_frames: int = 0
+    base: int = 0  # first row of this task's frames in the frames table
+
+
+@dataclass
+class _Meta:
+    tasks: list[_Task]
+    labels: list[str]  # top-level labels in meta order
+    all_labels: set[str]  # every label the meta declares (sub-labels included)
+    points_of: dict[str, list[str]]  # skeleton label -> its point labels in spec order
+    mode: str | None
+
+
+class _StopParse(Exception):
+    """Ends a parse early (used by :func:`cvat_export_kind`)."""
+
+
+def _hardened_parser() -> Any:
+    """An expat parser carrying defusedxml's guards, with dict attributes.
+
+    defusedxml installs handlers that raise on a DOCTYPE, on entity declarations and on
+    external entity references; the element handlers are ours, so no tree is built.
+    """
+    guard = DefusedXMLParser(
+        target=object(), forbid_dtd=True, forbid_entities=True, forbid_external=True
+    )
+    parser = guard.parser
+    parser.DefaultHandlerExpand = None  # ElementTree's hook; undefined entities stay errors
+    parser.ordered_attributes = False
+    parser.buffer_text = True
+    return parser
+
+
+def _xml_error(path: str, parser: Any, exc: BaseException) -> InputError:
+    if isinstance(exc, expat.ExpatError):
+        msg = expat.ErrorString(exc.code) if exc.code else str(exc)
+        return InputError(path, f"{exc.lineno}:{exc.offset + 1}", f"malformed XML: {msg}")
+    where = f"{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}"
+    if isinstance(exc, DTDForbidden):
+        what = "a DTD (<!DOCTYPE>)"
+    elif isinstance(exc, EntitiesForbidden):
+        what = "an entity declaration"
+    else:
+        what = "an external entity reference"
+    return InputError(
+        path,
+        where,
+        f"refused: the file holds {what}; CVAT exports have none, and DTDs and entities are "
+        "how XXE and entity-expansion (billion laughs) attacks work",
+    )
+
+
+def _run(parser: Any, path: str, source: Any) -> None:
+    """Feed ``source`` to ``parser`` with the cyclic GC paused; errors become InputError."""
+    was_enabled = gc.isenabled()
+    gc.disable()  # the parse creates many small objects and no cycles
+    try:
+        while True:
+            chunk = source.read(_READ_CHUNK)
+            if not chunk:
+                break
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except (expat.ExpatError, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as e:
+        raise _xml_error(path, parser, e) from None
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def cvat_export_kind(path: str | PathLike[str]) -> str:
+    """``"video"`` for a CVAT for video export (tracks), else ``"images"``.
+
+    Reads only up to the first ``<image>`` or ``<track>`` (or the meta's ``mode``). A file
+    that cannot be read counts as images; :func:`read_cvat` then reports the real problem.
+    """
+    parser = _hardened_parser()
+    found: list[str] = []
+    mode: list[str] = []
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag == "track":
+            found.append("video")
+        elif tag == "image":
+            found.append("images")
+        elif tag == "mode":
+            parser.CharacterDataHandler = mode.append
+            return
+        else:
+            return
+        raise _StopParse
+
+    def end(tag: str) -> None:
+        if tag == "mode":
+            parser.CharacterDataHandler = None
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        with open(path, "rb") as f:
+            _run(parser, str(path), f)
+    except (_StopParse, InputError, OSError):
+        pass
+    if found:
+        return found[0]
+    return "video" if "".join(mode).strip() == "interpolation" else "images"
+
+
+def read_cvat(
+    path: str | PathLike[str],
+    *,
+    interpolate: bool = True,
+    ellipse_vertices: int = 32,
+    occluded_attribute: str | None = None,
+    report: Report | None = None,
+) -> Annotations:
+    """Read a CVAT 1.1 XML export (images or video, task, job or project) into pixels.
+
+    ``interpolate`` fills the frames between a track's keyframes linearly (and after its last
+    keyframe, up to the end of the task, unless it is ``outside``), as CVAT does;
+    ``ellipse_vertices`` is the number of polygon vertices an ellipse becomes;
+    ``occluded_attribute`` names the attribute that receives CVAT's ``occluded`` flag
+    (``"true"``/``"false"``). Skipped tags, dropped frames and split masks go to ``report``.
+    """
+    if ellipse_vertices < 3:
+        raise ValueError("an ellipse needs at least 3 vertices")
+    rep = report if report is not None else Report()
+    reader = _Reader(str(path), rep)
+    with open(path, "rb") as f:
+        reader.parse(f)
+    return reader.build(
+        interpolate=interpolate,
+        ellipse_vertices=ellipse_vertices,
+        occluded_attribute=occluded_attribute,
+    )
+
+
+# --- the streaming reader --------------------------------------------------------------------
+
+
+class _Reader:
+    """Turns the element stream into a raw shape table (lists), then into Annotations."""
+
+    def __init__(self, path: str, report: Report) -> None:
+        self.path = path
+        self.report = report
+        self.parser = _hardened_parser()
+        self.meta: _Meta | None = None
+        self.meta_builder: TreeBuilder | None = None
+        # label name -> index into self.label_names
+        self.label_ids: dict[str, int] = {}
+        self.label_names: list[str] = []
+        self.strict_labels = False
+        # images
+        self.img_name: list[str] = []
+        self.img_seq: list[str] = []
+        self.img_index: list[int] = []
+        self.img_w: list[float] = []
+        self.img_h: list[float] = []
+        self.seq_count: dict[str, int] = {}
+        # tracks: CVAT id, task key, track-level attributes
+        self.trk_id: list[int] = []
+        self.trk_task: list[str | None] = []
+        self.trk_label: list[int] = []
+        self.trk_attrs: dict[int, dict[str, str]] = {}
+        # raw shapes, one entry per shape element (skeleton points are parts of a skeleton)
+        self.kind: list[int] = []
+        self.frame: list[int] = []  # image row, or the absolute video frame of a track shape
+        self.label: list[int] = []
+        self.track: list[int] = []  # row in the track lists, -1 for image shapes
+        self.line: list[int] = []
+        self.npairs: list[int] = []
+        self.geo: list[str] = []  # "x,y;x,y" runs of the shapes with npairs > 0
+        self.attrs: list[dict[str, str] | None] = []
+        self.occluded: list[int] = []  # rows with occluded="1"
+        self.outside: list[int] = []  # rows with outside="1"
+        self.rot_rows: list[int] = []
+        self.rot_text: list[str] = []
+        self.masks: dict[int, tuple[str, str, str, str, str]] = {}
+        self.skel_vis: dict[int, list[bool]] = {}
+        self.dyn_points: dict[str, list[str]] = {}  # skeleton point order seen, without meta
+        # parse state
+        self.image_row = -1
+        self.track_row = -1
+        self.shape_row = -1  # the open shape (or skeleton) that owns <attribute> children
+        self.in_shape = False
+        self.skel: list[tuple[str, str | None, bool, bool, int]] | None = None
+        self.in_element = False
+        self.attr_name: str | None = None
+        self.attr_text: list[str] = []
+        self.attr_owner = "none"
+        self.video_tasks: list[_Task] = []
+
+    # -- errors ---------------------------------------------------------------------------
+    def _where(self, tag: str, line: int | None = None) -> str:
+        return f"<{tag}> line {self.parser.CurrentLineNumber if line is None else line}"
+
+    def _missing(self, tag: str, name: str) -> InputError:
+        return InputError(self.path, self._where(tag), f"missing attribute {name!r}")
+
+    # -- parsing --------------------------------------------------------------------------
+    def parse(self, source: Any) -> None:
+        p = self.parser
+        p.StartElementHandler = self._start
+        p.EndElementHandler = self._end
+        _run(p, self.path, source)
+
+    def _label(self, name: str, tag: str) -> int:
+        idx = self.label_ids.get(name)
+        if idx is None:
+            if self.strict_labels:
+                known = self.meta.all_labels if self.meta else set()
+                why = "a skeleton point label" if name in known else "not in the meta's labels"
+                raise InputError(self.path, self._where(tag), f"unknown label {name!r} ({why})")
+            idx = self.label_ids[name] = len(self.label_names)
+            self.label_names.append(name)
+        return idx
+
+    def _start(self, tag: str, a: dict[str, str]) -> None:
+        code = _SHAPE_CODES.get(tag)
+        if code is not None and (self.image_row >= 0 or self.track_row >= 0):
+            if self.skel is not None:
+                self._skeleton_point(tag, a)
+            else:
+                self._shape(tag, code, a)
+        elif tag == "attribute":
+            self._attribute_start(a)
+        elif tag == "image":
+            self._image(a)
+        elif tag == "track":
+            self._track(a)
+        elif tag == "tag" and self.image_row >= 0:
+            self.report.add(
+                Action.SKIPPED,
+                "tag",
+                source=self._where("tag"),
+                frame=self.img_name[self.image_row],
+                label=a.get("label"),
+                detail="a CVAT tag labels the whole frame: no geometry",
+            )
+            self.attr_owner = "none"
+        elif tag == "meta":
+            self._meta_start()
+        elif self.image_row >= 0 or self.track_row >= 0:
+            self.report.add(
+                Action.SKIPPED,
+                "unsupported element",
+                source=self._where(tag),
+                detail=f"<{tag}> is not a CVAT 1.1 shape",
+            )
+
+    def _end(self, tag: str) -> None:
+        if tag == "attribute":
+            self._attribute_end()
+        elif tag in _SHAPE_CODES:
+            if self.in_element:
+                self.in_element = False
+                self.attr_owner = "shape"
+            elif tag == "skeleton" and self.skel is not None:
+                self._skeleton_end()
+            elif self.in_shape:
+                self.in_shape = False
+                self.attr_owner = "track" if self.track_row >= 0 else "none"
+        elif tag == "image":
+            self.image_row = -1
+        elif tag == "track":
+            self.track_row = -1
+            self.attr_owner = "none"
+
+    def _image(self, a: dict[str, str]) -> None:
+        try:
+            name = a["name"]
+            w, h = float(a["width"]), float(a["height"])
+        except KeyError as e:
+            raise self._missing("image", e.args[0]) from None
+        except ValueError:
+            raise InputError(
+                self.path, self._where("image"), "width/height is not a number"
+            ) from None
+        if "/" in name or "\\" in name or ":" in name or name.startswith("."):
+            name = safe_relative(name, path=self.path, location=self._where("image"))
+        seq = name.rpartition("/")[0]
+        k = self.seq_count.get(seq, 0)
+        self.seq_count[seq] = k + 1
+        self.image_row = len(self.img_name)
+        self.img_name.append(name)
+        self.img_seq.append(seq)
+        self.img_index.append(k)
+        self.img_w.append(w)
+        self.img_h.append(h)
+
+    def _track(self, a: dict[str, str]) -> None:
+        try:
+            label = a["label"]
+            tid = int(a["id"])
+        except KeyError as e:
+            raise self._missing("track", e.args[0]) from None
+        except ValueError:
+            raise InputError(
+                self.path, self._where("track"), "track id is not an integer"
+            ) from None
+        self.track_row = len(self.trk_id)
+        self.trk_id.append(tid)
+        self.trk_task.append(a.get("task_id"))
+        self.trk_label.append(self._label(label, "track"))
+        self.attr_owner = "track"
+
+    def _shape(self, tag: str, code: int, a: dict[str, str]) -> None:
+        row = len(self.kind)
+        try:
+            if self.track_row >= 0:
+                frame = int(a["frame"])
+                label = self.trk_label[self.track_row]
+                if a.get("outside") == "1":
+                    self.outside.append(row)
+            else:
+                frame = self.image_row
+                label = self._label(a["label"], tag)
+            if code <= _POINTS and code != _BOX:
+                run = a["points"]
+                self.geo.append(run)
+                self.npairs.append(run.count(";") + 1)
+            elif code == _BOX:
+                self.geo.append(a["xtl"] + "," + a["ytl"] + ";" + a["xbr"] + "," + a["ybr"])
+                self.npairs.append(2)
+            elif code == _ELLIPSE:
+                self.geo.append(a["cx"] + "," + a["cy"] + ";" + a["rx"] + "," + a["ry"])
+                self.npairs.append(2)
+            elif code == _CUBOID:
+                self.geo.append(";".join(a[x] + "," + a[y] for x, y in _CUBOID_KEYS))
+                self.npairs.append(8)
+            elif code == _MASK:
+                self.masks[row] = (a["rle"], a["left"], a["top"], a["width"], a["height"])
+                self.npairs.append(0)
+            else:  # skeleton: its points follow as children
+                self.skel = []
+                self.npairs.append(0)  # set when the skeleton closes
+        except KeyError as e:
+            raise self._missing(tag, e.args[0]) from None
+        except ValueError:
+            raise InputError(self.path, self._where(tag), "frame is not an integer") from None
+        if a.get("occluded") == "1":
+            self.occluded.append(row)
+        rot = a.get("rotation")
+        if rot is not None:
+            self.rot_rows.append(row)
+            self.rot_text.append(rot)
+        self.kind.append(code)
+        self.frame.append(frame)
+        self.label.append(label)
+        self.track.append(self.track_row)
+        self.line.append(self.parser.CurrentLineNumber)
+        self.attrs.append(None)
+        self.shape_row = row
+        self.in_shape = True
+        self.attr_owner = "shape"
+
+    def _skeleton_point(self, tag: str, a: dict[str, str]) -> None:
+        if tag != "points":
+            raise InputError(self.path, self._where(tag), f"a skeleton holds <points>, not <{tag}>")
+        assert self.skel is not None
+        try:
+            name = a["label"]
+            run = a["points"]
+        except KeyError as e:
+            raise self._missing(tag, e.args[0]) from None
+        if run.count(";") or run.count(",") != 1:
+            raise InputError(
+                self.path, self._where(tag), f"bad points string {run[:40]!r}: one x,y expected"
+            )
+        self.skel.append(
+            (
+                name,
+                run,
+                a.get("outside") == "1",
+                a.get("occluded") == "1",
+                self.parser.CurrentLineNumber,
+            )
+        )
+        self.in_element = True
+        self.attr_owner = "element"
+
+    def _skeleton_end(self) -> None:
+        assert self.skel is not None
+        row = self.shape_row
+        skel_label = self.label_names[self.label[row]]
+        spec = self.meta.points_of.get(skel_label) if self.meta else None
+        if spec is None:
+            spec = self.dyn_points.setdefault(skel_label, [])
+            for name, *_ in self.skel:
+                if name not in spec:
+                    spec.append(name)
+        position = {name: i for i, name in enumerate(spec)}
+        runs = ["nan,nan"] * len(spec)
+        vis = [False] * len(spec)
+        occluded = False
+        for name, run, outside, occl, line in self.skel:
+            i = position.get(name)
+            if i is None:
+                raise InputError(
+                    self.path,
+                    self._where("points", line),
+                    f"label {name!r} is not a point of skeleton {skel_label!r}",
+                )
+            runs[i] = run
+            vis[i] = not outside
+            occluded = occluded or (occl and not outside)
+        if occluded and (not self.occluded or self.occluded[-1] != row):
+            self.occluded.append(row)
+        if self.track_row >= 0 and not any(vis) and (not self.outside or self.outside[-1] != row):
+            self.outside.append(row)  # in a track, a skeleton with no point shown is outside
+        if spec:
+            self.geo.append(";".join(runs))
+        self.npairs[row] = len(spec)
+        self.skel_vis[row] = vis
+        self.skel = None
+        self.in_shape = False
+        self.attr_owner = "track" if self.track_row >= 0 else "none"
+
+    def _attribute_start(self, a: dict[str, str]) -> None:
+        name = a.get("name")
+        if name is None:
+            raise self._missing("attribute", "name")
+        self.attr_name = name
+        self.attr_text = []
+        self.parser.CharacterDataHandler = self.attr_text.append
+
+    def _attribute_end(self) -> None:
+        self.parser.CharacterDataHandler = None
+        name, value = self.attr_name, "".join(self.attr_text)
+        if name is None:
+            return
+        self.attr_name = None
+        if self.attr_owner == "shape":
+            d = self.attrs[self.shape_row]
+            if d is None:
+                d = self.attrs[self.shape_row] = {}
+            d[name] = value
+        elif self.attr_owner == "track":
+            self.trk_attrs.setdefault(self.track_row, {})[name] = value
+        # attributes of tags and of single skeleton points have no place in the payload
+
+    # -- meta: a small tree, built by ElementTree's C TreeBuilder -------------------------
+    def _meta_start(self) -> None:
+        tb = self.meta_builder = TreeBuilder()
+        tb.start("meta", {})
+        p = self.parser
+        p.StartElementHandler = tb.start
+        p.CharacterDataHandler = tb.data
+        p.EndElementHandler = self._meta_end
+
+    def _meta_end(self, tag: str) -> None:
+        assert self.meta_builder is not None
+        self.meta_builder.end(tag)
+        if tag != "meta":
+            return
+        p = self.parser
+        p.StartElementHandler = self._start
+        p.EndElementHandler = self._end
+        p.CharacterDataHandler = None
+        root = self.meta_builder.close()
+        self.meta_builder = None
+        self.meta = _parse_meta(root, self.path, p.CurrentLineNumber)
+        for name in self.meta.labels:
+            self._label(name, "meta")
+        self.strict_labels = bool(self.meta.all_labels)
+
+    # -- building -------------------------------------------------------------------------
+    def build(
+        self, *, interpolate: bool, ellipse_vertices: int, occluded_attribute: str | None
+    ) -> Annotations:
+        raw = _RawShapes.from_reader(self)
+        frames, frame_row, keep = self._frames(raw)
+        if not keep.all():
+            raw = raw.take(keep)
+            frame_row = frame_row[keep]
+        raw.frame = frame_row
+        if len(self.trk_id):
+            raw = _track_pass(raw, self, interpolate)
+        return _to_annotations(
+            raw,
+            frames,
+            self,
+            ellipse_vertices=ellipse_vertices,
+            occluded_attribute=occluded_attribute,
+        )
+
+    def _frames(
+        self, raw: _RawShapes
+    ) -> tuple[Frames, npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+        """The frames table; each raw shape's frame row; which shapes lie in the task."""
+        parts: list[Frames] = []
+        n_img = len(self.img_name)
+        if n_img:
+            parts.append(
+                Frames.build(
+                    self.img_w,
+                    self.img_h,
+                    name=self.img_name,
+                    sequence=self.img_seq,
+                    index=self.img_index,
+                )
+            )
+        frame_row = raw.frame.copy()
+        keep = np.ones(len(raw), dtype=bool)
+        tasks = self.video_tasks = self._video_tasks(raw)
+        base = n_img
+        for task in tasks:
+            task.base = base
+            base += task.n_frames
+            parts.append(
+                Frames.build(
+                    task.width,
+                    task.height,
+                    name=[""] * task.n_frames,
+                    sequence=task.name,
+                    index=np.arange(task.n_frames),
+                )
+            )
+        is_track = raw.track >= 0
+        if is_track.any():
+            by_key = {t.key: t for t in tasks}
+            task_of_track = [by_key.get(k, tasks[0]) for k in self.trk_task]
+            start = np.array([t.start for t in task_of_track], dtype=np.int64)[raw.track[is_track]]
+            step = np.array([t.step for t in task_of_track], dtype=np.int64)[raw.track[is_track]]
+            n = np.array([t.n_frames for t in task_of_track], dtype=np.int64)[raw.track[is_track]]
+            tbase = np.array([t.base for t in task_of_track], dtype=np.int64)[raw.track[is_track]]
+            absf = raw.frame[is_track]
+            rel = absf - start
+            k = rel // step
+            off_grid = rel % step != 0
+            out_of_task = (k < 0) | (k >= n)
+            bad = off_grid | out_of_task
+            rows = np.flatnonzero(is_track)
+            for r, og in zip(rows[bad].tolist(), off_grid[bad].tolist()):
+                self.report.add(
+                    Action.SKIPPED,
+                    "frame not in the task",
+                    source=f"<{_SHAPE_TAGS[raw.kind[r]]}> line {raw.line[r]}",
+                    label=self.label_names[raw.label[r]],
+                    detail=f"frame {raw.frame[r]} is "
+                    + ("not on the frame_filter step" if og else "outside start_frame..stop_frame"),
+                )
+            keep[rows[bad]] = False
+            frame_row[rows] = tbase + np.clip(k, 0, None)
+        frames = (
+            Frames.concat(parts) if len(parts) > 1 else parts[0] if parts else Frames.build([], [])
+        )
+        return frames, frame_row, keep
+
+    def _video_tasks(self, raw: _RawShapes) -> list[_Task]:
+        meta_tasks = self.meta.tasks if self.meta else []
+        has_tracks = bool(self.trk_id)
+        mode = self.meta.mode if self.meta else None
+        if not has_tracks and not (mode == "interpolation" and not self.img_name):
+            return []
+        if has_tracks:
+            wanted = set(self.trk_task)
+            tasks = [t for t in meta_tasks if t.key in wanted] or meta_tasks[:1]
+            if not tasks:
+                tasks = [_Task(key=None, name="video")]
+        else:
+            tasks = [t for t in meta_tasks if t.width is not None]
+        is_track = raw.track >= 0
+        names: set[str] = set()
+        for t in tasks:
+            if t.width is None or t.height is None:
+                raise InputError(
+                    self.path,
+                    "<meta>",
+                    f"task {t.name!r}: no <original_size> width/height, so the video frame size "
+                    "is unknown",
+                )
+            if t.stop is not None:
+                t.n_frames = max((t.stop - t.start) // t.step + 1, 0)
+            elif t.size is not None:
+                t.n_frames = t.size
+            else:  # no range in the meta: up to the last frame any of its tracks uses
+                mine = [i for i, k in enumerate(self.trk_task) if k == t.key or len(tasks) == 1]
+                sel = is_track & np.isin(raw.track, mine)
+                last = int(raw.frame[sel].max()) if sel.any() else t.start
+                t.n_frames = max((last - t.start) // t.step + 1, 0)
+            if t.name in names:
+                t.name = f"{t.name} ({t.key})"
+            names.add(t.name)
+        return tasks
+
+
+def _parse_meta(root: Element, path: str, line: int) -> _Meta:
+    where = f"<meta> line {line}"
+
+    def number(el: Element, tag: str, kind: type = int) -> Any:
+        text = el.findtext(tag)
+        if text is None or not text.strip():
+            return None
+        try:
+            return kind(text.strip())
+        except ValueError:
+            raise InputError(path, where, f"<{tag}> is not a number: {text[:40]!r}") from None
+
+    containers = [el for el in (root.find("task"), root.find("job")) if el is not None]
+    containers += root.findall("project/tasks/task")
+    tasks = []
+    mode = None
+    for el in containers:
+        key = el.findtext("id")
+        key = key.strip() if key else None
+        name = (el.findtext("name") or "").strip() or "video"
+        mode = mode or (el.findtext("mode") or "").strip() or None
+        step = 1
+        ff = (el.findtext("frame_filter") or "").strip()
+        if ff:
+            if not ff.startswith("step="):
+                raise InputError(path, where, f"unsupported frame_filter {ff!r}")
+            try:
+                step = int(ff[5:])
+            except ValueError:
+                raise InputError(path, where, f"unsupported frame_filter {ff!r}") from None
+            if step < 1:
+                raise InputError(path, where, f"frame_filter step must be >= 1, not {step}")
+        size_el = el.find("original_size")
+        width = number(size_el, "width", float) if size_el is not None else None
+        height = number(size_el, "height", float) if size_el is not None else None
+        tasks.append(
+            _Task(
+                key=key,
+                name=name,
+                start=number(el, "start_frame") or 0,
+                stop=number(el, "stop_frame"),
+                step=step,
+                size=number(el, "size"),
+                width=width,
+                height=height,
+            )
+        )
+    labels: list[str] = []
+    all_labels: set[str] = set()
+    points_of: dict[str, list[str]] = {}
+    for lab in root.iter("label"):
+        name = lab.findtext("name")
+        if name is None or name in all_labels:
+            continue
+        all_labels.add(name)
+        parent = lab.findtext("parent")
+        if parent:
+            points_of.setdefault(parent, []).append(name)
+        else:
+            labels.append(name)
+    return _Meta(tasks=tasks, labels=labels, all_labels=all_labels, points_of=points_of, mode=mode)
+
+
+# --- the raw shape table -----------------------------------------------------------------------
+
+
+@dataclass
+class _RawShapes:
+    """CVAT shapes as parsed, before geometry conversion: values are CVAT's own parameters."""
+
+    kind: npt.NDArray[np.int64]
+    frame: npt.NDArray[np.int64]
+    label: npt.NDArray[np.int64]
+    track: npt.NDArray[np.int64]
+    line: npt.NDArray[np.int64]
+    outside: npt.NDArray[np.bool_]
+    occluded: npt.NDArray[np.bool_]
+    rotation: npt.NDArray[np.float64]  # degrees, clockwise on screen
+    offsets: npt.NDArray[np.int64]  # into pairs, per shape
+    pairs: npt.NDArray[np.float64]  # (P, 2)
+    vis: npt.NDArray[np.bool_]  # (P,) skeleton point visibility (True elsewhere)
+    attrs: list[dict[str, str] | None]
+    origin: npt.NDArray[np.int64]  # the parsed shape a row comes from (itself unless filled)
+    filled: npt.NDArray[np.bool_]  # made by interpolation
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    @property
+    def counts(self) -> npt.NDArray[np.int64]:
+        return np.diff(self.offsets)
+
+    @classmethod
+    def from_reader(cls, r: _Reader) -> _RawShapes:
+        n = len(r.kind)
+        npairs = np.asarray(r.npairs, dtype=np.int64)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(npairs, out=offsets[1:])
+        pairs = _parse_runs(r, npairs, offsets)
+        vis = np.ones(len(pairs), dtype=bool)
+        for row, v in r.skel_vis.items():
+            vis[offsets[row] : offsets[row + 1]] = v
+        rotation = np.zeros(n)
+        if r.rot_rows:
+            try:
+                rotation[r.rot_rows] = np.array(r.rot_text, dtype=np.float64)
+            except ValueError:
+                bad = next(i for i, t in zip(r.rot_rows, r.rot_text) if not _is_float(t))
+                raise InputError(
+                    r.path,
+                    f"<{_SHAPE_TAGS[r.kind[bad]]}> line {r.line[bad]}",
+                    "rotation is not a number",
+                ) from None
+        outside = np.zeros(n, dtype=bool)
+        outside[r.outside] = True
+        occluded = np.zeros(n, dtype=bool)
+        occluded[r.occluded] = True
+        return cls(
+            kind=np.asarray(r.kind, dtype=np.int64),
+            frame=np.asarray(r.frame, dtype=np.int64),
+            label=np.asarray(r.label, dtype=np.int64),
+            track=np.asarray(r.track, dtype=np.int64),
+            line=np.asarray(r.line, dtype=np.int64),
+            outside=outside,
+            occluded=occluded,
+            rotation=rotation,
+            offsets=offsets,
+            pairs=pairs,
+            vis=vis,
+            attrs=r.attrs,
+            origin=np.arange(n, dtype=np.int64),
+            filled=np.zeros(n, dtype=bool),
+        )
+
+    def take(self, rows: npt.ArrayLike) -> _RawShapes:
+        sel = np.asarray(rows)
+        if sel.dtype == bool:
+            sel = np.flatnonzero(sel)
+        counts = self.counts[sel]
+        offsets = np.zeros(len(sel) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        pidx = _ranges(self.offsets[:-1][sel], counts)
+        return _RawShapes(
+            kind=self.kind[sel],
+            frame=self.frame[sel],
+            label=self.label[sel],
+            track=self.track[sel],
+            line=self.line[sel],
+            outside=self.outside[sel],
+            occluded=self.occluded[sel],
+            rotation=self.rotation[sel],
+            offsets=offsets,
+            pairs=self.pairs[pidx],
+            vis=self.vis[pidx],
+            attrs=[self.attrs[i] for i in sel.tolist()],
+            origin=self.origin[sel],
+            filled=self.filled[sel],
+        )
+
+
+def _ranges(starts: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Concatenated ``arange(s, s + c)`` for every (start, count), without a Python loop."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(counts)
+    shift = np.repeat(starts - (ends - counts), counts)
+    return np.arange(total, dtype=np.int64) + shift
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_runs(
+    r: _Reader, npairs: npt.NDArray[np.int64], offsets: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """All ``x,y;x,y`` runs at once: one join, one syntax check, one numeric conversion."""
+    total = int(offsets[-1])
+    if not r.geo:
+        return np.zeros((0, 2))
+    text = ";".join(r.geo)
+    data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    seps = data[(data == 44) | (data == 59)]  # ',' and ';' must alternate, starting with ','
+    ok = (
+        len(seps) == 2 * total - 1 and not (seps[0::2] != 44).any() and not (seps[1::2] != 59).any()
+    )
+    values = None
+    if ok:
+        try:
+            values = np.fromstring(text.replace(";", ","), dtype=np.float64, sep=",")
+        except ValueError:
+            values = None
+    if values is None or len(values) != 2 * total:
+        raise _first_bad_run(r)
+    return values.reshape(-1, 2)
+
+
+def _first_bad_run(r: _Reader) -> InputError:
+    """Find the shape whose run broke the bulk parse (only runs on the error path)."""
+    rows = [i for i, n in enumerate(r.npairs) if n > 0]
+    for row, run in zip(rows, r.geo):
+        pairs = run.split(";")
+        good = len(pairs) == r.npairs[row] and all(
+            len(xy) == 2 and all(_is_float(v) for v in xy) for xy in (p.split(",") for p in pairs)
+        )
+        if not good:
+            tag = _SHAPE_TAGS[r.kind[row]]
+            what = "points string" if tag in _PAIR_RUNS or tag == "skeleton" else "coordinate"
+            return InputError(r.path, f"<{tag}> line {r.line[row]}", f"bad {what} {run[:60]!r}")
+    return InputError(r.path, None, "bad coordinates")  # pragma: no cover - defensive
+
+
+# --- tracks: task frames, interpolation, outside -----------------------------------------------
+
+
+def _track_pass(raw: _RawShapes, r: _Reader, interpolate: bool) -> _RawShapes:
+    """Sort track shapes, inherit attributes, fill keyframe gaps, drop ``outside`` frames."""
+    is_track = raw.track >= 0
+    order = np.lexsort((raw.frame, raw.track, is_track))  # image shapes first, then tracks
+    raw = raw.take(order)
+    is_track = raw.track >= 0
+    t_rows = np.flatnonzero(is_track)
+    tr, fr = raw.track[t_rows], raw.frame[t_rows]
+    dup = np.zeros(len(t_rows), dtype=bool)
+    dup[1:] = (tr[1:] == tr[:-1]) & (fr[1:] == fr[:-1])
+    if dup.any():
+        for row in t_rows[dup].tolist():
+            r.report.add(
+                Action.DROPPED,
+                "duplicate frame in track",
+                source=f"<{_SHAPE_TAGS[raw.kind[row]]}> line {raw.line[row]}",
+                label=r.label_names[raw.label[row]],
+                detail=f"track {r.trk_id[raw.track[row]]} already has this frame",
+            )
+        keep = np.ones(len(raw), dtype=bool)
+        keep[t_rows[dup]] = False
+        raw = raw.take(keep)
+        is_track = raw.track >= 0
+        t_rows = np.flatnonzero(is_track)
+    _inherit_attributes(raw, t_rows, r.trk_attrs)
+
+    if interpolate and len(t_rows):
+        raw = _fill_gaps(raw, t_rows, r)
+        is_track = raw.track >= 0
+        order = np.lexsort((raw.frame, raw.track, is_track))
+        return raw.take(order[~raw.outside[order]])
+    return raw.take(~raw.outside)
+
+
+def _inherit_attributes(
+    raw: _RawShapes, t_rows: npt.NDArray[np.int64], trk_attrs: dict[int, dict[str, str]]
+) -> None:
+    """A track shape keeps the attributes of the shape before it that it does not restate.
+
+    CVAT does this when it loads a track (immutable attributes are often written only on
+    the first keyframe); attributes written on the ``<track>`` itself apply to every shape.
+    """
+    attrs = raw.attrs
+    prev_track = -1
+    prev: dict[str, str] | None = None
+    for row, t in zip(t_rows.tolist(), raw.track[t_rows].tolist()):
+        cur = attrs[row]
+        if t != prev_track:
+            prev_track = t
+            base = trk_attrs.get(t)
+            if base:
+                cur = {**base, **cur} if cur else dict(base)
+        elif prev and (cur is None or not prev.keys() <= cur.keys()):
+            cur = {**prev, **cur} if cur else prev
+        attrs[row] = cur
+        prev = cur
+
+
+def _fill_gaps(raw: _RawShapes, t_rows: npt.NDArray[np.int64], r: _Reader) -> _RawShapes:
+    """Shapes for the task frames between keyframes (and after the last one), as CVAT does.
+
+    Between a visible keyframe and the next shape of its track every frame gets the linear
+    mix ``v0 + (v1 - v0) * t`` of CVAT's parameters (box corners, cuboid corners, ellipse
+    centre and radii, polygon/polyline/points vertices, skeleton points; the rotation along
+    the shorter arc); shapes of different type or point count are held (copied) instead. After
+    a track's last shape, if it is not ``outside``, it is held to the end of the task. An
+    ``outside`` shape starts a gap: nothing is made until the track reappears.
+    """
+    tr = raw.track[t_rows]
+    fr = raw.frame[t_rows]
+    last = np.ones(len(t_rows), dtype=bool)
+    last[:-1] = tr[1:] != tr[:-1]
+    src = t_rows
+    dst = np.where(last, t_rows, np.roll(t_rows, -1))  # the next shape of the track
+    f0 = fr
+    # frame rows are task-consecutive, so the end of the task is base + n_frames
+    end_row = _task_end_rows(raw, t_rows, r)
+    f1 = np.where(last, end_row, np.roll(fr, -1))
+    gap = f1 - f0 - 1
+    gap[raw.outside[src]] = 0
+    gap = np.maximum(gap, 0)
+    if not gap.any():
+        return raw
+    kinds_match = (raw.kind[src] == raw.kind[dst]) & (raw.counts[src] == raw.counts[dst])
+    lerp = kinds_match & ~last
+    held = ~kinds_match & ~last & (gap > 0)
+    for row in src[held].tolist():
+        r.report.add(
+            Action.NOTED,
+            "held, not interpolated",
+            source=f"<{_SHAPE_TAGS[raw.kind[row]]}> line {raw.line[row]}",
+            label=r.label_names[raw.label[row]],
+            detail="the next keyframe has another type or point count",
+        )
+    pair = np.repeat(np.arange(len(src)), gap)
+    step_in = np.arange(len(pair)) - np.repeat(np.cumsum(gap) - gap, gap) + 1  # 1..gap
+    span = (f1 - f0)[pair]
+    t = np.where(lerp[pair], step_in / np.maximum(span, 1), 0.0)
+    s0, s1 = src[pair], dst[pair]
+    counts = raw.counts[s0]
+    i0 = _ranges(raw.offsets[:-1][s0], counts)
+    i1 = _ranges(raw.offsets[:-1][s1], counts)
+    tp = np.repeat(t, counts)[:, None]
+    p0, p1 = raw.pairs[i0], raw.pairs[i1]
+    p1 = np.where(np.isnan(p1), p0, p1)  # a skeleton point missing later: hold it
+    pairs = p0 + (p1 - p0) * tp
+    r0, r1 = raw.rotation[s0], raw.rotation[s1]
+    diff = (r1 - r0 + 180.0) % 360.0 - 180.0
+    rotation = (r0 + diff * t + 360.0) % 360.0
+    n_new = len(pair)
+    offsets = np.zeros(n_new + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    new = _RawShapes(
+        kind=raw.kind[s0],
+        frame=raw.frame[s0] + step_in,
+        label=raw.label[s0],
+        track=raw.track[s0],
+        line=raw.line[s0],
+        outside=np.zeros(n_new, dtype=bool),
+        occluded=raw.occluded[s0],
+        rotation=rotation,
+        offsets=offsets,
+        pairs=pairs,
+        vis=raw.vis[i0],
+        attrs=[raw.attrs[i] for i in s0.tolist()],
+        origin=raw.origin[s0],
+        filled=np.ones(n_new, dtype=bool),
+    )
+    return _concat_raw([raw, new])
+
+
+def _task_end_rows(
+    raw: _RawShapes, t_rows: npt.NDArray[np.int64], r: _Reader
+) -> npt.NDArray[np.int64]:
+    """For each track shape, the frame row just past the end of its task."""
+    tasks = r.video_tasks
+    ends = {t.key: t.base + t.n_frames for t in tasks}
+    default = tasks[0].base + tasks[0].n_frames
+    per_track = np.array([ends.get(k, default) for k in r.trk_task], dtype=np.int64)
+    return per_track[raw.track[t_rows]]
+
+
+def _concat_raw(parts: list[_RawShapes]) -> _RawShapes:
+    counts = np.concatenate([p.counts for p in parts])
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    attrs: list[dict[str, str] | None] = []
+    for p in parts:
+        attrs.extend(p.attrs)
+
+    def cat(name: str) -> Any:
+        return np.concatenate([getattr(p, name) for p in parts])
+
+    return _RawShapes(
+        kind=cat("kind"),
+        frame=cat("frame"),
+        label=cat("label"),
+        track=cat("track"),
+        line=cat("line"),
+        outside=cat("outside"),
+        occluded=cat("occluded"),
+        rotation=cat("rotation"),
+        offsets=offsets,
+        pairs=np.concatenate([p.pairs for p in parts]).reshape(-1, 2),
+        vis=cat("vis"),
+        attrs=attrs,
+        origin=cat("origin"),
+        filled=cat("filled"),
+    )
+
+
+# --- CVAT geometry -> platform geometry --------------------------------------------------------
+
+
+def _rotate(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    cx: npt.NDArray[np.float64],
+    cy: npt.NDArray[np.float64],
+    deg: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Rotate (x, y) about (cx, cy) by ``deg`` degrees, clockwise on screen (y points down)."""
+    a = np.radians(deg)
+    c, s = np.cos(a), np.sin(a)
+    dx, dy = x - cx, y - cy
+    return cx + c * dx - s * dy, cy + s * dx + c * dy
+
+
+def box_corners(
+    values: npt.ArrayLike, rotation: npt.ArrayLike | None = None
+) -> npt.NDArray[np.float64]:
+    """(N, 4, 2) corners TL, TR, BR, BL of ``xtl, ytl, xbr, ybr`` boxes, rotated about their centre."""
+    v = np.asarray(values, dtype=np.float64).reshape(-1, 4)
+    x0, y0, x1, y1 = v[:, 0:1], v[:, 1:2], v[:, 2:3], v[:, 3:4]
+    xs = np.concatenate([x0, x1, x1, x0], axis=1)
+    ys = np.concatenate([y0, y0, y1, y1], axis=1)
+    if rotation is not None:
+        rot = np.asarray(rotation, dtype=np.float64).reshape(-1, 1)
+        xs, ys = _rotate(xs, ys, (x0 + x1) / 2, (y0 + y1) / 2, rot)
+    return np.stack([xs, ys], axis=2)
+
+
+def ellipse_polygon(
+    values: npt.ArrayLike, rotation: npt.ArrayLike, vertices: int
+) -> npt.NDArray[np.float64]:
+    """(N, vertices, 2) polygons approximating ``cx, cy, rx, ry`` ellipses (rotation in degrees).
+
+    Vertex k is at parameter angle 2*pi*k/vertices, starting at (cx + rx, cy) before rotation.
+    """
+    v = np.asarray(values, dtype=np.float64).reshape(-1, 4)
+    t = 2.0 * np.pi * np.arange(vertices) / vertices
+    cx, cy, rx, ry = v[:, 0:1], v[:, 1:2], v[:, 2:3], v[:, 3:4]
+    xs = cx + rx * np.cos(t)
+    ys = cy + ry * np.sin(t)
+    rot = np.asarray(rotation, dtype=np.float64).reshape(-1, 1)
+    xs, ys = _rotate(xs, ys, cx, cy, rot)
+    return np.stack([xs, ys], axis=2)
+
+
+def cvat_rle_to_mask(rle: str, width: int, height: int) -> npt.NDArray[np.uint8]:
+    """Decode CVAT's mask RLE: run lengths alternating background/foreground, starting with
+    background, over the ``height x width`` box in row-major order (CVAT's ``rle2Mask``)."""
+    counts = np.array([c for c in rle.replace(" ", "").split(",") if c], dtype=np.int64)
+    if (counts < 0).any():
+        raise ValueError("negative run length")
+    total = int(counts.sum())
+    if total > width * height:
+        raise ValueError(f"the runs cover {total} pixels, the box has {width * height}")
+    flat = np.zeros(width * height, dtype=np.uint8)
+    flat[:total] = np.repeat((np.arange(len(counts)) % 2).astype(np.uint8), counts)
+    return flat.reshape(height, width)
+
+
+def _to_annotations(
+    raw: _RawShapes,
+    frames: Frames,
+    r: _Reader,
+    *,
+    ellipse_vertices: int,
+    occluded_attribute: str | None,
+) -> Annotations:
+    kind = raw.kind
+    n = len(raw)
+    counts = raw.counts
+    out_kind = np.full(n, int(Kind.POLYGON), dtype=np.int8)
+    out_count = counts.copy()
+    out_kind[kind == _POLYLINE] = Kind.LINE
+    out_kind[kind == _POINTS] = Kind.LANDMARK
+    out_kind[kind == _SKELETON] = Kind.LANDMARK
+    out_kind[kind == _CUBOID] = Kind.CUBOID
+    is_box = kind == _BOX
+    rotated = is_box & (raw.rotation % 360.0 != 0.0)
+    out_kind[is_box & ~rotated] = Kind.RECTANGLE
+    out_count[is_box] = 4
+    is_ell = kind == _ELLIPSE
+    out_count[is_ell] = ellipse_vertices
+    is_skel = kind == _SKELETON
+    if is_skel.any():
+        # only the visible points of a skeleton
+        c = counts[is_skel]
+        owner = np.repeat(np.arange(len(c)), c)
+        visible = raw.vis[_ranges(raw.offsets[:-1][is_skel], c)]
+        out_count[is_skel] = np.bincount(owner, weights=visible, minlength=len(c)).astype(np.int64)
+    is_mask = kind == _MASK
+    keep = ~is_mask & ~(is_skel & (out_count == 0))
+    for row in np.flatnonzero(is_skel & (out_count == 0)).tolist():
+        r.report.add(
+            Action.DROPPED,
+            "empty skeleton",
+            source=_source(raw, row),
+            label=r.label_names[raw.label[row]],
+            detail="every point of the skeleton is outside",
+        )
+
+    rows = np.flatnonzero(keep)
+    oc = out_count[rows]
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(oc, out=offsets[1:])
+    points = np.empty((int(offsets[-1]), 2), dtype=np.float64)
+    point_label = np.zeros(len(points), dtype=np.int32)
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[rows] = np.arange(len(rows))
+
+    def dest(sel: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+        o = pos[sel]
+        return _ranges(offsets[:-1][o], oc[o])
+
+    plain = np.isin(kind, (_POLYGON, _POLYLINE, _POINTS, _CUBOID)) & keep
+    if plain.any():
+        src_idx = _ranges(raw.offsets[:-1][plain], counts[plain])
+        pts = raw.pairs[src_idx]
+        cub = kind[plain] == _CUBOID
+        if cub.any():
+            # reorder each cuboid's 8 corners from CVAT's order to p1..p8
+            run_start = np.repeat(np.cumsum(counts[plain]) - counts[plain], counts[plain])
+            within = np.arange(len(src_idx)) - run_start
+            is_cub_pt = np.repeat(cub, counts[plain])
+            within_c = within[is_cub_pt]
+            reorder = np.arange(len(src_idx))
+            reorder[is_cub_pt] = run_start[is_cub_pt] + CUBOID_CVAT_TO_P[within_c]
+            pts = pts[reorder]
+        d = dest(plain)
+        points[d] = pts
+        pts_lm = np.repeat((kind[plain] == _POINTS), counts[plain])
+        if pts_lm.any():
+            run_start = np.repeat(np.cumsum(counts[plain]) - counts[plain], counts[plain])
+            point_label[d[pts_lm]] = (np.arange(len(d)) - run_start)[pts_lm] + 1
+    if is_box.any():
+        v = raw.pairs[_ranges(raw.offsets[:-1][is_box], counts[is_box])].reshape(-1, 4)
+        corners = box_corners(v, np.where(rotated[is_box], raw.rotation[is_box], 0.0))
+        points[dest(is_box)] = corners.reshape(-1, 2)
+    if is_ell.any():
+        v = raw.pairs[_ranges(raw.offsets[:-1][is_ell], counts[is_ell])].reshape(-1, 4)
+        points[dest(is_ell)] = ellipse_polygon(v, raw.rotation[is_ell], ellipse_vertices).reshape(
+            -1, 2
+        )
+    sk = is_skel & keep
+    if sk.any():
+        src_idx = _ranges(raw.offsets[:-1][sk], counts[sk])
+        run_start = np.repeat(np.cumsum(counts[sk]) - counts[sk], counts[sk])
+        number = np.arange(len(src_idx)) - run_start + 1  # position in the label spec
+        visible = raw.vis[src_idx]
+        d = dest(sk)
+        points[d] = raw.pairs[src_idx][visible]
+        point_label[d] = number[visible]
+
+    attrs = [raw.attrs[i] for i in rows.tolist()]
+    if occluded_attribute is not None:
+        occ = raw.occluded[rows].tolist()
+        attrs = [
+            {**(a or {}), occluded_attribute: "true" if o else "false"} for a, o in zip(attrs, occ)
+        ]
+    track_ids = np.asarray(r.trk_id + [-1], dtype=np.int64)[raw.track[rows]]
+    ann = Annotations.from_runs(
+        frames,
+        out_kind[rows],
+        points,
+        offsets,
+        raw.label[rows],
+        raw.frame[rows],
+        names=r.label_names,
+        track=track_ids,
+        point_label=point_label,
+        attributes=attrs,
+        source=_sources(raw, rows),
+    )
+    if is_mask.any():
+        ann = _with_masks(ann, raw, r, np.flatnonzero(is_mask), rows, occluded_attribute)
+    return ann
+
+
+def _source(raw: _RawShapes, row: int) -> str:
+    s = f"<{_SHAPE_TAGS[raw.kind[row]]}> line {raw.line[row]}"
+    return s + " (interpolated)" if raw.filled[row] else s
+
+
+def _sources(raw: _RawShapes, rows: npt.NDArray[np.int64]) -> list[str]:
+    """``"<box> line 40"`` for every row (``" (interpolated)"`` for filled frames)."""
+    tags = [f"<{t}> line " for t in _SHAPE_TAGS]
+    out = [tags[k] + str(line) for k, line in zip(raw.kind[rows].tolist(), raw.line[rows].tolist())]
+    if raw.filled.any():
+        for i in np.flatnonzero(raw.filled[rows]).tolist():
+            out[i] += " (interpolated)"
+    return out
+
+
+def _masks_module() -> Any:
+    """prelabel.formats.masks, imported on the first mask (it needs the ``masks`` extra)."""
+    try:
+        from prelabel.formats import masks
+    except ImportError:  # pragma: no cover - the module ships with the package
+        raise MissingExtraError("masks", "a CVAT <mask>") from None
+    return masks
+
+
+def _with_masks(
+    ann: Annotations,
+    raw: _RawShapes,
+    r: _Reader,
+    mask_rows: npt.NDArray[np.int64],
+    rows: npt.NDArray[np.int64],
+    occluded_attribute: str | None,
+) -> Annotations:
+    """Add the polygons traced from each ``<mask>``, in file order with the other shapes.
+
+    A mask of several parts becomes several polygons (a report row says so); in a track only
+    the largest part keeps the track id, so one tracker never holds two shapes on one frame.
+    """
+    masks = _masks_module()
+    polys: list[npt.NDArray[np.float64]] = []
+    owner: list[int] = []
+    tracked: list[bool] = []
+    for row in mask_rows.tolist():
+        rle, left, top, width, height = r.masks[int(raw.origin[row])]
+        where = _source(raw, row)
+        label = r.label_names[raw.label[row]]
+        try:
+            x0, y0, w, h = int(left), int(top), int(width), int(height)
+            if w < 1 or h < 1 or w * h > masks.MAX_MASK_PIXELS:
+                raise ValueError(f"a {w} x {h} box is not a mask size")
+            mask = cvat_rle_to_mask(rle, w, h)
+        except ValueError as e:
+            raise InputError(r.path, where, f"bad mask: {e}") from None
+        traced = masks.trace_mask(
+            mask, min_area=_MASK_MIN_AREA, offset=(float(x0), float(y0)), what="a CVAT <mask>"
+        )
+        parts = traced.polygons  # largest first
+        if traced.holes:
+            r.report.add(
+                Action.REPAIRED,
+                "mask holes filled",
+                source=where,
+                label=label,
+                detail=f"{traced.holes} hole(s): a polygon has one ring",
+            )
+        if traced.specks:
+            r.report.add(
+                Action.DROPPED,
+                "mask speck",
+                source=where,
+                label=label,
+                detail=f"{traced.specks} part(s) under {_MASK_MIN_AREA} px^2",
+            )
+        if not parts:
+            r.report.add(Action.DROPPED, "empty mask", source=where, label=label)
+            continue
+        if len(parts) > 1:
+            r.report.add(
+                Action.SPLIT,
+                "mask split into polygons",
+                source=where,
+                label=label,
+                detail=f"{len(parts)} polygons; in a track the largest keeps the track id",
+            )
+        for i, p in enumerate(parts):
+            polys.append(p)
+            owner.append(row)
+            tracked.append(i == 0)
+    if not polys:
+        return ann
+    own = np.asarray(owner, dtype=np.int64)
+    track_ids = np.asarray(r.trk_id + [-1], dtype=np.int64)[raw.track[own]]
+    track_ids[~np.asarray(tracked)] = -1
+    attrs = [raw.attrs[i] for i in owner]
+    if occluded_attribute is not None:
+        attrs = [
+            {**(a or {}), occluded_attribute: "true" if raw.occluded[i] else "false"}
+            for a, i in zip(attrs, owner)
+        ]
+    part = Annotations.from_polygons(
+        ann.frames,
+        polys,
+        raw.label[own],
+        raw.frame[own],
+        names=r.label_names,
+        track=track_ids,
+        attributes=attrs,
+        source=_sources(raw, own),
+    )
+    both = Annotations.concat([ann, part])
+    order = np.argsort(np.concatenate([rows, own]), kind="stable")
+    return both[order]

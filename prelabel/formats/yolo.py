@@ -265,9 +265,13 @@ def _base(folder: str, root: str) -> str:
 
 
 def _is_names_file(full: str, names_path: str | None) -> bool:
+    """The names file given, or a file named like one (classes.txt, names.txt): not labels."""
+    base = os.path.basename(full)
+    if base in _NAMES_FILES:
+        return True
     return bool(
         names_path
-        and os.path.basename(full) == os.path.basename(names_path)
+        and base == os.path.basename(names_path)
         and os.path.realpath(full) == os.path.realpath(names_path)
     )
 
@@ -931,16 +935,20 @@ def _line_problem(tokens: list[bytes], schema: Schema, n_names: int | None) -> t
 
 
 def _hint(schema: Schema, n: int) -> str:
-    extra = n - (schema.fixed + (6 if schema.variable else 0))
+    """What a row of ``n`` values might be instead, for the error message (never acted on)."""
+    tips = []
+    extra = n - schema.fixed
     if not schema.variable and 1 <= extra <= 2 and not {"conf", "track"} & set(schema.items):
         base = ",".join(schema.items)
-        return (
-            f" (a confidence or track column? declare it with --columns, e.g. {base},conf"
-            f" or {base},conf,track)"
+        tips.append(
+            f"a confidence or track column? e.g. --columns {base},conf or {base},conf,track"
         )
-    if schema.items == ("cls", "box") and n > 7 and n % 2 == 1:
-        return " (segmentation rows? use --task segment)"
-    return ""
+    if schema.items == ("cls", "box"):
+        if n >= 7 and n % 2 == 1:
+            tips.append("polygons? --task segment")
+        if n == 9:
+            tips.append("oriented boxes? --task obb")
+    return f" ({'; '.join(tips)})" if tips else ""
 
 
 def _positions(schema: Schema, n: int) -> dict[str, int]:

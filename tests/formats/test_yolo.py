@@ -1,0 +1,670 @@
+"""YOLO reader: fixtures for each layout and row schema (hand-checked), bad input, properties."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from prelabel.annotations import Annotations, Kind
+from prelabel.cli import main
+from prelabel.errors import InputError
+from prelabel.formats.yolo import (
+    Schema,
+    _decimal_values,
+    _fast_size,
+    parse_columns,
+    read_yolo,
+    schema_for_task,
+)
+from prelabel.report import Report
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "yolo"
+
+
+def shape_points(ann: Annotations, i: int) -> list[list[float]]:
+    return ann.points[ann.offsets[i] : ann.offsets[i + 1]].tolist()
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode())
+    return path
+
+
+def png(path: Path, w: int, h: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), np.zeros((h, w, 3), np.uint8))
+    return path
+
+
+def to_yolo_lines(ann: Annotations) -> list[str]:
+    """Rectangles back to ``cls xc yc w h`` rows (normalised), in shape order."""
+    w = ann.frames.width[ann.frame]
+    h = ann.frames.height[ann.frame]
+    p = ann.points.reshape(-1, 4, 2)
+    x1, y1, x2, y2 = p[:, 0, 0], p[:, 0, 1], p[:, 2, 0], p[:, 2, 1]
+    rows = zip(ann.label.tolist(), ((x1 + x2) / 2 / w).tolist(), ((y1 + y2) / 2 / h).tolist(),
+               ((x2 - x1) / w).tolist(), ((y2 - y1) / h).tolist())  # fmt: skip
+    return [f"{c} {xc!r} {yc!r} {bw!r} {bh!r}" for c, xc, yc, bw, bh in rows]
+
+
+# --- layouts and schemas ---------------------------------------------------------------------
+def test_ultralytics_detect() -> None:
+    ann = read_yolo(FIXTURES / "ultralytics_detect" / "data.yaml")
+    assert not ann.normalised
+    assert ann.labels == ("person", "car")
+    # frames: every image, labelled or not, in (folder, name) order
+    assert ann.frames.name.tolist() == [
+        "images/train/a.png",
+        "images/train/b.jpg",
+        "images/val/c.png",
+    ]
+    assert ann.frames.sequence.tolist() == ["images/train", "images/train", "images/val"]
+    assert ann.frames.index.tolist() == [0, 1, 0]
+    assert ann.frames.width.tolist() == [100, 200, 64]  # from the PNG and JPEG headers
+    assert ann.frames.height.tolist() == [50, 100, 32]
+    assert ann.kind.tolist() == [Kind.RECTANGLE] * 2
+    assert ann.frame.tolist() == [0, 0]
+    # a.png is 100x50. Row "0 0.5 0.5 0.2 0.4": xc 50, yc 25, w 20, h 20 -> x 40..60, y 15..35
+    assert shape_points(ann, 0) == [[40, 15], [60, 15], [60, 35], [40, 35]]
+    # "1 0.25 0.75 0.1 0.1": xc 25, yc 37.5, w 10, h 5 -> x 20..30, y 35..40
+    assert shape_points(ann, 1) == [[20, 35], [30, 35], [30, 40], [20, 40]]
+    assert ann.label.tolist() == [0, 1]
+    assert ann.source.tolist() == ["labels/train/a.txt:1", "labels/train/a.txt:2"]
+    assert np.isnan(ann.score).all() and (ann.track == -1).all()
+
+
+def test_folder_argument_finds_data_yaml() -> None:
+    ann = read_yolo(FIXTURES / "ultralytics_detect")
+    assert len(ann) == 2 and len(ann.frames) == 3
+
+
+def test_segment_polygons() -> None:
+    ann = read_yolo(FIXTURES / "ultralytics_segment", task="segment")
+    assert ann.kind.tolist() == [Kind.POLYGON, Kind.POLYGON]
+    # image 100x50: (0.1, 0.2) -> (10, 10); (0.5, 0.2) -> (50, 10); (0.3, 0.8) -> (30, 40)
+    assert np.allclose(shape_points(ann, 0), [[10, 10], [50, 10], [30, 40]])
+    assert np.allclose(shape_points(ann, 1), [[0, 0], [100, 0], [100, 50], [0, 50]])
+    assert ann.labels[ann.label[1]] == "sign"
+
+
+def test_segment_rows_read_as_detect_are_refused_with_a_hint() -> None:
+    with pytest.raises(InputError) as err:
+        read_yolo(FIXTURES / "ultralytics_segment")
+    message = str(err.value)
+    assert "labels/a.txt:1: expected 5 values (cls xc yc w h), got 7 (" in message
+    assert "--task segment" in message
+    err2 = pytest.raises(InputError, read_yolo, FIXTURES / "ultralytics_segment", columns="cls,box")
+    assert "got 7" in str(err2.value)
+
+
+def test_pose_three_values_per_point() -> None:
+    ann = read_yolo(FIXTURES / "ultralytics_pose3", keypoints_with_box=True)
+    # one row -> its box, then its landmark
+    assert ann.kind.tolist() == [Kind.RECTANGLE, Kind.LANDMARK]
+    # image 200x100, box 0.5 0.5 0.5 0.5: xc 100, yc 50, w 100, h 50 -> x 50..150, y 25..75
+    assert shape_points(ann, 0) == [[50, 25], [150, 25], [150, 75], [50, 75]]
+    # keypoints (0.25, 0.25, v2) -> (50, 25) #1; (0.5, 0.5, v0) left out; (0.75, 0.75, v1) -> #3
+    assert shape_points(ann, 1) == [[50, 25], [150, 75]]
+    assert ann.point_label[ann.offsets[1] : ann.offsets[2]].tolist() == [1, 3]
+    assert ann.source.tolist() == ["labels/a.txt:1"] * 2
+
+
+def test_pose_without_box_flag_gives_landmarks_only() -> None:
+    ann = read_yolo(FIXTURES / "ultralytics_pose3")
+    assert ann.kind.tolist() == [Kind.LANDMARK]
+
+
+def test_pose_two_values_per_point_without_images_is_normalised() -> None:
+    ann = read_yolo(FIXTURES / "ultralytics_pose2")
+    assert ann.normalised
+    assert ann.frames.width.tolist() == [1.0] and ann.frames.height.tolist() == [1.0]
+    # no images: the frame is named after its label file, without the .txt
+    assert ann.frames.name.tolist() == ["labels/train/a"]
+    assert ann.kind.tolist() == [Kind.LANDMARK]
+    assert shape_points(ann, 0) == [[0.4, 0.45], [0.6, 0.55]]  # normalised, as written
+    assert ann.point_label.tolist() == [1, 2]
+
+
+def test_pose_needs_a_keypoint_shape(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "0 0.5 0.5 0.1 0.1 0.5 0.5\n")
+    with pytest.raises(InputError, match="kpt_shape"):
+        read_yolo(tmp_path, task="pose", names=["x"])
+    ann = read_yolo(tmp_path, columns="cls,box,kpts:1x2", names=["x"])
+    assert ann.kind.tolist() == [Kind.LANDMARK]
+
+
+def test_obb_axis_aligned_becomes_rectangle_else_polygon() -> None:
+    ann = read_yolo(FIXTURES / "ultralytics_obb")  # data.yaml says task: obb
+    assert ann.kind.tolist() == [Kind.RECTANGLE, Kind.RECTANGLE, Kind.POLYGON]
+    # 100x100. Row 1 lists TL TR BR BL already: x 10..30, y 10..20
+    assert np.allclose(shape_points(ann, 0), [[10, 10], [30, 10], [30, 20], [10, 20]])
+    # row 2 starts at the bottom-right (0.3, 0.6) and turns the other way: reordered
+    # to top-left first -> x 10..30, y 40..60
+    assert np.allclose(shape_points(ann, 1), [[10, 40], [30, 40], [30, 60], [10, 60]])
+    # row 3 is a diamond: kept as the 4 corners given
+    assert np.allclose(shape_points(ann, 2), [[50, 30], [70, 50], [50, 70], [30, 50]])
+
+
+def test_conf_column() -> None:
+    ann = read_yolo(FIXTURES / "predict_conf", columns="cls,box,conf")
+    assert ann.normalised  # labels only (an Ultralytics predict folder), names from classes.txt
+    assert ann.labels == ("person", "car")
+    assert ann.score.tolist() == [0.91, 0.35]
+    # 0.5 -+ 0.1 and 0.1 -+ 0.05
+    assert np.allclose(shape_points(ann, 0), [[0.4, 0.4], [0.6, 0.4], [0.6, 0.6], [0.4, 0.6]])
+    assert np.allclose(
+        shape_points(ann, 1), [[0.05, 0.05], [0.15, 0.05], [0.15, 0.15], [0.05, 0.15]]
+    )
+
+
+def test_conf_and_track_columns_and_sequences() -> None:
+    ann = read_yolo(FIXTURES / "track", columns="cls,box,conf,track")
+    # two folders of frames = two sequences; frame_10 after frame_2 (numbers by value)
+    assert ann.frames.name.tolist() == [
+        "images/clip1/frame_1.png",
+        "images/clip1/frame_2.png",
+        "images/clip1/frame_10.png",
+        "images/clip2/frame_1.png",
+    ]
+    assert ann.frames.sequence.tolist() == ["images/clip1"] * 3 + ["images/clip2"]
+    assert ann.frames.index.tolist() == [0, 1, 2, 0]
+    assert ann.track.tolist() == [7, 3, 7, 7, 7]
+    assert ann.frame.tolist() == [0, 0, 1, 2, 3]
+    assert ann.score.tolist() == [0.9, 0.8, 0.88, 0.7, 0.95]
+    # frame_2 (100x100): xc 0.52 -> 52, w 20 -> x 42..62
+    assert np.allclose(shape_points(ann, 2), [[42, 40], [62, 40], [62, 60], [42, 60]])
+
+
+def test_darknet_layout() -> None:
+    ann = read_yolo(FIXTURES / "darknet" / "obj.data")
+    assert ann.labels == ("cat", "dog")
+    # train.txt names data/obj_train_data/p.jpg: 'data/' is darknet's folder, i.e. this one
+    assert ann.frames.name.tolist() == ["obj_train_data/p.jpg", "obj_train_data/q.jpg"]
+    assert ann.frames.width.tolist() == [64, 32] and ann.frames.height.tolist() == [48, 32]
+    # p.jpg 64x48, "1 0.5 0.5 0.5 0.5": xc 32, yc 24, w 32, h 24 -> x 16..48, y 12..36
+    assert shape_points(ann, 0) == [[16, 12], [48, 12], [48, 36], [16, 36]]
+    assert ann.labels[ann.label[0]] == "dog"
+    assert read_yolo(FIXTURES / "darknet").frames.name.tolist() == ann.frames.name.tolist()
+
+
+def test_bare_folder_with_names_file() -> None:
+    ann = read_yolo(FIXTURES / "bare")
+    assert ann.normalised and ann.labels == ("x", "y")
+    assert ann.frames.name.tolist() == ["a", "b"]  # classes.txt is the names, not a frame
+    assert ann.frames.sequence.tolist() == ["", ""]
+    # b.txt ends its line with \r\n: "1 0.1 0.2 0.3 0.4" -> x 0.1 -+ 0.15, y 0.2 -+ 0.2
+    assert np.allclose(shape_points(ann, 1), [[-0.05, 0], [0.25, 0], [0.25, 0.4], [-0.05, 0.4]])
+
+
+def test_names_option_overrides(tmp_path: Path) -> None:
+    names = write(tmp_path / "n.txt", "alpha\nbeta\n\n")
+    ann = read_yolo(FIXTURES / "bare", names=names)
+    assert ann.labels == ("alpha", "beta")
+    assert read_yolo(FIXTURES / "bare", names=["p", "q"]).labels == ("p", "q")
+
+
+def test_pixel_yolo() -> None:
+    ann = read_yolo(FIXTURES / "pixels", pixels=True)
+    assert not ann.normalised and ann.frames.width.tolist() == [100]
+    # pixel xywh 50 25 20 10 -> x 40..60, y 20..30
+    assert shape_points(ann, 0) == [[40, 20], [60, 20], [60, 30], [40, 30]]
+
+
+def test_pixels_need_images() -> None:
+    with pytest.raises(InputError, match="--pixels needs the images"):
+        read_yolo(FIXTURES / "bare", pixels=True)
+
+
+def test_image_dir_supplies_sizes_and_names(tmp_path: Path) -> None:
+    png(tmp_path / "imgs" / "a.png", 10, 20)
+    png(tmp_path / "imgs" / "b.png", 40, 80)
+    png(tmp_path / "imgs" / "c.png", 5, 5)
+    ann = read_yolo(FIXTURES / "bare", image_dir=tmp_path / "imgs")
+    assert not ann.normalised
+    assert ann.frames.name.tolist() == ["a.png", "b.png", "c.png"]
+    # a: 0.5 -+ 0.1 of 10 -> 4..6; 0.5 -+ 0.2 of 20 -> 6..14
+    assert np.allclose(shape_points(ann, 0), [[4, 6], [6, 6], [6, 14], [4, 14]])
+    assert ann.frame.tolist() == [0, 1]
+
+
+def test_image_dir_matches_by_stem_when_folders_differ(tmp_path: Path) -> None:
+    png(tmp_path / "p.png", 64, 48)
+    png(tmp_path / "q.png", 32, 32)
+    ann = read_yolo(FIXTURES / "darknet", image_dir=tmp_path)
+    assert ann.frames.name.tolist() == ["p.png", "q.png"]
+    assert shape_points(ann, 0) == [[16, 12], [48, 12], [48, 36], [16, 36]]
+
+
+def test_empty_label_files_are_frames_without_objects(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "")
+    write(tmp_path / "b.txt", "\n  \n")
+    ann = read_yolo(tmp_path, names=["x"])
+    assert len(ann) == 0 and len(ann.frames) == 2 and ann.normalised
+
+
+def test_whitespace_bom_tabs_and_blank_lines(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "\ufeff0\t0.5 0.5  0.2 0.2\r\n\r\n  1 0.5 0.5 0.2 0.2")
+    ann = read_yolo(tmp_path, names=["x", "y"])
+    assert ann.label.tolist() == [0, 1]
+    assert ann.source.tolist() == ["a.txt:1", "a.txt:3"]
+
+
+def test_without_names_classes_are_numbered(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "2 0.5 0.5 0.2 0.2\n")
+    assert read_yolo(tmp_path).labels == ("0", "1", "2")
+
+
+def test_roboflow_relative_split_paths(tmp_path: Path) -> None:
+    write(tmp_path / "data.yaml", "train: ../train/images\nnames: [a]\n")
+    png(tmp_path / "train" / "images" / "x.jpg", 10, 10)
+    write(tmp_path / "train" / "labels" / "x.txt", "0 0.5 0.5 1 1\n")
+    ann = read_yolo(tmp_path / "data.yaml")
+    assert ann.frames.name.tolist() == ["train/images/x.jpg"]
+    assert shape_points(ann, 0) == [[0, 0], [10, 0], [10, 10], [0, 10]]
+
+
+def test_image_list_split(tmp_path: Path) -> None:
+    write(tmp_path / "data.yaml", "train: train.txt\nnames: [a]\n")
+    write(tmp_path / "train.txt", "./images/x.png\nimages/y.png\n")
+    png(tmp_path / "images" / "x.png", 10, 10)
+    png(tmp_path / "images" / "y.png", 20, 20)
+    write(tmp_path / "labels" / "y.txt", "0 0.5 0.5 0.5 0.5\n")
+    write(tmp_path / "labels" / "z.txt", "0 0.5 0.5 0.5 0.5\n")  # not in the list: not read
+    ann = read_yolo(tmp_path / "data.yaml")
+    assert ann.frames.name.tolist() == ["images/x.png", "images/y.png"]
+    assert ann.frame.tolist() == [1]
+    assert shape_points(ann, 0) == [[5, 5], [15, 5], [15, 15], [5, 15]]
+
+
+# --- schema grammar ----------------------------------------------------------------------------
+def test_columns_grammar() -> None:
+    assert parse_columns("cls,box,conf,track") == Schema(("cls", "box", "conf", "track"))
+    assert parse_columns("class xywh score id").items == ("cls", "box", "conf", "track")
+    s = parse_columns("cls,box,kpts:17x3,conf")
+    assert s.kpts == (17, 3) and s.fixed == 1 + 4 + 51 + 1
+    assert s.expectation() == "expected 57 values (cls xc yc w h + 17 keypoints x y v conf)"
+    assert parse_columns("cls,box,kpts", kpt_shape=(4, 2)).kpts == (4, 2)
+    poly = parse_columns("cls,poly,conf")
+    assert poly.expectation() == (
+        "expected an even number of values, at least 8 (cls x1 y1 ... xn yn conf)"
+    )
+    assert str(schema_for_task("obb")) == "cls,obb"
+    for bad in (
+        "cls",
+        "box",
+        "cls,box,box",
+        "cls,box,poly",
+        "cls,wat",
+        "cls,kpts",
+        "cls,box,kpts:3x4",
+    ):
+        with pytest.raises(InputError):
+            parse_columns(bad)
+
+
+def test_track_before_conf_order_is_honoured(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2 4 0.75\n")
+    ann = read_yolo(tmp_path, columns="cls,box,track,conf", names=["x"])
+    assert ann.track.tolist() == [4] and ann.score.tolist() == [0.75]
+
+
+def test_polygon_with_trailing_conf_and_track(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "0 0.1 0.1 0.9 0.1 0.5 0.9 0.8 12\n")
+    ann = read_yolo(tmp_path, columns="cls,poly,conf,track", names=["x"])
+    assert shape_points(ann, 0) == [[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]]
+    assert ann.score.tolist() == [0.8] and ann.track.tolist() == [12]
+
+
+# --- bad input ---------------------------------------------------------------------------------
+BAD_LINES = [
+    ("0 0.5 0.5 0.2", "expected 5 values (cls xc yc w h), got 4", "wrong column count"),
+    ("0 0.5 0.5 0.2 0.2 0.9", "got 6 (a confidence or track column?", "wrong column count"),
+    ("0 0.5 abc 0.2 0.2", "not a number: 'abc'", "not a number"),
+    ("0 0.5 nan 0.2 0.2", "not a finite number: 'nan'", "not a number"),
+    ("0 0.5 1e999 0.2 0.2", "not a finite number: '1e999'", "not a number"),
+    ("7 0.5 0.5 0.2 0.2", "class 7 is beyond the 2 names (0..1)", "class beyond names"),
+    ("1.5 0.5 0.5 0.2 0.2", "class id '1.5' is not a whole number >= 0", "bad class"),
+    ("-1 0.5 0.5 0.2 0.2", "class id '-1' is not a whole number >= 0", "bad class"),
+]
+
+
+@pytest.mark.parametrize(("line", "message", "reason"), BAD_LINES)
+def test_bad_line_is_refused_with_file_and_line(
+    tmp_path: Path, line: str, message: str, reason: str
+) -> None:
+    write(tmp_path / "labels" / "a.txt", f"0 0.5 0.5 0.2 0.2\n1 0.1 0.1 0.1 0.1\n{line}\n")
+    with pytest.raises(InputError) as err:
+        read_yolo(tmp_path, names=["x", "y"])
+    assert err.value.path == str(tmp_path / "labels" / "a.txt")
+    assert err.value.location == "3"
+    assert message in err.value.message
+    assert str(err.value).startswith(f"{tmp_path / 'labels' / 'a.txt'}:3: ")
+
+
+@pytest.mark.parametrize(("line", "message", "reason"), BAD_LINES)
+def test_bad_line_is_dropped_and_reported(
+    tmp_path: Path, line: str, message: str, reason: str
+) -> None:
+    write(tmp_path / "labels" / "a.txt", f"0 0.5 0.5 0.2 0.2\n{line}\n1 0.1 0.1 0.1 0.1\n")
+    report = Report()
+    ann = read_yolo(tmp_path, names=["x", "y"], on_bad_line="drop", report=report)
+    assert ann.source.tolist() == ["labels/a.txt:1", "labels/a.txt:3"]
+    assert len(report.rows) == 1
+    row = report.rows[0]
+    assert row["action"] == "dropped" and row["reason"] == reason
+    assert row["source"] == "labels/a.txt:2" and message in row["detail"]
+
+
+def test_bad_track_id(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2 0.9 -3\n")
+    with pytest.raises(InputError, match="track id '-3' is not a whole number >= 0"):
+        read_yolo(tmp_path, columns="cls,box,conf,track", names=["x"])
+
+
+def test_first_bad_line_in_file_order_is_named(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(tmp_path / "b.txt", "0 0.5 0.5 0.2 0.2\n0 x 0.5 0.2 0.2\n")
+    write(tmp_path / "c.txt", "0 0.5\n")
+    with pytest.raises(InputError) as err:
+        read_yolo(tmp_path, names=["x"])
+    assert str(err.value).endswith("b.txt:2: not a number: 'x'")
+
+
+def test_label_file_without_image(tmp_path: Path) -> None:
+    png(tmp_path / "images" / "a.png", 10, 10)
+    write(tmp_path / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(tmp_path / "labels" / "ghost.txt", "0 0.5 0.5 0.2 0.2\n")
+    with pytest.raises(InputError, match="label file without an image") as err:
+        read_yolo(tmp_path, names=["x"])
+    assert err.value.path is not None and err.value.path.endswith("ghost.txt")
+    report = Report()
+    ann = read_yolo(tmp_path, names=["x"], on_bad_line="drop", report=report)
+    assert len(ann) == 1
+    assert report.rows[0]["reason"] == "label file without an image"
+    assert report.rows[0]["source"] == "labels/ghost.txt"
+
+
+def test_listed_image_missing(tmp_path: Path) -> None:
+    write(tmp_path / "obj.data", "train = train.txt\nnames = obj.names\n")
+    write(tmp_path / "obj.names", "x\n")
+    write(tmp_path / "train.txt", "d/a.png\nd/gone.png\n")
+    png(tmp_path / "d" / "a.png", 10, 10)
+    write(tmp_path / "d" / "gone.txt", "0 0.5 0.5 0.2 0.2\n")
+    with pytest.raises(InputError) as err:
+        read_yolo(tmp_path)
+    assert str(err.value).endswith("train.txt:2: image 'd/gone.png' not found")
+    report = Report()
+    ann = read_yolo(tmp_path, on_bad_line="drop", report=report)
+    assert ann.frames.name.tolist() == ["d/a.png"] and len(ann) == 0
+    assert report.rows[0]["source"] == "train.txt:2"
+
+
+def test_list_without_any_image_keeps_listed_names(tmp_path: Path) -> None:
+    write(tmp_path / "obj.data", "train = train.txt\nnames = obj.names\n")
+    write(tmp_path / "obj.names", "x\n")
+    write(tmp_path / "train.txt", "d/a.jpg\n")
+    write(tmp_path / "d" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    ann = read_yolo(tmp_path)
+    assert ann.normalised and ann.frames.name.tolist() == ["d/a.jpg"] and len(ann) == 1
+
+
+@pytest.mark.parametrize("entry", ["../outside.jpg", "/etc/passwd", "a/../../x.jpg"])
+def test_list_paths_stay_inside_the_root(tmp_path: Path, entry: str) -> None:
+    write(tmp_path / "obj.data", "train = train.txt\n")
+    write(tmp_path / "train.txt", f"{entry}\n")
+    with pytest.raises(InputError, match=r"train\.txt:1"):
+        read_yolo(tmp_path)
+
+
+def test_yaml_problems(tmp_path: Path) -> None:
+    write(tmp_path / "data.yaml", "names: [a\n")
+    with pytest.raises(InputError, match="invalid YAML"):
+        read_yolo(tmp_path / "data.yaml")
+    write(tmp_path / "data.yaml", "names: {0: a, 2: b}\n")
+    with pytest.raises(InputError, match="0..N-1"):
+        read_yolo(tmp_path / "data.yaml")
+    write(tmp_path / "data.yaml", "names: [a]\nnc: 3\n")
+    with pytest.raises(InputError, match="nc is 3"):
+        read_yolo(tmp_path / "data.yaml")
+    write(tmp_path / "data.yaml", "train: ../../etc\nnames: [a]\n")
+    with pytest.raises(InputError, match="leaves the dataset root"):
+        read_yolo(tmp_path / "data.yaml")
+
+
+def test_no_visible_keypoint_is_reported(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2 0.1 0.1 0 0.2 0.2 0\n")
+    report = Report()
+    ann = read_yolo(tmp_path, columns="cls,box,kpts:2x3", names=["x"], report=report)
+    assert len(ann) == 0
+    assert report.rows[0]["reason"] == "no visible keypoint"
+
+
+def test_two_images_for_one_label_file(tmp_path: Path) -> None:
+    png(tmp_path / "images" / "a.png", 10, 10)
+    png(tmp_path / "images" / "a.jpg", 10, 10)
+    write(tmp_path / "labels" / "a.txt", "")
+    with pytest.raises(InputError, match="two images share one label file"):
+        read_yolo(tmp_path, names=["x"])
+
+
+# --- image sizes -------------------------------------------------------------------------------
+def _jpeg_with_orientation(path: Path, w: int, h: int, orientation: int) -> None:
+    ok, enc = cv2.imencode(".jpg", np.zeros((h, w, 3), np.uint8))
+    assert ok
+    data = enc.tobytes()
+    # little-endian TIFF: one IFD entry, tag 0x0112 (orientation), SHORT, count 1
+    ifd = struct.pack("<HHHIHH", 1, 0x0112, 3, 1, orientation, 0) + b"\0\0\0\0"
+    tiff = b"II*\0" + struct.pack("<I", 8) + ifd
+    payload = b"Exif\0\0" + tiff
+    app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    path.write_bytes(data[:2] + app1 + data[2:])
+
+
+@pytest.mark.parametrize(("orientation", "size"), [(1, (40, 20)), (6, (20, 40)), (8, (20, 40))])
+def test_jpeg_exif_orientation_swaps_sizes(tmp_path: Path, orientation: int, size: tuple) -> None:
+    p = tmp_path / "x.jpg"
+    _jpeg_with_orientation(p, 40, 20, orientation)
+    assert _fast_size(str(p)) == size
+
+
+def test_other_image_formats_fall_back_to_the_header_reader(tmp_path: Path) -> None:
+    cv2.imwrite(str(tmp_path / "a.bmp"), np.zeros((7, 9, 3), np.uint8))
+    write(tmp_path / "a.txt", "0 0.5 0.5 1 1\n")
+    ann = read_yolo(tmp_path, names=["x"])
+    assert ann.frames.width.tolist() == [9] and ann.frames.height.tolist() == [7]
+
+
+# --- properties --------------------------------------------------------------------------------
+unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False, allow_subnormal=False)
+rows = st.lists(st.tuples(st.integers(0, 2), unit, unit, unit, unit), min_size=0, max_size=6)
+
+
+@given(files=st.lists(rows, min_size=1, max_size=4), fmt=st.sampled_from(["%.6f", "%r", "%.3g"]))
+def test_rectangles_are_centre_minus_plus_half_size(
+    tmp_path_factory: pytest.TempPathFactory, files: list, fmt: str
+) -> None:
+    d = tmp_path_factory.mktemp("labels")
+    expected = []
+    for i, rows_ in enumerate(files):
+        text = "".join(
+            f"{c} " + " ".join(fmt % v if fmt != "%r" else repr(v) for v in vals) + "\n"
+            for c, *vals in rows_
+        )
+        write(d / f"f{i}.txt", text)
+        for _c, *vals in rows_:
+            xc, yc, w, h = (float(fmt % v) if fmt != "%r" else v for v in vals)
+            expected.append([xc - w / 2, yc - h / 2, xc + w / 2, yc + h / 2])
+    ann = read_yolo(d, names=["a", "b", "c"])
+    assert len(ann) == len(expected)
+    if expected:
+        p = ann.points.reshape(-1, 4, 2)
+        got = np.stack([p[:, 0, 0], p[:, 0, 1], p[:, 2, 0], p[:, 2, 1]], axis=1)
+        assert np.allclose(got, expected, rtol=0, atol=1e-9)
+        # corners in payload order TL, TR, BR, BL
+        assert np.array_equal(p[:, 1], np.stack([p[:, 2, 0], p[:, 0, 1]], axis=1))
+        assert np.array_equal(p[:, 3], np.stack([p[:, 0, 0], p[:, 2, 1]], axis=1))
+
+
+@given(files=st.lists(rows, min_size=1, max_size=3))
+def test_round_trip_through_yolo_text_is_stable(
+    tmp_path_factory: pytest.TempPathFactory, files: list
+) -> None:
+    d1 = tmp_path_factory.mktemp("a")
+    for i, rows_ in enumerate(files):
+        write(
+            d1 / f"f{i}.txt", "".join(f"{c} {a!r} {b!r} {w!r} {h!r}\n" for c, a, b, w, h in rows_)
+        )
+    first = read_yolo(d1, names=["a", "b", "c"])
+    d2 = tmp_path_factory.mktemp("b")
+    lines = to_yolo_lines(first)
+    for f in range(len(first.frames)):
+        sel = np.flatnonzero(first.frame == f).tolist()
+        write(d2 / f"f{f}.txt", "".join(lines[i] + "\n" for i in sel))
+    second = read_yolo(d2, names=["a", "b", "c"])
+    assert np.array_equal(first.label, second.label)
+    assert np.array_equal(first.frame, second.frame)
+    assert np.allclose(first.points, second.points, rtol=0, atol=1e-12)
+    # and once more: text -> read -> text is a fixed point
+    assert np.allclose(second.points, read_yolo(d2, names=["a", "b", "c"]).points, rtol=0, atol=0)
+
+
+@given(
+    line=st.text(alphabet="0123456789 .-+eE\tnaif,x\r", max_size=40),
+    mode=st.sampled_from(["error", "drop"]),
+)
+def test_mutated_lines_give_a_clear_error_or_a_reported_drop(
+    tmp_path_factory: pytest.TempPathFactory, line: str, mode: str
+) -> None:
+    d = tmp_path_factory.mktemp("m")
+    write(d / "a.txt", f"0 0.5 0.5 0.2 0.2\n{line}\n")
+    report = Report()
+    try:
+        ann = read_yolo(d, names=["x", "y"], on_bad_line=mode, report=report)  # type: ignore[arg-type]
+    except InputError as exc:
+        assert mode == "error"
+        assert exc.location == "2" and str(exc).startswith(str(d / "a.txt") + ":2: ")
+        return
+    tokens = line.split()
+    if mode == "drop" and report.rows:
+        assert report.rows[0]["source"] == "a.txt:2" and report.rows[0]["detail"]
+        assert len(ann) == 1
+    else:
+        assert len(tokens) in (0, 5) and len(ann) == 1 + (len(tokens) == 5)
+
+
+def test_column_parser_takes_the_usual_yolo_numbers() -> None:
+    tokens = ["0", "0.123456", "-0.5", "+2", "5.", ".25", "1280", "0.000001"]
+    blob = (" ".join(tokens) + "\n").encode()
+    arr = np.frombuffer(blob, dtype=np.uint8)
+    space = (arr == 32) | (arr == 10)
+    change = np.r_[0, np.flatnonzero(space[1:] != space[:-1]) + 1]
+    got = _decimal_values(arr, change[0::2], change[1::2])
+    assert got is not None and got.tolist() == [float(t) for t in tokens]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(-(10**12), 10**12).map(str),
+            st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: f"{v:.6f}"),
+            st.floats(-1e6, 1e6, allow_nan=False).map(repr),
+            st.floats(0, 1).map(lambda v: f"{v:.4f}".lstrip("0")),
+            st.sampled_from(["+1", "-0", "5.", "+.5", "1e3", "0x1", "1.2.3", "-", ".", "1_0"]),
+        ),
+        max_size=30,
+    )
+)
+def test_column_parser_matches_strtod_or_declines(tokens: list[str]) -> None:
+    blob = (" ".join(tokens) + "\n").encode()
+    arr = np.frombuffer(blob, dtype=np.uint8)
+    space = (arr == 32) | (arr == 10)
+    change = np.flatnonzero(space[1:] != space[:-1]) + 1
+    if not space[0]:
+        change = np.r_[0, change]
+    got = _decimal_values(arr, change[0::2], change[1::2])
+    if got is None:
+        return
+    assert got.tolist() == [float(t) for t in tokens]
+    assert np.signbit(got).tolist() == [t.startswith("-") for t in tokens]
+
+
+# --- CLI ---------------------------------------------------------------------------------------
+def _jobs(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_cli_tracks_become_trackers_per_sequence(tmp_path: Path) -> None:
+    out = tmp_path / "jobs.jsonl"
+    result = CliRunner().invoke(
+        main,
+        ["convert", "yolo", str(FIXTURES / "track"), "--columns", "cls,box,conf,track",
+         "--src-prefix", "https://example.com/", "-o", str(out), "-q"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    jobs = _jobs(out)
+    assert [j["reference_id"] for j in jobs] == ["images/clip1", "images/clip2"]
+    frames = jobs[0]["data"]["video_data"]["frames"]
+    assert [f["frame_id"] for f in frames] == ["frame_1", "frame_2", "frame_10"]
+    assert frames[2]["src"] == "https://example.com/images/clip1/frame_10.png"
+    trackers = jobs[0]["data"]["maker_response"]["video2d"]["data"]["annotations"]
+    person = [t for t in trackers if t["label"] == "person"]
+    assert len(person) == 1 and list(person[0]["frames"]) == ["frame_1", "frame_2", "frame_10"]
+    # frame_2: xc 0.52, w 0.2 -> x 0.42..0.62, y 0.4..0.6 (normalised again)
+    coords = person[0]["frames"]["frame_2"]["coordinates"]
+    assert np.allclose([[c["x"], c["y"]] for c in coords], [[0.42, 0.4], [0.62, 0.4], [0.62, 0.6], [0.42, 0.6]], atol=1e-9)  # fmt: skip
+    other = jobs[1]["data"]["maker_response"]["video2d"]["data"]["annotations"]
+    assert len(other) == 1  # id 7 in clip2 is another object
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    ["ultralytics_detect", "ultralytics_pose3", "ultralytics_obb", "darknet", "bare", "pixels"],
+)
+def test_cli_converts_each_layout(tmp_path: Path, fixture: str) -> None:
+    out = tmp_path / "jobs.jsonl"
+    args = ["convert", "yolo", str(FIXTURES / fixture), "--src-prefix", "https://example.com/"]
+    args += ["-o", str(out), "-q"]
+    if fixture == "pixels":
+        args.append("--pixels")
+    if fixture == "ultralytics_pose3":
+        args.append("--keypoints-with-box")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert _jobs(out)
+
+
+def test_cli_bad_line_exit_2_and_drop(tmp_path: Path) -> None:
+    src = tmp_path / "ds"
+    shutil.copytree(FIXTURES / "bare", src)
+    write(src / "c.txt", "0 0.5 0.5 0.2\n")
+    out = tmp_path / "jobs.jsonl"
+    base = ["convert", "yolo", str(src), "--src-prefix", "https://example.com/", "-o", str(out)]
+    result = CliRunner().invoke(main, [*base, "-q"])
+    assert result.exit_code == 2
+    assert f"{src / 'c.txt'}:1: expected 5 values (cls xc yc w h), got 4" in result.output
+    assert "Traceback" not in result.output
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(main, [*base, "--on-invalid", "drop", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(report.read_text())["rows"]
+    assert any(r["source"] == "c.txt:1" and r["action"] == "dropped" for r in rows)
+    # repair cannot mend a line that does not parse: refused as under error
+    result = CliRunner().invoke(main, [*base, "-q", "--on-invalid", "repair"])
+    assert result.exit_code == 2
+
+
+def test_cli_bad_columns_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["convert", "yolo", str(FIXTURES / "bare"), "--columns", "cls,wat", "-o", "-"]
+    )
+    assert result.exit_code == 2 and "unknown column 'wat'" in result.output

@@ -1,0 +1,220 @@
+"""Binary masks -> polygons: RLE decoding (pycocotools) and outline tracing (OpenCV).
+
+Both libraries are the optional extra ``prelabel[masks]`` and are imported only when a mask
+is met, so inputs without masks never pay for them.
+
+Policy (the same for every reader that meets masks):
+
+- **Outline on pixel corners.** A pixel ``(col, row)`` covers the square ``[col, col + 1] x
+  [row, row + 1]`` in the continuous coordinates of the payload (origin at the top-left
+  corner). The polygon follows the outer edges of the mask's pixels exactly, so a single
+  pixel at (5, 7) becomes the square (5, 7) (5, 8) (6, 8) (6, 7) and the polygon's area equals
+  the number of pixels (holes aside). This is done by tracing the mask on a lattice twice as
+  fine where each pixel fills a 3 x 3 block of lattice points; OpenCV's contour of that
+  lattice, halved, runs along the pixel corners.
+- **Holes are dropped** (filled): the platform's polygons have one ring. Each hole is counted.
+- **Specks are dropped**: an outline whose area (holes filled) is below ``min_area`` square
+  pixels is left out and counted.
+- **Several outlines** (a mask in pieces) come back as several polygons, largest first;
+  what to do with them (split or keep the largest) is the reader's multipart policy.
+- Pieces that touch only at a corner (8-connected) are one outline joined by a neck half a
+  pixel wide at that corner, so the polygon stays simple (valid).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from prelabel.errors import MissingExtraError
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Masks larger than this many pixels are refused before decoding (a 1 GiB-per-mask guard
+#: against sizes read from untrusted files); 2**27 is about 11585 x 11585 pixels.
+MAX_MASK_PIXELS = 1 << 27
+
+
+@dataclass
+class MaskOutlines:
+    """What tracing one mask gave: polygons (pixel corners, largest first) and what was dropped."""
+
+    polygons: list[FloatArray] = field(default_factory=list)
+    specks: int = 0
+    holes: int = 0
+
+
+def _cv2(what: str) -> Any:
+    try:
+        import cv2
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise MissingExtraError("masks", what) from None
+    return cv2
+
+
+def _mask_api(what: str) -> Any:
+    try:
+        from pycocotools import mask as mask_api
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise MissingExtraError("masks", what) from None
+    return mask_api
+
+
+def trace_mask(
+    mask: npt.ArrayLike,
+    *,
+    min_area: float,
+    offset: tuple[float, float] = (0.0, 0.0),
+    what: str = "mask segmentation",
+) -> MaskOutlines:
+    """Outer outlines of a 2-D mask (non-zero = inside) along pixel corners, see the module doc.
+
+    ``offset`` (x, y) is added to every point, for masks cut out of a larger image.
+    """
+    cv2 = _cv2(what)
+    m = np.asarray(mask)
+    if m.ndim == 3 and m.shape[2] == 1:
+        m = m[:, :, 0]
+    if m.ndim != 2:
+        raise ValueError(f"a mask must be 2-D, not of shape {m.shape}")
+    on = m != 0
+    rows = np.flatnonzero(on.any(axis=1))
+    if rows.size == 0:
+        return MaskOutlines()
+    cols = np.flatnonzero(on.any(axis=0))
+    r0, c0 = int(rows[0]), int(cols[0])
+    crop = on[r0 : int(rows[-1]) + 1, c0 : int(cols[-1]) + 1]
+    h, w = crop.shape
+    # lattice point (2 * col, 2 * row) is the top-left corner of pixel (col, row); each pixel
+    # fills lattice points 2*col .. 2*col + 2 (and likewise rows); one point of padding around
+    up = np.repeat(np.repeat(crop, 2, axis=0), 2, axis=1)
+    lattice = np.zeros((2 * h + 3, 2 * w + 3), dtype=np.uint8)
+    inner = lattice[1:-1, 1:-1]
+    inner[:-1, :-1] |= up
+    inner[1:, 1:] |= up
+    inner[1:, :-1] |= up
+    inner[:-1, 1:] |= up
+    contours, hierarchy = cv2.findContours(lattice, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    out = MaskOutlines()
+    if hierarchy is None:
+        return out
+    parent = hierarchy[0][:, 3]
+    kept: list[tuple[float, FloatArray]] = []
+    kept_ids = set()
+    for i, contour in enumerate(contours):
+        if parent[i] >= 0:
+            continue
+        area = float(cv2.contourArea(contour)) / 4.0
+        if area < min_area:
+            out.specks += 1
+            continue
+        pts = _corner_outline(contour.reshape(-1, 2), lattice).astype(np.float64)
+        pts = (pts - 1.0) / 2.0 + (c0 + offset[0], r0 + offset[1])
+        kept.append((area, pts))
+        kept_ids.add(i)
+    out.holes = int(sum(1 for p in parent.tolist() if p in kept_ids))
+    kept.sort(key=lambda t: -t[0])
+    out.polygons = [pts for _, pts in kept]
+    return out
+
+
+def _corner_outline(pts: npt.NDArray[Any], lattice: npt.NDArray[np.uint8]) -> npt.NDArray[Any]:
+    """A traced lattice contour with its cut corners restored and straight runs merged.
+
+    The 8-connected tracer steps diagonally across each concave corner; the corner point it
+    skipped is the one of the two candidates that lies in the region. Where the two pieces
+    only touch at that point (a pinch: two opposite lattice diagonals filled, the other two
+    empty) the diagonal is kept, so the outline stays a simple polygon with a narrow neck.
+    """
+    pts = pts.astype(np.int64)
+    nxt = np.roll(pts, -1, axis=0)
+    step = nxt - pts
+    diag = np.flatnonzero((step[:, 0] != 0) & (step[:, 1] != 0))
+    if diag.size:
+        a, b = pts[diag], nxt[diag]
+        c1 = np.stack([a[:, 0], b[:, 1]], axis=1)
+        c2 = np.stack([b[:, 0], a[:, 1]], axis=1)
+        corner = np.where((lattice[c1[:, 1], c1[:, 0]] != 0)[:, None], c1, c2)
+        x, y = corner[:, 0], corner[:, 1]
+        around = (
+            (lattice[y - 1, x - 1] != 0).astype(np.int8)
+            + (lattice[y + 1, x + 1] != 0)
+            + (lattice[y - 1, x + 1] != 0)
+            + (lattice[y + 1, x - 1] != 0)
+        )
+        keep = around != 2
+        pts = np.insert(pts, diag[keep] + 1, corner[keep], axis=0)
+    if len(pts) < 3:
+        return pts
+    # drop points in the middle of straight runs (same direction in and out)
+    prev = np.roll(pts, 1, axis=0)
+    nxt = np.roll(pts, -1, axis=0)
+    d_in, d_out = pts - prev, nxt - pts
+    turn = d_in[:, 0] * d_out[:, 1] - d_in[:, 1] * d_out[:, 0] != 0
+    return pts[turn]
+
+
+def polygons_from_mask(
+    mask: npt.ArrayLike,
+    *,
+    min_area: float,
+    offset: tuple[float, float] = (0.0, 0.0),
+    what: str = "mask segmentation",
+) -> list[FloatArray]:
+    """Polygons ((K, 2) pixel-corner arrays, largest first) outlining a 2-D mask.
+
+    Holes are filled and outlines smaller than ``min_area`` square pixels dropped; use
+    :func:`trace_mask` to learn how many of each.
+    """
+    return trace_mask(mask, min_area=min_area, offset=offset, what=what).polygons
+
+
+class RLEError(ValueError):
+    """An RLE object that does not hold a valid mask; the message says what is wrong."""
+
+
+def decode_rle(
+    rle: Mapping[str, Any], height: int, width: int, *, what: str = "COCO RLE segmentation"
+) -> npt.NDArray[np.uint8]:
+    """The (height, width) mask of a COCO RLE ``{"size": [h, w], "counts": ...}``.
+
+    ``counts`` is either the compressed string of the COCO API or a list of run lengths
+    (uncompressed, column-major, starting with a run of zeros). ``size`` must equal the image
+    size. Raises :class:`RLEError` for anything malformed.
+    """
+    size = rle.get("size")
+    counts = rle.get("counts")
+    if not isinstance(size, list) or len(size) != 2 or not all(type(v) is int for v in size):
+        raise RLEError("'size' must be [height, width] in pixels")
+    if size != [int(height), int(width)]:
+        raise RLEError(f"mask size {size} is not the image size [{height}, {width}]")
+    if height * width > MAX_MASK_PIXELS:
+        raise RLEError(f"mask of {height} x {width} pixels is larger than {MAX_MASK_PIXELS}")
+    api = _mask_api(what)
+    if isinstance(counts, list):
+        if not all(type(v) is int for v in counts):
+            raise RLEError("uncompressed 'counts' must be a list of integers")
+        runs = np.asarray(counts, dtype=np.int64) if counts else np.zeros(0, np.int64)
+        if runs.size and runs.min() < 0:
+            raise RLEError("run lengths must not be negative")
+        if int(runs.sum()) != height * width:
+            raise RLEError(
+                f"run lengths add up to {int(runs.sum())}, not {height} x {width} pixels"
+            )
+        compressed = api.frPyObjects({"size": size, "counts": counts}, height, width)
+    elif isinstance(counts, str):
+        try:
+            compressed = {"size": size, "counts": counts.encode("ascii")}
+        except UnicodeEncodeError:
+            raise RLEError("compressed 'counts' must be ASCII") from None
+    else:
+        raise RLEError("'counts' must be a string (compressed) or a list of run lengths")
+    try:
+        mask = api.decode(compressed)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise RLEError(f"cannot decode RLE: {exc}") from None
+    return np.asarray(mask, dtype=np.uint8)

@@ -175,20 +175,33 @@ def rectangle_extent(ann: Annotations) -> tuple[FloatArray, FloatArray, BoolArra
 
 
 def _ring_geometries(ann: Annotations, rows: IntArray, kind: Kind) -> npt.NDArray[np.object_]:
-    """shapely polygons (or linestrings) of the selected shapes, built in one call."""
+    """shapely polygons (or linestrings) of the selected shapes, built in one call.
+
+    Rings are closed explicitly (the first point repeated at the end), so a ring whose last
+    point already equals its first is still a valid ring of >= 4 coordinates for GEOS."""
     sub = ann[rows]
-    if kind == Kind.POLYGON:
-        rings = shapely.linearrings(sub.points, indices=sub.point_shape)
-        return np.asarray(shapely.polygons(rings))
-    return np.asarray(shapely.linestrings(sub.points, indices=sub.point_shape))
+    if kind != Kind.POLYGON:
+        return np.asarray(shapely.linestrings(sub.points, indices=sub.point_shape))
+    counts = sub.counts + 1
+    offsets = np.zeros(len(sub) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    idx = np.repeat(sub.offsets[:-1] - offsets[:-1], counts) + np.arange(offsets[-1])
+    idx[offsets[1:] - 1] = sub.offsets[:-1]
+    shape = np.repeat(np.arange(len(sub)), counts)
+    return np.asarray(shapely.polygons(shapely.linearrings(sub.points[idx], indices=shape)))
 
 
-def polygon_validity(ann: Annotations) -> tuple[BoolArray, BoolArray]:
-    """Per shape: (self-intersecting, zero area) for polygons with >= 3 finite points."""
+def polygon_validity(
+    ann: Annotations, only: BoolArray | None = None
+) -> tuple[BoolArray, BoolArray]:
+    """Per shape: (self-intersecting, zero area) for polygons with >= 3 finite points
+    (restricted to ``only`` when given: validity is the costly check)."""
     n = len(ann)
     invalid = np.zeros(n, dtype=bool)
     zero = np.zeros(n, dtype=bool)
     rows = _polygon_rows(ann)
+    if only is not None:
+        rows = rows[only[rows]]
     if rows.size:
         geoms = _ring_geometries(ann, rows, Kind.POLYGON)
         valid = shapely.is_valid(geoms)
@@ -331,6 +344,11 @@ class _Run:
         self.original = np.arange(len(ann), dtype=np.int64)
         self.problems: list[dict[str, object]] = []
         self.pixels = ann  # for report rows: frames/labels/source of the input
+        self.tracked: dict[str, BoolArray] = {}
+
+    def track(self, name: str, column: BoolArray) -> None:
+        """Keep a per-shape column in step with the shapes through later drops."""
+        self.tracked[name] = column
 
     def _log(self, action: Action, reason: Reason, rows: IntArray) -> None:
         if rows.size == 0:
@@ -353,6 +371,7 @@ class _Run:
             keep = ~mask
             self.ann = self.ann[keep]
             self.original = self.original[keep]
+            self.tracked = {k: v[keep] for k, v in self.tracked.items()}
 
     def repaired(self, mask_or_rows: npt.ArrayLike, reason: Reason) -> None:
         rows = np.asarray(mask_or_rows)
@@ -415,11 +434,14 @@ def prepare(
         run.ann = _rectangles_from_bounds(run.ann, np.flatnonzero(fix | fix2))
 
     # 5. self-intersecting polygons
-    invalid, _ = polygon_validity(run.ann)
+    invalid, zero_area = polygon_validity(run.ann)
+    run.track("zero_area", zero_area)
+    run.track("changed", np.zeros(len(run.ann), dtype=bool))
     fix = run.handle(invalid, Reason.SELF_INTERSECTION)
     if fix.any():
         rows = np.flatnonzero(fix)
         run.repaired(rows, Reason.SELF_INTERSECTION)
+        run.tracked["changed"][rows] = True
         _make_valid(run, rows)
 
     # 6. out of frame: clip
@@ -427,16 +449,18 @@ def prepare(
     fix = run.handle(outside, Reason.OUT_OF_FRAME)
     if fix.any():
         run.repaired(fix, Reason.OUT_OF_FRAME)
+        run.tracked["changed"] |= fix
         run.ann = _clip(run.ann, fix)
-        # clip_by_rect is fast but may return an invalid ring: mend it as part of the clip
-        invalid, _ = polygon_validity(run.ann)
+        # a clipped ring is valid for a valid input; mend any that is not, as part of the clip
+        invalid, _ = polygon_validity(run.ann, only=fix)
         _make_valid(run, np.flatnonzero(invalid & fix))
         run.drop(wrong_point_count(run.ann) | _empty(run.ann), Reason.OUT_OF_FRAME)
 
     # 7. what is left degenerate
     run.drop(zero_extent(run.ann), Reason.ZERO_EXTENT)
-    _, zero_area = polygon_validity(run.ann)
-    run.drop(zero_area, Reason.ZERO_AREA)
+    changed = run.tracked["changed"]
+    _, zero_changed = polygon_validity(run.ann, only=changed)
+    run.drop(np.where(changed, zero_changed, run.tracked["zero_area"]), Reason.ZERO_AREA)
 
     # 8. tracks
     mixed, repeated = track_problems(run.ann)
@@ -486,6 +510,9 @@ def _rectangles_from_bounds(ann: Annotations, rows: IntArray) -> Annotations:
     return replace_runs(ann, rows, np.full(len(rows), 4, np.int64), corners)
 
 
+_FRAME_BOX = shapely.box(0.0, 0.0, 1.0, 1.0)
+
+
 def _clip(ann: Annotations, fix: BoolArray) -> Annotations:
     """Clip the shapes in ``fix`` to the frame [0, 1] x [0, 1], each kind its own way."""
     kind = ann.kind
@@ -500,7 +527,8 @@ def _clip(ann: Annotations, fix: BoolArray) -> Annotations:
     for k in (Kind.POLYGON, Kind.LINE):
         rows = np.flatnonzero(fix & (kind == k))
         if rows.size:
-            geoms = shapely.clip_by_rect(_ring_geometries(ann, rows, k), 0.0, 0.0, 1.0, 1.0)
+            # intersection, not clip_by_rect: the latter throws on slivers it cannot close
+            geoms = shapely.intersection(_ring_geometries(ann, rows, k), _FRAME_BOX)
             has, counts, pts = _largest_parts(geoms, k)
             full_counts = np.zeros(len(rows), np.int64)
             full_counts[has] = counts

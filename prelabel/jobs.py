@@ -34,29 +34,9 @@ _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 
 def uuid5_many(names: list[bytes]) -> list[bytes]:
-    """``uuid.uuid5(ID_NAMESPACE, name)`` as ASCII bytes for many names: one SHA-1 each, the
-    version bits and hex text done in numpy."""
-    n = len(names)
-    if n == 0:
-        return []
+    """``uuid.uuid5(ID_NAMESPACE, name)`` as ASCII bytes, for many names at once."""
     ns = ID_NAMESPACE.bytes
-    blob = b"".join([hashlib.sha1(ns + name, usedforsecurity=False).digest() for name in names])
-    raw = np.frombuffer(blob, dtype=np.uint8).reshape(n, 20)[:, :16].copy()
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x50
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    nib = np.stack([raw >> 4, raw & 0x0F], axis=2).reshape(n, 32)
-    hexed = _HEX[nib]
-    out = np.full((n, 36), ord("-"), dtype=np.uint8)
-    for dst, src in (
-        ((0, 8), (0, 8)),
-        ((9, 13), (8, 12)),
-        ((14, 18), (12, 16)),
-        ((19, 23), (16, 20)),
-        ((24, 36), (20, 32)),
-    ):
-        out[:, dst[0] : dst[1]] = hexed[:, src[0] : src[1]]
-    flat = out.tobytes()
-    return [flat[i : i + 36] for i in range(0, 36 * n, 36)]
+    return _uuid_text([hashlib.sha1(ns + name, usedforsecurity=False).digest() for name in names])
 
 
 # --- byte templates of annotation objects ----------------------------------------------------
@@ -248,14 +228,11 @@ def _job_document(
     rows = trackers.shape_order[s_lo:s_hi]
     annotations = _trackers_json(ann[rows], frame_text, ref, trackers, t_lo, t_hi, s_lo)
     prefix = orjson.dumps({**head, "data": data})
-    return (
-        prefix[:-2]
-        + b',"maker_response":{"'
-        + MAKER_RESPONSE_KEY.encode()
-        + b'":{"data":{"annotations":['
-        + annotations
-        + b"]}}}}}"
-    )
+    # reopen the data object to append maker_response after the frames
+    return b"".join((prefix[:-2], _MAKER_OPEN, annotations, b"]}}}}}"))
+
+
+_MAKER_OPEN = b',"maker_response":{"' + MAKER_RESPONSE_KEY.encode() + b'":{"data":{"annotations":['
 
 
 @dataclass(frozen=True)
@@ -264,6 +241,17 @@ class _FrameText:
 
     raw: list[bytes]
     json: list[bytes]
+
+
+@lru_cache(maxsize=4096)
+def keyed_template(kind: int, n: int, whole_tracker: bool) -> bytes:
+    """``"frame_id":{object}``; with ``whole_tracker`` wrapped in its one-frame tracker
+    (slots: tracker id, label, then the frame key and the object's slots)."""
+    obj = b"%s:" + object_template(kind, n)
+    if not whole_tracker:
+        return obj
+    type_name = Kind(kind).type_name.encode()
+    return b'{"_id":"%s","type":"' + type_name + b'","label":%s,"frames":{' + obj + b"}}"
 
 
 def _trackers_json(
@@ -275,43 +263,98 @@ def _trackers_json(
     t_hi: int,
     s_lo: int,
 ) -> bytes:
-    """The ``annotations`` array of one job: its shapes are ``sub``, in tracker order."""
+    """The ``annotations`` array of one job: its shapes are ``sub``, in tracker order.
+
+    Each shape becomes ``"frame_id":{object}`` with one ``%`` on a cached template; a
+    tracker of one shape (the common case for detections) is written whole by that same
+    ``%``. Only trackers that span frames get a header and a closing added.
+    """
     n = len(sub)
     if n == 0:
         return b""
     values, vstart = _number_texts(sub)
-    vstart = vstart.tolist()
-    ref_b = ref.encode()
+    starts = vstart[:-1].tolist()
+    ends = vstart[1:].tolist()
+    ref_b = ref.encode() + b"/"
+    ns = ID_NAMESPACE.bytes
     frame_rows = sub.frame.tolist()
-    fid = [frame_text.raw[i] for i in frame_rows]
+    fraw = frame_text.raw
     fkey = [frame_text.json[i] for i in frame_rows]
-    offs = (trackers.tracker_offsets[t_lo : t_hi + 1] - s_lo).tolist()
-    tkeys = [k.encode() for k in trackers.tracker_key[t_lo:t_hi].tolist()]
-    # per shape: its tracker's key; ids are uuid5(reference_id/tracker/frame_id)
-    shape_tkey = np.repeat(np.asarray(tkeys, dtype=object), np.diff(offs)).tolist()
-    object_ids = uuid5_many([b"%s/%s/%s" % (ref_b, t, f) for t, f in zip(shape_tkey, fid)])
-    tracker_ids = uuid5_many([b"%s/%s" % (ref_b, t) for t in tkeys])
+    sizes = np.diff(trackers.tracker_offsets[t_lo : t_hi + 1])
+    tkeys = [ref_b + k.encode() for k in trackers.tracker_key[t_lo:t_hi].tolist()]
+    tracker_of_shape = np.repeat(np.arange(t_hi - t_lo), sizes)
+    shape_tkey = [tkeys[t] for t in tracker_of_shape.tolist()]
+    # ids: uuid5(reference_id/tracker/frame_id) per object, uuid5(reference_id/tracker) per tracker
+    object_ids = _uuid_text(
+        [
+            hashlib.sha1(b"%s%s/%s" % (ns, t, fraw[f]), usedforsecurity=False).digest()
+            for t, f in zip(shape_tkey, frame_rows)
+        ]
+    )
+    tracker_ids = _uuid_text([hashlib.sha1(ns + t, usedforsecurity=False).digest() for t in tkeys])
     label_text = [orjson.dumps(x) for x in sub.labels]
     labels = [label_text[i] for i in sub.label.tolist()]
-    kinds = sub.kind.tolist()
-    counts = sub.counts.tolist()
     attrs = [attributes_json(a) if a else b"" for a in sub.attributes.tolist()]
-    objects = [
-        object_template(k, c) % (oid, lab, at, *values[a:b])
-        for k, c, oid, lab, at, a, b in zip(
-            kinds, counts, object_ids, labels, attrs, vstart[:-1], vstart[1:]
-        )
-    ]
-    type_names = [b'"%s"' % Kind(k).type_name.encode() for k in range(len(Kind))]
-    out = []
-    for t in range(t_hi - t_lo):
-        a, b = offs[t], offs[t + 1]
-        frames_json = b",".join([b"%s:%s" % (fkey[i], objects[i]) for i in range(a, b)])
-        out.append(
-            b'{"_id":"%s","type":%s,"label":%s,"frames":{%s}}'
-            % (tracker_ids[t], type_names[kinds[a]], labels[a], frames_json)
-        )
-    return b",".join(out)
+    # one template per distinct (kind, point count, tracker of one shape)
+    single = (sizes == 1)[tracker_of_shape]
+    code = sub.kind.astype(np.int64) * 2 + single + sub.counts.astype(np.int64) * 16
+    uniq, inverse = np.unique(code, return_inverse=True)
+    table = [keyed_template(int(c % 16) // 2, int(c // 16), bool(c % 2)) for c in uniq.tolist()]
+    tmpl = [table[i] for i in inverse.ravel().tolist()]
+    texts = np.empty(n, dtype=object)
+    one = np.flatnonzero(single).tolist()
+    if one:
+        tids = [tracker_ids[t] for t in tracker_of_shape[one].tolist()]
+        texts[one] = [
+            tmpl[i]
+            % (
+                tid,
+                labels[i],
+                fkey[i],
+                object_ids[i],
+                labels[i],
+                attrs[i],
+                *values[starts[i] : ends[i]],
+            )
+            for i, tid in zip(one, tids)
+        ]
+    many = np.flatnonzero(~single).tolist()
+    if many:
+        texts[many] = [
+            tmpl[i] % (fkey[i], object_ids[i], labels[i], attrs[i], *values[starts[i] : ends[i]])
+            for i in many
+        ]
+        offs = trackers.tracker_offsets[t_lo : t_hi + 1] - s_lo
+        kinds = sub.kind.tolist()
+        for t in np.flatnonzero(sizes > 1).tolist():
+            a, b = int(offs[t]), int(offs[t + 1]) - 1
+            head = b'{"_id":"%s","type":"%s","label":%s,"frames":{' % (
+                tracker_ids[t],
+                Kind(kinds[a]).type_name.encode(),
+                labels[a],
+            )
+            texts[a] = head + texts[a]
+            texts[b] = texts[b] + b"}}"
+    return b",".join(texts.tolist())
+
+
+def _uuid_text(digests: list[bytes]) -> list[bytes]:
+    """RFC 4122 version-5 UUID text from SHA-1 digests, the bit twiddling and hex in numpy."""
+    n = len(digests)
+    if n == 0:
+        return []
+    raw = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(n, 20)[:, :16].copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x50
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    hexed = _HEX[np.stack([raw >> 4, raw & 0x0F], axis=2).reshape(n, 32)]
+    out = np.full((n, 36), ord("-"), dtype=np.uint8)
+    out[:, 0:8] = hexed[:, 0:8]
+    out[:, 9:13] = hexed[:, 8:12]
+    out[:, 14:18] = hexed[:, 12:16]
+    out[:, 19:23] = hexed[:, 16:20]
+    out[:, 24:36] = hexed[:, 20:32]
+    flat = out.tobytes()
+    return [flat[i : i + 36] for i in range(0, 36 * n, 36)]
 
 
 def build_jobs(ann: Annotations, options: JobOptions = JobOptions()) -> list[dict[str, Any]]:

@@ -59,6 +59,7 @@ def write_jsonl(path: str | PathLike[str], lines: Iterable[bytes]) -> int:
 
 def write_json(path: str | PathLike[str], obj: object) -> None:
     """One JSON document, indented, written atomically."""
+
     def _write(f: BinaryIO) -> None:
         f.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2) + b"\n")
 

@@ -28,6 +28,7 @@ def write_atomic(path: str | PathLike[str], write: Callable[[BinaryIO], None]) -
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     try:
+        directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise InputError(path, None, f"cannot write: {exc.strerror or exc}") from None

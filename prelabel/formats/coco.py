@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain
 from operator import itemgetter
 from os import PathLike
@@ -498,9 +499,21 @@ class _Records:
     loc: Callable[[int, str | None], str]
     sources: Callable[[IntArray], list[str]]
     confidence_v: bool = False  # keypoint "v" is a detector confidence (results lists)
+    frame_names: ObjArray | None = None  # set with the frames, for report rows
+    names: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.frame)
+
+    def note(
+        self, report: Report, action: Action, reason: str, r: int, detail: str | None = None
+    ) -> None:
+        """A report row about record ``r`` (its place, frame and label)."""
+        frame = None if self.frame_names is None else str(self.frame_names[self.frame[r]])
+        label = self.names[self.label[r]] if self.names else None
+        report.add(
+            action, reason, source=self.loc(r, None), frame=frame, label=label, detail=detail
+        )
 
     def at(self, key: str | None) -> Loc:
         return lambda i: self.loc(i, key)
@@ -774,6 +787,7 @@ def _shapes(
     recs: _Records, names: tuple[str, ...], frames: Frames, opts: _Options, report: Report
 ) -> Annotations:
     """Every record's shapes, in record order (see the module doc and docs/formats/coco.md)."""
+    recs.frame_names, recs.names = frames.name, names
     n = len(recs)
     path = recs.path
     seg = (
@@ -948,13 +962,7 @@ def _keypoint_piece(recs: _Records, rows: IntArray, opts: _Options, report: Repo
     if empty.any():
         for k in np.flatnonzero(empty).tolist():
             r = int(rows[k])
-            report.add(
-                Action.SKIPPED,
-                "no_visible_keypoints",
-                source=recs.loc(r, None),
-                frame=None,
-                detail="every keypoint has v = 0",
-            )
+            recs.note(report, Action.SKIPPED, "no_visible_keypoints", r, "every keypoint has v = 0")
     attributes = None
     if opts.occluded_attribute:
         occluded = keep & (v == 1) & (not recs.confidence_v)
@@ -1030,21 +1038,17 @@ def _ring_pieces(
     parts = per_rec[multi]
     if opts.multipart == "largest":
         for r, k in zip(multi_recs.tolist(), parts.tolist()):
-            report.add(
+            recs.note(
+                report,
                 Action.DROPPED,
                 "multipart_smaller_parts",
-                source=recs.loc(r, None),
-                frame=str(frames.name[recs.frame[r]]),
-                detail=f"kept the largest of {k} parts",
+                r,
+                f"kept the largest of {k} parts",
             )
         return [_take_shapes(piece, largest)]
     for r, k in zip(multi_recs.tolist(), parts.tolist()):
-        report.add(
-            Action.SPLIT,
-            "multipart_segmentation",
-            source=recs.loc(r, None),
-            frame=str(frames.name[recs.frame[r]]),
-            detail=f"{k} parts, each its own shape",
+        recs.note(
+            report, Action.SPLIT, "multipart_segmentation", r, f"{k} parts, each its own shape"
         )
     piece.keep_track = largest
     return [piece]
@@ -1112,25 +1116,18 @@ def _mask_rings(
         except RLEError as exc:
             raise InputError(recs.path, loc, str(exc)) from None
         out = trace_mask(mask, min_area=opts.min_mask_area, what=what)
-        frame_name = str(frames.name[f])
         if out.specks:
-            report.add(
+            recs.note(
+                report,
                 Action.DROPPED,
                 "mask_specks",
-                source=recs.loc(r, None),
-                frame=frame_name,
-                detail=f"{out.specks} piece(s) under {opts.min_mask_area:g} px²",
+                r,
+                f"{out.specks} piece(s) under {opts.min_mask_area:g} square pixels",
             )
         if out.holes:
-            report.add(
-                Action.REPAIRED,
-                "mask_holes_filled",
-                source=recs.loc(r, None),
-                frame=frame_name,
-                detail=f"{out.holes} hole(s)",
-            )
+            recs.note(report, Action.REPAIRED, "mask_holes_filled", r, f"{out.holes} hole(s)")
         if not out.polygons:
-            report.add(Action.DROPPED, "mask_empty", source=recs.loc(r, None), frame=frame_name)
+            recs.note(report, Action.DROPPED, "mask_empty", r, "no pixel set (after specks)")
             continue
         for p in out.polygons:
             owners.append(r)
@@ -1236,8 +1233,16 @@ def _assemble(
 
 
 # --- attributes ------------------------------------------------------------------------------
-def _attribute_value(v: Any, path: PathLikeStr, loc: str) -> str | list[str] | None:
-    """A JSON value as the platform wants it: strings, or lists of strings for multi-select."""
+def _suffix(loc: Callable[[], str], suffix: str) -> Callable[[], str]:
+    return lambda: loc() + suffix
+
+
+def _attribute_value(v: Any, path: PathLikeStr, loc: Callable[[], str]) -> str | list[str] | None:
+    """A JSON value as the platform wants it: a string, or a list of strings (multi-select).
+
+    Booleans become "true" / "false", whole numbers "3" (also 3.0), other numbers their
+    shortest repr ("0.5"); null leaves the attribute out.
+    """
     t = type(v)
     if t is str:
         return str(v)
@@ -1252,30 +1257,40 @@ def _attribute_value(v: Any, path: PathLikeStr, loc: str) -> str | list[str] | N
     if t is list:
         out = []
         for k, x in enumerate(v):
-            s = _attribute_value(x, path, f"{loc}[{k}]")
-            if not isinstance(s, str):
+            item = _attribute_value(x, path, _suffix(loc, f"[{k}]"))
+            if not isinstance(item, str):
                 raise InputError(
-                    path, f"{loc}[{k}]", "a list attribute holds strings, numbers or booleans"
+                    path, f"{loc()}[{k}]", "a list attribute holds strings, numbers or booleans"
                 )
-            out.append(s)
+            out.append(item)
         return out
-    raise InputError(path, loc, "an attribute value must be a string, number, boolean or list")
+    raise InputError(path, loc(), "an attribute value must be a string, number, boolean or list")
 
 
-def _convert_attributes(
-    raw: Any, path: PathLikeStr, loc: str, report: Report
-) -> dict[str, Any] | None:
+def _convert_attributes(recs: _Records, r: int, report: Report) -> dict[str, Any] | None:
+    """Record ``r``'s ``attributes`` object with platform values; tracking keys left out."""
+    raw = recs.attrs[r] if recs.attrs is not None else None
     if raw is None:
         return None
     if type(raw) is not dict:
-        raise InputError(path, loc, "must be an object of attribute name -> value")
+        raise InputError(recs.path, recs.loc(r, "attributes"), "must be an object of name -> value")
     out: dict[str, Any] = {}
     for name, value in raw.items():
+        if type(value) is str and name not in TRACK_ATTRIBUTES:
+            out[name] = value
+            continue
         if name in TRACK_ATTRIBUTES:
             if name == "rotation" and type(value) in _NUMBER and value % 360:
-                report.add(Action.NOTED, "rotation_ignored", source=loc, detail=f"rotation {value}")
+                recs.note(
+                    report,
+                    Action.NOTED,
+                    "rotation_ignored",
+                    r,
+                    f"rotation {value} (the box is kept axis-aligned)",
+                )
             continue
-        converted = _attribute_value(value, path, f"{loc}.{name}")
+        where = _suffix(partial(recs.loc, r, "attributes"), f".{name}")
+        converted = _attribute_value(value, recs.path, where)
         if converted is not None:
             out[name] = converted
     return out or None
@@ -1290,9 +1305,7 @@ def _attribute_column(
         per_rec = np.empty(len(recs), dtype=object)
         used = np.unique(rec)
         for r in used.tolist():
-            per_rec[r] = _convert_attributes(
-                recs.attrs[r], recs.path, recs.loc(r, "attributes"), report
-            )
+            per_rec[r] = _convert_attributes(recs, r, report)
         col[:] = per_rec[rec]
     start = 0
     for p in pieces:  # per-shape extras (the occluded keypoints) on top of the record's

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import xml.parsers.expat as expat
+from collections.abc import Callable
 from dataclasses import dataclass
 from os import PathLike
 from typing import Any
@@ -254,12 +255,14 @@ class _Reader:
         self.track_row = -1
         self.shape_row = -1  # the open shape (or skeleton) that owns <attribute> children
         self.in_shape = False
-        self.skel: list[tuple[str, str | None, bool, bool, int]] | None = None
+        self.skel: list[tuple[str, str, bool, bool, int]] | None = None
         self.in_element = False
         self.attr_name: str | None = None
         self.attr_text: list[str] = []
         self.attr_owner = "none"
         self.video_tasks: list[_Task] = []
+        self._fast_start: Callable[[str, dict[str, str]], None] = self._start
+        self._fast_end: Callable[[str], None] = self._end
 
     # -- errors ---------------------------------------------------------------------------
     def _where(self, tag: str, line: int | None = None) -> str:
@@ -271,9 +274,91 @@ class _Reader:
     # -- parsing --------------------------------------------------------------------------
     def parse(self, source: Any) -> None:
         p = self.parser
-        p.StartElementHandler = self._start
-        p.EndElementHandler = self._end
+        self._fast_start, self._fast_end = self._fast_handlers()
+        p.StartElementHandler = self._fast_start
+        p.EndElementHandler = self._fast_end
         _run(p, self.path, source)
+
+    def _fast_handlers(self) -> tuple[Callable[[str, dict[str, str]], None], Callable[[str], None]]:
+        """Handlers for the common elements (box, polygon, polyline, points of an image or a
+        track) with the lists bound to locals; anything else, or anything unusual (a missing
+        attribute, an unknown label, a rotation), goes to the general methods, which also
+        raise the errors."""
+        fast = {"box": 0, "polygon": 1, "polyline": 2, "points": 3}
+        kinds = self.kind
+        kind_append = kinds.append
+        frame_append = self.frame.append
+        label_append = self.label.append
+        track_append = self.track.append
+        line_append = self.line.append
+        npairs_append = self.npairs.append
+        geo_append = self.geo.append
+        attrs_append = self.attrs.append
+        occluded_append = self.occluded.append
+        outside_append = self.outside.append
+        label_get = self.label_ids.get
+        trk_label = self.trk_label
+        parser = self.parser
+        slow_start, slow_end = self._start, self._end
+
+        def start(tag: str, a: dict[str, str]) -> None:
+            code = fast.get(tag)
+            if code is None or self.skel is not None or "rotation" in a:
+                slow_start(tag, a)
+                return
+            trow = self.track_row
+            if trow >= 0:
+                text = a.get("frame")
+                if text is None or not text.isdigit():
+                    slow_start(tag, a)
+                    return
+                frame = int(text)
+                label = trk_label[trow]
+            else:
+                frame = self.image_row
+                got = label_get(a.get("label"))  # type: ignore[arg-type]
+                if frame < 0 or got is None:
+                    slow_start(tag, a)
+                    return
+                label = got
+            if code:
+                run = a.get("points")
+                if run is None:
+                    slow_start(tag, a)
+                    return
+                n = run.count(";") + 1
+            else:
+                try:
+                    run = f"{a['xtl']},{a['ytl']};{a['xbr']},{a['ybr']}"
+                except KeyError:
+                    slow_start(tag, a)
+                    return
+                n = 2
+            row = len(kinds)
+            if trow >= 0 and a.get("outside") == "1":
+                outside_append(row)
+            if a.get("occluded") == "1":
+                occluded_append(row)
+            geo_append(run)
+            npairs_append(n)
+            kind_append(code)
+            frame_append(frame)
+            label_append(label)
+            track_append(trow)
+            line_append(parser.CurrentLineNumber)
+            attrs_append(None)
+            self.shape_row = row
+            self.in_shape = True
+            self.attr_owner = "shape"
+
+        def end(tag: str) -> None:
+            if tag in fast and self.skel is None and self.in_shape:
+                self.in_shape = False
+                self.attr_owner = "track" if self.track_row >= 0 else "none"
+            else:
+                slow_end(tag)
+
+        return start, end
 
     def _label(self, name: str, tag: str) -> int:
         idx = self.label_ids.get(name)
@@ -525,8 +610,8 @@ class _Reader:
         if tag != "meta":
             return
         p = self.parser
-        p.StartElementHandler = self._start
-        p.EndElementHandler = self._end
+        p.StartElementHandler = self._fast_start
+        p.EndElementHandler = self._fast_end
         p.CharacterDataHandler = None
         root = self.meta_builder.close()
         self.meta_builder = None
@@ -580,8 +665,8 @@ class _Reader:
             base += task.n_frames
             parts.append(
                 Frames.build(
-                    task.width,
-                    task.height,
+                    task.width or 0.0,
+                    task.height or 0.0,
                     name=[""] * task.n_frames,
                     sequence=task.name,
                     index=np.arange(task.n_frames),
@@ -707,15 +792,15 @@ def _parse_meta(root: Element, path: str, line: int) -> _Meta:
     all_labels: set[str] = set()
     points_of: dict[str, list[str]] = {}
     for lab in root.iter("label"):
-        name = lab.findtext("name")
-        if name is None or name in all_labels:
+        label = lab.findtext("name")
+        if label is None or label in all_labels:
             continue
-        all_labels.add(name)
+        all_labels.add(label)
         parent = lab.findtext("parent")
         if parent:
-            points_of.setdefault(parent, []).append(name)
+            points_of.setdefault(parent, []).append(label)
         else:
-            labels.append(name)
+            labels.append(label)
     return _Meta(tasks=tasks, labels=labels, all_labels=all_labels, points_of=points_of, mode=mode)
 
 
@@ -834,21 +919,87 @@ def _is_float(text: str) -> bool:
     return True
 
 
+# byte classes for the fast number parser: 0 separator, 1 digit, 2 '.', 3 '-', 9 other
+_BYTE_CLASS = np.full(256, 9, dtype=np.uint8)
+_BYTE_CLASS[48:58] = 1
+_BYTE_CLASS[[44, 59]] = 0
+_BYTE_CLASS[46] = 2
+_BYTE_CLASS[45] = 3
+_POW10 = 10.0 ** np.arange(23)
+
+
+def _plain_decimals(
+    data: npt.NDArray[np.uint8], seps: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64] | None:
+    """``[-]digits[.digits]`` tokens between the separators at ``seps`` -> float64.
+
+    Vectorised over tokens, one column of characters at a time (Horner's rule on the
+    mantissa); the mantissa (at most 15 digits) and the power of ten are exact in float64, so
+    their quotient is the correctly rounded value, the same as ``float(token)``. Returns
+    None for anything else (exponents, spaces, ``+``, long tokens); the caller then falls back
+    to numpy's text parser.
+    """
+    if (_BYTE_CLASS[data] == 9).any():
+        return None
+    starts = np.empty(len(seps) + 1, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = seps + 1
+    lens = np.empty_like(starts)
+    lens[:-1] = seps
+    lens[-1] = len(data)
+    lens -= starts
+    width = int(lens.max())
+    if width > 16 or lens.min() < 1:
+        return None
+    padded = np.full(len(data) + width + 1, 44, dtype=np.uint8)
+    padded[: len(data)] = data
+    n = len(starts)
+    mant = np.zeros(n)
+    frac = np.zeros(n, dtype=np.int64)
+    ndig = np.zeros(n, dtype=np.int64)
+    dots = np.zeros(n, dtype=np.int64)
+    seen_dot = np.zeros(n, dtype=bool)
+    negative = padded[starts] == 45
+    for j in range(width):
+        c = padded[starts + j]
+        valid = j < lens
+        digit = c - np.uint8(48)
+        is_digit = (digit < 10) & valid
+        mant = np.where(is_digit, mant * 10.0 + digit, mant)
+        ndig += is_digit
+        frac += is_digit & seen_dot
+        dot = (c == 46) & valid
+        dots += dot
+        seen_dot |= dot
+        if j and ((c == 45) & valid).any():
+            return None
+    if ndig.min() == 0 or ndig.max() > 15 or dots.max() > 1:
+        return None
+    values = mant / _POW10[frac]
+    values[negative] = -values[negative]
+    return values
+
+
 def _parse_runs(
     r: _Reader, npairs: npt.NDArray[np.int64], offsets: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.float64]:
-    """All ``x,y;x,y`` runs at once: one join, one syntax check, one numeric conversion."""
+    """All ``x,y;x,y`` runs at once: one join, one syntax check, one numeric conversion.
+
+    The separators must alternate ``,`` ``;`` ``,`` ... so that every pair has two numbers
+    and every shape's pairs are where its offsets say; anything else is found and named by
+    :func:`_first_bad_run`.
+    """
     total = int(offsets[-1])
     if not r.geo:
         return np.zeros((0, 2))
     text = ";".join(r.geo)
     data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    seps = data[(data == 44) | (data == 59)]  # ',' and ';' must alternate, starting with ','
-    ok = (
-        len(seps) == 2 * total - 1 and not (seps[0::2] != 44).any() and not (seps[1::2] != 59).any()
-    )
-    values = None
-    if ok:
+    seps = np.flatnonzero((data == 44) | (data == 59))
+    kinds = data[seps]
+    if len(seps) != 2 * total - 1 or (kinds[0::2] != 44).any() or (kinds[1::2] != 59).any():
+        raise _first_bad_run(r)
+    values = _plain_decimals(data, seps)
+    if values is None:
         try:
             values = np.fromstring(text.replace(";", ","), dtype=np.float64, sep=",")
         except ValueError:

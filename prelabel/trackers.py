@@ -94,6 +94,23 @@ class TrackerLayout:
         return len(self.tracker_job)
 
 
+def _group_ids(*keys: IntArray) -> IntArray:
+    """A dense group number per row for equal key tuples (a lexsort, cheaper than
+    ``np.unique(axis=0)``, which sorts row views)."""
+    n = len(keys[0])
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort(keys[::-1])
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for k in keys:
+        ks = k[order]
+        change[1:] |= ks[1:] != ks[:-1]
+    group = np.empty(n, dtype=np.int64)
+    group[order] = np.cumsum(change) - 1
+    return group
+
+
 def build_trackers(ann: Annotations, jobs: JobLayout) -> TrackerLayout:
     """Group shapes into trackers keyed by (job, track, kind); untracked shapes stand alone."""
     n = len(ann)
@@ -103,9 +120,7 @@ def build_trackers(ann: Annotations, jobs: JobLayout) -> TrackerLayout:
     # group key: tracked -> (job, track, kind); untracked -> unique per shape
     key_a = np.where(tracked, ann.track, -1 - np.arange(n))
     key_b = np.where(tracked, ann.kind.astype(np.int64), 0)
-    keys = np.stack([job, key_a, key_b], axis=1)
-    _, group = np.unique(keys, axis=0, return_inverse=True) if n else (None, np.zeros(0, np.int64))
-    group = np.asarray(group).ravel()
+    group = _group_ids(job, key_a, key_b)
     n_groups = int(group.max()) + 1 if n else 0
     # each tracker sorts by its first frame position, then its first shape row
     first_pos = np.full(n_groups, np.iinfo(np.int64).max)

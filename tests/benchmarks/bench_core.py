@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import orjson
@@ -105,10 +106,8 @@ def child(n: int, out_dir: str) -> dict[str, float]:
             f.write(orjson.dumps(job))
             f.write(b"\n")
     serialise = time.perf_counter() - t0
-    same = (
-        open(os.path.join(out_dir, "jobs.jsonl"), "rb").read()
-        == open(os.path.join(out_dir, "orjson.jsonl"), "rb").read()
-    )
+    out = Path(out_dir)
+    same = (out / "jobs.jsonl").read_bytes() == (out / "orjson.jsonl").read_bytes()
     return {
         "shapes": n,
         "jobs": count,

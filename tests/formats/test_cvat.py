@@ -1,0 +1,604 @@
+"""CVAT for images / CVAT for video 1.1 reader: fixtures checked by hand, errors, properties."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from prelabel.annotations import Annotations, Kind
+from prelabel.errors import InputError
+from prelabel.formats.cvat import (
+    CUBOID_CVAT_TO_P,
+    _plain_decimals,
+    box_corners,
+    cvat_export_kind,
+    cvat_rle_to_mask,
+    ellipse_polygon,
+    read_cvat,
+)
+from prelabel.report import Report
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cvat"
+
+
+def pts(ann: Annotations, i: int) -> list[list[float]]:
+    return ann.points[ann.offsets[i] : ann.offsets[i + 1]].tolist()
+
+
+def labels_of(ann: Annotations, i: int) -> list[int]:
+    return ann.point_label[ann.offsets[i] : ann.offsets[i + 1]].tolist()
+
+
+def by_source(ann: Annotations, source: str) -> list[int]:
+    return [i for i, s in enumerate(ann.source.tolist()) if s == source]
+
+
+def write(tmp_path: Path, text: str, name: str = "a.xml") -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+META_LABELS = """<meta><task><labels>
+  <label><name>car</name></label><label><name>person</name></label>
+</labels></task></meta>"""
+
+
+# --- CVAT for images ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def images() -> tuple[Annotations, Report]:
+    report = Report()
+    return read_cvat(FIXTURES / "images.xml", ellipse_vertices=4, report=report), report
+
+
+def test_images_frames_table(images: tuple[Annotations, Report]) -> None:
+    ann, _ = images
+    f = ann.frames
+    assert f.name.tolist() == ["cam1/000001.jpg", "cam1/000002.jpg", "cam2/000001.jpg"]
+    # sequence = the image's folder, index = its position in that folder
+    assert f.sequence.tolist() == ["cam1", "cam1", "cam2"]
+    assert f.index.tolist() == [0, 1, 0]
+    assert f.width.tolist() == [1600, 1600, 640]
+    assert f.height.tolist() == [1200, 1200, 480]
+    assert f.frame_id.tolist() == ["", "", ""]  # filled later by --frame-id
+    # labels in meta order; skeleton point labels 1, 2, 3 are not object labels
+    assert ann.labels == ("car", "person", "lane", "wheel", "good_frame", "s1")
+
+
+def test_images_box_and_attributes(images: tuple[Annotations, Report]) -> None:
+    ann, _ = images
+    (i,) = by_source(ann, "<box> line 126")
+    assert ann.kind[i] == Kind.RECTANGLE
+    assert ann.labels[ann.label[i]] == "car"
+    # xtl=10 ytl=20 xbr=110 ybr=70 -> TL, TR, BR, BL
+    assert pts(ann, i) == [[10, 20], [110, 20], [110, 70], [10, 70]]
+    assert ann.attributes[i] == {"color": "red", "parked": "true"}
+    assert ann.track[i] == -1 and math.isnan(ann.score[i])
+
+
+def test_rotated_box_becomes_polygon(images: tuple[Annotations, Report]) -> None:
+    ann, _ = images
+    (i,) = by_source(ann, "<box> line 130")
+    assert ann.kind[i] == Kind.POLYGON
+    # box 100,100 .. 200,140, centre (150, 120), rotation 90 deg clockwise on screen:
+    # (x, y) -> (cx - (y - cy), cy + (x - cx)); TL (100,100): dx=-50 dy=-20 -> (170, 70)
+    # TR (200,100): dx=50 dy=-20 -> (170,170); BR (200,140) -> (130,170); BL (100,140) -> (130,70)
+    np.testing.assert_allclose(pts(ann, i), [[170, 70], [170, 170], [130, 170], [130, 70]])
+
+
+def test_polygon_polyline_points(images: tuple[Annotations, Report]) -> None:
+    ann, _ = images
+    (poly,) = by_source(ann, "<polygon> line 134")
+    assert ann.kind[poly] == Kind.POLYGON
+    assert pts(ann, poly) == [[0, 0], [100, 0], [50, 80]]
+    assert ann.attributes[poly] == {"pose": "standing"}
+    (line,) = by_source(ann, "<polyline> line 137")
+    assert ann.kind[line] == Kind.LINE
+    assert pts(ann, line) == [[0, 600], [800, 600], [1600, 550]]
+    (lm,) = by_source(ann, "<points> line 139")
+    assert ann.kind[lm] == Kind.LANDMARK
+    assert pts(ann, lm) == [[10, 10], [20, 20], [30, 30], [40, 40]]
+    assert labels_of(ann, lm) == [1, 2, 3, 4]  # points numbered 1..n in file order
+
+
+def test_skeleton_points_in_label_spec_order(images: tuple[Annotations, Report]) -> None:
+    ann, _ = images
+    (i,) = by_source(ann, "<skeleton> line 143")
+    assert ann.kind[i] == Kind.LANDMARK
+    # the file lists point "2" before "1"; the spec orders 1, 2, 3; "3" is outside -> left out
+    assert pts(ann, i) == [[54.47, 94.81], [68.02, 162.34]]
+    assert labels_of(ann, i) == [1, 2]
+
+
+def test_cuboid_corner_mapping(images: tuple[Annotations, Report]) -> None:
+    ann, _ = images
+    (i,) = by_source(ann, "<cuboid> line 151")
+    assert ann.kind[i] == Kind.CUBOID
+    # front face (face 1) is the square 100..200; the back face is it moved by (+50, -20).
+    # p1..p4 = front TL, TR, BR, BL = tl1, tr1, br1, bl1
+    # p5..p8 = back TL, TR, BR, BL = tr2 (150,80), tl2 (250,80), bl2 (250,180), br2 (150,180):
+    # CVAT's (tl2, bl2) edge is the one joined to the front's right edge.
+    assert pts(ann, i) == [
+        [100, 100], [200, 100], [200, 200], [100, 200],
+        [150, 80], [250, 80], [250, 180], [150, 180],
+    ]  # fmt: skip
+    assert CUBOID_CVAT_TO_P.tolist() == [0, 2, 3, 1, 6, 4, 5, 7]
+
+
+def test_ellipses(images: tuple[Annotations, Report]) -> None:
+    ann, _ = images
+    (plain,) = by_source(ann, "<ellipse> line 155")
+    assert ann.kind[plain] == Kind.POLYGON
+    # cx=300 cy=300 rx=40 ry=20, 4 vertices at t = 0, 90, 180, 270 degrees:
+    # (cx + rx, cy), (cx, cy + ry), (cx - rx, cy), (cx, cy - ry)
+    np.testing.assert_allclose(
+        pts(ann, plain), [[340, 300], [300, 320], [260, 300], [300, 280]], atol=1e-9
+    )
+    (rot,) = by_source(ann, "<ellipse> line 157")
+    # centre (500, 500), rotated 90 deg clockwise: (dx, dy) -> (-dy, dx)
+    # (40, 0) -> (0, 40): (500, 540); (0, 20) -> (-20, 0): (480, 500)
+    np.testing.assert_allclose(
+        pts(ann, rot), [[500, 540], [480, 500], [500, 460], [520, 500]], atol=1e-9
+    )
+
+
+def test_masks_become_polygons(images: tuple[Annotations, Report]) -> None:
+    ann, report = images
+    (i,) = by_source(ann, "<mask> line 159")
+    # rle 5,2,2,2,1 over a 4x3 box at (10, 20), row-major:
+    # row 0: 0 0 0 0 | row 1: 0 1 1 0 | row 2: 0 1 1 0 -> pixels x 1..2, y 1..2 of the box,
+    # outlined on pixel corners: x 11..13, y 21..23
+    assert ann.kind[i] == Kind.POLYGON
+    assert sorted(map(tuple, pts(ann, i))) == [(11, 21), (11, 23), (13, 21), (13, 23)]
+    assert ann.attributes[i] == {"pose": "sitting"}
+    # rle 0,2,1,2 over 5x1 at (0, 0): 1 1 0 1 1 -> two 2-pixel parts, two polygons
+    two = by_source(ann, "<mask> line 162")
+    assert len(two) == 2
+    xs = sorted(min(p[0] for p in pts(ann, j)) for j in two)
+    assert xs == [0, 3]
+    rows = [r for r in report.rows if r["reason"] == "mask split into polygons"]
+    assert [r["source"] for r in rows] == ["<mask> line 162"]
+
+
+def test_tags_are_reported_not_shapes(images: tuple[Annotations, Report]) -> None:
+    ann, report = images
+    assert "good_frame" not in {ann.labels[k] for k in ann.label.tolist()}
+    rows = [r for r in report.rows if r["reason"] == "tag"]
+    assert len(rows) == 1
+    assert rows[0]["action"] == "skipped"
+    assert rows[0]["label"] == "good_frame"
+    assert rows[0]["frame"] == "cam1/000001.jpg"
+    assert rows[0]["source"] == "<tag> line 141"
+
+
+def test_images_other_frames_and_order(images: tuple[Annotations, Report]) -> None:
+    ann, _ = images
+    # 12 shapes on image 0 (2 boxes, polygon, polyline, points, skeleton, cuboid, 2 ellipses,
+    # 3 mask polygons), then one on each of the other images, in file order
+    assert ann.frame.tolist() == [0] * 12 + [1, 2]
+    (box,) = by_source(ann, "<box> line 167")
+    assert ann.frame[box] == 1 and pts(ann, box) == [[1, 2], [3, 2], [3, 4], [1, 4]]
+    (poly,) = by_source(ann, "<polygon> line 172")
+    assert ann.frame[poly] == 2 and pts(ann, poly) == [[1.5, 2.5], [3.5, 2.5], [3.5, 4.5]]
+
+
+def test_occluded_attribute() -> None:
+    ann = read_cvat(FIXTURES / "images.xml", occluded_attribute="occluded")
+    (box,) = by_source(ann, "<box> line 167")
+    assert ann.attributes[box] == {"pose": "crouching", "occluded": "true"}
+    (first,) = by_source(ann, "<box> line 126")
+    assert ann.attributes[first] == {"color": "red", "parked": "true", "occluded": "false"}
+    (skel,) = by_source(ann, "<skeleton> line 143")  # point "1" is occluded
+    assert ann.attributes[skel] == {"occluded": "true"}
+
+
+# --- CVAT for video ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def video() -> tuple[Annotations, Report]:
+    report = Report()
+    return read_cvat(FIXTURES / "video.xml", report=report), report
+
+
+def track_frames(ann: Annotations, track_id: int) -> dict[int, list[list[float]]]:
+    return {int(ann.frame[i]): pts(ann, i) for i in np.flatnonzero(ann.track == track_id)}
+
+
+def test_video_frames_from_start_stop_and_step(video: tuple[Annotations, Report]) -> None:
+    ann, _ = video
+    f = ann.frames
+    # start_frame 10, stop_frame 28, step=3: frames 10 13 16 19 22 25 28 -> task frames 0..6
+    assert len(f) == 7
+    assert f.index.tolist() == list(range(7))
+    assert f.name.tolist() == [""] * 7
+    assert f.sequence.tolist() == ["street"] * 7
+    assert f.width.tolist() == [640] * 7 and f.height.tolist() == [480] * 7
+
+
+def test_box_track_interpolation_outside_and_gap(video: tuple[Annotations, Report]) -> None:
+    ann, _ = video
+    got = track_frames(ann, 0)
+    # keyframes at 10 (task 0) and 19 (task 3): task 1 is t = 1/3, task 2 t = 2/3 of the way
+    # from (0,0,10,10) to (30,30,40,40): (10,10,20,20) and (20,20,30,30).
+    # Frame 22 (task 4) is outside: nothing there, nothing at 25 (task 5) either;
+    # the track reappears at 28 (task 6).
+    assert sorted(got) == [0, 1, 2, 3, 6]
+    assert got[1] == [[10, 10], [20, 10], [20, 20], [10, 20]]
+    assert got[2] == [[20, 20], [30, 20], [30, 30], [20, 30]]
+    assert got[3] == [[30, 30], [40, 30], [40, 40], [30, 40]]
+    assert got[6] == [[100, 100], [110, 100], [110, 110], [100, 110]]
+    rows = np.flatnonzero(ann.track == 0)
+    attrs = {int(ann.frame[i]): ann.attributes[i] for i in rows}
+    # the immutable colour is written on the first keyframe only and carried on
+    assert attrs[0] == attrs[1] == attrs[2] == {"color": "red", "parked": "false"}
+    assert attrs[3] == {"color": "red", "parked": "true"}
+    assert [ann.source[i] for i in rows if ann.frame[i] == 1] == ["<box> line 116 (interpolated)"]
+
+
+def test_polygon_track_interpolated_then_held_to_the_end(video: tuple[Annotations, Report]) -> None:
+    ann, _ = video
+    got = track_frames(ann, 1)
+    # 13 (task 1) -> 19 (task 3): task 2 is halfway, x + 3
+    assert got[2] == [[3, 0], [13, 0], [13, 10]]
+    # the last keyframe is not outside: CVAT keeps it to the end of the task (tasks 4..6)
+    assert sorted(got) == [1, 2, 3, 4, 5, 6]
+    assert got[4] == got[5] == got[6] == [[6, 0], [16, 0], [16, 10]]
+
+
+def test_skeleton_track(video: tuple[Annotations, Report]) -> None:
+    ann, _ = video
+    rows = {int(ann.frame[i]): i for i in np.flatnonzero(ann.track == 2)}
+    # frames 10 (task 0) and 16 (task 2); 19 (task 3) has every point outside: the skeleton
+    # is outside there, and nothing follows
+    assert sorted(rows) == [0, 1, 2]
+    assert pts(ann, rows[0]) == [[0, 0], [10, 10]] and labels_of(ann, rows[0]) == [1, 2]
+    # task 1 halfway; point 3 was outside at the earlier keyframe, so it stays hidden
+    assert pts(ann, rows[1]) == [[3, 3], [13, 13]] and labels_of(ann, rows[1]) == [1, 2]
+    assert labels_of(ann, rows[2]) == [1, 2, 3]
+
+
+def test_points_and_polyline_tracks_and_report(video: tuple[Annotations, Report]) -> None:
+    ann, report = video
+    assert track_frames(ann, 3) == {0: [[1, 1], [2, 2]]}  # frame 11 off-step, 13 outside
+    lane = track_frames(ann, 4)
+    # 2 points at 10, 3 points at 16: not interpolated, the earlier shape is held at 13
+    assert lane == {0: [[0, 0], [10, 0]], 1: [[0, 0], [10, 0]], 2: [[0, 5], [5, 5], [10, 5]]}
+    assert 5 not in set(ann.track.tolist())  # its only frame (31) is past stop_frame
+    reasons = {(r["reason"], r["source"]) for r in report.rows}
+    assert ("frame not in the task", "<points> line 166") in reasons  # frame 11
+    assert ("frame not in the task", "<box> line 180") in reasons  # frame 31
+    assert ("held, not interpolated", "<polyline> line 172") in reasons
+
+
+def test_no_interpolate_keeps_listed_frames_only() -> None:
+    ann = read_cvat(FIXTURES / "video.xml", interpolate=False)
+    assert sorted(track_frames(ann, 0)) == [0, 3, 6]  # 22 is outside
+    assert sorted(track_frames(ann, 1)) == [1, 3]
+    assert not any(s.endswith("(interpolated)") for s in ann.source.tolist())
+
+
+def test_export_kind() -> None:
+    assert cvat_export_kind(FIXTURES / "video.xml") == "video"
+    assert cvat_export_kind(FIXTURES / "images.xml") == "images"
+    assert cvat_export_kind(FIXTURES / "xxe.xml") == "images"  # unreadable: read_cvat says why
+
+
+def test_project_export_with_two_tasks(tmp_path: Path) -> None:
+    task = """<task><id>{id}</id><name>{name}</name><size>3</size><mode>interpolation</mode>
+      <start_frame>{start}</start_frame><stop_frame>{stop}</stop_frame><frame_filter></frame_filter>
+      <original_size><width>{w}</width><height>100</height></original_size></task>"""
+    xml = f"""<annotations><version>1.1</version><meta><project><name>p</name><labels>
+      <label><name>car</name></label></labels><tasks>
+      {task.format(id=1, name="a", start=0, stop=2, w=200)}
+      {task.format(id=2, name="b", start=5, stop=6, w=300)}
+      </tasks></project></meta>
+      <track id="0" label="car" task_id="2" subset="default">
+        <box frame="6" keyframe="1" outside="0" occluded="0" xtl="1" ytl="1" xbr="2" ybr="2"/>
+      </track>
+      <track id="1" label="car" task_id="1" subset="default">
+        <box frame="1" keyframe="1" outside="0" occluded="0" xtl="1" ytl="1" xbr="2" ybr="2"/>
+        <box frame="2" keyframe="1" outside="1" occluded="0" xtl="1" ytl="1" xbr="2" ybr="2"/>
+      </track></annotations>"""
+    ann = read_cvat(write(tmp_path, xml))
+    # task 1 (frames 0..2) comes first in the meta, task 2 (frames 5..6) next
+    assert ann.frames.sequence.tolist() == ["a", "a", "a", "b", "b"]
+    assert ann.frames.width.tolist() == [200] * 3 + [300] * 2
+    by_track = {int(t): int(f) for t, f in zip(ann.track, ann.frame)}
+    assert by_track == {1: 1, 0: 4}  # frame 6 of task 2 is its index 1 -> row 3 + 1
+
+
+def test_labels_without_meta_in_order_of_appearance(tmp_path: Path) -> None:
+    xml = """<annotations><image id="0" name="x.png" width="10" height="10">
+      <box label="zebra" xtl="1" ytl="1" xbr="2" ybr="2"/>
+      <box label="ant" xtl="1" ytl="1" xbr="2" ybr="2"/></image></annotations>"""
+    ann = read_cvat(write(tmp_path, xml))
+    assert ann.labels == ("zebra", "ant")
+    assert ann.frames.sequence.tolist() == [""]
+
+
+def test_track_level_attributes_apply_to_every_frame(tmp_path: Path) -> None:
+    xml = """<annotations><meta><task><size>2</size><mode>interpolation</mode>
+      <original_size><width>10</width><height>10</height></original_size></task></meta>
+      <track id="3" label="car"><attribute name="make">vw</attribute>
+        <box frame="0" keyframe="1" outside="0" xtl="1" ytl="1" xbr="2" ybr="2"/>
+      </track></annotations>"""
+    ann = read_cvat(write(tmp_path, xml))
+    assert ann.attributes.tolist() == [{"make": "vw"}, {"make": "vw"}]
+    assert ann.frames.sequence.tolist() == ["video", "video"]
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["xxe.xml", "billion_laughs.xml"])
+def test_dtd_attacks_refused(name: str) -> None:
+    with pytest.raises(InputError) as err:
+        read_cvat(FIXTURES / name)
+    e = err.value
+    assert e.path == str(FIXTURES / name)
+    assert e.location is not None and e.location.startswith("2:")  # the <!DOCTYPE> line
+    assert "refused" in e.message and "DTD" in e.message
+
+
+def test_malformed_xml_line_and_column(tmp_path: Path) -> None:
+    p = write(
+        tmp_path, "<annotations>\n  <image id='0' name='a' width='1' height='1'>\n</annotations>"
+    )
+    with pytest.raises(InputError) as err:
+        read_cvat(p)
+    assert err.value.location == "3:3"  # </annotations> closes <image>: line 3, column 3
+    assert "malformed XML: mismatched tag" in str(err.value)
+
+
+def test_unknown_label_names_element_and_line(tmp_path: Path) -> None:
+    xml = f"""<annotations>{META_LABELS}
+<image id="0" name="a.jpg" width="10" height="10">
+  <box label="truck" xtl="1" ytl="1" xbr="2" ybr="2"/>
+</image></annotations>"""
+    with pytest.raises(InputError) as err:
+        read_cvat(write(tmp_path, xml))
+    assert err.value.location == "<box> line 5"
+    assert "unknown label 'truck'" in err.value.message
+
+
+@pytest.mark.parametrize(
+    "points",
+    ["1,2;3", "1,2,3;4,5", "1,2;;3,4", "a,b;1,2", "", "1,2;3,4,", "1.2.3,4"],
+)
+def test_bad_points_string(tmp_path: Path, points: str) -> None:
+    xml = f"""<annotations>
+<image id="0" name="a.jpg" width="10" height="10">
+  <polygon label="car" points="0,0;1,1;2,0"/>
+  <polygon label="car" points="{points}"/>
+  <polygon label="car" points="0,0;1,1;2,0"/>
+</image></annotations>"""
+    with pytest.raises(InputError) as err:
+        read_cvat(write(tmp_path, xml))
+    assert err.value.location == "<polygon> line 4"
+    assert "bad points string" in err.value.message
+
+
+def test_missing_attribute(tmp_path: Path) -> None:
+    xml = """<annotations>
+<image id="0" name="a.jpg" width="10" height="10">
+  <box label="car" xtl="1" ytl="1" xbr="2"/>
+</image></annotations>"""
+    with pytest.raises(InputError) as err:
+        read_cvat(write(tmp_path, xml))
+    assert (err.value.location, err.value.message) == ("<box> line 3", "missing attribute 'ybr'")
+
+
+def test_image_path_outside_the_root_refused(tmp_path: Path) -> None:
+    xml = '<annotations><image id="0" name="../../etc/x.jpg" width="1" height="1"/></annotations>'
+    with pytest.raises(InputError, match="leaves the dataset root"):
+        read_cvat(write(tmp_path, xml))
+
+
+def test_video_without_original_size(tmp_path: Path) -> None:
+    xml = """<annotations><meta><task><name>v</name><size>2</size></task></meta>
+      <track id="0" label="car"><box frame="0" outside="0" xtl="1" ytl="1" xbr="2" ybr="2"/></track>
+      </annotations>"""
+    with pytest.raises(InputError, match="original_size"):
+        read_cvat(write(tmp_path, xml))
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def test_cvat_rle_matches_cvat_rle2mask() -> None:
+    # CVAT: the runs alternate 0, 1, 0 ... starting with 0, row-major over width x height;
+    # [3, 1] -> 0 0 0 1 and [0, 2, 2] -> 1 1 0 0
+    assert cvat_rle_to_mask("3, 1", 4, 1).tolist() == [[0, 0, 0, 1]]
+    assert cvat_rle_to_mask("0, 2, 2", 2, 2).tolist() == [[1, 1], [0, 0]]
+    with pytest.raises(ValueError):
+        cvat_rle_to_mask("5", 2, 2)
+
+
+def test_box_corners_and_ellipse_helpers() -> None:
+    assert box_corners([[0, 0, 2, 1]]).tolist() == [[[0, 0], [2, 0], [2, 1], [0, 1]]]
+    # a 180 degree turn swaps opposite corners
+    np.testing.assert_allclose(
+        box_corners([[0, 0, 2, 1]], [180]), [[[2, 1], [0, 1], [0, 0], [2, 0]]], atol=1e-12
+    )
+    e = ellipse_polygon([[0, 0, 3, 1]], [0], 8)[0]
+    np.testing.assert_allclose((e[:, 0] / 3) ** 2 + e[:, 1] ** 2, 1.0)  # on the ellipse
+
+
+@given(
+    st.lists(st.tuples(st.integers(-(10**9), 10**9), st.integers(0, 6)), min_size=1, max_size=60)
+)
+def test_plain_decimals_equal_float(values: list[tuple[int, int]]) -> None:
+    tokens = [f"{m / 10**d:.{d}f}" for m, d in values]
+    text = ";".join(tokens).encode()
+    data = np.frombuffer(text, dtype=np.uint8)
+    seps = np.flatnonzero((data == 44) | (data == 59))
+    got = _plain_decimals(data, seps)
+    assert got is not None
+    assert got.tolist() == [float(t) for t in tokens]
+
+
+# --- property: random tracks -> XML -> read ------------------------------------------------------
+
+
+@st.composite
+def video_tracks(draw: Any) -> dict[str, Any]:
+    start = draw(st.integers(0, 20))
+    step = draw(st.integers(1, 4))
+    n = draw(st.integers(2, 12))
+    tracks = []
+    for tid in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["box", "polygon", "points"]))
+        k = draw(st.integers(1, 4)) if kind != "box" else 2
+        frames = []
+        for f in range(n):
+            state = draw(st.sampled_from(["shown", "shown", "outside", "absent"]))
+            if state == "absent":
+                continue
+            xy = draw(
+                st.lists(
+                    st.floats(-1e4, 1e4, allow_nan=False, allow_subnormal=False),
+                    min_size=2 * k,
+                    max_size=2 * k,
+                )
+            )
+            if kind == "box":
+                xy = [min(xy[0], xy[2]), min(xy[1], xy[3]), max(xy[0], xy[2]), max(xy[1], xy[3])]
+            frames.append((f, state == "outside", xy))
+        tracks.append((tid, kind, frames))
+    return {"start": start, "step": step, "n": n, "tracks": tracks}
+
+
+def _track_xml(spec: dict[str, Any]) -> str:
+    start, step, n = spec["start"], spec["step"], spec["n"]
+    out = [
+        "<annotations><version>1.1</version><meta><task><name>v</name>",
+        f"<start_frame>{start}</start_frame><stop_frame>{start + (n - 1) * step}</stop_frame>",
+        f"<frame_filter>{'step=' + str(step) if step > 1 else ''}</frame_filter>",
+        "<original_size><width>640</width><height>480</height></original_size>",
+        "<labels><label><name>obj</name></label></labels></task></meta>",
+    ]
+    for tid, kind, frames in spec["tracks"]:
+        out.append(f'<track id="{tid}" label="obj">')
+        for f, outside, xy in frames:
+            common = f'frame="{start + f * step}" outside="{int(outside)}" keyframe="1"'
+            if kind == "box":
+                x0, y0, x1, y1 = (repr(v) for v in xy)
+                out.append(f'<box {common} xtl="{x0}" ytl="{y0}" xbr="{x1}" ybr="{y1}"/>')
+            else:
+                run = ";".join(f"{xy[i]!r},{xy[i + 1]!r}" for i in range(0, len(xy), 2))
+                out.append(f'<{kind} {common} points="{run}"/>')
+        out.append("</track>")
+    out.append("</annotations>")
+    return "".join(out)
+
+
+@given(video_tracks())
+def test_random_tracks_come_back(tmp_path_factory: pytest.TempPathFactory, spec: Any) -> None:
+    path = tmp_path_factory.mktemp("cvat") / "v.xml"
+    path.write_text(_track_xml(spec), encoding="utf-8")
+    for interpolate in (False, True):
+        ann = read_cvat(path, interpolate=interpolate)
+        assert len(ann.frames) == spec["n"]
+        got = {(int(t), int(f)): i for i, (t, f) in enumerate(zip(ann.track, ann.frame))}
+        assert len(got) == len(ann)  # one shape per track and frame
+        for tid, kind, frames in spec["tracks"]:
+            for f, outside, xy in frames:
+                if outside:
+                    assert (tid, f) not in got  # an outside frame never appears
+                    continue
+                i = got[(tid, f)]
+                expect = box_corners([xy])[0] if kind == "box" else np.asarray(xy).reshape(-1, 2)
+                np.testing.assert_allclose(pts(ann, i), expect, rtol=1e-6, atol=1e-9)
+            if not interpolate:
+                listed = {f for f, outside, _ in frames if not outside}
+                assert {f for t, f in got if t == tid} == listed
+            else:
+                # a filled frame lies after a shown frame of its track, with no outside between
+                last_state: dict[int, bool] = {}
+                for f, outside, _ in frames:
+                    last_state[f] = outside
+                for t, f in got:
+                    if t != tid:
+                        continue
+                    before = [g for g in last_state if g <= f]
+                    assert before and not last_state[max(before)]
+
+
+# --- CLI -----------------------------------------------------------------------------------------
+
+
+def test_cli_video_default_frame_ids(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from prelabel.cli import main
+    from prelabel.validate import job_problems
+
+    out = tmp_path / "jobs.jsonl"
+    result = CliRunner().invoke(
+        main,
+        [
+            "convert", "cvat", str(FIXTURES / "video.xml"), "-o", str(out),
+            "--src-template", "https://cdn.example.com/{sequence}/{index}.jpg", "-q",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    jobs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(jobs) == 1
+    job = jobs[0]
+    assert job_problems(job) == []
+    frames = job["data"]["video_data"]["frames"]
+    assert [f["frame_id"] for f in frames] == [f"frame_{i:06d}" for i in range(7)]
+    trackers = job["data"]["maker_response"]["video2d"]["data"]["annotations"]
+    car = [t for t in trackers if t["label"] == "car" and t["type"] == "rectangle"]
+    assert len(car) == 1
+    assert sorted(car[0]["frames"]) == [f"frame_{i:06d}" for i in (0, 1, 2, 3, 6)]
+    tl = car[0]["frames"]["frame_000001"]["coordinates"][0]
+    assert tl == {"x": 10 / 640, "y": 10 / 480}  # interpolated (10, 10) over 640 x 480
+
+
+def test_cli_images_and_options(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from prelabel.cli import main
+
+    out = tmp_path / "jobs.jsonl"
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main,
+        [
+            "convert", "cvat", str(FIXTURES / "images.xml"), "-o", str(out),
+            "--src-prefix", "https://cdn.example.com/", "--report", str(report),
+            "--occluded-attribute", "occluded", "--ellipse-vertices", "6", "-q",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    jobs = {j["reference_id"]: j for j in map(json.loads, out.read_text().splitlines())}
+    assert sorted(jobs) == ["cam1", "cam2"]  # one job per folder
+    ids = [f["frame_id"] for f in jobs["cam1"]["data"]["video_data"]["frames"]]
+    assert ids == ["000001", "000002"]  # {stem} for images
+    rows = json.loads(report.read_text())["rows"]
+    assert any(r["reason"] == "tag" for r in rows)
+
+
+def test_cli_bad_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from prelabel.cli import main
+
+    result = CliRunner().invoke(
+        main, ["convert", "cvat", str(FIXTURES / "billion_laughs.xml"), "-o", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert "billion_laughs.xml:2:" in result.output and "refused" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()

@@ -47,6 +47,7 @@ _SPACES = bytes.maketrans(b"\t\v\f\r", b"    ")
 # A corner this close (in source units) to the box's min/max counts as on it (OBB -> rectangle).
 _AXIS_TOL_NORMALISED = 1e-9
 _AXIS_TOL_PIXELS = 1e-6
+_O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 
 
 # --- row schema -----------------------------------------------------------------------------
@@ -617,17 +618,17 @@ def _with_image_dir(lay: _Layout, image_dir: str) -> _Layout:
     if not os.path.isdir(image_dir):
         raise InputError(image_dir, None, "image folder not found")
     images: dict[str, str] = {}
-    by_stem: dict[str, list[str]] = {}
-    for rel, _ in _walk(image_dir, image_dir):
-        if os.path.splitext(rel)[1].lower() in IMAGE_SUFFIXES:
-            key = _strip_suffix(rel)
+    full: dict[str, str] = {}
+    for rel, path in _walk(image_dir, image_dir):
+        key = _strip_suffix(rel)
+        if rel[len(key) :].lower() in IMAGE_SUFFIXES:
             if key in images:
                 raise InputError(
-                    os.path.join(image_dir, rel), None,
-                    f"two images share one label file: {images[key]} and {rel}",
-                )  # fmt: skip
+                    path, None, f"two images share one label file: {images[key]} and {rel}"
+                )
             images[key] = rel
-            by_stem.setdefault(key.rsplit("/", 1)[-1], []).append(key)
+            full[key] = path
+    by_stem: dict[str, list[str]] | None = None
     labels = [
         (p, r, k) for p, r, k in zip(lay.label, lay.label_rel, lay.label_key) if p is not None
     ] + lay.orphans
@@ -636,8 +637,11 @@ def _with_image_dir(lay: _Layout, image_dir: str) -> _Layout:
     out.notes = lay.notes
     for path, rel, key in labels:
         if key not in images:
-            stem = key.rsplit("/", 1)[-1]
-            cands = by_stem.get(stem, [])
+            if by_stem is None:
+                by_stem = {}
+                for k in images:
+                    by_stem.setdefault(k.rpartition("/")[2], []).append(k)
+            cands = by_stem.get(key.rpartition("/")[2], [])
             key = cands[0] if len(cands) == 1 else key
         if key in images and key not in matched:
             matched[key] = (path, rel)
@@ -646,7 +650,7 @@ def _with_image_dir(lay: _Layout, image_dir: str) -> _Layout:
     for key in sorted(images):
         lab = matched.get(key)
         out.frame_name.append(images[key])
-        out.image.append(os.path.join(image_dir, images[key]))
+        out.image.append(full[key])
         out.label.append(lab[0] if lab else None)
         out.label_rel.append(lab[1] if lab else "")
         out.label_key.append(key)
@@ -678,7 +682,7 @@ def _exif_transposed(seg: bytes) -> bool:
 
 def _fast_size(path: str) -> tuple[int, int] | None:
     """(width, height) of a PNG or JPEG from its first bytes; None for anything else."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    fd = os.open(path, _O_READ)
     try:
         buf = os.read(fd, 4096)
         if buf[:8] == b"\x89PNG\r\n\x1a\n" and buf[12:16] == b"IHDR":
@@ -740,7 +744,7 @@ def _read_files(paths: Sequence[str]) -> list[bytes]:
     out: list[bytes] = []
     append = out.append
     o, r, c = os.open, os.read, os.close
-    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+    flags = _O_READ
     for p in paths:
         try:
             fd = o(p, flags)
@@ -1114,11 +1118,23 @@ def _sort_keys(names: list[str]) -> list[str]:
     return [_DIGITS.sub(lambda m: m.group().zfill(20), n) for n in names]
 
 
+def _frame_order(names: list[str], seq: list[str]) -> list[int]:
+    """Frame rows by sequence, then by name inside it (keys chosen per sequence)."""
+    groups: dict[str, list[int]] = {}
+    for i, s in enumerate(seq):
+        groups.setdefault(s, []).append(i)
+    order: list[int] = []
+    for s in sorted(groups):
+        rows = groups[s]
+        keys = _sort_keys([names[i] for i in rows])
+        order.extend(rows[j] for j in sorted(range(len(rows)), key=keys.__getitem__))
+    return order
+
+
 def _frames(lay: _Layout, have_images: bool) -> Frames:
     """Frames in (sequence, natural name) order: a folder of frames is one video."""
     seq = [n.rpartition("/")[0] for n in lay.frame_name]
-    keys = _sort_keys(lay.frame_name)
-    order = [i for _s, _k, i in sorted(zip(seq, keys, range(len(seq))))]
+    order = _frame_order(lay.frame_name, seq)
     _keep_order(lay, order)
     seq = [seq[i] for i in order]
     n = len(seq)

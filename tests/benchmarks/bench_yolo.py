@@ -6,6 +6,7 @@ by run (median of the per-round ratios) and the peak RSS. Jobs alternate inside 
 
 Whole-process jobs (a fresh interpreter each, start-up and imports included):
   floor          a plain Python loop: list the label files, open each, split its lines
+  import         `import prelabel.formats.yolo` alone (interpreter + package start-up)
   floor+images   the same, plus opening every image and reading its first 4 KiB
                  (the least work that learns the image sizes)
   read_yolo      prelabel.formats.yolo.read_yolo on the labels alone (normalised)
@@ -15,8 +16,8 @@ Whole-process jobs (a fresh interpreter each, start-up and imports included):
   globox         globox.AnnotationSet.from_yolo_v5(labels, image_folder=images) (it needs
                  the images for their sizes)
 
-In-process jobs (one interpreter, imports paid once): floor, read_yolo, read_yolo+img and
-globox again, timed with perf_counter.
+In-process jobs (one interpreter, imports paid once): floor, floor+images, read_yolo,
+read_yolo+img and globox again, timed with perf_counter.
 
 Usage::
 
@@ -127,6 +128,7 @@ def main() -> None:
     jobs: dict[str, list[str]] = {
         "floor": [py, "-c", FLOOR, str(labels)],
         "floor+images": [py, "-c", FLOOR_IMAGES, str(labels), str(images)],
+        "import": [py, "-c", "import prelabel.formats.yolo"],
         "read_yolo": [py, "-c", READ, str(yolo)],
         "read_yolo+img": [py, "-c", READ, str(yolo), str(images)],
         "convert": [*convert, "-q", "-o", str(out_dir / "a.jsonl")],
@@ -161,8 +163,15 @@ def in_process(labels: Path, yolo: Path, images: Path, runs: int, with_globox: b
                 for line in f:
                     n += len(line.split())
 
+    def floor_images() -> None:
+        floor()
+        for p in sorted(glob.glob(os.path.join(images, "*.jpg"))):
+            with open(p, "rb") as f:
+                f.read(4096)
+
     jobs: dict[str, Callable[[], object]] = {
         "floor": floor,
+        "floor+images": floor_images,
         "read_yolo": lambda: read_yolo(yolo),
         "read_yolo+img": lambda: read_yolo(yolo, image_dir=images),
     }

@@ -47,6 +47,9 @@ _SPACES = bytes.maketrans(b"\t\v\f\r", b"    ")
 # A corner this close (in source units) to the box's min/max counts as on it (OBB -> rectangle).
 _AXIS_TOL_NORMALISED = 1e-9
 _AXIS_TOL_PIXELS = 1e-6
+# Without names, classes are named "0".."N": a bound keeps a typo from naming a billion.
+_MAX_UNNAMED_CLASS = 100_000
+_MAX_TRACK = 2**53  # beyond this a float is no longer a whole number one can trust
 _O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 
 
@@ -498,7 +501,6 @@ def _ultralytics(yaml_path: str, names_file: str | None) -> _Layout:
     lay.kpt_shape = _kpt_shape(data, yaml_path)
     cache = _DirCache()
     seen: set[str] = set()
-    found_split = False
     for split in ("train", "val", "test"):
         value = data.get(split)
         if value is None:
@@ -512,14 +514,13 @@ def _ultralytics(yaml_path: str, names_file: str | None) -> _Layout:
             resolve_inside(root, rel, path=yaml_path, location=split)
             target = os.path.join(root, safe_relative(rel, path=yaml_path, location=split))
             if os.path.isdir(target):
-                found_split = True
                 _dir_entries(target, root, lay, seen)
             elif os.path.isfile(target):
-                found_split = True
                 _list_entries(target, root, lay, cache, seen, report_missing=True)
             else:
                 lay.notes.append(("split not found", f"{yaml_path}:{split}"))
-    if not lay.frame_name and not found_split:
+    if not lay.frame_name:  # no split, or image folders without images: the labels alone
+        lay.orphans = []
         labels = os.path.join(root, "labels")
         _labels_only(labels if os.path.isdir(labels) else root, root, lay, names_file)
     return lay
@@ -574,7 +575,9 @@ def _bare_into(folder: str, lay: _Layout, names_path: str | None) -> None:
     images = os.path.join(folder, "images")
     if os.path.isdir(labels) and os.path.isdir(images):
         _dir_entries(images, folder, lay, set())
-        return
+        if lay.frame_name:
+            return
+        lay.orphans = []
     if os.path.isdir(labels):
         _labels_only(labels, folder, lay, names_path)
         return
@@ -930,9 +933,11 @@ def _line_problem(tokens: list[bytes], schema: Schema, n_names: int | None) -> t
         return "class beyond names", (
             f"class {int(c)} is beyond the {n_names} names (0..{n_names - 1})"
         )
+    if c >= _MAX_UNNAMED_CLASS:
+        return "class beyond names", f"class {int(c)} is too large without names (give --names)"
     if "track" in pos:
         t = vals[pos["track"]]
-        if t != np.floor(t) or t < 0:
+        if t != np.floor(t) or t < 0 or t > _MAX_TRACK:
             return "bad track id", (
                 f"track id {tokens[pos['track']].decode()!r} is not a whole number >= 0"
             )
@@ -1189,12 +1194,10 @@ def _check_lines(
             bad[np.unique(tok_line[nonfinite])] = True
         pos = _positions_per_line(schema, ncol[rows])
         c = vals[lines.tok_first[rows] + pos["cls"]]
-        wrong = (c != np.floor(c)) | (c < 0)
-        if n_names is not None:
-            wrong |= c >= n_names
+        wrong = (c != np.floor(c)) | (c < 0) | (c >= (n_names or _MAX_UNNAMED_CLASS))
         if "track" in pos:
             t = vals[lines.tok_first[rows] + pos["track"]]
-            wrong |= (t != np.floor(t)) | (t < 0)
+            wrong |= (t != np.floor(t)) | (t < 0) | (t > _MAX_TRACK)
         bad[rows[wrong]] = True
     bad &= present
     if bad.any():

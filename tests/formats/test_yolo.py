@@ -264,6 +264,20 @@ def test_without_names_classes_are_numbered(tmp_path: Path) -> None:
     assert read_yolo(tmp_path).labels == ("0", "1", "2")
 
 
+def test_huge_class_id_without_names_is_refused(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "1000000000 0.5 0.5 0.2 0.2\n")
+    with pytest.raises(InputError, match="too large without names"):
+        read_yolo(tmp_path)
+
+
+def test_image_folder_without_images_reads_the_labels_alone(tmp_path: Path) -> None:
+    write(tmp_path / "data.yaml", "train: images\nnames: [a]\n")
+    (tmp_path / "images").mkdir()
+    write(tmp_path / "labels" / "x.txt", "0 0.5 0.5 1 1\n")
+    ann = read_yolo(tmp_path)
+    assert ann.normalised and ann.frames.name.tolist() == ["labels/x"] and len(ann) == 1
+
+
 def test_roboflow_relative_split_paths(tmp_path: Path) -> None:
     write(tmp_path / "data.yaml", "train: ../train/images\nnames: [a]\n")
     png(tmp_path / "train" / "images" / "x.jpg", 10, 10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import numpy as np
 import orjson
@@ -167,10 +168,17 @@ def _shape_count(job: dict) -> int:
 
 @given(annotations())
 def test_every_shape_once_in_trackers_or_report(ann: Annotations) -> None:
-    out, report = prepare(ann, "repair")
-    jobs = build_jobs(out)
-    dropped = sum(1 for r in report.rows if r["action"] == "dropped")
-    assert sum(_shape_count(j) for j in jobs) == len(ann) - dropped
+    # tag each input shape with its row, then find every tag in the payload or the report
+    tagged = replace(ann, attributes=np.array([{"row": i} for i in range(len(ann))] + [None])[:-1])
+    out, report = prepare(tagged, "repair")
+    seen = [
+        obj["attributes"]["row"]["value"]
+        for job in build_jobs(out)
+        for tracker in _trackers(job)
+        for obj in tracker["frames"].values()
+    ]
+    dropped = [r["shape"] for r in report.rows if r["action"] == "dropped"]
+    assert sorted(seen + dropped) == list(range(len(ann)))
 
 
 @given(annotations())

@@ -863,11 +863,14 @@ def _decimal_values(
             return None
         rows = np.flatnonzero(key == g) if len(groups) > 1 else np.arange(n)
         chars = np.lib.stride_tricks.sliding_window_view(arr, width)[start[rows]]
-        digits = chars[:, digit_cols] - np.uint8(48)  # wraps above 9 for non-digits
-        if digits.size and int(digits.max()) > 9:
-            return None
-        mantissa = digits.astype(np.float64) @ _POW10[len(digit_cols) - 1 :: -1][: len(digit_cols)]
-        values = mantissa / _POW10[width - 1 - dot] if dot >= 0 else mantissa
+        mantissa = np.zeros(len(rows), dtype=np.int64)
+        for j in digit_cols:  # Horner, one column at a time: no (rows x digits) temporaries
+            digit = chars[:, j] - np.uint8(48)  # wraps above 9 for anything but a digit
+            if int(digit.max(initial=0)) > 9:
+                return None
+            mantissa *= 10
+            mantissa += digit
+        values = mantissa / _POW10[width - 1 - dot] if dot >= 0 else mantissa.astype(np.float64)
         if sign:
             values = np.where(chars[:, 0] == 45, -values, values)
         out[rows] = values

@@ -1065,8 +1065,9 @@ def _ring_areas(counts: IntArray, pts: FloatArray) -> FloatArray:
     nxt = np.arange(len(pts)) + 1
     last = starts[1:][counts > 0] - 1
     nxt[last] = starts[:-1][counts > 0]
-    cross = pts[:, 0] * pts[nxt, 1] - pts[nxt, 0] * pts[:, 1]
-    return np.abs(np.bincount(ring, weights=cross, minlength=n)) / 2.0
+    with np.errstate(over="ignore", invalid="ignore"):  # absurd coordinates: inf / nan area
+        cross = pts[:, 0] * pts[nxt, 1] - pts[nxt, 0] * pts[:, 1]
+        return np.abs(np.bincount(ring, weights=cross, minlength=n)) / 2.0
 
 
 def _polygon_rings(recs: _Records, rows: IntArray) -> tuple[IntArray, IntArray, FloatArray]:

@@ -23,6 +23,7 @@ Policy (the same for every reader that meets masks):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -214,7 +215,9 @@ def decode_rle(
     else:
         raise RLEError("'counts' must be a string (compressed) or a list of run lengths")
     try:
-        mask = api.decode(compressed)
+        with warnings.catch_warnings():  # pycocotools' own numpy 2 deprecation notice
+            warnings.simplefilter("ignore", DeprecationWarning)
+            mask = api.decode(compressed)
     except (ValueError, TypeError, OverflowError) as exc:
         raise RLEError(f"cannot decode RLE: {exc}") from None
     return np.asarray(mask, dtype=np.uint8)

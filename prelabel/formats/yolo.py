@@ -360,21 +360,40 @@ def _kpt_shape(data: dict[str, Any], path: str) -> tuple[int, int] | None:
 
 
 class _DirCache:
-    """Names of the files of a folder, listed once."""
+    """Names of the files of a folder (and which are links), listed once."""
 
     def __init__(self) -> None:
-        self._files: dict[str, frozenset[str]] = {}
+        self._files: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self._inside: set[str] = set()
+
+    def _listing(self, folder: str) -> tuple[frozenset[str], frozenset[str]]:
+        got = self._files.get(folder)
+        if got is None:
+            try:
+                entries = list(os.scandir(folder or "."))
+            except OSError:
+                entries = []
+            got = (
+                frozenset(e.name for e in entries),
+                frozenset(e.name for e in entries if e.is_symlink()),
+            )
+            self._files[folder] = got
+        return got
 
     def exists(self, path: str) -> bool:
         folder, name = os.path.split(path)
-        files = self._files.get(folder)
-        if files is None:
-            try:
-                files = frozenset(e.name for e in os.scandir(folder or "."))
-            except OSError:
-                files = frozenset()
-            self._files[folder] = files
-        return name in files
+        return name in self._listing(folder)[0]
+
+    def check_inside(self, root: str, rel: str, *, path: str, location: str) -> None:
+        """``resolve_inside`` for a listed file, resolving each folder once and the file
+        itself only when it is a link (10k ``Path.resolve`` calls would cost half a second)."""
+        folder = posixpath.dirname(rel)
+        if folder not in self._inside:
+            resolve_inside(root, folder or ".", path=path, location=location)
+            self._inside.add(folder)
+        head, name = os.path.split(os.path.join(root, rel))
+        if name in self._listing(head)[1]:
+            resolve_inside(root, rel, path=path, location=location)
 
 
 def _list_entries(
@@ -411,7 +430,7 @@ def _list_entries(
         seen.add(rel)
         image: str | None = full
         if cache.exists(full):
-            resolve_inside(root, rel, path=lst, location=loc)
+            cache.check_inside(root, rel, path=lst, location=loc)
         else:
             image = None
             if report_missing:

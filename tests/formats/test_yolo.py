@@ -440,6 +440,22 @@ def test_list_paths_stay_inside_the_root(tmp_path: Path, entry: str) -> None:
         read_yolo(tmp_path)
 
 
+def test_list_entries_through_links_out_of_the_root_are_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    png(outside / "x.png", 4, 4)
+    root = tmp_path / "root"
+    write(root / "obj.data", "train = train.txt\n")
+    write(root / "train.txt", "d/x.png\nl/x.png\n")
+    (root / "d").mkdir()
+    (root / "d" / "x.png").symlink_to(outside / "x.png")
+    with pytest.raises(InputError, match=r"train\.txt:1: image path 'd/x.png' resolves outside"):
+        read_yolo(root)
+    write(root / "train.txt", "l/x.png\n")
+    (root / "l").symlink_to(outside)
+    with pytest.raises(InputError, match=r"train\.txt:1: image path 'l' resolves outside"):
+        read_yolo(root)
+
+
 def test_yaml_problems(tmp_path: Path) -> None:
     write(tmp_path / "data.yaml", "names: [a\n")
     with pytest.raises(InputError, match="invalid YAML"):

@@ -12,9 +12,11 @@ the mapping and the policies.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
@@ -1351,6 +1353,35 @@ def read_coco(
         multipart, as_boxes, keypoints_with_box, occluded_attribute, attributes, min_mask_area
     )
     report = report if report is not None else Report()
+    with _collector_paused():
+        return _read(path, images, image_dir, opts, report)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause CPython's cyclic garbage collector while a file is read.
+
+    Parsing and reading create millions of objects without a single reference cycle; with the
+    collector on, each generation-2 pass walks the whole parsed document again (about a fifth
+    of the reading time on the 100k-annotation benchmark file). Reference counting still frees
+    everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read(
+    path: PathLikeStr,
+    images: PathLikeStr | None,
+    image_dir: PathLikeStr | None,
+    opts: _Options,
+    report: Report,
+) -> Annotations:
     data = load_json(path)
     if isinstance(data, list):
         return _read_results(data, path, images, image_dir, opts, report)

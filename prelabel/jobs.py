@@ -24,6 +24,7 @@ import orjson
 
 from prelabel.annotations import Annotations, Kind
 from prelabel.errors import PayloadError
+from prelabel.gcpause import paused_gc
 from prelabel.trackers import JobLayout, TrackerLayout, build_trackers, layout_jobs
 
 # The namespace of every deterministic id prelabel writes.
@@ -195,9 +196,11 @@ def job_lines(ann: Annotations, options: JobOptions = JobOptions()) -> Iterator[
             layout.job_frame_offsets[j] : layout.job_frame_offsets[j + 1]
         ]
         t_lo, t_hi = np.searchsorted(trackers.tracker_job, [j, j + 1])
-        yield _job_document(
-            ann, frames, frame_text, frame_rows, trackers, int(t_lo), int(t_hi), ref, options
-        )
+        with paused_gc():
+            line = _job_document(
+                ann, frames, frame_text, frame_rows, trackers, int(t_lo), int(t_hi), ref, options
+            )
+        yield line
 
 
 def _job_document(
@@ -232,6 +235,7 @@ def _job_document(
     return b"".join((prefix[:-2], _MAKER_OPEN, annotations, b"]}}}}}"))
 
 
+_BLOCK = 8192
 _MAKER_OPEN = b',"maker_response":{"' + MAKER_RESPONSE_KEY.encode() + b'":{"data":{"annotations":['
 
 
@@ -272,9 +276,6 @@ def _trackers_json(
     n = len(sub)
     if n == 0:
         return b""
-    values, vstart = _number_texts(sub)
-    starts = vstart[:-1].tolist()
-    ends = vstart[1:].tolist()
     ref_b = ref.encode() + b"/"
     ns = ID_NAMESPACE.bytes
     frame_rows = sub.frame.tolist()
@@ -302,28 +303,36 @@ def _trackers_json(
     table = [keyed_template(int(c % 16) // 2, int(c // 16), bool(c % 2)) for c in uniq.tolist()]
     tmpl = [table[i] for i in inverse.ravel().tolist()]
     texts = np.empty(n, dtype=object)
-    one = np.flatnonzero(single).tolist()
-    if one:
-        tids = [tracker_ids[t] for t in tracker_of_shape[one].tolist()]
-        texts[one] = [
-            tmpl[i]
-            % (
-                tid,
-                labels[i],
-                fkey[i],
-                object_ids[i],
-                labels[i],
-                attrs[i],
-                *values[starts[i] : ends[i]],
-            )
-            for i, tid in zip(one, tids)
-        ]
-    many = np.flatnonzero(~single).tolist()
-    if many:
-        texts[many] = [
-            tmpl[i] % (fkey[i], object_ids[i], labels[i], attrs[i], *values[starts[i] : ends[i]])
-            for i in many
-        ]
+    tracker_list = tracker_of_shape.tolist()
+    # numbers are formatted a block of shapes at a time: splitting one job's millions of
+    # number texts at once is slower than in cache-sized pieces
+    for lo in range(0, n, _BLOCK):
+        hi = min(n, lo + _BLOCK)
+        values, vstart = _number_texts(sub[np.arange(lo, hi)])
+        v = vstart.tolist()
+        one = (np.flatnonzero(single[lo:hi]) + lo).tolist()
+        if one:
+            texts[one] = [
+                tmpl[i]
+                % (
+                    tracker_ids[tracker_list[i]],
+                    labels[i],
+                    fkey[i],
+                    object_ids[i],
+                    labels[i],
+                    attrs[i],
+                    *values[v[i - lo] : v[i - lo + 1]],
+                )
+                for i in one
+            ]
+        many = (np.flatnonzero(~single[lo:hi]) + lo).tolist()
+        if many:
+            texts[many] = [
+                tmpl[i]
+                % (fkey[i], object_ids[i], labels[i], attrs[i], *values[v[i - lo] : v[i - lo + 1]])
+                for i in many
+            ]
+    if not single.all():
         offs = trackers.tracker_offsets[t_lo : t_hi + 1] - s_lo
         kinds = sub.kind.tolist()
         for t in np.flatnonzero(sizes > 1).tolist():

@@ -819,3 +819,32 @@ def test_cli_jobs_validate_and_scale_back_to_pixels(tmp_path: Path, doc: dict[st
         ]
         assert match, (fid, pts, candidates)
         candidates.pop(match[0])
+
+
+def test_multipart_track_stays_with_the_largest_part(tmp_path: Path) -> None:
+    doc = json.loads((FIXTURES / "video.json").read_text())
+    # two rings on a tracked annotation: areas 10 * 10 / 2 = 50 and 20 * 20 = 400
+    doc["annotations"][0]["segmentation"] = [[0, 0, 10, 0, 10, 10], [50, 50, 70, 50, 70, 70, 50, 70]]  # fmt: skip
+    report = Report()
+    ann = read_coco(_write(tmp_path, doc), report=report)
+    assert ann.track.tolist()[:3] == [-1, 5, 5]  # the triangle stands alone; the square is track 5
+    assert reasons(report) == [("split", "multipart_segmentation", "$.annotations[0]")]
+
+
+def test_image_dir_string_ids_and_ambiguous_stems(tmp_path: Path) -> None:
+    images = tmp_path / "images"
+    (images / "a").mkdir(parents=True)
+    (images / "b").mkdir()
+    png = (FIXTURES / "images" / "5.png").read_bytes()
+    for name in ("a/7.png", "b/007.png", "a/frame_x.png"):
+        (images / name).write_bytes(png)
+    src = tmp_path / "r.json"
+    src.write_text(json.dumps([{"image_id": "frame_x", "category_id": 1, "bbox": [0, 0, 1, 1]}]))
+    ann = read_coco(src, image_dir=images)
+    assert ann.frames.name.tolist() == ["a/7.png", "a/frame_x.png", "b/007.png"]
+    assert ann.frames.sequence.tolist() == ["a", "a", "b"]  # sub-folders are sequences
+    assert ann.frame.tolist() == [1]
+    src.write_text(json.dumps([{"image_id": 7, "category_id": 1, "bbox": [0, 0, 1, 1]}]))
+    # 7.png and 007.png both have the stem 7 read as an integer
+    with pytest.raises(InputError, match=r"image_id 7 matches several files: a/7.png, b/007.png"):
+        read_coco(src, image_dir=images)

@@ -96,7 +96,7 @@ def _ints(values: Sequence[Any], path: PathLikeStr, loc: Loc, what: str = "an in
         i = _first_bad(values, lambda v: type(v) is int)
         raise InputError(path, loc(i), f"must be {what}, not {values[i]!r}")
     try:
-        return np.array(values, dtype=np.int64) if values else np.zeros(0, np.int64)
+        return np.fromiter(values, np.int64, len(values))
     except OverflowError:
         i = _first_bad(values, lambda v: -_INT64_MAX <= v <= _INT64_MAX)
         raise InputError(path, loc(i), f"{values[i]} is out of range") from None
@@ -782,7 +782,9 @@ def _kinds(
 def _select(values: list[Any] | None, rows: IntArray) -> list[Any]:
     if values is None:
         return [None] * len(rows)
-    return [values[i] for i in rows.tolist()]
+    if len(rows) < 2:
+        return [values[i] for i in rows.tolist()]
+    return list(itemgetter(*rows.tolist())(values))
 
 
 def _shapes(
@@ -805,19 +807,16 @@ def _shapes(
     )
     poly = seg == _LIST
     rle = seg == _OBJECT
-    if recs.bbox is None:
-        has_bb = np.zeros(n, bool)
-    else:
-        has_bb = (
-            _kinds(
-                recs.bbox,
-                frozenset({_NoneType, list}),
-                path,
-                recs.at("bbox"),
-                "[x, y, width, height]",
-            )
-            == _LIST
-        )
+
+    def bbox_present(rows: IntArray) -> npt.NDArray[np.bool_]:
+        """Which of ``rows`` have a bbox (checked only where a box is wanted)."""
+        if recs.bbox is None:
+            return np.zeros(len(rows), bool)
+        where = partial(_row_loc, recs, rows, "bbox")
+        values = _select(recs.bbox, rows)
+        kinds = _kinds(values, frozenset({_NoneType, list}), path, where, "[x, y, width, height]")
+        return kinds == _LIST
+
     if recs.kps is None:
         has_kp = np.zeros(n, bool)
     else:
@@ -831,13 +830,18 @@ def _shapes(
             )
             == _LIST
         )
-    nothing = ~(has_bb | poly | rle | has_kp)
-    if nothing.any():
-        i = int(np.flatnonzero(nothing)[0])
-        raise InputError(path, recs.loc(i, None), "has no bbox, segmentation or keypoints")
+
+    def no_geometry(rows: IntArray) -> InputError:
+        return InputError(
+            path, recs.loc(int(rows[0]), None), "has no bbox, segmentation or keypoints"
+        )
 
     pieces: list[_Piece] = []
     if opts.as_boxes:
+        has_bb = bbox_present(np.arange(n))
+        nothing = ~(has_bb | poly | rle | has_kp)
+        if nothing.any():
+            raise no_geometry(np.flatnonzero(nothing))
         pieces.append(_bbox_piece(recs, np.flatnonzero(has_bb)))
         rest = ~has_bb
         derived = []
@@ -868,7 +872,7 @@ def _shapes(
                     detail=f"{ignored} annotation(s) with keypoints: their segmentation is not used",
                 )
             if opts.keypoints_with_box:
-                with_bb = kp_rows[has_bb[kp_rows]]
+                with_bb = kp_rows[bbox_present(kp_rows)]
                 pieces.append(_bbox_piece(recs, with_bb, sub=1))
                 no_bb = np.setdiff1d(kp_rows, with_bb)
                 if no_bb.size:
@@ -890,8 +894,16 @@ def _shapes(
             report,
             split=True,
         )
-        pieces.append(_bbox_piece(recs, np.flatnonzero(geo & ~poly & ~rle)))
+        box_rows = np.flatnonzero(geo & ~poly & ~rle)
+        has_bb = bbox_present(box_rows)
+        if not has_bb.all():
+            raise no_geometry(box_rows[~has_bb])
+        pieces.append(_bbox_piece(recs, box_rows))
     return _assemble(recs, names, frames, [p for p in pieces if len(p.rec)], opts, report)
+
+
+def _row_loc(recs: _Records, rows: IntArray, key: str, k: int) -> str:
+    return recs.loc(int(rows[k]), key)
 
 
 def _bbox_piece(recs: _Records, rows: IntArray, sub: int = 0) -> _Piece:

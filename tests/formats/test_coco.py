@@ -848,3 +848,17 @@ def test_image_dir_string_ids_and_ambiguous_stems(tmp_path: Path) -> None:
     # 7.png and 007.png both have the stem 7 read as an integer
     with pytest.raises(InputError, match=r"image_id 7 matches several files: a/7.png, b/007.png"):
         read_coco(src, image_dir=images)
+
+
+def test_results_with_rle_masks(tmp_path: Path) -> None:
+    rle = json.loads((FIXTURES / "rle.json").read_text())["annotations"][1]["segmentation"]
+    src = tmp_path / "segm.json"
+    src.write_text(
+        json.dumps([{"image_id": 1, "category_id": 2, "segmentation": rle, "score": 0.6}])
+    )
+    report = Report()
+    ann = read_coco(src, images=FIXTURES / "rle.json", multipart="largest", report=report)
+    # the compressed mask's larger part: 3 x 2 pixels at cols 5..7, rows 4..5
+    assert [sorted(map(tuple, pts)) for _, _, pts in shapes(ann)] == [[(5, 4), (5, 6), (8, 4), (8, 6)]]  # fmt: skip
+    assert ann.score.tolist() == [0.6]
+    assert reasons(report) == [("dropped", "multipart_smaller_parts", "$[0]")]

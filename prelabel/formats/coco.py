@@ -908,7 +908,7 @@ def _row_loc(recs: _Records, rows: IntArray, key: str, k: int) -> str:
 
 def _bbox_piece(recs: _Records, rows: IntArray, sub: int = 0) -> _Piece:
     """Rectangles from ``bbox`` [x, y, w, h]: corners (x, y) (x + w, y) (x + w, y + h) (x, y + h)."""
-    b = _boxes(_select(recs.bbox, rows), recs.path, lambda k: recs.loc(int(rows[k]), "bbox"))
+    b = _boxes(_select(recs.bbox, rows), recs.path, partial(_row_loc, recs, rows, "bbox"))
     x0, y0 = b[:, 0], b[:, 1]
     x1, y1 = x0 + b[:, 2], y0 + b[:, 3]
     pts = np.stack([x0, y0, x1, y0, x1, y1, x0, y1], axis=1).reshape(-1, 2)
@@ -953,7 +953,7 @@ def _keypoint_piece(recs: _Records, rows: IntArray, opts: _Options, report: Repo
     In results lists the third value is the detector's confidence, so every point is kept.
     """
     path = recs.path
-    loc = lambda k: recs.loc(int(rows[k]), "keypoints")  # noqa: E731
+    loc = partial(_row_loc, recs, rows, "keypoints")
     flat, lengths = _number_lists(_select(recs.kps, rows), path, loc, "a list of x, y, v values")
     declared = recs.kp_count[rows]
     bad = np.flatnonzero((lengths % 3 != 0) | ((declared > 0) & (lengths != 3 * declared)))

@@ -1,0 +1,273 @@
+"""Facts about the platform API in one place: endpoints, error codes and the classification of
+every outcome of a request (what to record, whether to retry, whether to stop the run).
+
+The table (also in ``docs/submit.md``):
+
+==========================================  ==========  ==========  ===========================
+outcome                                     verdict     maybe_sent  why
+==========================================  ==========  ==========  ===========================
+200 ``success: true`` with ``job_id``       CREATED     -           the job exists
+200 unreadable / no ``job_id``              RETRY       yes         probably created; a resend
+                                                                    answers FS_0001
+``FS_0001`` (any status)                    DUPLICATE   -           exists: ours when an earlier
+                                                                    attempt may have reached it
+auth codes, 401, 403                        FATAL       no          every job would fail
+3xx                                         FATAL       no          never followed: the key
+                                                                    would go along
+404, 405                                    FATAL       no          wrong --base-url/--project-id
+``FS_0000``, ``FS_0008``, ``api_error``     RETRY       yes         "try again later"
+408, 425, 429                               RETRY       no          refused before processing
+5xx                                         RETRY       yes         may fail after the commit
+other 4xx (FS_0003, FS_0005, FS_0007, ...)  REJECTED    no          final for this job
+connect error / connect or pool timeout     RETRY       no          nothing was sent
+read/write error or timeout, reset          RETRY       yes         the server may have acted
+other transport errors                      FATAL       no          a client-side problem
+==========================================  ==========  ==========  ===========================
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import math
+import time
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import orjson
+
+DEFAULT_BASE_URL = "https://api.playment.io"
+API_KEY_HEADER = "x-api-key"
+API_KEY_ENV = "PLAYMENT_API_KEY"
+
+# error codes of the API (../shared/spec/api-notes.md section 5)
+DUPLICATE_REFERENCE = "FS_0001"
+MISSING_REFERENCE = "FS_0002"
+INVALID_DATA = "FS_0003"
+EMPTY_DATA = "FS_0004"
+MISSING_WORKFLOW = "FS_0005"
+ATTACHMENT_UNREACHABLE = "FS_0007"
+INVALID_PARAMETER = "GE_0001"
+BATCH_EXISTS = "BATCH_CREATION"
+INVALID_PAGE_TOKEN = "invalid_request_error"
+AUTH_FAILURE = "auth-failure"
+TRY_AGAIN_CODES = frozenset({"FS_0000", "FS_0008", "api_error"})
+AUTH_CODES = frozenset(
+    {
+        AUTH_FAILURE,
+        "unauthorized",
+        "unauthorized_request",
+        "core.webutil.auther",
+        "core.webutil.token_auth",
+    }
+)
+
+# codes prelabel itself records (never sent by the server)
+LOCAL_INVALID = "invalid_payload"
+LOCAL_NO_WORKFLOW = "missing_work_flow_id"
+LOCAL_PAYLOAD_CHANGED = "payload_changed"
+LOCAL_FOREIGN_DUPLICATE = "FS_0001_foreign"
+LOCAL_GAVE_UP = "gave_up"
+
+STATUS_NOT_PROCESSED = frozenset({408, 425, 429})
+
+
+class Verdict(str, Enum):
+    """What one request's outcome means for the job and for the run."""
+
+    CREATED = "created"
+    DUPLICATE = "duplicate"
+    RETRY = "retry"
+    REJECTED = "rejected"
+    FATAL = "fatal"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The classification of one attempt.
+
+    ``maybe_sent`` is True when the server may have acted on the request although we did not
+    learn the answer; a later ``FS_0001`` for this reference_id is then our own job.
+    """
+
+    verdict: Verdict
+    code: str
+    message: str
+    maybe_sent: bool = False
+    retry_after: float | None = None
+    job_id: str | None = None
+    status: int | None = None
+
+
+def jobs_path(project_id: str) -> str:
+    return f"/v1/projects/{quote(project_id, safe='')}/jobs"
+
+
+def batch_path(project_id: str) -> str:
+    return f"/v1/projects/{quote(project_id, safe='')}/batch"
+
+
+def batch_jobs_path(project_id: str, batch_id: str) -> str:
+    return f"{batch_path(project_id)}/{quote(batch_id, safe='')}"
+
+
+def details_path(project_id: str) -> str:
+    return f"/v1/projects/{quote(project_id, safe='')}/details"
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """The base URL without a trailing slash; refuses what would expose the key.
+
+    https:// anywhere; http:// only on loopback (the sandbox); no credentials, query or
+    fragment in the URL.
+    """
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ValueError(f"not a URL: {url!r} ({exc})") from None
+    if parsed.scheme not in ("https", "http") or not parsed.host:
+        raise ValueError(f"the base URL must be https://HOST[/PATH], got {url!r}")
+    if parsed.scheme == "http" and not is_loopback(parsed.host):
+        raise ValueError(
+            f"refusing plain http:// to {parsed.host}: the API key would travel unencrypted "
+            "(http:// is allowed for loopback hosts only)"
+        )
+    if parsed.userinfo or parsed.query or parsed.fragment:
+        raise ValueError("the base URL must not hold credentials, a query or a fragment")
+    return str(parsed).rstrip("/")
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delay-seconds or an HTTP-date); None when
+    absent or unreadable. Negative values become 0."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def error_of(body: bytes) -> tuple[str | None, str]:
+    """(code, message) from an error envelope; tolerant of HTML pages and odd shapes."""
+    try:
+        obj: Any = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        text = body[:200].decode("utf-8", "replace").strip()
+        return None, " ".join(text.split()) if text else ""
+    if isinstance(obj, dict):
+        err = obj.get("error")
+        if isinstance(err, dict):
+            code = err.get("code")
+            msg = err.get("message")
+            return (str(code) if code is not None else None, "" if msg is None else str(msg))
+        if isinstance(err, str):
+            return None, err
+    return None, ""
+
+
+def classify_response(response: httpx.Response) -> Outcome:
+    """Classify an answer to a job-creation request (see the module table)."""
+    status = response.status_code
+    body = response.content
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    if 200 <= status < 300:
+        try:
+            obj = orjson.loads(body)
+            data = obj.get("data") if isinstance(obj, dict) else None
+            job_id = data.get("job_id") if isinstance(data, dict) else None
+        except orjson.JSONDecodeError:
+            obj, job_id = None, None
+        if isinstance(obj, dict) and obj.get("success") is True and isinstance(job_id, str):
+            return Outcome(Verdict.CREATED, "", "", job_id=job_id, status=status)
+        if not (isinstance(obj, dict) and obj.get("success") is False):
+            return Outcome(
+                Verdict.RETRY,
+                f"http_{status}",
+                "success answer without a job_id",
+                maybe_sent=True,
+                status=status,
+            )
+    if 300 <= status < 400:
+        where = response.headers.get("location", "?")
+        return Outcome(
+            Verdict.FATAL,
+            f"http_{status}",
+            f"the API answered a redirect to {where}; redirects are not followed (the key "
+            "would go along): check --base-url",
+            status=status,
+        )
+    code, message = error_of(body)
+    if code == DUPLICATE_REFERENCE:
+        return Outcome(Verdict.DUPLICATE, code, message or "Duplicate Reference Id", status=status)
+    if status in (401, 403) or code in AUTH_CODES:
+        return Outcome(
+            Verdict.FATAL,
+            code or f"http_{status}",
+            message or "unauthorized: the API key was refused",
+            status=status,
+        )
+    if code in TRY_AGAIN_CODES:
+        return Outcome(
+            Verdict.RETRY, code, message, maybe_sent=True, retry_after=retry_after, status=status
+        )
+    if status in STATUS_NOT_PROCESSED:
+        return Outcome(
+            Verdict.RETRY,
+            code or f"http_{status}",
+            message,
+            maybe_sent=False,
+            retry_after=retry_after,
+            status=status,
+        )
+    if status >= 500:
+        return Outcome(
+            Verdict.RETRY,
+            code or f"http_{status}",
+            message,
+            maybe_sent=True,
+            retry_after=retry_after,
+            status=status,
+        )
+    if status in (404, 405):
+        return Outcome(
+            Verdict.FATAL,
+            code or f"http_{status}",
+            f"{message or 'not found'} (check --base-url and --project-id)",
+            status=status,
+        )
+    return Outcome(Verdict.REJECTED, code or f"http_{status}", message, status=status)
+
+
+def classify_exception(exc: Exception) -> Outcome:
+    """Classify a transport error (the request got no answer)."""
+    name = type(exc).__name__
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return Outcome(Verdict.RETRY, "connect_error", f"{name}: {exc}", maybe_sent=False)
+    if isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError):
+        return Outcome(Verdict.RETRY, "no_answer", f"{name}: {exc}", maybe_sent=True)
+    return Outcome(Verdict.FATAL, "client_error", f"{name}: {exc}")

@@ -1,0 +1,784 @@
+"""The submitter: sends job payloads to the API exactly once each, resumably.
+
+One ``httpx.Client`` (pooled, no redirects, TLS verified, explicit timeouts) shared by a
+bounded pool of worker threads behind one rate limiter. Every job goes through the ledger:
+``sending`` is committed before its request, the answer after it, so a run killed at any
+moment resumes without losing or duplicating a job (see ``docs/submit.md``).
+
+Library use::
+
+    with Submitter("PROJECT", api_key, ledger="jobs.ledger.sqlite", workflow_id="W") as s:
+        result = s.submit(payloads)          # any iterable of job dicts
+    print(result.counts, result.ok)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from os import PathLike
+from pathlib import Path
+from queue import Queue
+from typing import Any
+
+import httpx
+import orjson
+from pydantic import SecretStr
+
+from prelabel import __version__
+from prelabel.errors import InputError, SubmitError
+from prelabel.submit import api
+from prelabel.submit.api import Outcome, Verdict
+from prelabel.submit.ledger import JobState, Ledger, LedgerRow
+from prelabel.submit.limits import Backoff, RateLimiter, RetryBudget
+
+log = logging.getLogger("prelabel.submit")
+
+RESUME_HINT = "nothing is lost: resume with the same command"
+
+
+class Status:
+    """What happened to one job in this run (``JobOutcome.status``)."""
+
+    CREATED = "created"  # created by this run
+    EXISTS = "exists"  # FS_0001 to a request of ours whose answer was lost: delivered
+    DONE = "done"  # created or exists in the ledger before this run: not sent
+    DUPLICATE = "duplicate"  # the same reference_id and payload earlier in this input
+    FAILED = "failed"  # rejected by the API or refused locally; see error_code
+    CONFLICT = "conflict"  # changed payload for a sent reference_id, or a foreign FS_0001
+    NOT_SENT = "not_sent"  # the run stopped before this job got an answer
+
+    OK = frozenset({CREATED, EXISTS, DONE, DUPLICATE})
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """One job's line in the report."""
+
+    index: int
+    reference_id: str | None
+    status: str
+    state: str | None = None
+    attempts: int = 0
+    job_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reference_id": self.reference_id,
+            "status": self.status,
+            "state": self.state,
+            "attempts": self.attempts,
+            "job_id": self.job_id,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+            "index": self.index,
+        }
+
+
+@dataclass
+class SubmitResult:
+    """Counts per status, the per-job outcomes and why the run stopped (if it did)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    outcomes: list[JobOutcome] = field(default_factory=list)
+    stop_reason: str | None = None
+    retries: int = 0
+    retries_by_cause: Counter[str] = field(default_factory=Counter)
+    recovered: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when every job is created or exists and the run was not stopped."""
+        bad = sum(n for s, n in self.counts.items() if s not in Status.OK)
+        return bad == 0 and self.stop_reason is None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def problems(self) -> list[JobOutcome]:
+        return [o for o in self.outcomes if o.status not in Status.OK]
+
+    def summary(self) -> str:
+        order = [
+            Status.CREATED,
+            Status.EXISTS,
+            Status.DONE,
+            Status.DUPLICATE,
+            Status.FAILED,
+            Status.CONFLICT,
+            Status.NOT_SENT,
+        ]
+        parts = [f"{self.counts.get(s, 0)} {s}" for s in order if self.counts.get(s, 0)]
+        text = f"{self.total} jobs: " + (", ".join(parts) or "nothing to do")
+        if self.retries:
+            causes = ", ".join(f"{c} {n}" for c, n in self.retries_by_cause.most_common())
+            text += f"; {self.retries} retries ({causes})"
+        return text
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    batch_id: str
+    name: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A payload ready to send: the exact bytes, their sha256 and what the ledger needs."""
+
+    index: int
+    reference_id: str
+    body: bytes
+    sha256: str
+    batch_id: str | None
+    problem: tuple[str, str] | None = None  # (code, message) when it must not be sent
+    maybe_sent: bool = False  # the ledger says an earlier request may have reached the API
+
+
+def prepare_payload(
+    index: int,
+    payload: Any,
+    *,
+    workflow_id: str | None = None,
+    batch_id: str | None = None,
+    validate: bool = True,
+) -> Prepared | JobOutcome:
+    """Fill ``work_flow_id``/``batch_id`` where missing, serialise canonically (sorted keys,
+    so the sha256 does not depend on key order) and check the payload.
+
+    A payload with no usable reference_id cannot be keyed in the ledger: it becomes a failed
+    outcome at once.
+    """
+    if not isinstance(payload, dict):
+        return JobOutcome(
+            index, None, Status.FAILED, error_code=api.LOCAL_INVALID,
+            error_message="a job must be a JSON object",
+        )  # fmt: skip
+    ref = payload.get("reference_id")
+    if not isinstance(ref, str) or not ref:
+        return JobOutcome(
+            index, None, Status.FAILED, error_code=api.LOCAL_INVALID,
+            error_message="$.reference_id: a non-empty string is required",
+        )  # fmt: skip
+    job = dict(payload)
+    if workflow_id and not job.get("work_flow_id"):
+        job["work_flow_id"] = workflow_id
+    if batch_id and not job.get("batch_id"):
+        job["batch_id"] = batch_id
+    try:
+        body = orjson.dumps(job, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+    except TypeError as exc:
+        return JobOutcome(
+            index, ref, Status.FAILED, error_code=api.LOCAL_INVALID,
+            error_message=f"not serialisable as JSON: {exc}",
+        )  # fmt: skip
+    sha = hashlib.sha256(body).hexdigest()
+    bid = job.get("batch_id") if isinstance(job.get("batch_id"), str) else None
+    problem: tuple[str, str] | None = None
+    if not job.get("work_flow_id"):
+        problem = (
+            api.LOCAL_NO_WORKFLOW,
+            "$.work_flow_id is missing (pass --workflow-id / workflow_id=); not sent",
+        )
+    elif validate:
+        from prelabel.validate import job_problems
+
+        found = job_problems(orjson.loads(body))
+        if found:
+            where, msg = found[0]
+            more = f" (and {len(found) - 1} more problems)" if len(found) > 1 else ""
+            problem = (api.LOCAL_INVALID, f"{where}: {msg}{more}")
+    return Prepared(index, ref, body, sha, bid, problem)
+
+
+def plan_against(row: LedgerRow | None, prep: Prepared) -> JobOutcome | None:
+    """What the ledger says about sending ``prep``: None = send it, else the outcome."""
+    if row is None:
+        return None
+    if row.done:
+        if row.sha256 == prep.sha256:
+            return JobOutcome(
+                prep.index, prep.reference_id, Status.DONE, row.state, row.attempts, row.job_id
+            )
+        return JobOutcome(
+            prep.index, prep.reference_id, Status.CONFLICT, row.state, row.attempts,
+            row.job_id, api.LOCAL_PAYLOAD_CHANGED,
+            f"already {row.state} with another payload (sha256 {row.sha256[:12]}, now "
+            f"{prep.sha256[:12]}); not sent again: give the new payload a new reference_id",
+        )  # fmt: skip
+    if row.sha256 != prep.sha256 and row.maybe_sent:
+        return JobOutcome(
+            prep.index, prep.reference_id, Status.CONFLICT, row.state, row.attempts, None,
+            api.LOCAL_PAYLOAD_CHANGED,
+            f"an earlier payload (sha256 {row.sha256[:12]}) may have reached the server and "
+            "the answer was lost; the changed one is not sent: resend the original payload "
+            "to settle it, or use a new reference_id",
+        )  # fmt: skip
+    return None
+
+
+class Submitter:
+    """Creates jobs through the API with a resumable ledger.
+
+    ``ledger``: a path (kept across runs: rerunning sends only what is not yet created), a
+    :class:`Ledger`, or None for an in-memory ledger (no resume after a crash).
+    ``rate`` is requests per second for the whole run (0 = unlimited). Retries: at most
+    ``max_attempts`` per job, full-jitter backoff from ``backoff_base`` seconds, Retry-After
+    honoured up to ``retry_after_cap``; the run stops (resumable) when the retry budget is
+    spent. ``transport`` replaces the network (tests).
+    """
+
+    def __init__(
+        self,
+        project_id: str,
+        api_key: str | SecretStr,
+        *,
+        base_url: str = api.DEFAULT_BASE_URL,
+        ledger: str | PathLike[str] | Ledger | None = None,
+        concurrency: int = 4,
+        rate: float = 5.0,
+        workflow_id: str | None = None,
+        batch_id: str | None = None,
+        validate: bool = True,
+        max_attempts: int = 6,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        retry_after_cap: float = 60.0,
+        job_timeout: float = 600.0,
+        retry_budget: RetryBudget | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        fsync: bool = False,
+        transport: httpx.BaseTransport | None = None,
+        seed: int | None = None,
+        on_outcome: Callable[[JobOutcome], None] | None = None,
+    ) -> None:
+        if not project_id:
+            raise ValueError("project_id is required")
+        if concurrency < 1 or rate < 0 or max_attempts < 1:
+            raise ValueError("concurrency >= 1, rate >= 0 and max_attempts >= 1 are required")
+        self.project_id = project_id
+        self.base_url = api.check_base_url(base_url)
+        self._key = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
+        check_api_key(self._key)
+        self.concurrency = concurrency
+        self.workflow_id = workflow_id
+        self.batch_id = batch_id
+        self.validate = validate
+        self.max_attempts = max_attempts
+        self.job_timeout = job_timeout
+        self.on_outcome = on_outcome
+        import random
+
+        self._backoff = Backoff(backoff_base, backoff_cap, retry_after_cap, random.Random(seed))
+        self._limiter = RateLimiter(rate)
+        self._budget_template = retry_budget
+        if timeout is None:
+            timeout = httpx.Timeout(30.0, connect=5.0, pool=60.0)
+        loopback = api.is_loopback(httpx.URL(self.base_url).host)
+        self._client = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout,
+            follow_redirects=False,
+            verify=True,
+            # proxies from the environment only for TLS: a proxy must never see the key
+            trust_env=not loopback,
+            limits=httpx.Limits(
+                max_connections=concurrency,
+                max_keepalive_connections=concurrency,
+                keepalive_expiry=30.0,
+            ),
+            transport=transport,
+            headers={"user-agent": f"prelabel/{__version__}", "accept": "application/json"},
+        )
+        self._own_ledger = not isinstance(ledger, Ledger)
+        try:
+            if isinstance(ledger, Ledger):
+                self.ledger = ledger
+            else:
+                self.ledger = Ledger(":memory:" if ledger is None else ledger, fsync=fsync)
+            self.ledger.acquire()
+            self.ledger.bind(project_id, self.base_url)
+        except BaseException:
+            self._client.close()
+            if self._own_ledger and hasattr(self, "ledger"):
+                self.ledger.close()
+            raise
+        self._stop = threading.Event()
+        self._stop_reason: str | None = None
+        self._emit_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Submitter(project_id={self.project_id!r}, base_url={self.base_url!r})"
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._client.close()
+        if self._own_ledger:
+            self.ledger.close()
+
+    def __enter__(self) -> Submitter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def stop(self, reason: str = "interrupted") -> None:
+        """Ask a running ``submit`` to stop after the requests in flight (thread-safe)."""
+        self._halt(reason)
+
+    def _halt(self, reason: str) -> None:
+        with self._emit_lock:
+            if self._stop_reason is None:
+                self._stop_reason = reason
+        self._stop.set()
+
+    # -- HTTP helpers -------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        return {api.API_KEY_HEADER: self._key.get_secret_value()}
+
+    def _scrub(self, text: str) -> str:
+        """Whatever a server or a library says, the key never passes through."""
+        key = self._key.get_secret_value()
+        return text.replace(key, "***") if key and key in text else text
+
+    def _request(self, method: str, path: str, **kw: Any) -> Outcome | httpx.Response:
+        headers = self._headers()
+        if "content" in kw:
+            headers["content-type"] = "application/json"
+        try:
+            return self._client.request(method, path, headers=headers, **kw)
+        except httpx.HTTPError as exc:
+            oc = api.classify_exception(exc)
+            return replace(oc, message=self._scrub(oc.message))
+
+    def _get_data(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        """GET with retries (reads are safe to repeat); the ``data`` object of the answer."""
+        for attempt in range(1, self.max_attempts + 1):
+            if not self._limiter.acquire(threading.Event()):
+                break
+            got = self._request("GET", path, params=params)
+            if isinstance(got, httpx.Response):
+                if got.status_code == 200:
+                    try:
+                        obj = orjson.loads(got.content)
+                    except orjson.JSONDecodeError:
+                        obj = None
+                    if isinstance(obj, dict) and isinstance(obj.get("data"), dict):
+                        data: dict[str, Any] = obj["data"]
+                        return data
+                    oc = Outcome(Verdict.RETRY, "http_200", "unreadable answer")
+                else:
+                    oc = api.classify_response(got)
+            else:
+                oc = got
+            if oc.verdict is not Verdict.RETRY:
+                raise SubmitError(f"GET {path}: {oc.code}: {self._scrub(oc.message)}")
+            if attempt < self.max_attempts:
+                time.sleep(self._backoff.delay(attempt, oc.retry_after))
+        raise SubmitError(f"GET {path}: gave up after {self.max_attempts} attempts; {RESUME_HINT}")
+
+    # -- batches ------------------------------------------------------------------------
+
+    def find_batch(self, name: str) -> str | None:
+        """The id of the project's batch called ``name`` (project details), or None."""
+        data = self._get_data(api.details_path(self.project_id))
+        for b in data.get("batches") or []:
+            if isinstance(b, dict) and b.get("name") == name and isinstance(b.get("id"), str):
+                return str(b["id"])
+        return None
+
+    def create_batch(self, name: str, description: str = "", *, reuse: bool = False) -> BatchInfo:
+        """Create a batch, or with ``reuse`` return the one of that name.
+
+        Creating a batch has no idempotency key, so the listing is checked before creating
+        and again after any attempt whose answer was lost: a retry never makes two batches.
+        """
+        if not name:
+            raise ValueError("a batch needs a name")
+        known = self.ledger.batch_id(name)
+        if known and reuse:
+            return BatchInfo(known, name, False)
+        found = self.find_batch(name)
+        if found:
+            if not reuse:
+                raise SubmitError(f"a batch named {name!r} exists already (batch_id {found})")
+            self.ledger.remember_batch(name, found)
+            return BatchInfo(found, name, False)
+        maybe_sent = False
+        oc: Outcome | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            self._limiter.acquire(threading.Event())
+            got = self._request(
+                "POST",
+                api.batch_path(self.project_id),
+                content=orjson.dumps({"name": name, "description": description}),
+            )
+            if isinstance(got, httpx.Response):
+                bid = _batch_id_of(got)
+                if bid:
+                    self.ledger.remember_batch(name, bid)
+                    return BatchInfo(bid, name, True)
+                oc = api.classify_response(got)
+            else:
+                oc = got
+            if oc.code == api.BATCH_EXISTS:
+                # ours when an earlier attempt's answer was lost, else someone else's
+                found = self.find_batch(name)
+                if found and (reuse or maybe_sent):
+                    self.ledger.remember_batch(name, found)
+                    return BatchInfo(found, name, maybe_sent)
+                raise SubmitError(f"a batch named {name!r} exists already")
+            if oc.verdict is not Verdict.RETRY:
+                raise SubmitError(
+                    f"batch {name!r} not created: {oc.code}: {self._scrub(oc.message)}"
+                )
+            if oc.maybe_sent:
+                maybe_sent = True
+                found = self.find_batch(name)
+                if found:
+                    self.ledger.remember_batch(name, found)
+                    return BatchInfo(found, name, True)
+            if attempt < self.max_attempts:
+                time.sleep(self._backoff.delay(attempt, oc.retry_after))
+        assert oc is not None
+        raise SubmitError(
+            f"batch {name!r}: gave up after {self.max_attempts} attempts "
+            f"({oc.code}: {self._scrub(oc.message)}); {RESUME_HINT}"
+        )
+
+    def batch_jobs(self, batch_id: str) -> Iterator[dict[str, Any]]:
+        """Every job of a batch (``id``, ``reference_id``, ``status``), page by page."""
+        token = ""
+        seen: set[str] = set()
+        while True:
+            data = self._get_data(
+                api.batch_jobs_path(self.project_id, batch_id), {"page_token": token}
+            )
+            jobs = data.get("jobs") or []
+            yield from (j for j in jobs if isinstance(j, dict))
+            token = str(data.get("next_page_token") or "")
+            if not jobs or not token or token in seen:
+                return
+            seen.add(token)
+
+    # -- submitting ---------------------------------------------------------------------
+
+    def submit(self, payloads: Iterable[Any], *, source: str | None = None) -> SubmitResult:
+        """Send every payload not yet created; returns counts and per-job outcomes.
+
+        Stops early (``result.stop_reason``) on a refused key, a redirect, a wrong URL or a
+        spent retry budget; rerunning with the same ledger then resumes.
+        """
+        started = time.monotonic()
+        self._stop.clear()
+        self._stop_reason = None
+        self._budget = self._budget_template or RetryBudget()
+        self._budget.started = self._budget.retries = self._budget.failures_in_a_row = 0
+        self._result = SubmitResult()
+        self._run_id, self._result.recovered = self.ledger.begin_run(source)
+        seen: dict[str, str] = {}
+        error: list[BaseException] = []
+        q: Queue[Prepared | None] = Queue(maxsize=2 * self.concurrency)
+        workers: list[threading.Thread] = []
+        if self.concurrency > 1:
+            for i in range(self.concurrency):
+                t = threading.Thread(
+                    target=self._worker, args=(q, error), name=f"submit-{i}", daemon=True
+                )
+                t.start()
+                workers.append(t)
+        try:
+            for index, payload in enumerate(payloads):
+                if self._stop.is_set():
+                    break
+                prep = self._plan(index, payload, seen)
+                if prep is None:
+                    continue
+                if workers:
+                    q.put(prep)
+                else:
+                    self._emit(self._send(prep))
+        except BaseException:
+            self._halt("interrupted")
+            raise
+        finally:
+            for _ in workers:
+                q.put(None)
+            for t in workers:
+                t.join()
+        if error:
+            raise error[0]
+        if self._stop_reason is None:
+            self._reconcile()
+        result = self._result
+        result.stop_reason = self._stop_reason
+        result.retries = self._budget.retries
+        result.elapsed = time.monotonic() - started
+        self.ledger.end_run(self._run_id, result.stop_reason, result.summary())
+        return result
+
+    def _plan(self, index: int, payload: Any, seen: dict[str, str]) -> Prepared | None:
+        prep = prepare_payload(
+            index,
+            payload,
+            workflow_id=self.workflow_id,
+            batch_id=self.batch_id,
+            validate=self.validate,
+        )
+        if isinstance(prep, JobOutcome):
+            self._emit(prep)
+            return None
+        earlier = seen.get(prep.reference_id)
+        if earlier is not None:
+            if earlier == prep.sha256:
+                self._emit(JobOutcome(index, prep.reference_id, Status.DUPLICATE))
+            else:
+                self._emit(
+                    JobOutcome(
+                        index,
+                        prep.reference_id,
+                        Status.CONFLICT,
+                        None,
+                        0,
+                        None,
+                        api.LOCAL_PAYLOAD_CHANGED,
+                        "reference_id used earlier in this input with another payload",
+                    )  # fmt: skip
+                )
+            return None
+        seen[prep.reference_id] = prep.sha256
+        row = self.ledger.get(prep.reference_id)
+        decided = plan_against(row, prep)
+        if decided is not None:
+            self._emit(decided)
+            return None
+        if prep.problem is not None:
+            code, message = prep.problem
+            self.ledger.refuse(
+                prep.reference_id, prep.sha256, prep.batch_id, self._run_id, code, message
+            )
+            self._emit(
+                JobOutcome(
+                    index,
+                    prep.reference_id,
+                    Status.FAILED,
+                    JobState.FAILED.value,
+                    row.attempts if row else 0,
+                    None,
+                    code,
+                    message,
+                )  # fmt: skip
+            )
+            return None
+        return prep
+
+    def _worker(self, q: Queue[Prepared | None], error: list[BaseException]) -> None:
+        while True:
+            prep = q.get()
+            if prep is None:
+                return
+            try:
+                if self._stop.is_set():
+                    self._emit(self._not_sent(prep))
+                else:
+                    self._emit(self._send(prep))
+            except BaseException as exc:  # surfaced by submit() once the workers end
+                with self._emit_lock:
+                    error.append(exc)
+                self._halt(f"internal error: {type(exc).__name__}")
+
+    def _emit(self, outcome: JobOutcome) -> None:
+        with self._emit_lock:
+            self._result.counts[outcome.status] += 1
+            self._result.outcomes.append(outcome)
+            if self.on_outcome is not None:
+                self.on_outcome(outcome)
+
+    def _not_sent(
+        self, prep: Prepared, code: str | None = None, msg: str | None = None
+    ) -> JobOutcome:
+        row = self.ledger.get(prep.reference_id)
+        return JobOutcome(
+            prep.index, prep.reference_id, Status.NOT_SENT,
+            row.state if row else None, row.attempts if row else 0, None,
+            code or (row.error_code if row else None),
+            msg or (row.error_message if row else None),
+        )  # fmt: skip
+
+    def _send(self, prep: Prepared) -> JobOutcome:
+        """Send one job until it has a final answer, the run stops, or it gives up."""
+        ref = prep.reference_id
+        maybe_sent = prep.maybe_sent
+        self._budget.job_started()
+        first = time.monotonic()
+        tries = 0
+        while True:
+            if not self._limiter.acquire(self._stop):
+                return self._not_sent(prep)
+            attempts = self.ledger.mark_sending(ref, prep.sha256, prep.batch_id, self._run_id)
+            tries += 1
+            got = self._request(
+                "POST",
+                api.jobs_path(self.project_id),
+                content=prep.body,
+            )
+            oc = api.classify_response(got) if isinstance(got, httpx.Response) else got
+            msg = self._scrub(oc.message)
+
+            def out(
+                status: str, state: JobState, attempts: int = attempts, **kw: Any
+            ) -> JobOutcome:
+                return JobOutcome(prep.index, ref, status, state.value, attempts, **kw)
+
+            if oc.verdict is Verdict.CREATED:
+                self._budget.answered()
+                self.ledger.record(ref, JobState.CREATED, job_id=oc.job_id, maybe_sent=maybe_sent)
+                return out(Status.CREATED, JobState.CREATED, job_id=oc.job_id)
+            if oc.verdict is Verdict.DUPLICATE:
+                self._budget.answered()
+                if maybe_sent:
+                    self.ledger.record(ref, JobState.EXISTS, maybe_sent=True)
+                    return out(Status.EXISTS, JobState.EXISTS)
+                why = (
+                    f"{oc.code} {msg}: the server has this reference_id but this ledger never "
+                    "sent it (another run, ledger or tool created it); not counted as created"
+                )
+                self.ledger.record(
+                    ref, JobState.FAILED, error_code=api.LOCAL_FOREIGN_DUPLICATE, error_message=why
+                )
+                return out(
+                    Status.CONFLICT, JobState.FAILED,
+                    error_code=api.LOCAL_FOREIGN_DUPLICATE, error_message=why,
+                )  # fmt: skip
+            if oc.verdict is Verdict.REJECTED:
+                self._budget.answered()
+                self.ledger.record(
+                    ref, JobState.FAILED, error_code=oc.code, error_message=msg,
+                    maybe_sent=maybe_sent,
+                )  # fmt: skip
+                return out(Status.FAILED, JobState.FAILED, error_code=oc.code, error_message=msg)
+            if oc.verdict is Verdict.FATAL:
+                self.ledger.record(
+                    ref, JobState.PENDING, error_code=oc.code, error_message=msg,
+                    maybe_sent=maybe_sent,
+                )  # fmt: skip
+                self._halt(f"{oc.code}: {msg}")
+                return out(Status.NOT_SENT, JobState.PENDING, error_code=oc.code, error_message=msg)
+            # RETRY
+            maybe_sent = maybe_sent or oc.maybe_sent
+            with self._emit_lock:
+                self._result.retries_by_cause[oc.code] += 1
+            log.debug("retry %s after %s: %s", ref, oc.code, msg)
+            if tries >= self.max_attempts or time.monotonic() - first > self.job_timeout:
+                why = f"{msg} (gave up after {tries} attempts in this run; rerun to try again)"
+                self.ledger.record(
+                    ref, JobState.FAILED, error_code=oc.code, error_message=why,
+                    maybe_sent=maybe_sent,
+                )  # fmt: skip
+                return out(Status.FAILED, JobState.FAILED, error_code=oc.code, error_message=why)
+            self.ledger.record(
+                ref, JobState.PENDING, error_code=oc.code, error_message=msg,
+                maybe_sent=maybe_sent,
+            )  # fmt: skip
+            spent = self._budget.failed()
+            if spent is not None:
+                self._halt(f"the API keeps failing: {spent} (last: {oc.code} {msg})")
+                return out(Status.NOT_SENT, JobState.PENDING, error_code=oc.code, error_message=msg)
+            if oc.retry_after is not None:
+                self._limiter.pause(min(oc.retry_after, self._backoff.retry_after_cap))
+            if self._stop.wait(self._backoff.delay(tries, oc.retry_after)):
+                return out(Status.NOT_SENT, JobState.PENDING, error_code=oc.code, error_message=msg)
+
+    def _reconcile(self) -> None:
+        """Fill the job_id of jobs found to exist (FS_0001) from their batch's listing."""
+        wanted = self.ledger.exists_without_job_id(self._run_id)
+        if not wanted:
+            return
+        found: dict[str, str] = {}
+        for batch_id, refs in wanted.items():
+            want = set(refs)
+            try:
+                for j in self.batch_jobs(batch_id):
+                    ref, jid = j.get("reference_id"), j.get("id")
+                    if ref in want and isinstance(jid, str):
+                        found[ref] = jid
+                        self.ledger.set_job_id(ref, jid)
+                        want.discard(ref)
+                        if not want:
+                            break
+            except SubmitError as exc:
+                log.warning("could not list batch %s to find job ids: %s", batch_id, exc)
+        if found:
+            self._result.outcomes = [
+                replace(o, job_id=found[o.reference_id])
+                if o.status == Status.EXISTS and o.reference_id in found
+                else o
+                for o in self._result.outcomes
+            ]
+
+
+def _batch_id_of(response: httpx.Response) -> str | None:
+    if response.status_code != 200:
+        return None
+    try:
+        obj = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None
+    data = obj.get("data") if isinstance(obj, dict) else None
+    bid = data.get("batch_id") if isinstance(data, dict) else None
+    return bid if isinstance(bid, str) and obj.get("success") is True else None
+
+
+def check_api_key(key: SecretStr) -> None:
+    """Refuse a key that cannot go in a header (without ever showing it)."""
+    value = key.get_secret_value()
+    if not value:
+        raise InputError(None, None, "the API key is empty")
+    if not all(33 <= ord(c) < 127 for c in value):
+        raise InputError(
+            None,
+            None,
+            "the API key holds spaces, line breaks or non-ASCII characters; check its source",
+        )
+
+
+def load_api_key(key_file: str | PathLike[str] | None = None) -> SecretStr:
+    """The API key from ``key_file`` (first line, stripped) or ``$PLAYMENT_API_KEY``.
+
+    Never from the command line: arguments are visible to every user through ``ps``.
+    """
+    if key_file is not None:
+        p = Path(key_file)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(
+                p, None, f"cannot read the API key file: {type(exc).__name__}"
+            ) from None
+        lines = text.strip().splitlines()
+        key = SecretStr(lines[0].strip() if lines else "")
+        if not key.get_secret_value():
+            raise InputError(p, None, "the API key file is empty")
+    else:
+        value = os.environ.get(api.API_KEY_ENV, "").strip()
+        if not value:
+            raise InputError(
+                None, None, f"no API key: set {api.API_KEY_ENV} or pass --api-key-file FILE"
+            )
+        key = SecretStr(value)
+    check_api_key(key)
+    return key

@@ -1,0 +1,415 @@
+"""The ledger: a SQLite file (WAL) that remembers, per reference_id, what was sent and what
+the API answered, so that a repeated or crashed run sends only what is not yet created.
+
+States::
+
+    pending  known, not on the server as far as we know (never sent, or refused before
+             processing: 429, connect error, 401)
+    sending  a request is in flight; committed BEFORE the request goes out. A row still in
+             ``sending`` when a run starts belongs to a run that died: its job may exist.
+    created  the API answered with a job_id
+    exists   the API answered FS_0001 to a request that may have been our own earlier one
+    failed   final for now: rejected by the API, refused locally, or attempts exhausted
+
+``maybe_sent`` is 1 once a request for the row may have reached the server without us
+learning the answer (a reset, a timeout, a 5xx, a crash while ``sending``). It decides what
+FS_0001 means: ours (``exists``) when set, someone else's (a conflict) when not.
+
+Every change is committed on its own (autocommit), so a kill -9 loses at most the change in
+progress. The API key is never stored here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from prelabel.errors import InputError, SubmitError
+
+SCHEMA_VERSION = "1"
+_RETURNING = sqlite3.sqlite_version_info >= (3, 35)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+    reference_id  TEXT PRIMARY KEY,
+    sha256        TEXT NOT NULL,
+    state         TEXT NOT NULL
+                  CHECK (state IN ('pending', 'sending', 'created', 'exists', 'failed')),
+    job_id        TEXT,
+    batch_id      TEXT,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    maybe_sent    INTEGER NOT NULL DEFAULT 0,
+    error_code    TEXT,
+    error_message TEXT,
+    run_id        INTEGER,
+    first_seen    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
+CREATE TABLE IF NOT EXISTS runs (
+    id          INTEGER PRIMARY KEY,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    source      TEXT,
+    recovered   INTEGER NOT NULL DEFAULT 0,
+    stop_reason TEXT,
+    summary     TEXT
+);
+CREATE TABLE IF NOT EXISTS batches (
+    name       TEXT PRIMARY KEY,
+    batch_id   TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+"""
+
+
+class JobState(str, Enum):
+    PENDING = "pending"
+    SENDING = "sending"
+    CREATED = "created"
+    EXISTS = "exists"
+    FAILED = "failed"
+
+
+DONE_STATES = frozenset({JobState.CREATED.value, JobState.EXISTS.value})
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    reference_id: str
+    sha256: str
+    state: str
+    job_id: str | None
+    batch_id: str | None
+    attempts: int
+    maybe_sent: bool
+    error_code: str | None
+    error_message: str | None
+    run_id: int | None
+    first_seen: str
+    updated_at: str
+
+    @property
+    def done(self) -> bool:
+        return self.state in DONE_STATES
+
+
+_COLUMNS = (
+    "reference_id, sha256, state, job_id, batch_id, attempts, maybe_sent, error_code, "
+    "error_message, run_id, first_seen, updated_at"
+)
+
+
+def _row(r: tuple[Any, ...]) -> LedgerRow:
+    return LedgerRow(
+        reference_id=r[0],
+        sha256=r[1],
+        state=r[2],
+        job_id=r[3],
+        batch_id=r[4],
+        attempts=int(r[5]),
+        maybe_sent=bool(r[6]),
+        error_code=r[7],
+        error_message=r[8],
+        run_id=r[9],
+        first_seen=r[10],
+        updated_at=r[11],
+    )
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def default_ledger_path(jobs_file: str | PathLike[str]) -> Path:
+    """``JOBS.jsonl`` -> ``JOBS.jsonl.ledger.sqlite`` beside it."""
+    p = Path(jobs_file)
+    return p.with_name(p.name + ".ledger.sqlite")
+
+
+class Ledger:
+    """One ledger file (or ``":memory:"``), safe to share between threads.
+
+    ``fsync=True`` sets ``synchronous=FULL``: each commit survives a power cut too. The
+    default (``NORMAL`` in WAL mode) survives any crash of the process, kill -9 included,
+    at a tenth of the cost per commit.
+    """
+
+    def __init__(
+        self,
+        path: str | PathLike[str] = ":memory:",
+        *,
+        fsync: bool = False,
+        readonly: bool = False,
+    ) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self._lockfile: Any = None
+        try:
+            if readonly:
+                if not Path(self.path).is_file():
+                    raise InputError(self.path, None, "no such ledger")
+                uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
+                self._db = sqlite3.connect(
+                    uri, uri=True, isolation_level=None, check_same_thread=False
+                )
+            else:
+                self._db = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False, timeout=30
+                )
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
+                self._db.executescript(_SCHEMA)
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+                )
+            version = self._meta("schema_version")
+        except sqlite3.DatabaseError as exc:
+            raise InputError(self.path, None, f"not a readable ledger ({exc})") from None
+        if version != SCHEMA_VERSION:
+            raise InputError(self.path, None, f"ledger schema {version!r} is not supported")
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+            if self._lockfile is not None:
+                self._lockfile.close()
+                self._lockfile = None
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def acquire(self) -> None:
+        """Hold an exclusive lock on the ledger for this process (released on exit, kill -9
+        included): two runs on one ledger could send the same job twice."""
+        if self.path == ":memory:" or self._lockfile is not None:
+            return
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no advisory locks here
+            return
+        f = open(self.path + ".lock", "a+b")  # noqa: SIM115 - held open for the lock's life
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.close()
+            raise SubmitError(
+                f"the ledger {self.path} is in use by another prelabel run; wait for it to end"
+            ) from None
+        self._lockfile = f
+
+    def _meta(self, key: str) -> str | None:
+        r = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if r is None else str(r[0])
+
+    def bind(self, project_id: str, base_url: str) -> None:
+        """Tie the ledger to one project on one API: a ledger of sandbox runs must not make
+        a run against the real API skip every job."""
+        with self._lock:
+            for key, value in (("project_id", project_id), ("base_url", base_url)):
+                have = self._meta(key)
+                if have is None:
+                    self._db.execute("INSERT INTO meta VALUES (?, ?)", (key, value))
+                elif have != value:
+                    raise SubmitError(
+                        f"the ledger {self.path} records {key} {have!r}, not {value!r}; "
+                        "use another --ledger for another project or API"
+                    )
+
+    # -- runs ---------------------------------------------------------------------------
+
+    def begin_run(self, source: str | None = None) -> tuple[int, int]:
+        """Open a run; rows left in ``sending`` by a dead run become ``maybe_sent``.
+        Returns (run_id, number of such rows)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                recovered = self._db.execute(
+                    "UPDATE jobs SET maybe_sent = 1 WHERE state = 'sending'"
+                ).rowcount
+                cur = self._db.execute(
+                    "INSERT INTO runs (started_at, source, recovered) VALUES (?, ?, ?)",
+                    (_now(), source, recovered),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            return int(cur.lastrowid or 0), recovered
+
+    def end_run(self, run_id: int, stop_reason: str | None, summary: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE runs SET finished_at = ?, stop_reason = ?, summary = ? WHERE id = ?",
+                (_now(), stop_reason, summary, run_id),
+            )
+
+    def runs(self) -> list[dict[str, Any]]:
+        with self._lock:
+            cur = self._db.execute(
+                "SELECT id, started_at, finished_at, source, recovered, stop_reason, summary "
+                "FROM runs ORDER BY id"
+            )
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    # -- jobs ---------------------------------------------------------------------------
+
+    def get(self, reference_id: str) -> LedgerRow | None:
+        with self._lock:
+            r = self._db.execute(
+                f"SELECT {_COLUMNS} FROM jobs WHERE reference_id = ?", (reference_id,)
+            ).fetchone()
+        return None if r is None else _row(r)
+
+    def mark_sending(
+        self, reference_id: str, sha256: str, batch_id: str | None, run_id: int
+    ) -> int:
+        """Record (and commit) that a request for this job is about to go out; returns the
+        job's attempt count, this one included."""
+        now = _now()
+        sql = (
+            "INSERT INTO jobs (reference_id, sha256, state, batch_id, attempts, run_id, "
+            "first_seen, updated_at) VALUES (?, ?, 'sending', ?, 1, ?, ?, ?) "
+            "ON CONFLICT (reference_id) DO UPDATE SET sha256 = excluded.sha256, "
+            "state = 'sending', batch_id = excluded.batch_id, attempts = attempts + 1, "
+            "run_id = excluded.run_id, updated_at = excluded.updated_at"
+        )
+        args = (reference_id, sha256, batch_id, run_id, now, now)
+        with self._lock:
+            if _RETURNING:
+                return int(self._db.execute(sql + " RETURNING attempts", args).fetchone()[0])
+            self._db.execute(sql, args)
+            r = self._db.execute(
+                "SELECT attempts FROM jobs WHERE reference_id = ?", (reference_id,)
+            ).fetchone()
+            return int(r[0])
+
+    def record(
+        self,
+        reference_id: str,
+        state: JobState,
+        *,
+        job_id: str | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+        maybe_sent: bool = False,
+    ) -> None:
+        """The answer to the attempt in flight (commits). ``maybe_sent`` only ever turns on."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE jobs SET state = ?, job_id = COALESCE(?, job_id), error_code = ?, "
+                "error_message = ?, maybe_sent = MAX(maybe_sent, ?), updated_at = ? "
+                "WHERE reference_id = ?",
+                (
+                    state.value,
+                    job_id,
+                    error_code,
+                    error_message,
+                    int(maybe_sent),
+                    _now(),
+                    reference_id,
+                ),
+            )
+
+    def refuse(
+        self,
+        reference_id: str,
+        sha256: str,
+        batch_id: str | None,
+        run_id: int,
+        code: str,
+        message: str,
+    ) -> None:
+        """A job refused before sending (invalid payload): ``failed`` with no attempt."""
+        now = _now()
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO jobs (reference_id, sha256, state, batch_id, run_id, error_code, "
+                "error_message, first_seen, updated_at) "
+                "VALUES (?, ?, 'failed', ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (reference_id) DO UPDATE SET sha256 = excluded.sha256, "
+                "state = 'failed', batch_id = excluded.batch_id, run_id = excluded.run_id, "
+                "error_code = excluded.error_code, error_message = excluded.error_message, "
+                "updated_at = excluded.updated_at",
+                (reference_id, sha256, batch_id, run_id, code, message, now, now),
+            )
+
+    def set_job_id(self, reference_id: str, job_id: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE jobs SET job_id = ?, updated_at = ? WHERE reference_id = ?",
+                (job_id, _now(), reference_id),
+            )
+
+    def exists_without_job_id(self, run_id: int) -> dict[str, list[str]]:
+        """batch_id -> reference_ids marked ``exists`` in this run with no job_id yet."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT batch_id, reference_id FROM jobs WHERE state = 'exists' AND "
+                "job_id IS NULL AND run_id = ? AND batch_id IS NOT NULL",
+                (run_id,),
+            ).fetchall()
+        out: dict[str, list[str]] = {}
+        for batch_id, ref in rows:
+            out.setdefault(batch_id, []).append(ref)
+        return out
+
+    def counts(self) -> dict[str, int]:
+        """Rows per state (every state present, zeros included)."""
+        with self._lock:
+            got = dict(
+                self._db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall()
+            )
+        return {s.value: int(got.get(s.value, 0)) for s in JobState}
+
+    def count_where(self, where: str) -> int:
+        with self._lock:
+            return int(self._db.execute(f"SELECT COUNT(*) FROM jobs WHERE {where}").fetchone()[0])
+
+    def rows(self, state: str | None = None) -> Iterator[LedgerRow]:
+        with self._lock:
+            if state is None:
+                got = self._db.execute(f"SELECT {_COLUMNS} FROM jobs ORDER BY rowid").fetchall()
+            else:
+                got = self._db.execute(
+                    f"SELECT {_COLUMNS} FROM jobs WHERE state = ? ORDER BY rowid", (state,)
+                ).fetchall()
+        return (_row(r) for r in got)
+
+    # -- batches ------------------------------------------------------------------------
+
+    def batch_id(self, name: str) -> str | None:
+        with self._lock:
+            r = self._db.execute("SELECT batch_id FROM batches WHERE name = ?", (name,)).fetchone()
+        return None if r is None else str(r[0])
+
+    def remember_batch(self, name: str, batch_id: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO batches VALUES (?, ?, ?)", (name, batch_id, _now())
+            )
+
+
+def file_bytes(path: str | PathLike[str]) -> bytes:
+    """The ledger file plus its WAL, for tests that scan what is on disk."""
+    out = b""
+    for suffix in ("", "-wal", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            out += Path(os.fspath(path) + suffix).read_bytes()
+    return out

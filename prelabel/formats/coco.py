@@ -30,7 +30,6 @@ import numpy.typing as npt
 
 from prelabel.annotations import Annotations, FloatArray, Frames, IntArray, Kind, ObjArray
 from prelabel.errors import InputError
-from prelabel.imagesize import image_size
 from prelabel.jsonio import load_json
 from prelabel.paths import resolve_inside, safe_relative
 from prelabel.report import Action, Report
@@ -372,6 +371,8 @@ def _sizes(
     if missing:
         if image_dir is None:
             raise InputError(path, loc(missing[0]), "missing (or give --image-dir to read it)")
+        from prelabel.imagesize import image_size  # imagesize pulls in urllib, ssl and xml
+
         axis = 0 if key == "width" else 1
         for i in missing:
             file = resolve_inside(
@@ -392,6 +393,8 @@ def _image_dir_table(image_dir: PathLikeStr, path: PathLikeStr) -> _ImageTable:
     A results ``image_id`` names the file whose stem is that id: ``397133`` matches
     ``000000397133.jpg`` (the stem read as an integer) and ``"frame_7"`` matches ``frame_7.png``.
     """
+    from prelabel.imagesize import image_size
+
     root = Path(image_dir)
     if not root.is_dir():
         raise InputError(image_dir, None, "not a directory")

@@ -136,8 +136,11 @@ class _Progress:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Ledger file (default: JOBS.ledger.sqlite beside the input).",
 )
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="JSON Lines "
-              "report, one line per job: status, state, attempts, error code, job_id.")  # fmt: skip
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON Lines report, one line per job: status, state, attempts, error code, job_id.",
+)
 @click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.option(
     "--rate",
@@ -155,9 +158,12 @@ class _Progress:
     help="Seconds; retry n waits up to base * 2^(n-1) (full jitter, capped at 30 s).",
 )
 @click.option(
-    "--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1), help="Read "
-    "timeout per request, seconds (connect: 5 s).",
-)  # fmt: skip
+    "--timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="Read timeout per request, seconds (connect: 5 s).",
+)
 @click.option("--no-validate", is_flag=True, help="Do not check payloads against the schema.")
 @click.option("--fsync", is_flag=True, help="Make every ledger commit survive a power cut.")
 @click.option("--dry-run", is_flag=True, help="Check every payload, show the plan, send nothing.")
@@ -365,19 +371,40 @@ def status_command(ledger: Path, show_all: bool) -> None:
 
 
 @click.command("sandbox")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
-              help="0 picks a free port.")  # fmt: skip
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="0 picks a free port.",
+)
 @click.option("--api-key", help="The key clients must send (or --api-key-file).")
 @click.option("--api-key-file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite file to "
-              "keep jobs and batches in (default: in memory).")  # fmt: skip
-@click.option("--fail-rate", default=0.0, type=click.FloatRange(0, 1), help="Share of requests "
-              "answered 503 or 429 with Retry-After.")  # fmt: skip
-@click.option("--reset-rate", default=0.0, type=click.FloatRange(0, 1), help="Share of POSTs "
-              "handled (job created) and then dropped without an answer.")  # fmt: skip
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file to keep jobs and batches in (default: in memory).",
+)
+@click.option(
+    "--fail-rate",
+    default=0.0,
+    type=click.FloatRange(0, 1),
+    help="Share of requests answered 503 or 429 with Retry-After.",
+)
+@click.option(
+    "--reset-rate",
+    default=0.0,
+    type=click.FloatRange(0, 1),
+    help="Share of POSTs handled (job created) and then dropped without an answer.",
+)
 @click.option("--latency-ms", default=0.0, type=click.FloatRange(0), help="Delay per request.")
-@click.option("--retry-after", default=1.0, show_default=True, type=click.FloatRange(0),
-              help="Seconds sent in Retry-After.")  # fmt: skip
+@click.option(
+    "--retry-after",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds sent in Retry-After.",
+)
 @click.option("--seed", type=int, help="Seed of the fault draws (reproducible runs).")
 @click.option("-q", "--quiet", is_flag=True, help="Do not log requests.")
 def sandbox_command(

@@ -163,15 +163,21 @@ def prepare_payload(
     """
     if not isinstance(payload, dict):
         return JobOutcome(
-            index, None, Status.FAILED, error_code=api.LOCAL_INVALID,
+            index,
+            None,
+            Status.FAILED,
+            error_code=api.LOCAL_INVALID,
             error_message="a job must be a JSON object",
-        )  # fmt: skip
+        )
     ref = payload.get("reference_id")
     if not isinstance(ref, str) or not ref:
         return JobOutcome(
-            index, None, Status.FAILED, error_code=api.LOCAL_INVALID,
+            index,
+            None,
+            Status.FAILED,
+            error_code=api.LOCAL_INVALID,
             error_message="$.reference_id: a non-empty string is required",
-        )  # fmt: skip
+        )
     job = dict(payload)
     if workflow_id and not job.get("work_flow_id"):
         job["work_flow_id"] = workflow_id
@@ -181,9 +187,12 @@ def prepare_payload(
         body = orjson.dumps(job, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
     except TypeError as exc:
         return JobOutcome(
-            index, ref, Status.FAILED, error_code=api.LOCAL_INVALID,
+            index,
+            ref,
+            Status.FAILED,
+            error_code=api.LOCAL_INVALID,
             error_message=f"not serialisable as JSON: {exc}",
-        )  # fmt: skip
+        )
     sha = hashlib.sha256(body).hexdigest()
     bid = job.get("batch_id") if isinstance(job.get("batch_id"), str) else None
     problem: tuple[str, str] | None = None
@@ -213,19 +222,29 @@ def plan_against(row: LedgerRow | None, prep: Prepared) -> JobOutcome | None:
                 prep.index, prep.reference_id, Status.DONE, row.state, row.attempts, row.job_id
             )
         return JobOutcome(
-            prep.index, prep.reference_id, Status.CONFLICT, row.state, row.attempts,
-            row.job_id, api.LOCAL_PAYLOAD_CHANGED,
+            prep.index,
+            prep.reference_id,
+            Status.CONFLICT,
+            row.state,
+            row.attempts,
+            row.job_id,
+            api.LOCAL_PAYLOAD_CHANGED,
             f"already {row.state} with another payload (sha256 {row.sha256[:12]}, now "
             f"{prep.sha256[:12]}); not sent again: give the new payload a new reference_id",
-        )  # fmt: skip
+        )
     if row.sha256 != prep.sha256 and row.maybe_sent:
         return JobOutcome(
-            prep.index, prep.reference_id, Status.CONFLICT, row.state, row.attempts, None,
+            prep.index,
+            prep.reference_id,
+            Status.CONFLICT,
+            row.state,
+            row.attempts,
+            None,
             api.LOCAL_PAYLOAD_CHANGED,
             f"an earlier payload (sha256 {row.sha256[:12]}) may have reached the server and "
             "the answer was lost; the changed one is not sent: resend the original payload "
             "to settle it, or use a new reference_id",
-        )  # fmt: skip
+        )
     return None
 
 
@@ -557,7 +576,7 @@ class Submitter:
                         None,
                         api.LOCAL_PAYLOAD_CHANGED,
                         "reference_id used earlier in this input with another payload",
-                    )  # fmt: skip
+                    )
                 )
             return None
         seen[prep.reference_id] = prep.sha256
@@ -581,10 +600,10 @@ class Submitter:
                     None,
                     code,
                     message,
-                )  # fmt: skip
+                )
             )
             return None
-        return prep
+        return replace(prep, maybe_sent=bool(row and row.maybe_sent))
 
     def _worker(self, q: Queue[Prepared | None], error: list[BaseException]) -> None:
         while True:
@@ -613,11 +632,15 @@ class Submitter:
     ) -> JobOutcome:
         row = self.ledger.get(prep.reference_id)
         return JobOutcome(
-            prep.index, prep.reference_id, Status.NOT_SENT,
-            row.state if row else None, row.attempts if row else 0, None,
+            prep.index,
+            prep.reference_id,
+            Status.NOT_SENT,
+            row.state if row else None,
+            row.attempts if row else 0,
+            None,
             code or (row.error_code if row else None),
             msg or (row.error_message if row else None),
-        )  # fmt: skip
+        )
 
     def _send(self, prep: Prepared) -> JobOutcome:
         """Send one job until it has a final answer, the run stops, or it gives up."""
@@ -661,21 +684,29 @@ class Submitter:
                     ref, JobState.FAILED, error_code=api.LOCAL_FOREIGN_DUPLICATE, error_message=why
                 )
                 return out(
-                    Status.CONFLICT, JobState.FAILED,
-                    error_code=api.LOCAL_FOREIGN_DUPLICATE, error_message=why,
-                )  # fmt: skip
+                    Status.CONFLICT,
+                    JobState.FAILED,
+                    error_code=api.LOCAL_FOREIGN_DUPLICATE,
+                    error_message=why,
+                )
             if oc.verdict is Verdict.REJECTED:
                 self._budget.answered()
                 self.ledger.record(
-                    ref, JobState.FAILED, error_code=oc.code, error_message=msg,
+                    ref,
+                    JobState.FAILED,
+                    error_code=oc.code,
+                    error_message=msg,
                     maybe_sent=maybe_sent,
-                )  # fmt: skip
+                )
                 return out(Status.FAILED, JobState.FAILED, error_code=oc.code, error_message=msg)
             if oc.verdict is Verdict.FATAL:
                 self.ledger.record(
-                    ref, JobState.PENDING, error_code=oc.code, error_message=msg,
+                    ref,
+                    JobState.PENDING,
+                    error_code=oc.code,
+                    error_message=msg,
                     maybe_sent=maybe_sent,
-                )  # fmt: skip
+                )
                 self._halt(f"{oc.code}: {msg}")
                 return out(Status.NOT_SENT, JobState.PENDING, error_code=oc.code, error_message=msg)
             # RETRY
@@ -686,14 +717,20 @@ class Submitter:
             if tries >= self.max_attempts or time.monotonic() - first > self.job_timeout:
                 why = f"{msg} (gave up after {tries} attempts in this run; rerun to try again)"
                 self.ledger.record(
-                    ref, JobState.FAILED, error_code=oc.code, error_message=why,
+                    ref,
+                    JobState.FAILED,
+                    error_code=oc.code,
+                    error_message=why,
                     maybe_sent=maybe_sent,
-                )  # fmt: skip
+                )
                 return out(Status.FAILED, JobState.FAILED, error_code=oc.code, error_message=why)
             self.ledger.record(
-                ref, JobState.PENDING, error_code=oc.code, error_message=msg,
+                ref,
+                JobState.PENDING,
+                error_code=oc.code,
+                error_message=msg,
                 maybe_sent=maybe_sent,
-            )  # fmt: skip
+            )
             spent = self._budget.failed()
             if spent is not None:
                 self._halt(f"the API keeps failing: {spent} (last: {oc.code} {msg})")

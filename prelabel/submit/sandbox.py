@@ -470,9 +470,10 @@ class Sandbox:
     def _batch_jobs(self, project: str, batch_id: str, token: str) -> Any:
         if token and not token.isdigit():
             raise _Answer(
-                400, api.INVALID_PAGE_TOKEN, "Invalid pageToken provided, please provide the "
-                "correct page token",
-            )  # fmt: skip
+                400,
+                api.INVALID_PAGE_TOKEN,
+                "Invalid pageToken provided, please provide the correct page token",
+            )
         after = int(token or 0)
         with self._lock:
             b = self._db.execute(

@@ -31,6 +31,7 @@ import email.utils
 import ipaddress
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -172,26 +173,33 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, seconds)
 
 
-def error_of(body: bytes) -> tuple[str | None, str]:
-    """(code, message) from an error envelope; tolerant of HTML pages and odd shapes."""
+def _same(text: str) -> str:
+    return text
+
+
+def error_of(body: bytes, scrub: Callable[[str], str] = _same) -> tuple[str | None, str]:
+    """(code, message) from an error envelope; tolerant of HTML pages and odd shapes.
+    ``scrub`` sees the whole text before it is shortened (a cut must not leave half a
+    secret behind)."""
     try:
         obj: Any = orjson.loads(body)
     except orjson.JSONDecodeError:
-        text = body[:200].decode("utf-8", "replace").strip()
-        return None, " ".join(text.split()) if text else ""
+        text = " ".join(scrub(body[:65536].decode("utf-8", "replace")).split())
+        return None, text[:200]
     if isinstance(obj, dict):
         err = obj.get("error")
         if isinstance(err, dict):
             code = err.get("code")
             msg = err.get("message")
-            return (str(code) if code is not None else None, "" if msg is None else str(msg))
+            return (str(code) if code is not None else None, "" if msg is None else scrub(str(msg)))
         if isinstance(err, str):
-            return None, err
+            return None, scrub(err)
     return None, ""
 
 
-def classify_response(response: httpx.Response) -> Outcome:
-    """Classify an answer to a job-creation request (see the module table)."""
+def classify_response(response: httpx.Response, scrub: Callable[[str], str] = _same) -> Outcome:
+    """Classify an answer to a job-creation request (see the module table); ``scrub``
+    removes secrets from whatever text of the server's is kept."""
     status = response.status_code
     body = response.content
     retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -213,7 +221,7 @@ def classify_response(response: httpx.Response) -> Outcome:
                 status=status,
             )
     if 300 <= status < 400:
-        where = response.headers.get("location", "?")
+        where = scrub(response.headers.get("location", "?"))
         return Outcome(
             Verdict.FATAL,
             f"http_{status}",
@@ -221,7 +229,7 @@ def classify_response(response: httpx.Response) -> Outcome:
             "would go along): check --base-url",
             status=status,
         )
-    code, message = error_of(body)
+    code, message = error_of(body, scrub)
     if code == DUPLICATE_REFERENCE:
         return Outcome(Verdict.DUPLICATE, code, message or "Duplicate Reference Id", status=status)
     if status in (401, 403) or code in AUTH_CODES:

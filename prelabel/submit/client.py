@@ -401,7 +401,7 @@ class Submitter:
                         return data
                     oc = Outcome(Verdict.RETRY, "http_200", "unreadable answer")
                 else:
-                    oc = api.classify_response(got)
+                    oc = api.classify_response(got, self._scrub)
             else:
                 oc = got
             if oc.verdict is not Verdict.RETRY:
@@ -451,7 +451,7 @@ class Submitter:
                 if bid:
                     self.ledger.remember_batch(name, bid)
                     return BatchInfo(bid, name, True)
-                oc = api.classify_response(got)
+                oc = api.classify_response(got, self._scrub)
             else:
                 oc = got
             if oc.code == api.BATCH_EXISTS:
@@ -659,7 +659,7 @@ class Submitter:
                 api.jobs_path(self.project_id),
                 content=prep.body,
             )
-            oc = api.classify_response(got) if isinstance(got, httpx.Response) else got
+            oc = api.classify_response(got, self._scrub) if isinstance(got, httpx.Response) else got
             msg = self._scrub(oc.message)
 
             def out(

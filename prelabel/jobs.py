@@ -177,10 +177,12 @@ def _frame_name(ann: Annotations, row: int) -> str:
     )
 
 
-def job_lines(ann: Annotations, options: JobOptions = JobOptions()) -> Iterator[bytes]:
-    """One JSON document (bytes, no newline) per job, in order.
+def job_chunks(ann: Annotations, options: JobOptions = JobOptions()) -> Iterator[Iterator[bytes]]:
+    """Per job, in order, the pieces of its JSON document (concatenated: one document).
 
-    ``ann`` must be normalised and checked (:func:`prelabel.geometry.prepare`).
+    A job of a million shapes is hundreds of megabytes of JSON; yielding it in pieces of a
+    few thousand shapes lets the writer stream it without ever holding it whole. Consume
+    each job's pieces before asking for the next job.
     """
     if not ann.normalised:
         raise PayloadError("annotations must be normalised before building jobs")
@@ -188,24 +190,27 @@ def job_lines(ann: Annotations, options: JobOptions = JobOptions()) -> Iterator[
     ref_ids = _reference_ids(layout, options)
     _check_frames(ann, layout, ref_ids)
     trackers = build_trackers(ann, layout)
-    frames = ann.frames
-    ids = frames.frame_id.tolist()
+    ids = ann.frames.frame_id.tolist()
     frame_text = _FrameText([f.encode() for f in ids], [orjson.dumps(f) for f in ids])
     for j, ref in enumerate(ref_ids):
         frame_rows = layout.frame_order[
             layout.job_frame_offsets[j] : layout.job_frame_offsets[j + 1]
         ]
         t_lo, t_hi = np.searchsorted(trackers.tracker_job, [j, j + 1])
-        with paused_gc():
-            line = _job_document(
-                ann, frames, frame_text, frame_rows, trackers, int(t_lo), int(t_hi), ref, options
-            )
-        yield line
+        yield _job_pieces(ann, frame_text, frame_rows, trackers, int(t_lo), int(t_hi), ref, options)
 
 
-def _job_document(
+def job_lines(ann: Annotations, options: JobOptions = JobOptions()) -> Iterator[bytes]:
+    """One JSON document (bytes, no newline) per job, in order.
+
+    ``ann`` must be normalised and checked (:func:`prelabel.geometry.prepare`).
+    """
+    for pieces in job_chunks(ann, options):
+        yield b"".join(pieces)
+
+
+def _job_pieces(
     ann: Annotations,
-    frames: Any,
     frame_text: _FrameText,
     frame_rows: np.ndarray,
     trackers: TrackerLayout,
@@ -213,7 +218,8 @@ def _job_document(
     t_hi: int,
     ref: str,
     options: JobOptions,
-) -> bytes:
+) -> Iterator[bytes]:
+    frames = ann.frames
     frame_list = [
         {"frame_id": fid, "src": src}
         for fid, src in zip(frames.frame_id[frame_rows].tolist(), frames.src[frame_rows].tolist())
@@ -227,12 +233,37 @@ def _job_document(
         head["work_flow_id"] = options.workflow_id
     if options.batch_id:
         head["batch_id"] = options.batch_id
+    # reopen the data object to append maker_response after the frames
+    yield orjson.dumps({**head, "data": data})[:-2] + _MAKER_OPEN
     s_lo, s_hi = int(trackers.tracker_offsets[t_lo]), int(trackers.tracker_offsets[t_hi])
     rows = trackers.shape_order[s_lo:s_hi]
-    annotations = _trackers_json(ann[rows], frame_text, ref, trackers, t_lo, t_hi, s_lo)
-    prefix = orjson.dumps({**head, "data": data})
-    # reopen the data object to append maker_response after the frames
-    return b"".join((prefix[:-2], _MAKER_OPEN, annotations, b"]}}}}}"))
+    offs = trackers.tracker_offsets[t_lo : t_hi + 1] - s_lo
+    tracker_names = [
+        ref.encode() + b"/" + k.encode() for k in trackers.tracker_key[t_lo:t_hi].tolist()
+    ]
+    ns = ID_NAMESPACE.bytes
+    tracker_ids = _uuid_text(
+        [hashlib.sha1(ns + name, usedforsecurity=False).digest() for name in tracker_names]
+    )
+    sizes = np.diff(offs)
+    tracker_of_shape = np.repeat(np.arange(t_hi - t_lo), sizes)
+    offs_list = offs.tolist()
+    single_shape = (sizes == 1)[tracker_of_shape]
+    for lo in range(0, len(rows), _BLOCK):
+        hi = min(len(rows), lo + _BLOCK)
+        with paused_gc():
+            block = _objects_json(
+                ann[rows[lo:hi]],
+                frame_text,
+                tracker_names,
+                tracker_ids,
+                tracker_of_shape[lo:hi],
+                single_shape[lo:hi],
+                offs_list,
+                lo,
+            )
+        yield block if lo == 0 else b"," + block
+    yield b"]}}}}}"
 
 
 _BLOCK = 8192
@@ -258,92 +289,83 @@ def keyed_template(kind: int, n: int, whole_tracker: bool) -> bytes:
     return b'{"_id":"%s","type":"' + type_name + b'","label":%s,"frames":{' + obj + b"}}"
 
 
-def _trackers_json(
+def _objects_json(
     sub: Annotations,
     frame_text: _FrameText,
-    ref: str,
-    trackers: TrackerLayout,
-    t_lo: int,
-    t_hi: int,
-    s_lo: int,
+    tracker_names: list[bytes],
+    tracker_ids: list[bytes],
+    tracker_of_shape: np.ndarray,
+    single: np.ndarray,
+    offs: list[int],
+    lo: int,
 ) -> bytes:
-    """The ``annotations`` array of one job: its shapes are ``sub``, in tracker order.
+    """A block of a job's shapes (in tracker order, starting at position ``lo`` of the job)
+    as the comma-separated text of the ``annotations`` array.
 
     Each shape becomes ``"frame_id":{object}`` with one ``%`` on a cached template; a
     tracker of one shape (the common case for detections) is written whole by that same
-    ``%``. Only trackers that span frames get a header and a closing added.
+    ``%``. Trackers that span frames get their header before their first shape and their
+    closing after their last, wherever the blocks cut them.
     """
     n = len(sub)
-    if n == 0:
-        return b""
-    ref_b = ref.encode() + b"/"
+    values, vstart = _number_texts(sub)
+    v = vstart.tolist()
     ns = ID_NAMESPACE.bytes
     frame_rows = sub.frame.tolist()
     fraw = frame_text.raw
     fkey = [frame_text.json[i] for i in frame_rows]
-    sizes = np.diff(trackers.tracker_offsets[t_lo : t_hi + 1])
-    tkeys = [ref_b + k.encode() for k in trackers.tracker_key[t_lo:t_hi].tolist()]
-    tracker_of_shape = np.repeat(np.arange(t_hi - t_lo), sizes)
-    shape_tkey = [tkeys[t] for t in tracker_of_shape.tolist()]
+    tos = tracker_of_shape.tolist()
     # ids: uuid5(reference_id/tracker/frame_id) per object, uuid5(reference_id/tracker) per tracker
     object_ids = _uuid_text(
         [
-            hashlib.sha1(b"%s%s/%s" % (ns, t, fraw[f]), usedforsecurity=False).digest()
-            for t, f in zip(shape_tkey, frame_rows)
+            hashlib.sha1(
+                b"%s%s/%s" % (ns, tracker_names[t], fraw[f]), usedforsecurity=False
+            ).digest()
+            for t, f in zip(tos, frame_rows)
         ]
     )
-    tracker_ids = _uuid_text([hashlib.sha1(ns + t, usedforsecurity=False).digest() for t in tkeys])
     label_text = [orjson.dumps(x) for x in sub.labels]
     labels = [label_text[i] for i in sub.label.tolist()]
     attrs = [attributes_json(a) if a else b"" for a in sub.attributes.tolist()]
     # one template per distinct (kind, point count, tracker of one shape)
-    single = (sizes == 1)[tracker_of_shape]
     code = sub.kind.astype(np.int64) * 2 + single + sub.counts.astype(np.int64) * 16
     uniq, inverse = np.unique(code, return_inverse=True)
     table = [keyed_template(int(c % 16) // 2, int(c // 16), bool(c % 2)) for c in uniq.tolist()]
     tmpl = [table[i] for i in inverse.ravel().tolist()]
     texts = np.empty(n, dtype=object)
-    tracker_list = tracker_of_shape.tolist()
-    # numbers are formatted a block of shapes at a time: splitting one job's millions of
-    # number texts at once is slower than in cache-sized pieces
-    for lo in range(0, n, _BLOCK):
-        hi = min(n, lo + _BLOCK)
-        values, vstart = _number_texts(sub[np.arange(lo, hi)])
-        v = vstart.tolist()
-        one = (np.flatnonzero(single[lo:hi]) + lo).tolist()
-        if one:
-            texts[one] = [
-                tmpl[i]
-                % (
-                    tracker_ids[tracker_list[i]],
-                    labels[i],
-                    fkey[i],
-                    object_ids[i],
-                    labels[i],
-                    attrs[i],
-                    *values[v[i - lo] : v[i - lo + 1]],
-                )
-                for i in one
-            ]
-        many = (np.flatnonzero(~single[lo:hi]) + lo).tolist()
-        if many:
-            texts[many] = [
-                tmpl[i]
-                % (fkey[i], object_ids[i], labels[i], attrs[i], *values[v[i - lo] : v[i - lo + 1]])
-                for i in many
-            ]
-    if not single.all():
-        offs = trackers.tracker_offsets[t_lo : t_hi + 1] - s_lo
-        kinds = sub.kind.tolist()
-        for t in np.flatnonzero(sizes > 1).tolist():
-            a, b = int(offs[t]), int(offs[t + 1]) - 1
-            head = b'{"_id":"%s","type":"%s","label":%s,"frames":{' % (
-                tracker_ids[t],
-                Kind(kinds[a]).type_name.encode(),
-                labels[a],
+    one = np.flatnonzero(single).tolist()
+    if one:
+        texts[one] = [
+            tmpl[i]
+            % (
+                tracker_ids[tos[i]],
+                labels[i],
+                fkey[i],
+                object_ids[i],
+                labels[i],
+                attrs[i],
+                *values[v[i] : v[i + 1]],
             )
-            texts[a] = head + texts[a]
-            texts[b] = texts[b] + b"}}"
+            for i in one
+        ]
+    many = np.flatnonzero(~single).tolist()
+    if many:
+        texts[many] = [
+            tmpl[i] % (fkey[i], object_ids[i], labels[i], attrs[i], *values[v[i] : v[i + 1]])
+            for i in many
+        ]
+        kinds = sub.kind.tolist()
+        for i in many:
+            t = tos[i]
+            if offs[t] == lo + i:  # the tracker's first shape
+                head = b'{"_id":"%s","type":"%s","label":%s,"frames":{' % (
+                    tracker_ids[t],
+                    Kind(kinds[i]).type_name.encode(),
+                    labels[i],
+                )
+                texts[i] = head + texts[i]
+            if offs[t + 1] - 1 == lo + i:  # its last
+                texts[i] = texts[i] + b"}}"
     return b",".join(texts.tolist())
 
 

@@ -43,14 +43,21 @@ def write_atomic(path: str | PathLike[str], write: Callable[[BinaryIO], None]) -
         raise
 
 
-def write_jsonl(path: str | PathLike[str], lines: Iterable[bytes]) -> int:
-    """Stream JSON documents (bytes, one per job) to a JSON Lines file; returns the count."""
+def write_jsonl(path: str | PathLike[str], lines: Iterable[bytes | Iterable[bytes]]) -> int:
+    """Stream JSON documents to a JSON Lines file, one per line; returns the count.
+
+    Each document is bytes, or an iterable of byte pieces written as they come (see
+    :func:`prelabel.jobs.job_chunks`), so a huge job never sits in memory whole."""
     count = 0
 
     def _write(f: BinaryIO) -> None:
         nonlocal count
         for line in lines:
-            f.write(line)
+            if isinstance(line, bytes):
+                f.write(line)
+            else:
+                for piece in line:
+                    f.write(piece)
             f.write(b"\n")
             count += 1
 

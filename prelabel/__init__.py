@@ -27,7 +27,6 @@ from prelabel.errors import (
 from prelabel.geometry import Policy, normalise, prepare
 from prelabel.jobs import JobOptions, build_jobs, job_lines
 from prelabel.report import Report
-from prelabel.validate import file_problems, job_problems
 from prelabel.writer import write_jsonl
 
 __all__ = [
@@ -59,12 +58,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    """Readers and the submitter are imported on first use (they pull in more modules)."""
+    """Readers, the submitter and the validator are imported on first use (they pull in
+    more modules: pydantic, httpx, the XML parser)."""
     lazy = {
         "read_coco": "prelabel.formats.coco",
         "read_yolo": "prelabel.formats.yolo",
         "read_cvat": "prelabel.formats.cvat",
         "Submitter": "prelabel.submit",
+        "file_problems": "prelabel.validate",
+        "job_problems": "prelabel.validate",
     }
     if name in lazy:
         import importlib

@@ -14,17 +14,44 @@ import click
 
 from prelabel import __version__
 from prelabel.errors import GeometryError, PrelabelError
-from prelabel.validate import file_problems
 
-# format name -> module holding its ``command``
-CONVERTERS = ("coco", "yolo", "cvat")
-# module -> names of the commands it exports, registered at the top level
-SUBMIT_COMMANDS = ("submit_command", "batch_group", "status_command", "sandbox_command")
+# Commands are imported when used, so `prelabel convert yolo` does not pay for httpx and
+# `prelabel submit` not for the readers: name -> "module:attribute".
+CONVERTERS = {
+    "coco": "prelabel.commands.convert_coco:command",
+    "yolo": "prelabel.commands.convert_yolo:command",
+    "cvat": "prelabel.commands.convert_cvat:command",
+}
+TOP_LEVEL = {
+    "submit": "prelabel.commands.submit:submit_command",
+    "batch": "prelabel.commands.submit:batch_group",
+    "status": "prelabel.commands.submit:status_command",
+    "sandbox": "prelabel.commands.submit:sandbox_command",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (click's documented pattern)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module, attr = self.lazy[cmd_name].split(":")
+            cmd: click.Command = getattr(importlib.import_module(module), attr)
+            return cmd
+        return super().get_command(ctx, cmd_name)
+
 
 MAX_PROBLEMS_SHOWN = 20
 
 
-class PrelabelGroup(click.Group):
+class PrelabelGroup(LazyGroup):
     """Turns the project's errors into one line and an exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -53,7 +80,9 @@ def _fail(exc: PrelabelError) -> None:
     sys.exit(exc.exit_code)
 
 
-@click.group(cls=PrelabelGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=PrelabelGroup, lazy=TOP_LEVEL, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="prelabel")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.pass_context
@@ -63,7 +92,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-@main.group()
+@main.group(cls=LazyGroup, lazy=CONVERTERS)
 def convert() -> None:
     """Convert annotations to job payloads (JSON Lines, one job per line)."""
 
@@ -80,6 +109,8 @@ def convert() -> None:
 def validate(file: str, max_problems: int) -> None:
     """Check a payload file (JSON Lines, or one JSON document): every problem as
     FILE:LINE: $.json.path: message. Exit 0 when valid, 1 when not, 2 when unreadable."""
+    from prelabel.validate import file_problems
+
     count = 0
     for problem in file_problems(file):
         count += 1
@@ -89,27 +120,3 @@ def validate(file: str, max_problems: int) -> None:
         click.echo(f"{count} problem(s) in {file}", err=True)
         sys.exit(1)
     click.echo(f"{file}: valid", err=True)
-
-
-def _register() -> None:
-    for name in CONVERTERS:
-        try:
-            module = importlib.import_module(f"prelabel.commands.convert_{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"prelabel.commands.convert_{name}":
-                raise
-            continue
-        convert.add_command(module.command, name)
-    try:
-        submit = importlib.import_module("prelabel.commands.submit")
-    except ModuleNotFoundError as exc:
-        if exc.name != "prelabel.commands.submit":
-            raise
-        return
-    for attr in SUBMIT_COMMANDS:
-        cmd = getattr(submit, attr, None)
-        if cmd is not None:
-            main.add_command(cmd)
-
-
-_register()

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import csv
 import functools
+import posixpath
 import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from os import PathLike
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from string import Formatter
 from typing import Any
 from urllib.parse import quote
@@ -30,7 +31,7 @@ from prelabel.geometry import Policy, prepare
 from prelabel.jobs import JobOptions, job_lines
 from prelabel.jsonio import load_json
 from prelabel.report import Action, Report
-from prelabel.schema import is_url
+from prelabel.urls import is_url
 from prelabel.writer import write_json, write_jsonl
 
 FRAME_FIELDS = ("stem", "name", "index", "sequence")
@@ -54,7 +55,7 @@ def _render(template: str, frames: Frames, *, url: bool = False) -> list[str]:
     for name, seq, idx in zip(
         frames.name.tolist(), frames.sequence.tolist(), frames.index.tolist()
     ):
-        stem = PurePosixPath(name).stem if name else str(idx)
+        stem = posixpath.splitext(posixpath.basename(name))[0] if name else str(idx)
         out.append(template.format(stem=q(stem), name=q(name), index=idx, sequence=q(seq)))
     return out
 

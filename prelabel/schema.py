@@ -10,7 +10,6 @@ name the exact JSON path.
 from __future__ import annotations
 
 import math
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,18 +23,13 @@ from pydantic import (
     model_validator,
 )
 
-_URL = re.compile(r"^(https?://[^\s/]+|s3://[^\s/]+|gs://[^\s/]+)(/\S*)?$", re.IGNORECASE)
+from prelabel.urls import is_url
 
 
 def _unit(v: float) -> float:
     if not math.isfinite(v) or not 0.0 <= v <= 1.0:
         raise ValueError("coordinate must be a finite number in [0, 1]")
     return v
-
-
-def is_url(value: str) -> bool:
-    """True for the attachment URLs the API fetches: http(s)://, s3:// and gs://."""
-    return bool(_URL.match(value))
 
 
 def _url(v: str) -> str:

@@ -15,7 +15,6 @@ type is turned into the platform's geometry (see docs/formats/cvat.md for the ta
 
 from __future__ import annotations
 
-import gc
 import xml.parsers.expat as expat
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from prelabel.annotations import Annotations, Frames, Kind
 from prelabel.errors import InputError, MissingExtraError
+from prelabel.gcpause import paused_gc
 from prelabel.paths import safe_relative
 from prelabel.report import Action, Report
 
@@ -123,20 +123,17 @@ def _xml_error(path: str, parser: Any, exc: BaseException) -> InputError:
 
 def _run(parser: Any, path: str, source: Any) -> None:
     """Feed ``source`` to ``parser`` with the cyclic GC paused; errors become InputError."""
-    was_enabled = gc.isenabled()
-    gc.disable()  # the parse creates many small objects and no cycles
-    try:
-        while True:
-            chunk = source.read(_READ_CHUNK)
-            if not chunk:
-                break
-            parser.Parse(chunk, False)
-        parser.Parse(b"", True)
-    except (expat.ExpatError, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as e:
-        raise _xml_error(path, parser, e) from None
-    finally:
-        if was_enabled:
-            gc.enable()
+    # the parse creates many small objects and no cycles
+    with paused_gc():
+        try:
+            while True:
+                chunk = source.read(_READ_CHUNK)
+                if not chunk:
+                    break
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except (expat.ExpatError, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as e:
+            raise _xml_error(path, parser, e) from None
 
 
 def cvat_export_kind(path: str | PathLike[str]) -> str:

@@ -15,7 +15,6 @@ only for lines that are refused.
 
 from __future__ import annotations
 
-import gc
 import os
 import posixpath
 import re
@@ -29,6 +28,7 @@ import numpy.typing as npt
 
 from prelabel.annotations import Annotations, FloatArray, Frames, IntArray, Kind, _obj
 from prelabel.errors import InputError
+from prelabel.gcpause import paused_gc
 from prelabel.imagesize import image_size
 from prelabel.paths import resolve_inside, safe_relative
 from prelabel.report import Action, Report
@@ -1040,16 +1040,11 @@ def read_yolo(
         raise ValueError(f"on_bad_line must be 'error' or 'drop', not {on_bad_line!r}")
     # Tens of thousands of short-lived objects and no reference cycles: the cyclic collector
     # would only walk them again and again (a tenth of the run on 10k files).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _read_yolo(
             path, task, columns, names, image_dir, pixels, keypoints_with_box,
             on_bad_line == "drop", report if report is not None else Report(),
         )  # fmt: skip
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _read_yolo(

@@ -149,7 +149,7 @@ class _Progress:
     type=click.FloatRange(0),
     help="Requests per second for the whole run; 0 = unlimited.",
 )
-@click.option("--max-attempts", default=6, show_default=True, type=click.IntRange(1, 100))
+@click.option("--max-attempts", default=8, show_default=True, type=click.IntRange(1, 100))
 @click.option(
     "--backoff-base",
     default=0.5,

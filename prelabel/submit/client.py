@@ -271,7 +271,7 @@ class Submitter:
         workflow_id: str | None = None,
         batch_id: str | None = None,
         validate: bool = True,
-        max_attempts: int = 6,
+        max_attempts: int = 8,
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         retry_after_cap: float = 60.0,

@@ -463,7 +463,8 @@ class Annotations:
         frame: npt.ArrayLike,
         **kw: Any,
     ) -> Annotations:
-        """Cuboids from an (N, 8, 2) array: front face TL, TR, BR, BL, then back face likewise."""
+        """Cuboids from an (N, 8, 2) array: the front face bottom-left, bottom-right, top-right,
+        top-left, then the back face likewise (the corner order of the API page's example)."""
         c = np.asarray(cuboids, dtype=np.float64).reshape(-1, 8, 2)
         return cls.from_point_lists(frames, Kind.CUBOID, list(c), labels, frame, **kw)
 

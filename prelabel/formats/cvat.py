@@ -51,7 +51,7 @@ _CUBOID_KEYS = (
 )  # fmt: skip
 # CVAT corner index (order above) of p1..p8 = front TL, TR, BR, BL, back TL, TR, BR, BL,
 # where "back TL" is the back corner behind the front's top-left one.
-CUBOID_CVAT_TO_P = np.array([0, 2, 3, 1, 6, 4, 5, 7])
+CUBOID_CVAT_TO_P = np.array([1, 3, 2, 0, 7, 5, 4, 6])
 
 _MASK_MIN_AREA = 1.0  # px^2; smaller mask parts are noise, not objects
 _READ_CHUNK = 1 << 20

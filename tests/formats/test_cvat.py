@@ -124,14 +124,16 @@ def test_cuboid_corner_mapping(images: tuple[Annotations, Report]) -> None:
     (i,) = by_source(ann, "<cuboid> line 151")
     assert ann.kind[i] == Kind.CUBOID
     # front face (face 1) is the square 100..200; the back face is it moved by (+50, -20).
-    # p1..p4 = front TL, TR, BR, BL = tl1, tr1, br1, bl1
-    # p5..p8 = back TL, TR, BR, BL = tr2 (150,80), tl2 (250,80), bl2 (250,180), br2 (150,180):
+    # The spec's cuboid example puts p1, p2 at the bottom (y 0.58) and p3, p4 at the top
+    # (y 0.49), so each face runs BL, BR, TR, TL:
+    # p1..p4 = front BL, BR, TR, TL = bl1, br1, tr1, tl1
+    # p5..p8 = back BL, BR, TR, TL = br2 (150,180), bl2 (250,180), tl2 (250,80), tr2 (150,80):
     # CVAT's (tl2, bl2) edge is the one joined to the front's right edge.
     assert pts(ann, i) == [
-        [100, 100], [200, 100], [200, 200], [100, 200],
-        [150, 80], [250, 80], [250, 180], [150, 180],
+        [100, 200], [200, 200], [200, 100], [100, 100],
+        [150, 180], [250, 180], [250, 80], [150, 80],
     ]  # fmt: skip
-    assert CUBOID_CVAT_TO_P.tolist() == [0, 2, 3, 1, 6, 4, 5, 7]
+    assert CUBOID_CVAT_TO_P.tolist() == [1, 3, 2, 0, 7, 5, 4, 6]
 
 
 def test_ellipses(images: tuple[Annotations, Report]) -> None:

@@ -25,6 +25,7 @@ from prelabel.report import Action, Report
 # A point this far outside [0, 1] (in normalised units) is float noise, not a shape leaving
 # the frame: it is clamped without a report row. 1e-9 of a 100k-pixel image is 1e-4 pixel.
 EDGE_TOLERANCE = 1e-9
+MIN_EXTENT = 1e-12
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -194,14 +195,15 @@ def _ring_geometries(ann: Annotations, rows: IntArray, kind: Kind) -> npt.NDArra
 def polygon_validity(
     ann: Annotations, only: BoolArray | None = None
 ) -> tuple[BoolArray, BoolArray]:
-    """Per shape: (self-intersecting, zero area) for polygons with >= 3 finite points
-    (restricted to ``only`` when given: validity is the costly check)."""
+    """Per shape: (self-intersecting, zero area) for polygons with >= 3 finite points.
+
+    ``only`` restricts the check to some shapes (validity is the costly check); the caller
+    then guarantees those shapes' points are finite."""
     n = len(ann)
     invalid = np.zeros(n, dtype=bool)
     zero = np.zeros(n, dtype=bool)
-    rows = _polygon_rows(ann)
-    if only is not None:
-        rows = rows[only[rows]]
+    rows = np.flatnonzero((ann.kind == Kind.POLYGON) & (ann.counts >= 3))
+    rows = rows[~non_finite(ann)[rows]] if only is None else rows[only[rows]]
     if rows.size:
         geoms = _ring_geometries(ann, rows, Kind.POLYGON)
         valid = shapely.is_valid(geoms)
@@ -212,17 +214,13 @@ def polygon_validity(
     return invalid, zero
 
 
-def _polygon_rows(ann: Annotations) -> IntArray:
-    ok = (ann.kind == Kind.POLYGON) & (ann.counts >= 3)
-    ok &= ~non_finite(ann)
-    return np.flatnonzero(ok)
-
-
 def zero_extent(ann: Annotations) -> BoolArray:
     """Rectangles without width or height, lines of zero length, cuboids collapsed to a point."""
     w, h, _ = rectangle_extent(ann)
     x0, y0, x1, y1 = _bounds(ann)
-    flat = (x1 - x0 <= 0) & (y1 - y0 <= 0)
+    # a line 1e-255 long has length 0 for GEOS (dy*dy underflows): below 1e-12 of the frame
+    # (a nano-pixel) an extent counts as none
+    flat = (x1 - x0 <= MIN_EXTENT) & (y1 - y0 <= MIN_EXTENT)
     rect = ann.kind == Kind.RECTANGLE
     out = np.where(rect, (w == 0) | (h == 0), False)
     out |= np.isin(ann.kind, [Kind.LINE, Kind.CUBOID]) & flat
@@ -407,10 +405,14 @@ def prepare(
 
     # 1. shapes that cannot be normalised or repaired
     run.drop(bad_frame_size(run.ann), Reason.BAD_FRAME_SIZE)
-    run.drop(non_finite(run.ann), Reason.NON_FINITE)
+    bad_points = non_finite(run.ann)
+    run.track("finite", ~bad_points)  # under ``error`` they stay: shapely must not see them
+    run.drop(bad_points, Reason.NON_FINITE)
     run.ann = normalise(run.ann)
     # float noise at the edges (within EDGE_TOLERANCE) is clamped before any check, unreported
-    run.ann = run.ann.with_points(_clamp_noise(run.ann.points))
+    # (normalise made a new array, unless the input came normalised: never touch the caller's)
+    pts = run.ann.points.copy() if ann.normalised else run.ann.points
+    run.ann = run.ann.with_points(_clamp_noise(pts))
 
     # 2. repeated consecutive points (polygons, lines)
     dup = repeated_point_mask(run.ann)
@@ -434,7 +436,7 @@ def prepare(
         run.ann = _rectangles_from_bounds(run.ann, np.flatnonzero(fix | fix2))
 
     # 5. self-intersecting polygons
-    invalid, zero_area = polygon_validity(run.ann)
+    invalid, zero_area = polygon_validity(run.ann, only=run.tracked["finite"])
     run.track("zero_area", zero_area)
     run.track("changed", np.zeros(len(run.ann), dtype=bool))
     fix = run.handle(invalid, Reason.SELF_INTERSECTION)
@@ -482,8 +484,14 @@ def prepare(
 
 
 def _clamp_noise(points: FloatArray) -> FloatArray:
-    near = (points >= -EDGE_TOLERANCE) & (points <= 1 + EDGE_TOLERANCE)
-    return np.where(near, np.clip(points, 0.0, 1.0), points)
+    """Snap values within EDGE_TOLERANCE outside [0, 1] onto the edge (in place)."""
+    low = points < 0
+    if low.any():
+        points[low & (points >= -EDGE_TOLERANCE)] = 0.0
+    high = points > 1
+    if high.any():
+        points[high & (points <= 1 + EDGE_TOLERANCE)] = 1.0
+    return points
 
 
 def _make_valid(run: _Run, rows: IntArray) -> None:

@@ -12,6 +12,9 @@ would write for the equivalent dicts (the tests check it), and the pydantic mode
 from __future__ import annotations
 
 import hashlib
+import multiprocessing as mp
+import os
+import sys
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -177,12 +180,17 @@ def _frame_name(ann: Annotations, row: int) -> str:
     )
 
 
-def job_chunks(ann: Annotations, options: JobOptions = JobOptions()) -> Iterator[Iterator[bytes]]:
+def job_chunks(
+    ann: Annotations, options: JobOptions = JobOptions(), *, workers: int | None = None
+) -> Iterator[Iterator[bytes]]:
     """Per job, in order, the pieces of its JSON document (concatenated: one document).
 
     A job of a million shapes is hundreds of megabytes of JSON; yielding it in pieces of a
     few thousand shapes lets the writer stream it without ever holding it whole. Consume
     each job's pieces before asking for the next job.
+
+    ``workers`` > 1 formats the blocks of shapes in that many forked processes (Linux only;
+    the bytes are the same). ``None`` picks up to 2 when there are many shapes.
     """
     if not ann.normalised:
         raise PayloadError("annotations must be normalised before building jobs")
@@ -192,12 +200,14 @@ def job_chunks(ann: Annotations, options: JobOptions = JobOptions()) -> Iterator
     trackers = build_trackers(ann, layout)
     ids = ann.frames.frame_id.tolist()
     frame_text = _FrameText([f.encode() for f in ids], [orjson.dumps(f) for f in ids])
-    for j, ref in enumerate(ref_ids):
-        frame_rows = layout.frame_order[
-            layout.job_frame_offsets[j] : layout.job_frame_offsets[j + 1]
-        ]
-        t_lo, t_hi = np.searchsorted(trackers.tracker_job, [j, j + 1])
-        yield _job_pieces(ann, frame_text, frame_rows, trackers, int(t_lo), int(t_hi), ref, options)
+    jobs = [_job_context(ann, layout, trackers, j, ref, options) for j, ref in enumerate(ref_ids)]
+    shared = _Shared(ann, frame_text, jobs)
+    n_workers = _worker_count(workers, len(ann))
+    if n_workers <= 1:
+        for j in range(len(jobs)):
+            yield _pieces(jobs[j], (_block_json(shared, j, lo) for lo in jobs[j].block_starts))
+        return
+    yield from _parallel_chunks(shared, n_workers)
 
 
 def job_lines(ann: Annotations, options: JobOptions = JobOptions()) -> Iterator[bytes]:
@@ -209,17 +219,42 @@ def job_lines(ann: Annotations, options: JobOptions = JobOptions()) -> Iterator[
         yield b"".join(pieces)
 
 
-def _job_pieces(
+@dataclass(frozen=True)
+class _JobContext:
+    """What one job's blocks of shapes need, computed once per job."""
+
+    head: bytes  # the document up to the opening of the annotations array
+    rows: np.ndarray  # shape rows of the job, in tracker order
+    tracker_names: list[bytes]
+    tracker_ids: list[bytes]
+    tracker_of_shape: np.ndarray
+    single_shape: np.ndarray
+    offsets: list[int]
+
+    @property
+    def block_starts(self) -> range:
+        return range(0, len(self.rows), _BLOCK)
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """Everything the blocks are built from (inherited by forked workers, never pickled)."""
+
+    ann: Annotations
+    frame_text: _FrameText
+    jobs: list[_JobContext]
+
+
+def _job_context(
     ann: Annotations,
-    frame_text: _FrameText,
-    frame_rows: np.ndarray,
+    layout: JobLayout,
     trackers: TrackerLayout,
-    t_lo: int,
-    t_hi: int,
+    j: int,
     ref: str,
     options: JobOptions,
-) -> Iterator[bytes]:
+) -> _JobContext:
     frames = ann.frames
+    frame_rows = layout.frame_order[layout.job_frame_offsets[j] : layout.job_frame_offsets[j + 1]]
     frame_list = [
         {"frame_id": fid, "src": src}
         for fid, src in zip(frames.frame_id[frame_rows].tolist(), frames.src[frame_rows].tolist())
@@ -233,37 +268,86 @@ def _job_pieces(
         head["work_flow_id"] = options.workflow_id
     if options.batch_id:
         head["batch_id"] = options.batch_id
-    # reopen the data object to append maker_response after the frames
-    yield orjson.dumps({**head, "data": data})[:-2] + _MAKER_OPEN
+    t_lo, t_hi = (int(t) for t in np.searchsorted(trackers.tracker_job, [j, j + 1]))
     s_lo, s_hi = int(trackers.tracker_offsets[t_lo]), int(trackers.tracker_offsets[t_hi])
-    rows = trackers.shape_order[s_lo:s_hi]
     offs = trackers.tracker_offsets[t_lo : t_hi + 1] - s_lo
-    tracker_names = [
-        ref.encode() + b"/" + k.encode() for k in trackers.tracker_key[t_lo:t_hi].tolist()
-    ]
+    names = [ref.encode() + b"/" + k.encode() for k in trackers.tracker_key[t_lo:t_hi].tolist()]
     ns = ID_NAMESPACE.bytes
-    tracker_ids = _uuid_text(
-        [hashlib.sha1(ns + name, usedforsecurity=False).digest() for name in tracker_names]
-    )
     sizes = np.diff(offs)
     tracker_of_shape = np.repeat(np.arange(t_hi - t_lo), sizes)
-    offs_list = offs.tolist()
-    single_shape = (sizes == 1)[tracker_of_shape]
-    for lo in range(0, len(rows), _BLOCK):
-        hi = min(len(rows), lo + _BLOCK)
-        with paused_gc():
-            block = _objects_json(
-                ann[rows[lo:hi]],
-                frame_text,
-                tracker_names,
-                tracker_ids,
-                tracker_of_shape[lo:hi],
-                single_shape[lo:hi],
-                offs_list,
-                lo,
-            )
-        yield block if lo == 0 else b"," + block
+    return _JobContext(
+        # reopen the data object to append maker_response after the frames
+        head=orjson.dumps({**head, "data": data})[:-2] + _MAKER_OPEN,
+        rows=trackers.shape_order[s_lo:s_hi],
+        tracker_names=names,
+        tracker_ids=_uuid_text(
+            [hashlib.sha1(ns + name, usedforsecurity=False).digest() for name in names]
+        ),
+        tracker_of_shape=tracker_of_shape,
+        single_shape=(sizes == 1)[tracker_of_shape],
+        offsets=offs.tolist(),
+    )
+
+
+def _pieces(job: _JobContext, blocks: Iterator[bytes]) -> Iterator[bytes]:
+    yield job.head
+    for i, block in enumerate(blocks):
+        yield block if i == 0 else b"," + block
     yield b"]}}}}}"
+
+
+def _block_json(shared: _Shared, j: int, lo: int) -> bytes:
+    job = shared.jobs[j]
+    hi = min(len(job.rows), lo + _BLOCK)
+    with paused_gc():
+        return _objects_json(
+            shared.ann[job.rows[lo:hi]],
+            shared.frame_text,
+            job.tracker_names,
+            job.tracker_ids,
+            job.tracker_of_shape[lo:hi],
+            job.single_shape[lo:hi],
+            job.offsets,
+            lo,
+        )
+
+
+# --- formatting blocks in forked workers ------------------------------------------------------
+# A few thousand shapes per task: big enough that sending the bytes back is cheap next to
+# formatting them, small enough to keep both cores busy to the end.
+_PARALLEL_MIN_SHAPES = 200_000
+_SHARED: _Shared | None = None  # set in the parent just before the fork; workers read it
+
+
+def _worker_count(workers: int | None, n_shapes: int) -> int:
+    if sys.platform != "linux" or "fork" not in mp.get_all_start_methods():
+        return 1
+    if workers is None:
+        return min(2, os.cpu_count() or 1) if n_shapes >= _PARALLEL_MIN_SHAPES else 1
+    return max(1, workers)
+
+
+def _block_task(task: tuple[int, int]) -> bytes:
+    assert _SHARED is not None
+    return _block_json(_SHARED, *task)
+
+
+def _parallel_chunks(shared: _Shared, workers: int) -> Iterator[Iterator[bytes]]:
+    global _SHARED
+    tasks = [(j, lo) for j, job in enumerate(shared.jobs) for lo in job.block_starts]
+    _SHARED = shared
+    try:
+        pool = mp.get_context("fork").Pool(workers)
+    finally:
+        _SHARED = None
+    try:
+        results = pool.imap(_block_task, tasks)
+        for job in shared.jobs:
+            yield _pieces(job, (next(results) for _ in job.block_starts))
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 _BLOCK = 8192

@@ -12,9 +12,6 @@ would write for the equivalent dicts (the tests check it), and the pydantic mode
 from __future__ import annotations
 
 import hashlib
-import multiprocessing as mp
-import os
-import sys
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -180,17 +177,12 @@ def _frame_name(ann: Annotations, row: int) -> str:
     )
 
 
-def job_chunks(
-    ann: Annotations, options: JobOptions = JobOptions(), *, workers: int | None = None
-) -> Iterator[Iterator[bytes]]:
+def job_chunks(ann: Annotations, options: JobOptions = JobOptions()) -> Iterator[Iterator[bytes]]:
     """Per job, in order, the pieces of its JSON document (concatenated: one document).
 
     A job of a million shapes is hundreds of megabytes of JSON; yielding it in pieces of a
     few thousand shapes lets the writer stream it without ever holding it whole. Consume
     each job's pieces before asking for the next job.
-
-    ``workers`` > 1 formats the blocks of shapes in that many forked processes (Linux only;
-    the bytes are the same). ``None`` picks up to 2 when there are many shapes.
     """
     if not ann.normalised:
         raise PayloadError("annotations must be normalised before building jobs")
@@ -202,12 +194,8 @@ def job_chunks(
     frame_text = _FrameText([f.encode() for f in ids], [orjson.dumps(f) for f in ids])
     jobs = [_job_context(ann, layout, trackers, j, ref, options) for j, ref in enumerate(ref_ids)]
     shared = _Shared(ann, frame_text, jobs)
-    n_workers = _worker_count(workers, len(ann))
-    if n_workers <= 1:
-        for j in range(len(jobs)):
-            yield _pieces(jobs[j], (_block_json(shared, j, lo) for lo in jobs[j].block_starts))
-        return
-    yield from _parallel_chunks(shared, n_workers)
+    for j in range(len(jobs)):
+        yield _pieces(jobs[j], (_block_json(shared, j, lo) for lo in jobs[j].block_starts))
 
 
 def job_lines(ann: Annotations, options: JobOptions = JobOptions()) -> Iterator[bytes]:
@@ -238,7 +226,7 @@ class _JobContext:
 
 @dataclass(frozen=True)
 class _Shared:
-    """Everything the blocks are built from (inherited by forked workers, never pickled)."""
+    """Everything the blocks of all jobs are built from."""
 
     ann: Annotations
     frame_text: _FrameText
@@ -310,44 +298,6 @@ def _block_json(shared: _Shared, j: int, lo: int) -> bytes:
             job.offsets,
             lo,
         )
-
-
-# --- formatting blocks in forked workers ------------------------------------------------------
-# A few thousand shapes per task: big enough that sending the bytes back is cheap next to
-# formatting them, small enough to keep both cores busy to the end.
-_PARALLEL_MIN_SHAPES = 200_000
-_SHARED: _Shared | None = None  # set in the parent just before the fork; workers read it
-
-
-def _worker_count(workers: int | None, n_shapes: int) -> int:
-    if sys.platform != "linux" or "fork" not in mp.get_all_start_methods():
-        return 1
-    if workers is None:
-        return min(2, os.cpu_count() or 1) if n_shapes >= _PARALLEL_MIN_SHAPES else 1
-    return max(1, workers)
-
-
-def _block_task(task: tuple[int, int]) -> bytes:
-    assert _SHARED is not None
-    return _block_json(_SHARED, *task)
-
-
-def _parallel_chunks(shared: _Shared, workers: int) -> Iterator[Iterator[bytes]]:
-    global _SHARED
-    tasks = [(j, lo) for j, job in enumerate(shared.jobs) for lo in job.block_starts]
-    _SHARED = shared
-    try:
-        pool = mp.get_context("fork").Pool(workers)
-    finally:
-        _SHARED = None
-    try:
-        results = pool.imap(_block_task, tasks)
-        for job in shared.jobs:
-            yield _pieces(job, (next(results) for _ in job.block_starts))
-        pool.close()
-    finally:
-        pool.terminate()
-        pool.join()
 
 
 _BLOCK = 8192

@@ -28,7 +28,7 @@ import yaml
 from prelabel.annotations import Annotations, Frames
 from prelabel.errors import InputError, PayloadError, PrelabelError
 from prelabel.geometry import Policy, prepare
-from prelabel.jobs import JobOptions, job_lines
+from prelabel.jobs import JobOptions, job_chunks
 from prelabel.jsonio import load_json
 from prelabel.report import Action, Report
 from prelabel.urls import is_url
@@ -288,7 +288,7 @@ def convert(
     ann = replace(ann, frames=assign_frames(ann.frames, frames, default_sequence=default_sequence))
     ann = apply_labels(ann, labels, report)
     ann, report = prepare(ann, policy, report)
-    lines = job_lines(ann, jobs)
+    lines = job_chunks(ann, jobs)
     if progress is not None:
         lines = progress(lines)
     count = write_jsonl(output, lines)

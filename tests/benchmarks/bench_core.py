@@ -86,13 +86,14 @@ def _peak_mib() -> float:
 
 
 def child(n: int, out_dir: str) -> dict[str, float]:
-    from prelabel import JobOptions, job_lines, prepare, write_jsonl
+    from prelabel import JobOptions, prepare, write_jsonl
+    from prelabel.jobs import job_chunks
 
     ann = make_annotations(n)
     t0 = time.perf_counter()
     ready, report = prepare(ann, "repair")
     count = write_jsonl(
-        os.path.join(out_dir, "jobs.jsonl"), job_lines(ready, JobOptions(workflow_id="wf"))
+        os.path.join(out_dir, "jobs.jsonl"), job_chunks(ready, JobOptions(workflow_id="wf"))
     )
     pipeline = time.perf_counter() - t0
     peak_pipeline = _peak_mib()

@@ -30,17 +30,15 @@ DATA is the generator's output folder (holding yolo/ and images/).
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
-import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import harness  # noqa: E402
 
 FLOOR = """
 import glob, os, sys
@@ -75,41 +73,8 @@ assert len(s) > 0
 """
 
 
-def run_process(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if proc.returncode != 0:
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err}")
-    return wall, usage.ru_maxrss / 1024  # Linux: KiB
-
-
-def summarise(
-    title: str, times: dict[str, list[float]], rss: dict[str, list[float]], floor: str
-) -> None:
-    print(f"\n{title}")
-    print(f"{'job':<16} {'median s':>9} {'min-max s':>15} {'x ' + floor:>14} {'peak RSS':>10}")
-    base = times[floor]
-    for job, ts in times.items():
-        ratios = [t / b for t, b in zip(ts, base)]
-        peak = f"{statistics.median(rss[job]):.0f} MiB" if rss.get(job) else "-"
-        print(
-            f"{job:<16} {statistics.median(ts):>9.3f} {min(ts):>7.3f}-{max(ts):<7.3f}"
-            f" {statistics.median(ratios):>14.2f} {peak:>10}"
-        )
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("data", type=Path, help="gen_data.py output folder (yolo/, images/)")
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--globox-python", default=sys.executable, help="a Python with globox")
+    ap = harness.arg_parser(__doc__, "gen_data.py output folder (yolo/, images/)")
     ap.add_argument(
         "--prelabel",
         default=str(Path(sys.executable).with_name("prelabel")),
@@ -122,33 +87,24 @@ def main() -> None:
     if not labels.is_dir() or not images.is_dir():
         raise SystemExit(f"need {labels} and {images} (gen_data.py ... and --images)")
     n_files = sum(1 for _ in labels.glob("*.txt"))
-    out_dir = Path(tempfile.mkdtemp(prefix="bench_yolo_"))
     py = sys.executable
     convert = [args.prelabel, "convert", "yolo", str(yolo), "--src-prefix", "https://example.com/"]
-    jobs: dict[str, list[str]] = {
-        "floor": [py, "-c", FLOOR, str(labels)],
-        "floor+images": [py, "-c", FLOOR_IMAGES, str(labels), str(images)],
-        "import": [py, "-c", "import prelabel.formats.yolo"],
-        "read_yolo": [py, "-c", READ, str(yolo)],
-        "read_yolo+img": [py, "-c", READ, str(yolo), str(images)],
-        "convert": [*convert, "-q", "-o", str(out_dir / "a.jsonl")],
-        "convert+img": [*convert, "--image-dir", str(images), "-q", "-o", str(out_dir / "b.jsonl")],
-        "globox": [args.globox_python, "-c", GLOBOX, str(labels), str(images)],
-    }
-    print(f"data: {args.data} ({n_files:,} label files); {args.runs} runs + 1 warm-up, alternating")
-    times: dict[str, list[float]] = {k: [] for k in jobs}
-    rss: dict[str, list[float]] = {k: [] for k in jobs}
-    try:
-        for r in range(args.runs + 1):
-            for name, cmd in jobs.items():
-                wall, peak = run_process(cmd)
-                if r:  # the first round only warms the page cache
-                    times[name].append(wall)
-                    rss[name].append(peak)
-        summarise("whole process (start-up included)", times, rss, "floor")
-        in_process(labels, yolo, images, args.runs, args.globox_python == sys.executable)
-    finally:
-        shutil.rmtree(out_dir, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="bench_yolo_", ignore_cleanup_errors=True) as tmp:
+        out = Path(tmp)
+        jobs: dict[str, list[str]] = {
+            "floor": [py, "-c", FLOOR, str(labels)],
+            "floor+images": [py, "-c", FLOOR_IMAGES, str(labels), str(images)],
+            "import": [py, "-c", "import prelabel.formats.yolo"],
+            "read_yolo": [py, "-c", READ, str(yolo)],
+            "read_yolo+img": [py, "-c", READ, str(yolo), str(images)],
+            "convert": [*convert, "-q", "-o", str(out / "a.jsonl")],
+            "convert+img": [*convert, "--image-dir", str(images), "-q", "-o", str(out / "b.jsonl")],
+            "globox": [args.globox_python, "-c", GLOBOX, str(labels), str(images)],
+        }
+        harness.header(f"{args.data} ({n_files:,} label files)", args.runs, jobs)
+        times, rss = harness.alternate(jobs, args.runs)
+    harness.summarise("whole process (start-up included)", times, rss, "floor")
+    in_process(labels, yolo, images, args.runs, args.globox_python == sys.executable)
 
 
 def in_process(labels: Path, yolo: Path, images: Path, runs: int, with_globox: bool) -> None:
@@ -179,14 +135,9 @@ def in_process(labels: Path, yolo: Path, images: Path, runs: int, with_globox: b
         from globox import AnnotationSet
 
         jobs["globox"] = lambda: AnnotationSet.from_yolo_v5(labels, image_folder=images)
-    times: dict[str, list[float]] = {k: [] for k in jobs}
-    for r in range(runs + 1):
-        for name, fn in jobs.items():
-            start = time.perf_counter()
-            fn()
-            if r:
-                times[name].append(time.perf_counter() - start)
-    summarise("in process (imports paid once)", times, {}, "floor")
+    harness.summarise(
+        "in process (imports paid once)", harness.alternate_calls(jobs, runs), {}, "floor"
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of the in-process runs together: {peak:.0f} MiB")
 

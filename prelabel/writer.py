@@ -36,11 +36,23 @@ def write_atomic(path: str | PathLike[str], write: Callable[[BinaryIO], None]) -
         with os.fdopen(fd, "wb", buffering=1 << 20) as f:
             write(f)
             f.flush()
+            # mkstemp makes the file 0600: give it the mode a plain open() would have
+            os.fchmod(f.fileno(), _mode_for(target))
             os.fsync(f.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """The existing file's permissions, else 0666 less the process umask."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def write_jsonl(path: str | PathLike[str], lines: Iterable[bytes | Iterable[bytes]]) -> int:

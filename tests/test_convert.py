@@ -4,6 +4,7 @@ score thresholds, and the whole pipeline to a JSON Lines file."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -141,3 +142,12 @@ def test_error_policy_leaves_no_output(tmp_path: Path) -> None:
     with pytest.raises(GeometryError):
         convert(ann, out, policy="error")
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_output_has_the_usual_permissions(tmp_path: Path) -> None:
+    """Written through a temporary file, but with the mode open() would give (not 0600)."""
+    out = tmp_path / "jobs.jsonl"
+    convert(_boxes(), out)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -29,7 +29,7 @@ import numpy.typing as npt
 from prelabel.annotations import Annotations, FloatArray, Frames, IntArray, Kind, _obj
 from prelabel.errors import InputError
 from prelabel.gcpause import paused_gc
-from prelabel.imagesize import image_size
+from prelabel.imagesize import image_sizes
 from prelabel.paths import resolve_inside, safe_relative
 from prelabel.report import Action, Report
 
@@ -679,87 +679,6 @@ def _with_image_dir(lay: _Layout, image_dir: str) -> _Layout:
     return out
 
 
-# --- image sizes --------------------------------------------------------------------------------
-_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
-
-
-def _exif_transposed(seg: bytes) -> bool:
-    """True when a JPEG APP1 Exif segment says the image is shown rotated by 90 degrees
-    (orientation 5-8): YOLO coordinates are relative to the image as shown."""
-    if seg[:6] != b"Exif\x00\x00" or len(seg) < 14:
-        return False
-    tiff = seg[6:]
-    order: Literal["little", "big"] = "little" if tiff[:2] == b"II" else "big"
-    try:
-        ifd = int.from_bytes(tiff[4:8], order)
-        count = int.from_bytes(tiff[ifd : ifd + 2], order)
-        for i in range(count):
-            e = ifd + 2 + 12 * i
-            if int.from_bytes(tiff[e : e + 2], order) == 0x0112:
-                return int.from_bytes(tiff[e + 8 : e + 10], order) in (5, 6, 7, 8)
-    except (IndexError, ValueError):
-        return False
-    return False
-
-
-def _fast_size(path: str) -> tuple[int, int] | None:
-    """(width, height) of a PNG or JPEG from its first bytes; None for anything else."""
-    fd = os.open(path, _O_READ)
-    try:
-        buf = os.read(fd, 4096)
-        if buf[:8] == b"\x89PNG\r\n\x1a\n" and buf[12:16] == b"IHDR":
-            return int.from_bytes(buf[16:20], "big"), int.from_bytes(buf[20:24], "big")
-        if buf[:2] != b"\xff\xd8":
-            return None
-        base, pos, transposed = 0, 2, False
-        while True:
-            if pos + 10 > len(buf):  # refill from the file at the current marker
-                os.lseek(fd, base + pos, os.SEEK_SET)
-                buf, base, pos = os.read(fd, 65536), base + pos, 0
-                if len(buf) < 4:
-                    return None
-            if buf[pos] != 0xFF:
-                return None
-            marker = buf[pos + 1]
-            if marker == 0xFF:
-                pos += 1
-                continue
-            if marker in _SOF:
-                h = int.from_bytes(buf[pos + 5 : pos + 7], "big")
-                w = int.from_bytes(buf[pos + 7 : pos + 9], "big")
-                return (h, w) if transposed else (w, h)
-            if marker == 0x01 or 0xD0 <= marker <= 0xD8:
-                pos += 2
-                continue
-            length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
-            if length < 2:
-                return None
-            if marker == 0xE1 and not transposed:
-                if pos + 2 + length > len(buf):
-                    os.lseek(fd, base + pos, os.SEEK_SET)
-                    buf, base, pos = os.read(fd, length + 12), base + pos, 0
-                transposed = _exif_transposed(buf[pos + 4 : pos + 2 + length])
-            pos += 2 + length
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
-def _image_sizes(paths: Sequence[str]) -> tuple[FloatArray, FloatArray]:
-    w = np.empty(len(paths))
-    h = np.empty(len(paths))
-    for i, p in enumerate(paths):
-        try:
-            size = _fast_size(p)
-        except OSError:
-            size = None
-        if size is None or size[0] <= 0 or size[1] <= 0:
-            size = image_size(p)
-        w[i], h[i] = size
-    return w, h
-
-
 # --- reading label files ------------------------------------------------------------------------
 def _read_files(paths: Sequence[str]) -> list[bytes]:
     """The bytes of every file: os.read, no file objects (half the cost of open().read())."""
@@ -1167,7 +1086,7 @@ def _frames(lay: _Layout, have_images: bool) -> Frames:
         starts = np.flatnonzero(new)
         index = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
     if have_images:
-        w, h = _image_sizes(lay.image)  # type: ignore[arg-type]
+        w, h = image_sizes(lay.image)  # type: ignore[arg-type]
     else:
         w, h = np.ones(n), np.ones(n)
     return Frames(

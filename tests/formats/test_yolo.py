@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import struct
 from pathlib import Path
 
 import cv2
@@ -20,7 +19,6 @@ from prelabel.errors import InputError
 from prelabel.formats.yolo import (
     Schema,
     _decimal_values,
-    _fast_size,
     parse_columns,
     read_yolo,
     schema_for_task,
@@ -488,25 +486,6 @@ def test_two_images_for_one_label_file(tmp_path: Path) -> None:
 
 
 # --- image sizes -------------------------------------------------------------------------------
-def _jpeg_with_orientation(path: Path, w: int, h: int, orientation: int) -> None:
-    ok, enc = cv2.imencode(".jpg", np.zeros((h, w, 3), np.uint8))
-    assert ok
-    data = enc.tobytes()
-    # little-endian TIFF: one IFD entry, tag 0x0112 (orientation), SHORT, count 1
-    ifd = struct.pack("<HHHIHH", 1, 0x0112, 3, 1, orientation, 0) + b"\0\0\0\0"
-    tiff = b"II*\0" + struct.pack("<I", 8) + ifd
-    payload = b"Exif\0\0" + tiff
-    app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
-    path.write_bytes(data[:2] + app1 + data[2:])
-
-
-@pytest.mark.parametrize(("orientation", "size"), [(1, (40, 20)), (6, (20, 40)), (8, (20, 40))])
-def test_jpeg_exif_orientation_swaps_sizes(tmp_path: Path, orientation: int, size: tuple) -> None:
-    p = tmp_path / "x.jpg"
-    _jpeg_with_orientation(p, 40, 20, orientation)
-    assert _fast_size(str(p)) == size
-
-
 def test_other_image_formats_fall_back_to_the_header_reader(tmp_path: Path) -> None:
     cv2.imwrite(str(tmp_path / "a.bmp"), np.zeros((7, 9, 3), np.uint8))
     write(tmp_path / "a.txt", "0 0.5 0.5 1 1\n")

@@ -15,11 +15,12 @@ type is turned into the platform's geometry (see docs/formats/cvat.md for the ta
 
 from __future__ import annotations
 
+import math
 import xml.parsers.expat as expat
 from collections.abc import Callable
 from dataclasses import dataclass
 from os import PathLike
-from typing import Any
+from typing import Any, Literal
 from xml.etree.ElementTree import Element, TreeBuilder
 
 import numpy as np
@@ -84,6 +85,16 @@ class _Meta:
 
 class _StopParse(Exception):
     """Ends a parse early (used by :func:`cvat_export_kind`)."""
+
+
+class _BadElement(InputError):
+    """A bad element that leaves the rest of the file usable: fatal under
+    ``on_bad_element="error"``, skipped and reported under ``"drop"``. ``reason`` is the
+    report's reason (``"bad_points"``, ``"unknown_label"``, ``"missing_attribute"``, ...)."""
+
+    def __init__(self, path: str, location: str, message: str, reason: str) -> None:
+        super().__init__(path, location, message)
+        self.reason = reason
 
 
 def _hardened_parser() -> Any:
@@ -180,6 +191,7 @@ def read_cvat(
     interpolate: bool = True,
     ellipse_vertices: int = 32,
     occluded_attribute: str | None = None,
+    on_bad_element: Literal["error", "drop"] = "error",
     report: Report | None = None,
 ) -> Annotations:
     """Read a CVAT 1.1 XML export (images or video, task, job or project) into pixels.
@@ -189,11 +201,22 @@ def read_cvat(
     ``ellipse_vertices`` is the number of polygon vertices an ellipse becomes;
     ``occluded_attribute`` names the attribute that receives CVAT's ``occluded`` flag
     (``"true"``/``"false"``). Skipped tags, dropped frames and split masks go to ``report``.
+
+    A bad element (an unknown label, a bad ``points`` string or coordinate, a missing
+    attribute, a frame or rotation that is not a number, a bad mask) raises
+    :class:`InputError` naming the element and its line; with ``on_bad_element="drop"`` that
+    element is skipped (a shape, one frame of a track; a bad ``<image>`` or ``<track>`` with
+    the shapes in it; a bad skeleton point with its skeleton), a ``dropped`` row goes to
+    ``report`` and the rest of the file is read. A file that cannot be read as a whole
+    (malformed XML, a DTD or entity, a bad ``<meta>``, an image path leaving the dataset
+    root) raises in both modes.
     """
     if ellipse_vertices < 3:
         raise ValueError("an ellipse needs at least 3 vertices")
+    if on_bad_element not in ("error", "drop"):
+        raise ValueError(f"on_bad_element must be 'error' or 'drop', not {on_bad_element!r}")
     rep = report if report is not None else Report()
-    reader = _Reader(str(path), rep)
+    reader = _Reader(str(path), rep, drop=on_bad_element == "drop")
     with open(path, "rb") as f:
         reader.parse(f)
     return reader.build(
@@ -209,9 +232,11 @@ def read_cvat(
 class _Reader:
     """Turns the element stream into a raw shape table (lists), then into Annotations."""
 
-    def __init__(self, path: str, report: Report) -> None:
+    def __init__(self, path: str, report: Report, drop: bool = False) -> None:
         self.path = path
         self.report = report
+        self.drop = drop  # skip and report bad elements instead of raising
+        self.dropped: list[int] = []  # rows found bad after parsing (coordinates, rotation)
         self.parser = _hardened_parser()
         self.meta: _Meta | None = None
         self.meta_builder: TreeBuilder | None = None
@@ -265,8 +290,10 @@ class _Reader:
     def _where(self, tag: str, line: int | None = None) -> str:
         return f"<{tag}> line {self.parser.CurrentLineNumber if line is None else line}"
 
-    def _missing(self, tag: str, name: str) -> InputError:
-        return InputError(self.path, self._where(tag), f"missing attribute {name!r}")
+    def _missing(self, tag: str, name: str) -> _BadElement:
+        return _BadElement(
+            self.path, self._where(tag), f"missing attribute {name!r}", "missing_attribute"
+        )
 
     # -- parsing --------------------------------------------------------------------------
     def parse(self, source: Any) -> None:
@@ -363,43 +390,55 @@ class _Reader:
             if self.strict_labels:
                 known = self.meta.all_labels if self.meta else set()
                 why = "a skeleton point label" if name in known else "not in the meta's labels"
-                raise InputError(self.path, self._where(tag), f"unknown label {name!r} ({why})")
+                raise _BadElement(
+                    self.path,
+                    self._where(tag),
+                    f"unknown label {name!r} ({why})",
+                    "unknown_label",
+                )
             idx = self.label_ids[name] = len(self.label_names)
             self.label_names.append(name)
         return idx
 
     def _start(self, tag: str, a: dict[str, str]) -> None:
-        code = _SHAPE_CODES.get(tag)
-        if code is not None and (self.image_row >= 0 or self.track_row >= 0):
-            if self.skel is not None:
-                self._skeleton_point(tag, a)
-            else:
-                self._shape(tag, code, a)
-        elif tag == "attribute":
-            self._attribute_start(a)
-        elif tag == "image":
-            self._image(a)
-        elif tag == "track":
-            self._track(a)
-        elif tag == "tag" and self.image_row >= 0:
-            self.report.add(
-                Action.SKIPPED,
-                "tag",
-                source=self._where("tag"),
-                frame=self.img_name[self.image_row],
-                label=a.get("label"),
-                detail="a CVAT tag labels the whole frame: no geometry",
-            )
-            self.attr_owner = "none"
-        elif tag == "meta":
-            self._meta_start()
-        elif self.image_row >= 0 or self.track_row >= 0:
-            self.report.add(
-                Action.SKIPPED,
-                "unsupported element",
-                source=self._where(tag),
-                detail=f"<{tag}> is not a CVAT 1.1 shape",
-            )
+        # the general path only: the common elements never come here (see _fast_handlers),
+        # and an element that raises has changed nothing yet, so it can be skipped
+        try:
+            code = _SHAPE_CODES.get(tag)
+            if code is not None and (self.image_row >= 0 or self.track_row >= 0):
+                if self.skel is not None:
+                    self._skeleton_point(tag, a)
+                else:
+                    self._shape(tag, code, a)
+            elif tag == "attribute":
+                self._attribute_start(a)
+            elif tag == "image":
+                self._image(a)
+            elif tag == "track":
+                self._track(a)
+            elif tag == "tag" and self.image_row >= 0:
+                self.report.add(
+                    Action.SKIPPED,
+                    "tag",
+                    source=self._where("tag"),
+                    frame=self.img_name[self.image_row],
+                    label=a.get("label"),
+                    detail="a CVAT tag labels the whole frame: no geometry",
+                )
+                self.attr_owner = "none"
+            elif tag == "meta":
+                self._meta_start()
+            elif self.image_row >= 0 or self.track_row >= 0:
+                self.report.add(
+                    Action.SKIPPED,
+                    "unsupported element",
+                    source=self._where(tag),
+                    detail=f"<{tag}> is not a CVAT 1.1 shape",
+                )
+        except _BadElement as e:
+            if not self.drop:
+                raise
+            self._drop_started(tag, a, e)
 
     def _end(self, tag: str) -> None:
         if tag == "attribute":
@@ -409,7 +448,12 @@ class _Reader:
                 self.in_element = False
                 self.attr_owner = "shape"
             elif tag == "skeleton" and self.skel is not None:
-                self._skeleton_end()
+                try:
+                    self._skeleton_end()
+                except _BadElement as e:
+                    if not self.drop:
+                        raise
+                    self._drop_skeleton(e)
             elif self.in_shape:
                 self.in_shape = False
                 self.attr_owner = "track" if self.track_row >= 0 else "none"
@@ -419,6 +463,137 @@ class _Reader:
             self.track_row = -1
             self.attr_owner = "none"
 
+    # -- dropping bad elements (on_bad_element="drop") -----------------------------------
+    def _context(self, a: dict[str, str]) -> tuple[str | None, str | None]:
+        """(frame, label) of a shape element about to be dropped, for the report."""
+        if self.track_row >= 0:
+            return a.get("frame"), self.label_names[self.trk_label[self.track_row]]
+        if self.image_row >= 0:
+            return self.img_name[self.image_row], a.get("label")
+        return None, a.get("label")
+
+    def _drop_started(self, tag: str, a: dict[str, str], e: _BadElement) -> None:
+        """Skip the element whose start raised ``e`` (with everything inside it) and report it.
+
+        A bad point of a skeleton takes its skeleton with it (the skeleton's row is the last
+        one: its points add none); a bad ``<image>`` or ``<track>`` its shapes.
+        """
+        frame, label = self._context(a)
+        depth = 1
+        what = f"the <{tag}>"
+        if tag == "image":
+            frame, label, what = a.get("name"), None, "the image and its shapes"
+        elif tag == "track":
+            frame, what = None, f"track {a.get('id')!r} and its shapes"
+        elif tag == "attribute":
+            what = "the attribute"
+        elif self.skel is not None:  # a child of a skeleton
+            depth = 2
+            skel_row = self.shape_row
+            frame, label = self._skeleton_context(skel_row)
+            what = f"the <skeleton> at line {self.line[skel_row]}"
+            self._pop_last_row(skel_row)
+
+        def done(shapes: int) -> None:
+            if tag == "attribute":
+                return
+            self.skel = None
+            self.in_shape = self.in_element = False
+            self.attr_owner = "track" if self.track_row >= 0 else "none"
+            if tag in ("image", "track") and shapes:
+                self.report.rows[row]["detail"] += f" ({shapes} shape element(s))"
+
+        row = len(self.report.rows)
+        self._report_drop(e, frame, label, what)
+        self._skip(depth, done)
+
+    def _drop_skeleton(self, e: _BadElement) -> None:
+        """A skeleton found bad at its end: remove its row."""
+        row = self.shape_row
+        frame, label = self._skeleton_context(row)
+        self._report_drop(e, frame, label, f"the <skeleton> at line {self.line[row]}")
+        self._pop_last_row(row)
+        self.skel = None
+        self.in_shape = False
+        self.attr_owner = "track" if self.track_row >= 0 else "none"
+
+    def _skeleton_context(self, row: int) -> tuple[str | None, str | None]:
+        label = self.label_names[self.label[row]]
+        if self.track[row] >= 0:
+            return str(self.frame[row]), label
+        return self.img_name[self.frame[row]], label
+
+    def _report_drop(self, e: _BadElement, frame: str | None, label: str | None, what: str) -> None:
+        self.report.add(
+            Action.DROPPED,
+            e.reason,
+            source=e.location,
+            frame=frame,
+            label=label,
+            detail=f"{e.message}: {what} is left out",
+        )
+
+    def _pop_last_row(self, row: int) -> None:
+        """Remove the shape row just added (a skeleton: its geometry is not in ``geo`` yet)."""
+        assert row == len(self.kind) - 1
+        for column in (self.kind, self.frame, self.label, self.track, self.line, self.npairs):
+            column.pop()
+        self.attrs.pop()
+        for rows in (self.occluded, self.outside):
+            if rows and rows[-1] == row:
+                rows.pop()
+        if self.rot_rows and self.rot_rows[-1] == row:
+            self.rot_rows.pop()
+            self.rot_text.pop()
+
+    def _skip(self, depth: int, done: Callable[[int], None]) -> None:
+        """Ignore the next elements until ``depth`` open elements have closed, then call
+        ``done`` with the number of shape elements skipped and restore the handlers."""
+        p = self.parser
+        state = [depth, 0]
+
+        def start(tag: str, a: dict[str, str]) -> None:
+            state[0] += 1
+            if tag in _SHAPE_CODES:
+                state[1] += 1
+
+        def end(tag: str) -> None:
+            state[0] -= 1
+            if state[0] == 0:
+                p.StartElementHandler = self._fast_start
+                p.EndElementHandler = self._fast_end
+                done(state[1])
+
+        p.StartElementHandler = start
+        p.EndElementHandler = end
+        p.CharacterDataHandler = None
+
+    def _drop_row(self, row: int, e: InputError, reason: str) -> None:
+        """Leave out a shape row found bad after the parse (its coordinates or rotation)."""
+        if self.track[row] >= 0:
+            frame: str | None = str(self.frame[row])
+        else:
+            frame = self.img_name[self.frame[row]]
+        self.report.add(
+            Action.DROPPED,
+            reason,
+            source=e.location,
+            frame=frame,
+            label=self.label_names[self.label[row]],
+            detail=f"{e.message}: the shape is left out",
+        )
+        self.dropped.append(row)
+
+    def frame_text(self, track_row: int, frame_row: int) -> str:
+        """A built shape's frame for the report: the image name, or CVAT's frame number."""
+        if track_row < 0:
+            return str(self.img_name[frame_row]) if frame_row < len(self.img_name) else ""
+        key = self.trk_task[track_row]
+        tasks = self.video_tasks
+        task = next((t for t in tasks if t.key == key), tasks[0])
+        return str(task.start + (frame_row - task.base) * task.step)
+
+    # -- elements -------------------------------------------------------------------------
     def _image(self, a: dict[str, str]) -> None:
         try:
             name = a["name"]
@@ -426,8 +601,8 @@ class _Reader:
         except KeyError as e:
             raise self._missing("image", e.args[0]) from None
         except ValueError:
-            raise InputError(
-                self.path, self._where("image"), "width/height is not a number"
+            raise _BadElement(
+                self.path, self._where("image"), "width/height is not a number", "bad_size"
             ) from None
         if "/" in name or "\\" in name or ":" in name or name.startswith("."):
             name = safe_relative(name, path=self.path, location=self._where("image"))
@@ -448,49 +623,58 @@ class _Reader:
         except KeyError as e:
             raise self._missing("track", e.args[0]) from None
         except ValueError:
-            raise InputError(
-                self.path, self._where("track"), "track id is not an integer"
+            raise _BadElement(
+                self.path, self._where("track"), "track id is not an integer", "bad_track_id"
             ) from None
+        label_idx = self._label(label, "track")
         self.track_row = len(self.trk_id)
         self.trk_id.append(tid)
         self.trk_task.append(a.get("task_id"))
-        self.trk_label.append(self._label(label, "track"))
+        self.trk_label.append(label_idx)
         self.attr_owner = "track"
 
     def _shape(self, tag: str, code: int, a: dict[str, str]) -> None:
+        # everything is read (and may raise) before the first list grows
         row = len(self.kind)
+        run: str | None = None
+        npairs = 2
         try:
             if self.track_row >= 0:
                 frame = int(a["frame"])
                 label = self.trk_label[self.track_row]
-                if a.get("outside") == "1":
-                    self.outside.append(row)
             else:
                 frame = self.image_row
                 label = self._label(a["label"], tag)
             if code <= _POINTS and code != _BOX:
                 run = a["points"]
-                self.geo.append(run)
-                self.npairs.append(run.count(";") + 1)
+                npairs = run.count(";") + 1
             elif code == _BOX:
-                self.geo.append(a["xtl"] + "," + a["ytl"] + ";" + a["xbr"] + "," + a["ybr"])
-                self.npairs.append(2)
+                run = a["xtl"] + "," + a["ytl"] + ";" + a["xbr"] + "," + a["ybr"]
             elif code == _ELLIPSE:
-                self.geo.append(a["cx"] + "," + a["cy"] + ";" + a["rx"] + "," + a["ry"])
-                self.npairs.append(2)
+                run = a["cx"] + "," + a["cy"] + ";" + a["rx"] + "," + a["ry"]
             elif code == _CUBOID:
-                self.geo.append(";".join(a[x] + "," + a[y] for x, y in _CUBOID_KEYS))
-                self.npairs.append(8)
+                run = ";".join(a[x] + "," + a[y] for x, y in _CUBOID_KEYS)
+                npairs = 8
             elif code == _MASK:
-                self.masks[row] = (a["rle"], a["left"], a["top"], a["width"], a["height"])
-                self.npairs.append(0)
-            else:  # skeleton: its points follow as children
-                self.skel = []
-                self.npairs.append(0)  # set when the skeleton closes
+                mask = (a["rle"], a["left"], a["top"], a["width"], a["height"])
+                npairs = 0
+            else:  # skeleton: its points follow as children; npairs set when it closes
+                npairs = 0
         except KeyError as e:
             raise self._missing(tag, e.args[0]) from None
         except ValueError:
-            raise InputError(self.path, self._where(tag), "frame is not an integer") from None
+            raise _BadElement(
+                self.path, self._where(tag), "frame is not an integer", "bad_frame"
+            ) from None
+        if run is not None:
+            self.geo.append(run)
+        elif code == _MASK:
+            self.masks[row] = mask
+        else:
+            self.skel = []
+        self.npairs.append(npairs)
+        if self.track_row >= 0 and a.get("outside") == "1":
+            self.outside.append(row)
         if a.get("occluded") == "1":
             self.occluded.append(row)
         rot = a.get("rotation")
@@ -509,7 +693,12 @@ class _Reader:
 
     def _skeleton_point(self, tag: str, a: dict[str, str]) -> None:
         if tag != "points":
-            raise InputError(self.path, self._where(tag), f"a skeleton holds <points>, not <{tag}>")
+            raise _BadElement(
+                self.path,
+                self._where(tag),
+                f"a skeleton holds <points>, not <{tag}>",
+                "bad_skeleton",
+            )
         assert self.skel is not None
         try:
             name = a["label"]
@@ -517,8 +706,11 @@ class _Reader:
         except KeyError as e:
             raise self._missing(tag, e.args[0]) from None
         if run.count(";") or run.count(",") != 1:
-            raise InputError(
-                self.path, self._where(tag), f"bad points string {run[:40]!r}: one x,y expected"
+            raise _BadElement(
+                self.path,
+                self._where(tag),
+                f"bad points string {run[:40]!r}: one x,y expected",
+                "bad_points",
             )
         self.skel.append(
             (
@@ -549,10 +741,11 @@ class _Reader:
         for name, run, outside, occl, line in self.skel:
             i = position.get(name)
             if i is None:
-                raise InputError(
+                raise _BadElement(
                     self.path,
                     self._where("points", line),
                     f"label {name!r} is not a point of skeleton {skel_label!r}",
+                    "unknown_label",
                 )
             runs[i] = run
             vis[i] = not outside
@@ -622,6 +815,10 @@ class _Reader:
         self, *, interpolate: bool, ellipse_vertices: int, occluded_attribute: str | None
     ) -> Annotations:
         raw = _RawShapes.from_reader(self)
+        if self.dropped:
+            keep = np.ones(len(raw), dtype=bool)
+            keep[self.dropped] = False
+            raw = raw.take(keep)
         frames, frame_row, keep = self._frames(raw)
         if not keep.all():
             raw = raw.take(keep)
@@ -845,12 +1042,21 @@ class _RawShapes:
             try:
                 rotation[r.rot_rows] = np.array(r.rot_text, dtype=np.float64)
             except ValueError:
-                bad = next(i for i, t in zip(r.rot_rows, r.rot_text) if not _is_float(t))
-                raise InputError(
-                    r.path,
-                    f"<{_SHAPE_TAGS[r.kind[bad]]}> line {r.line[bad]}",
-                    "rotation is not a number",
-                ) from None
+                already = set(r.dropped)  # left out for their coordinates
+                for row, text in zip(r.rot_rows, r.rot_text):
+                    if row in already:
+                        continue
+                    if _is_float(text):
+                        rotation[row] = float(text)
+                        continue
+                    err = InputError(
+                        r.path,
+                        f"<{_SHAPE_TAGS[r.kind[row]]}> line {r.line[row]}",
+                        f"rotation is not a number: {text[:40]!r}",
+                    )
+                    if not r.drop:
+                        raise err from None
+                    r._drop_row(row, err, "bad_rotation")
         outside = np.zeros(n, dtype=bool)
         outside[r.outside] = True
         occluded = np.zeros(n, dtype=bool)
@@ -983,8 +1189,8 @@ def _parse_runs(
     """All ``x,y;x,y`` runs at once: one join, one syntax check, one numeric conversion.
 
     The separators must alternate ``,`` ``;`` ``,`` ... so that every pair has two numbers
-    and every shape's pairs are where its offsets say; anything else is found and named by
-    :func:`_first_bad_run`.
+    and every shape's pairs are where its offsets say; if they do not, or a number does not
+    convert, :func:`_parse_runs_one_by_one` finds (and names, or drops) the bad runs.
     """
     total = int(offsets[-1])
     if not r.geo:
@@ -994,7 +1200,7 @@ def _parse_runs(
     seps = np.flatnonzero((data == 44) | (data == 59))
     kinds = data[seps]
     if len(seps) != 2 * total - 1 or (kinds[0::2] != 44).any() or (kinds[1::2] != 59).any():
-        raise _first_bad_run(r)
+        return _parse_runs_one_by_one(r, total)
     values = _plain_decimals(data, seps)
     if values is None:
         try:
@@ -1002,23 +1208,47 @@ def _parse_runs(
         except ValueError:
             values = None
     if values is None or len(values) != 2 * total:
-        raise _first_bad_run(r)
+        return _parse_runs_one_by_one(r, total)
     return values.reshape(-1, 2)
 
 
-def _first_bad_run(r: _Reader) -> InputError:
-    """Find the shape whose run broke the bulk parse (only runs on the error path)."""
+def _run_values(run: str, npairs: int) -> list[float] | None:
+    """The numbers of one ``x,y;x,y`` run of ``npairs`` pairs, or None if it is not one."""
+    pairs = run.split(";")
+    if len(pairs) != npairs or "_" in run:
+        return None
+    out: list[float] = []
+    try:
+        for pair in pairs:
+            x, y = pair.split(",")
+            out.append(float(x))
+            out.append(float(y))
+    except ValueError:
+        return None
+    return out
+
+
+def _parse_runs_one_by_one(r: _Reader, total: int) -> npt.NDArray[np.float64]:
+    """The error path of :func:`_parse_runs`: each run on its own. A bad run raises (the
+    first one), or under ``drop`` is reported, filled with NaN and its row left out."""
+    values: list[float] = []
     rows = [i for i, n in enumerate(r.npairs) if n > 0]
     for row, run in zip(rows, r.geo):
-        pairs = run.split(";")
-        good = len(pairs) == r.npairs[row] and all(
-            len(xy) == 2 and all(_is_float(v) for v in xy) for xy in (p.split(",") for p in pairs)
-        )
-        if not good:
+        n = r.npairs[row]
+        got = _run_values(run, n)
+        if got is None:
             tag = _SHAPE_TAGS[r.kind[row]]
-            what = "points string" if tag in _PAIR_RUNS or tag == "skeleton" else "coordinate"
-            return InputError(r.path, f"<{tag}> line {r.line[row]}", f"bad {what} {run[:60]!r}")
-    return InputError(r.path, None, "bad coordinates")  # pragma: no cover - defensive
+            pair_run = tag in _PAIR_RUNS or tag == "skeleton"
+            what = "points string" if pair_run else "coordinate"
+            err = InputError(r.path, f"<{tag}> line {r.line[row]}", f"bad {what} {run[:60]!r}")
+            if not r.drop:
+                raise err
+            r._drop_row(row, err, "bad_points" if pair_run else "bad_coordinate")
+            got = [math.nan] * (2 * n)
+        values.extend(got)
+    if len(values) != 2 * total:  # pragma: no cover - npairs and geo always agree
+        raise InputError(r.path, None, "bad coordinates")
+    return np.array(values, dtype=np.float64).reshape(-1, 2)
 
 
 # --- tracks: task frames, interpolation, outside -----------------------------------------------
@@ -1426,7 +1656,18 @@ def _with_masks(
                 raise ValueError(f"a {w} x {h} box is not a mask size")
             mask = cvat_rle_to_mask(rle, w, h)
         except ValueError as e:
-            raise InputError(r.path, where, f"bad mask: {e}") from None
+            err = InputError(r.path, where, f"bad mask: {e}")
+            if not r.drop:
+                raise err from None
+            r.report.add(
+                Action.DROPPED,
+                "bad_mask",
+                source=where,
+                frame=r.frame_text(int(raw.track[row]), int(raw.frame[row])),
+                label=label,
+                detail=f"{err.message}: the shape is left out",
+            )
+            continue
         traced = masks.trace_mask(
             mask, min_area=_MASK_MIN_AREA, offset=(float(x0), float(y0)), what="a CVAT <mask>"
         )

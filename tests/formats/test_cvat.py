@@ -414,6 +414,260 @@ def test_video_without_original_size(tmp_path: Path) -> None:
         read_cvat(write(tmp_path, xml))
 
 
+# --- bad elements: error or drop ---------------------------------------------------------------
+
+# one line each, so every element below sits on line 5 of IMAGE_XML / TRACK_XML
+ONE_LINE_META = (
+    "<meta><task><name>t</name><labels><label><name>car</name></label>"
+    "<label><name>body</name></label>"
+    "<label><name>head</name><parent>body</parent></label>"
+    "<label><name>tail</name><parent>body</parent></label>"
+    "</labels></task></meta>"
+)
+IMAGE_XML = """<annotations>
+{meta}
+<image id="0" name="a.jpg" width="100" height="100">
+  <box label="car" xtl="1" ytl="1" xbr="2" ybr="2"/>
+  {bad}
+  <box label="car" xtl="3" ytl="3" xbr="4" ybr="4"/>
+</image>
+</annotations>"""
+BODY = '<skeleton label="body">{}</skeleton>'
+
+# (element on line 5, location named, reason, text of the message, label in the report row)
+BAD_IMAGE_ELEMENTS = [
+    ('<box label="truck" xtl="1" ytl="1" xbr="2" ybr="2"/>',
+     "<box> line 5", "unknown_label", "unknown label 'truck'", "truck"),
+    ('<polygon label="car" points="1,2;3"/>',
+     "<polygon> line 5", "bad_points", "bad points string '1,2;3'", "car"),
+    ('<polyline label="car" points="1,2;;3,4"/>',
+     "<polyline> line 5", "bad_points", "bad points string", "car"),
+    ('<points label="car" points="a,b"/>',
+     "<points> line 5", "bad_points", "bad points string 'a,b'", "car"),
+    ('<box label="car" xtl="1" ytl="1" xbr="2"/>',
+     "<box> line 5", "missing_attribute", "missing attribute 'ybr'", "car"),
+    ("<box xtl='1' ytl='1' xbr='2' ybr='2'/>",
+     "<box> line 5", "missing_attribute", "missing attribute 'label'", None),
+    ('<ellipse label="car" cx="5" cy="5" rx="2"/>',
+     "<ellipse> line 5", "missing_attribute", "missing attribute 'ry'", "car"),
+    ('<box label="car" xtl="1" ytl="one" xbr="2" ybr="2"/>',
+     "<box> line 5", "bad_coordinate", "bad coordinate '1,one;2,2'", "car"),
+    ('<box label="car" xtl="1" ytl="1" xbr="2" ybr="2" rotation="north"/>',
+     "<box> line 5", "bad_rotation", "rotation is not a number: 'north'", "car"),
+    # 3 + 10 = 13 pixels of runs in a 2 x 2 box
+    ('<mask label="car" rle="3, 10" left="0" top="0" width="2" height="2"/>',
+     "<mask> line 5", "bad_mask", "bad mask: the runs cover 13 pixels, the box has 4", "car"),
+    ('<mask label="car" left="0" top="0" width="2" height="2"/>',
+     "<mask> line 5", "missing_attribute", "missing attribute 'rle'", "car"),
+    # a bad point takes its skeleton with it
+    (BODY.format('<points label="head" points="1,2;3,4"/><points label="tail" points="5,6"/>'),
+     "<points> line 5", "bad_points", "one x,y expected", "body"),
+    (BODY.format('<points label="fin" points="1,2"/>'),
+     "<points> line 5", "unknown_label", "label 'fin' is not a point of skeleton 'body'", "body"),
+    (BODY.format('<points points="1,2"/>'),
+     "<points> line 5", "missing_attribute", "missing attribute 'label'", "body"),
+    (BODY.format('<box label="head" xtl="1" ytl="1" xbr="2" ybr="2"/>'),
+     "<box> line 5", "bad_skeleton", "a skeleton holds <points>, not <box>", "body"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("bad", "where", "reason", "message", "label"), BAD_IMAGE_ELEMENTS)
+def test_bad_image_element_error_or_drop(
+    tmp_path: Path, bad: str, where: str, reason: str, message: str, label: str | None
+) -> None:
+    p = write(tmp_path, IMAGE_XML.format(meta=ONE_LINE_META, bad=bad))
+    with pytest.raises(InputError) as err:
+        read_cvat(p)  # on_bad_element="error" is the default
+    assert err.value.location == where
+    assert message in err.value.message
+    assert f"{p}:{where}: " in str(err.value)
+
+    report = Report()
+    ann = read_cvat(p, on_bad_element="drop", report=report)
+    # the boxes on lines 4 and 6 are read, the bad element is not
+    assert ann.source.tolist() == ["<box> line 4", "<box> line 6"]
+    assert pts(ann, 1) == [[3, 3], [4, 3], [4, 4], [3, 4]]
+    drops = [r for r in report.rows if r["action"] == "dropped"]
+    assert len(drops) == 1
+    row = drops[0]
+    assert (row["reason"], row["source"], row["frame"], row["label"]) == (
+        reason, where, "a.jpg", label,
+    )  # fmt: skip
+    assert message in row["detail"]
+
+
+def test_drop_attribute_without_name_keeps_its_shape(tmp_path: Path) -> None:
+    bad = '<box label="car" xtl="5" ytl="5" xbr="6" ybr="6"><attribute>x</attribute></box>'
+    p = write(tmp_path, IMAGE_XML.format(meta=ONE_LINE_META, bad=bad))
+    with pytest.raises(InputError) as err:
+        read_cvat(p)
+    assert (err.value.location, err.value.message) == (
+        "<attribute> line 5", "missing attribute 'name'",
+    )  # fmt: skip
+    report = Report()
+    ann = read_cvat(p, on_bad_element="drop", report=report)
+    # only the attribute is left out: the box on line 5 stays, without attributes
+    assert ann.source.tolist() == ["<box> line 4", "<box> line 5", "<box> line 6"]
+    assert ann.attributes[1] is None or ann.attributes[1] == {}
+    (row,) = report.rows
+    assert (row["action"], row["reason"], row["source"]) == (
+        "dropped", "missing_attribute", "<attribute> line 5",
+    )  # fmt: skip
+
+
+def test_drop_bad_image_with_its_shapes(tmp_path: Path) -> None:
+    xml = """<annotations>
+<image id="0" name="a.jpg" width="100" height="100">
+  <box label="car" xtl="1" ytl="1" xbr="2" ybr="2"/>
+</image>
+<image id="1" name="b.jpg" width="wide" height="100">
+  <box label="car" xtl="1" ytl="1" xbr="2" ybr="2"/>
+  <polygon label="car" points="0,0;1,0;1,1"><attribute name="a">1</attribute></polygon>
+</image>
+<image id="2" name="c.jpg" height="100">
+  <box label="car" xtl="1" ytl="1" xbr="2" ybr="2"/>
+</image>
+<image id="3" name="d.jpg" width="100" height="100">
+  <box label="car" xtl="5" ytl="5" xbr="6" ybr="6"/>
+</image>
+</annotations>"""
+    p = write(tmp_path, xml)
+    with pytest.raises(InputError) as err:
+        read_cvat(p)
+    assert (err.value.location, err.value.message) == (
+        "<image> line 5", "width/height is not a number",
+    )  # fmt: skip
+    report = Report()
+    ann = read_cvat(p, on_bad_element="drop", report=report)
+    assert ann.frames.name.tolist() == ["a.jpg", "d.jpg"]
+    assert ann.source.tolist() == ["<box> line 3", "<box> line 13"]
+    assert ann.frames.name[ann.frame].tolist() == ["a.jpg", "d.jpg"]
+    rows = [(r["reason"], r["source"], r["frame"]) for r in report.rows]
+    assert rows == [
+        ("bad_size", "<image> line 5", "b.jpg"),
+        ("missing_attribute", "<image> line 9", "c.jpg"),
+    ]
+    assert report.rows[0]["detail"].endswith("(2 shape element(s))")
+    assert report.rows[1]["detail"].endswith("(1 shape element(s))")
+
+
+def test_image_path_outside_the_root_stays_fatal_under_drop(tmp_path: Path) -> None:
+    xml = '<annotations><image id="0" name="../../etc/x.jpg" width="1" height="1"/></annotations>'
+    with pytest.raises(InputError, match="leaves the dataset root"):
+        read_cvat(write(tmp_path, xml), on_bad_element="drop")
+
+
+TRACK_XML = """<annotations>
+<meta><task><name>v</name><start_frame>0</start_frame><stop_frame>3</stop_frame><original_size><width>100</width><height>100</height></original_size><labels><label><name>car</name></label></labels></task></meta>
+<track id="7" label="car">
+  <box frame="0" outside="0" keyframe="1" xtl="0" ytl="0" xbr="10" ybr="10"/>
+  {bad}
+  <box frame="3" outside="0" keyframe="1" xtl="30" ytl="30" xbr="40" ybr="40"/>
+</track>
+</annotations>"""
+
+BAD_TRACK_ELEMENTS = [
+    ('<box frame="x" outside="0" keyframe="1" xtl="5" ytl="5" xbr="15" ybr="15"/>',
+     "bad_frame", "frame is not an integer", "x"),
+    ('<box outside="0" keyframe="1" xtl="5" ytl="5" xbr="15" ybr="15"/>',
+     "missing_attribute", "missing attribute 'frame'", None),
+    ('<box frame="1" outside="0" keyframe="1" xtl="5" ytl="5" xbr="15"/>',
+     "missing_attribute", "missing attribute 'ybr'", "1"),
+    ('<box frame="1" outside="0" keyframe="1" xtl="5" ytl="5" xbr="15" ybr="1e"/>',
+     "bad_coordinate", "bad coordinate '5,5;15,1e'", "1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("bad", "reason", "message", "frame"), BAD_TRACK_ELEMENTS)
+def test_bad_track_frame_error_or_drop(
+    tmp_path: Path, bad: str, reason: str, message: str, frame: str | None
+) -> None:
+    p = write(tmp_path, TRACK_XML.format(bad=bad))
+    with pytest.raises(InputError) as err:
+        read_cvat(p)
+    assert (err.value.location, err.value.message) == ("<box> line 5", message)
+
+    report = Report()
+    ann = read_cvat(p, on_bad_element="drop", report=report)
+    # only that frame of the track is left out: frames 1 and 2 are interpolated between the
+    # keyframes 0 and 3, the box at t = 1/3 is (0 + 30/3, ...) = (10, 10, 20, 20)
+    assert ann.frame.tolist() == [0, 1, 2, 3]
+    assert ann.track.tolist() == [7, 7, 7, 7]
+    assert pts(ann, 1) == [[10, 10], [20, 10], [20, 20], [10, 20]]
+    (row,) = report.rows
+    assert (row["action"], row["reason"], row["source"], row["frame"], row["label"]) == (
+        "dropped", reason, "<box> line 5", frame, "car",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("track", "reason", "message"),
+    [
+        ('<track id="8" label="truck">', "unknown_label", "unknown label 'truck'"),
+        ('<track id="eight" label="car">', "bad_track_id", "track id is not an integer"),
+        ('<track label="car">', "missing_attribute", "missing attribute 'id'"),
+    ],
+)
+def test_bad_track_dropped_with_its_frames(
+    tmp_path: Path, track: str, reason: str, message: str
+) -> None:
+    xml = TRACK_XML.format(bad="").replace(
+        "</track>",
+        f"""</track>
+{track}
+  <box frame="0" outside="0" keyframe="1" xtl="0" ytl="0" xbr="1" ybr="1"/>
+  <box frame="1" outside="1" keyframe="1" xtl="0" ytl="0" xbr="1" ybr="1"/>
+</track>""",
+        1,
+    )
+    p = write(tmp_path, xml)
+    with pytest.raises(InputError) as err:
+        read_cvat(p)
+    assert err.value.location == "<track> line 8"
+    assert err.value.message.startswith(message)
+    report = Report()
+    ann = read_cvat(p, on_bad_element="drop", report=report)
+    assert ann.track.tolist() == [7, 7, 7, 7]  # the first track, frames 0..3
+    (row,) = report.rows
+    assert (row["action"], row["reason"], row["source"]) == ("dropped", reason, "<track> line 8")
+    assert row["detail"].endswith("(2 shape element(s))")
+
+
+def test_fixture_with_bad_elements(tmp_path: Path) -> None:
+    path = FIXTURES / "bad_elements.xml"
+    with pytest.raises(InputError) as err:
+        read_cvat(path)
+    # elements are checked as they are read, coordinates after the parse: line 16 comes first
+    assert (
+        str(err.value) == f"{path}:<box> line 16: unknown label 'truck' (not in the meta's labels)"
+    )
+    report = Report()
+    ann = read_cvat(path, on_bad_element="drop", report=report)
+    assert ann.source.tolist() == ["<box> line 15", "<polygon> line 21"]
+    assert pts(ann, 1) == [[1, 1], [9, 1], [9, 9]]
+    rows = sorted((r["source"], r["reason"], r["frame"], r["label"]) for r in report.rows)
+    assert rows == [
+        ("<box> line 16", "unknown_label", "000001.jpg", "truck"),
+        ("<box> line 20", "missing_attribute", "000002.jpg", "person"),
+        ("<box> line 22", "bad_coordinate", "000002.jpg", "car"),
+        ("<polygon> line 17", "bad_points", "000001.jpg", "person"),
+    ]
+
+
+def test_whole_file_errors_stay_fatal_under_drop(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="refused"):
+        read_cvat(FIXTURES / "xxe.xml", on_bad_element="drop")
+    bad_xml = write(tmp_path, "<annotations>\n<image id='0' name='a' width='1' height='1'>\n")
+    with pytest.raises(InputError, match="malformed XML"):
+        read_cvat(bad_xml, on_bad_element="drop")
+    meta = "<meta><task><frame_filter>every=2</frame_filter></task></meta>"
+    bad_meta = write(tmp_path, f"<annotations>{meta}</annotations>", "m.xml")
+    with pytest.raises(InputError, match="unsupported frame_filter"):
+        read_cvat(bad_meta, on_bad_element="drop")
+    with pytest.raises(ValueError, match="on_bad_element"):
+        read_cvat(bad_meta, on_bad_element="skip")  # type: ignore[arg-type]
+
+
 # --- helpers -------------------------------------------------------------------------------------
 
 
@@ -604,3 +858,40 @@ def test_cli_bad_file_is_one_line_exit_2(tmp_path: Path) -> None:
     assert "billion_laughs.xml:2:" in result.output and "refused" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_on_invalid_drop_reports_bad_elements(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from prelabel.cli import main
+
+    src = FIXTURES / "bad_elements.xml"
+    out, report = tmp_path / "jobs.jsonl", tmp_path / "report.json"
+    args = ["convert", "cvat", str(src), "--src-template", "https://x.test/{index}.jpg"]
+    result = CliRunner().invoke(
+        main, [*args, "-o", str(out), "--on-invalid", "drop", "--report", str(report), "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(report.read_text())["rows"]
+    dropped = sorted((r["reason"], r["source"]) for r in rows if r["action"] == "dropped")
+    assert dropped == [
+        ("bad_coordinate", "<box> line 22"),
+        ("bad_points", "<polygon> line 17"),
+        ("missing_attribute", "<box> line 20"),
+        ("unknown_label", "<box> line 16"),
+    ]
+    (job,) = map(json.loads, out.read_text().splitlines())
+    trackers = job["data"]["maker_response"]["video2d"]["data"]["annotations"]
+    assert sorted(t["type"] for t in trackers) == ["polygon", "rectangle"]
+
+    # without --on-invalid drop: one line naming the file and the element, exit 2
+    out2 = tmp_path / "jobs2.jsonl"
+    result = CliRunner().invoke(main, [*args, "-o", str(out2)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].endswith(
+        f"{src}:<box> line 16: unknown label 'truck' (not in the meta's labels)"
+    )
+    assert "Traceback" not in result.output
+    assert not out2.exists()

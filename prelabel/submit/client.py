@@ -667,6 +667,15 @@ class Submitter:
             ) -> JobOutcome:
                 return JobOutcome(prep.index, ref, status, state.value, attempts, **kw)
 
+            def settle(
+                status: str, state: JobState, code: str | None, message: str, sent: bool
+            ) -> JobOutcome:
+                """Record the attempt's answer in the ledger and return it as the outcome."""
+                self.ledger.record(
+                    ref, state, error_code=code, error_message=message, maybe_sent=sent
+                )
+                return out(status, state, error_code=code, error_message=message)
+
             if oc.verdict is Verdict.CREATED:
                 self._budget.answered()
                 self.ledger.record(ref, JobState.CREATED, job_id=oc.job_id, maybe_sent=maybe_sent)
@@ -691,24 +700,10 @@ class Submitter:
                 )
             if oc.verdict is Verdict.REJECTED:
                 self._budget.answered()
-                self.ledger.record(
-                    ref,
-                    JobState.FAILED,
-                    error_code=oc.code,
-                    error_message=msg,
-                    maybe_sent=maybe_sent,
-                )
-                return out(Status.FAILED, JobState.FAILED, error_code=oc.code, error_message=msg)
+                return settle(Status.FAILED, JobState.FAILED, oc.code, msg, maybe_sent)
             if oc.verdict is Verdict.FATAL:
-                self.ledger.record(
-                    ref,
-                    JobState.PENDING,
-                    error_code=oc.code,
-                    error_message=msg,
-                    maybe_sent=maybe_sent,
-                )
                 self._halt(f"{oc.code}: {msg}")
-                return out(Status.NOT_SENT, JobState.PENDING, error_code=oc.code, error_message=msg)
+                return settle(Status.NOT_SENT, JobState.PENDING, oc.code, msg, maybe_sent)
             # RETRY
             maybe_sent = maybe_sent or oc.maybe_sent
             with self._emit_lock:
@@ -716,20 +711,9 @@ class Submitter:
             log.debug("retry %s after %s: %s", ref, oc.code, msg)
             if tries >= self.max_attempts or time.monotonic() - first > self.job_timeout:
                 why = f"{msg} (gave up after {tries} attempts in this run; rerun to try again)"
-                self.ledger.record(
-                    ref,
-                    JobState.FAILED,
-                    error_code=oc.code,
-                    error_message=why,
-                    maybe_sent=maybe_sent,
-                )
-                return out(Status.FAILED, JobState.FAILED, error_code=oc.code, error_message=why)
+                return settle(Status.FAILED, JobState.FAILED, oc.code, why, maybe_sent)
             self.ledger.record(
-                ref,
-                JobState.PENDING,
-                error_code=oc.code,
-                error_message=msg,
-                maybe_sent=maybe_sent,
+                ref, JobState.PENDING, error_code=oc.code, error_message=msg, maybe_sent=maybe_sent
             )
             spent = self._budget.failed()
             if spent is not None:

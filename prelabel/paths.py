@@ -15,6 +15,8 @@ from prelabel.errors import InputError
 
 def safe_relative(name: str, *, path: str | PathLike[str] | None, location: str | None) -> str:
     """The POSIX relative form of ``name``; refuses absolute paths and ``..`` components."""
+    if "\x00" in name:
+        raise InputError(path, location, f"image path {name!r} contains a NUL byte")
     norm = name.replace("\\", "/")
     p = PurePosixPath(norm)
     if p.is_absolute() or norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):

@@ -1,0 +1,62 @@
+"""Frames -> jobs and shapes -> trackers, as integer columns."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from prelabel.annotations import Annotations, Frames, Kind
+from prelabel.trackers import build_trackers, layout_jobs
+
+
+def _frames() -> Frames:
+    # two sequences, listed out of order: b before a, indices shuffled
+    return Frames.build(
+        10, 10, frame_id=[f"f{i}" for i in range(6)], src=["s3://b/x"] * 6,
+        sequence=["b", "a", "b", "a", "b", "a"], index=[2, 1, 0, 0, 1, 2],
+    )  # fmt: skip
+
+
+def test_jobs_per_sequence_in_first_seen_order_frames_by_index() -> None:
+    layout = layout_jobs(_frames())
+    assert layout.job_sequence == ["b", "a"]
+    # job b: frames with index 0, 1, 2 are rows 2, 4, 0; job a: rows 3, 1, 5
+    assert layout.frame_order.tolist() == [2, 4, 0, 3, 1, 5]
+    assert layout.job_frame_offsets.tolist() == [0, 3, 6]
+    assert layout.position[[2, 4, 0]].tolist() == [0, 1, 2]
+
+
+def test_chunks_split_each_sequence() -> None:
+    layout = layout_jobs(_frames(), frames_per_job=2)
+    assert layout.job_sequence == ["b", "b", "a", "a"]
+    assert layout.job_chunk == [1, 2, 1, 2]
+    assert layout.job_frame_offsets.tolist() == [0, 2, 3, 5, 6]
+
+
+def test_trackers_group_by_job_track_and_kind() -> None:
+    f = _frames()
+    ann = Annotations.concat(
+        [
+            # track 7 in sequence b (rows 0, 2) and in sequence a (row 1): two trackers
+            Annotations.from_boxes(f, np.tile([0, 0, 1, 1], (3, 1)), ["c"] * 3, [0, 1, 2], track=[7, 7, 7]),
+            # the same track id as a polygon: a tracker of its own kind
+            Annotations.from_polygons(f, [[[0, 0], [1, 0], [0, 1]]], ["c"], [4], track=[7]),
+            # no track: one tracker each
+            Annotations.from_boxes(f, np.tile([0, 0, 1, 1], (2, 1)), ["c"] * 2, [4, 4]),
+        ]
+    )  # fmt: skip
+    layout = layout_jobs(f)
+    t = build_trackers(ann, layout)
+    groups = [
+        t.shape_order[a:b].tolist() for a, b in zip(t.tracker_offsets[:-1], t.tracker_offsets[1:])
+    ]
+    # job b first: the boxes of track 7 on frame index 0 (shape 2) then index 2 (shape 0),
+    # then the polygon and the untracked boxes (all on index 1), in input order; job a: shape 1
+    assert groups == [[2, 0], [3], [4], [5], [1]]
+    assert t.tracker_job.tolist() == [0, 0, 0, 0, 1]
+    assert t.tracker_key.tolist() == [
+        f"t7-{int(Kind.RECTANGLE)}",
+        f"t7-{int(Kind.POLYGON)}",
+        "s2",
+        "s3",
+        f"t7-{int(Kind.RECTANGLE)}",
+    ]

@@ -11,14 +11,11 @@ would write for the equivalent dicts (the tests check it), and the pydantic mode
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import operator
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import repeat
 from string import Formatter
 from typing import Any
 
@@ -35,14 +32,12 @@ ID_NAMESPACE = uuid.UUID("6f1c7f0e-5d2a-5b8e-9c43-1d2a7be0c0de")
 MAKER_RESPONSE_KEY = "video2d"
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-_SHA1 = functools.partial(hashlib.sha1, usedforsecurity=False)
-_DIGEST = operator.methodcaller("digest")
 
 
 def uuid5_many(names: list[bytes]) -> list[bytes]:
     """``uuid.uuid5(ID_NAMESPACE, name)`` as ASCII bytes, for many names at once."""
     ns = ID_NAMESPACE.bytes
-    return _uuid_text(list(map(_DIGEST, map(_SHA1, (ns + name for name in names)))))
+    return _uuid_text([hashlib.sha1(ns + name, usedforsecurity=False).digest() for name in names])
 
 
 # --- byte templates of annotation objects ----------------------------------------------------
@@ -273,7 +268,9 @@ def _job_context(
         head=orjson.dumps({**head, "data": data})[:-2] + _MAKER_OPEN,
         rows=trackers.shape_order[s_lo:s_hi],
         tracker_names=names,
-        tracker_ids=_uuid_text(list(map(_DIGEST, map(_SHA1, (ns + name for name in names))))),
+        tracker_ids=_uuid_text(
+            [hashlib.sha1(ns + name, usedforsecurity=False).digest() for name in names]
+        ),
         tracker_of_shape=tracker_of_shape,
         single_shape=(sizes == 1)[tracker_of_shape],
         offsets=offs.tolist(),
@@ -347,31 +344,28 @@ def _objects_json(
     n = len(sub)
     values, vstart = _number_texts(sub)
     v = vstart.tolist()
+    ns = ID_NAMESPACE.bytes
     frame_rows = sub.frame.tolist()
-    # (map over bound methods keeps these per-shape lookups in C)
-    fkey = list(map(frame_text.json.__getitem__, frame_rows))
+    fraw = frame_text.raw
+    fkey = [frame_text.json[i] for i in frame_rows]
     tos = tracker_of_shape.tolist()
     # ids: uuid5(reference_id/tracker/frame_id) per object, uuid5(reference_id/tracker) per tracker
-    names = map(
-        b"".join,
-        zip(
-            repeat(ID_NAMESPACE.bytes),
-            map(tracker_names.__getitem__, tos),
-            repeat(b"/"),
-            map(frame_text.raw.__getitem__, frame_rows),
-        ),
+    object_ids = _uuid_text(
+        [
+            hashlib.sha1(
+                b"%s%s/%s" % (ns, tracker_names[t], fraw[f]), usedforsecurity=False
+            ).digest()
+            for t, f in zip(tos, frame_rows)
+        ]
     )
-    object_ids = _uuid_text(list(map(_DIGEST, map(_SHA1, names))))
     label_text = [orjson.dumps(x) for x in sub.labels]
-    labels = list(map(label_text.__getitem__, sub.label.tolist()))
-    attrs = [b""] * n
-    for i in np.flatnonzero(sub.attributes != None).tolist():  # noqa: E711 (elementwise)
-        attrs[i] = attributes_json(sub.attributes[i])
+    labels = [label_text[i] for i in sub.label.tolist()]
+    attrs = [attributes_json(a) if a else b"" for a in sub.attributes.tolist()]
     # one template per distinct (kind, point count, tracker of one shape)
     code = sub.kind.astype(np.int64) * 2 + single + sub.counts.astype(np.int64) * 16
     uniq, inverse = np.unique(code, return_inverse=True)
     table = [keyed_template(int(c % 16) // 2, int(c // 16), bool(c % 2)) for c in uniq.tolist()]
-    tmpl = list(map(table.__getitem__, inverse.ravel().tolist()))
+    tmpl = [table[i] for i in inverse.ravel().tolist()]
     texts = np.empty(n, dtype=object)
     one = np.flatnonzero(single).tolist()
     if one:
@@ -424,8 +418,8 @@ def _uuid_text(digests: list[bytes]) -> list[bytes]:
     out[:, 14:18] = hexed[:, 12:16]
     out[:, 19:23] = hexed[:, 16:20]
     out[:, 24:36] = hexed[:, 20:32]
-    ids: list[bytes] = out.view("S36").ravel().tolist()
-    return ids
+    flat = out.tobytes()
+    return [flat[i : i + 36] for i in range(0, 36 * n, 36)]
 
 
 def build_jobs(ann: Annotations, options: JobOptions = JobOptions()) -> list[dict[str, Any]]:

@@ -108,7 +108,12 @@ def attributes_json(attrs: Mapping[str, Any] | None) -> bytes:
         str(k): v if isinstance(v, dict) and "value" in v else {"value": v}
         for k, v in attrs.items()
     }
-    return b',"attributes":' + orjson.dumps(wrapped, option=orjson.OPT_NON_STR_KEYS)
+    try:
+        # numpy scalars and arrays straight from inference code are fine
+        text = orjson.dumps(wrapped, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+    except TypeError as exc:
+        raise PayloadError(f"attributes {list(attrs)!r}: {exc}") from None
+    return b',"attributes":' + text
 
 
 # --- jobs --------------------------------------------------------------------------------

@@ -213,3 +213,15 @@ def test_block_edges_do_not_change_the_bytes(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(jobs_module, "_BLOCK", 7)
     assert list(job_lines(ann, JobOptions(frames_per_job=25))) == whole
     assert any(len(t["frames"]) > 7 for t in _trackers(orjson.loads(whole[0])))
+
+
+def test_attribute_values_from_numpy_and_unserialisable_ones() -> None:
+    f = _frames()
+    ok = Annotations.from_boxes(
+        f, [[0, 0, 10, 10]], ["c"], [0], attributes=[{"conf": np.float32(0.5), "n": np.int64(3)}]
+    )
+    obj = _trackers(build_jobs(prepare(ok)[0])[0])[0]["frames"]["f0"]
+    assert obj["attributes"] == {"conf": {"value": 0.5}, "n": {"value": 3}}
+    bad = Annotations.from_boxes(f, [[0, 0, 10, 10]], ["c"], [0], attributes=[{"when": object()}])
+    with pytest.raises(PayloadError, match=r"attributes \['when'\]"):
+        build_jobs(prepare(bad)[0])

@@ -29,7 +29,7 @@ from prelabel.annotations import Annotations, Frames
 from prelabel.errors import InputError, PayloadError, PrelabelError
 from prelabel.geometry import Policy, prepare
 from prelabel.jobs import JobOptions, job_chunks
-from prelabel.jsonio import load_json
+from prelabel.jsonio import load_json, read_text
 from prelabel.report import Action, Report
 from prelabel.urls import is_url
 from prelabel.writer import write_json, write_jsonl
@@ -142,10 +142,7 @@ def _apply_frames_file(
 def _read_frames_file(path: str) -> list[tuple[str, dict[str, Any]]]:
     p = Path(path)
     if p.suffix.lower() == ".csv":
-        try:
-            text = p.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
+        text = read_text(p, encoding="utf-8-sig")
         reader = csv.DictReader(text.splitlines())
         if not reader.fieldnames or not ({"name", "index"} & set(reader.fieldnames)):
             raise InputError(path, "line 1", "the header needs a 'name' (or 'index') column")
@@ -190,10 +187,9 @@ def load_label_map(path: str | PathLike[str]) -> dict[str, Any]:
     """A JSON or YAML mapping of source label -> platform label (or ``{label, min_score}``)."""
     p = Path(path)
     if p.suffix.lower() in (".yaml", ".yml"):
+        text = read_text(p)
         try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
+            data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}" if mark else None

@@ -39,6 +39,16 @@ def parse_json(data: bytes | str, path: str | PathLike[str] | None, line: int | 
         ) from None
 
 
+def read_text(path: str | PathLike[str], encoding: str = "utf-8") -> str:
+    """A text input file (CSV, YAML, a names list); unreadable or not text: one InputError."""
+    try:
+        return Path(path).read_text(encoding=encoding)
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"byte {exc.start}", f"not {encoding} text") from None
+
+
 def json_path(*parts: str | int) -> str:
     """``json_path("annotations", 17, "bbox")`` -> ``"$.annotations[17].bbox"``."""
     out = "$"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from prelabel.errors import InputError
-from prelabel.jsonio import json_path, load_json
+from prelabel.jsonio import json_path, load_json, read_text
 
 
 @pytest.mark.parametrize(
@@ -34,3 +34,10 @@ def test_unreadable(tmp_path: Path) -> None:
 
 def test_json_path() -> None:
     assert json_path("annotations", 17, "bbox") == "$.annotations[17].bbox"
+
+
+def test_text_files_that_are_not_text(tmp_path: Path) -> None:
+    f = tmp_path / "labels.yaml"
+    f.write_bytes(b"car: Car\n\xff\xfe")
+    with pytest.raises(InputError, match=r"labels.yaml:byte 9: not utf-8 text"):
+        read_text(f)

@@ -1133,18 +1133,9 @@ def _mask_rings(
         except RLEError as exc:
             raise InputError(recs.path, loc, str(exc)) from None
         out = trace_mask(mask, min_area=opts.min_mask_area, what=what)
-        if out.specks:
-            recs.note(
-                report,
-                Action.DROPPED,
-                "mask_specks",
-                r,
-                f"{out.specks} piece(s) under {opts.min_mask_area:g} square pixels",
-            )
-        if out.holes:
-            recs.note(report, Action.REPAIRED, "mask_holes_filled", r, f"{out.holes} hole(s)")
+        for action, reason, detail in out.findings(opts.min_mask_area):
+            recs.note(report, action, reason, r, detail)
         if not out.polygons:
-            recs.note(report, Action.DROPPED, "mask_empty", r, "no pixel set (after specks)")
             continue
         for p in out.polygons:
             owners.append(r)

@@ -1672,24 +1672,9 @@ def _with_masks(
             mask, min_area=_MASK_MIN_AREA, offset=(float(x0), float(y0)), what="a CVAT <mask>"
         )
         parts = traced.polygons  # largest first
-        if traced.holes:
-            r.report.add(
-                Action.REPAIRED,
-                "mask holes filled",
-                source=where,
-                label=label,
-                detail=f"{traced.holes} hole(s): a polygon has one ring",
-            )
-        if traced.specks:
-            r.report.add(
-                Action.DROPPED,
-                "mask speck",
-                source=where,
-                label=label,
-                detail=f"{traced.specks} part(s) under {_MASK_MIN_AREA} px^2",
-            )
+        for action, reason, detail in traced.findings(_MASK_MIN_AREA):
+            r.report.add(action, reason, source=where, label=label, detail=detail)
         if not parts:
-            r.report.add(Action.DROPPED, "empty mask", source=where, label=label)
             continue
         if len(parts) > 1:
             r.report.add(

@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from prelabel.errors import MissingExtraError
+from prelabel.report import Action
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -47,6 +48,29 @@ class MaskOutlines:
     polygons: list[FloatArray] = field(default_factory=list)
     specks: int = 0
     holes: int = 0
+
+    def findings(self, min_area: float) -> list[tuple[Action, str, str]]:
+        """(action, reason, detail) for the report: the same words whichever reader traced it."""
+        out = []
+        if self.specks:
+            out.append(
+                (
+                    Action.DROPPED,
+                    "mask_specks",
+                    f"{self.specks} piece(s) under {min_area:g} square pixels",
+                )
+            )
+        if self.holes:
+            out.append(
+                (
+                    Action.REPAIRED,
+                    "mask_holes_filled",
+                    f"{self.holes} hole(s): a polygon has one ring",
+                )
+            )
+        if not self.polygons:
+            out.append((Action.DROPPED, "mask_empty", "no pixel set (after specks)"))
+        return out
 
 
 def _cv2(what: str) -> Any:

@@ -162,3 +162,15 @@ def test_missing_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pycocotools", None)
     with pytest.raises(MissingExtraError, match="COCO RLE segmentation"):
         decode_rle({"size": [1, 1], "counts": [0, 1]}, 1, 1)
+
+
+def test_findings_name_specks_holes_and_empty_masks() -> None:
+    from prelabel.formats.masks import MaskOutlines
+    from prelabel.report import Action
+
+    ring = np.zeros((3, 2))
+    assert MaskOutlines([ring], specks=2, holes=1).findings(4) == [
+        (Action.DROPPED, "mask_specks", "2 piece(s) under 4 square pixels"),
+        (Action.REPAIRED, "mask_holes_filled", "1 hole(s): a polygon has one ring"),
+    ]
+    assert MaskOutlines([], specks=1).findings(1.0)[-1][1] == "mask_empty"

@@ -10,7 +10,7 @@ name the exact JSON path.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -19,7 +19,6 @@ from pydantic import (
     Field,
     StrictFloat,
     StrictInt,
-    field_validator,
     model_validator,
 )
 
@@ -91,13 +90,26 @@ class RectangleObject(_Object):
         return self
 
 
-class PolygonObject(_Object):
+class _PointsObject(_Object):
+    """An object whose geometry is ``points`` named p1..pn, at least ``MIN_POINTS`` of them."""
+
+    MIN_POINTS: ClassVar[int] = 1
+    KIND: ClassVar[str] = "shape"
     points: dict[PointName, Point]
+
+    @model_validator(mode="after")
+    def _point_names(self) -> _PointsObject:
+        _check_names(self.points, self.MIN_POINTS, self.KIND)
+        return self
+
+
+class PolygonObject(_PointsObject):
+    MIN_POINTS = 3
+    KIND = "polygon"
     edges: dict[Annotated[str, Field(pattern=r"^e[1-9][0-9]*$")], tuple[PointName, PointName]]
 
     @model_validator(mode="after")
-    def _ring(self) -> PolygonObject:
-        _check_names(self.points, 3, "polygon")
+    def _edges(self) -> PolygonObject:
         for name, (a, b) in self.edges.items():
             for p in (a, b):
                 if p not in self.points:
@@ -105,14 +117,9 @@ class PolygonObject(_Object):
         return self
 
 
-class LineObject(_Object):
-    points: dict[PointName, Point]
-
-    @field_validator("points")
-    @classmethod
-    def _count(cls, v: dict[str, Point]) -> dict[str, Point]:
-        _check_names(v, 2, "line")
-        return v
+class LineObject(_PointsObject):
+    MIN_POINTS = 2
+    KIND = "line"
 
 
 class Face(_Model):
@@ -132,14 +139,9 @@ class CuboidObject(_Object):
         return self
 
 
-class LandmarkObject(_Object):
-    points: dict[PointName, LandmarkPoint]
-
-    @field_validator("points")
-    @classmethod
-    def _count(cls, v: dict[str, LandmarkPoint]) -> dict[str, LandmarkPoint]:
-        _check_names(v, 1, "landmark")
-        return v
+class LandmarkObject(_PointsObject):
+    KIND = "landmark"
+    points: dict[PointName, LandmarkPoint]  # type: ignore[assignment]
 
 
 class _Tracker(_Model):

@@ -23,13 +23,12 @@ from urllib.parse import quote
 
 import click
 import numpy as np
-import yaml
 
 from prelabel.annotations import Annotations, Frames
 from prelabel.errors import InputError, PayloadError, PrelabelError
 from prelabel.geometry import Policy, prepare
 from prelabel.jobs import JobOptions, job_chunks
-from prelabel.jsonio import load_json, read_text
+from prelabel.jsonio import load_json, load_yaml, read_text
 from prelabel.report import Action, Report
 from prelabel.urls import is_url
 from prelabel.writer import write_json, write_jsonl
@@ -186,16 +185,7 @@ class LabelOptions:
 def load_label_map(path: str | PathLike[str]) -> dict[str, Any]:
     """A JSON or YAML mapping of source label -> platform label (or ``{label, min_score}``)."""
     p = Path(path)
-    if p.suffix.lower() in (".yaml", ".yml"):
-        text = read_text(p)
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}" if mark else None
-            raise InputError(path, where, f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
-    else:
-        data = load_json(path)
+    data = load_yaml(p) if p.suffix.lower() in (".yaml", ".yml") else load_json(path)
     if not isinstance(data, dict):
         raise InputError(path, "$", "expected a mapping of source label -> platform label")
     for k, v in data.items():

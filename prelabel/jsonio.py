@@ -49,6 +49,21 @@ def read_text(path: str | PathLike[str], encoding: str = "utf-8") -> str:
         raise InputError(path, f"byte {exc.start}", f"not {encoding} text") from None
 
 
+def load_yaml(path: str | PathLike[str]) -> Any:
+    """Parse a YAML file (safe loader: data only); any problem is one InputError on one line,
+    with LINE:COLUMN where the parser knows it."""
+    import yaml  # only label maps and YOLO data files need it
+
+    text = read_text(path)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{mark.line + 1}:{mark.column + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(path, where, f"invalid YAML: {problem}") from None
+
+
 def json_path(*parts: str | int) -> str:
     """``json_path("annotations", 17, "bbox")`` -> ``"$.annotations[17].bbox"``."""
     out = "$"

@@ -30,6 +30,7 @@ from prelabel.annotations import Annotations, FloatArray, Frames, IntArray, Kind
 from prelabel.errors import InputError
 from prelabel.gcpause import paused_gc
 from prelabel.imagesize import image_sizes
+from prelabel.jsonio import load_yaml
 from prelabel.paths import resolve_inside, safe_relative
 from prelabel.report import Action, Report
 
@@ -282,18 +283,7 @@ def _is_names_file(full: str, names_path: str | None) -> bool:
 
 
 def _load_yaml(path: str) -> dict[str, Any]:
-    import yaml
-
-    try:
-        with open(path, "rb") as f:
-            data = yaml.safe_load(f)
-    except OSError as exc:
-        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{mark.line + 1}:{mark.column + 1}" if mark else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(path, where, f"invalid YAML: {problem}") from None
+    data = load_yaml(path)
     if not isinstance(data, dict):
         raise InputError(path, None, "expected a mapping (names, path, train, val, ...)")
     return data

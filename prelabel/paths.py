@@ -15,6 +15,8 @@ from prelabel.errors import InputError
 
 def safe_relative(name: str, *, path: str | PathLike[str] | None, location: str | None) -> str:
     """The POSIX relative form of ``name``; refuses absolute paths and ``..`` components."""
+    if not any(c in name for c in "/\\:\x00") and not name.startswith("."):
+        return name  # a plain file name: nothing to resolve (the common case, kept cheap)
     if "\x00" in name:
         raise InputError(path, location, f"image path {name!r} contains a NUL byte")
     norm = name.replace("\\", "/")

@@ -604,8 +604,7 @@ class _Reader:
             raise _BadElement(
                 self.path, self._where("image"), "width/height is not a number", "bad_size"
             ) from None
-        if "/" in name or "\\" in name or ":" in name or name.startswith("."):
-            name = safe_relative(name, path=self.path, location=self._where("image"))
+        name = safe_relative(name, path=self.path, location=self._where("image"))
         seq = name.rpartition("/")[0]
         k = self.seq_count.get(seq, 0)
         self.seq_count[seq] = k + 1

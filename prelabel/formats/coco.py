@@ -30,6 +30,7 @@ from prelabel.annotations import Annotations, FloatArray, Frames, IntArray, Kind
 from prelabel.errors import InputError
 from prelabel.gcpause import paused_gc
 from prelabel.jsonio import load_json
+from prelabel.order import natural_rank
 from prelabel.paths import resolve_inside, safe_relative
 from prelabel.report import Action, Report
 
@@ -242,18 +243,8 @@ def _parent(name: str) -> str:
 
 
 def _name_rank(names: ObjArray, sequences: ObjArray) -> IntArray:
-    """Each frame's position in its sequence when frames are ordered by name."""
-    n = len(names)
-    if not n:
-        return np.zeros(0, np.int64)
-    order = np.lexsort((np.asarray(names, dtype=str), np.asarray(sequences, dtype=str)))
-    seq_sorted = sequences[order]
-    new = np.r_[True, seq_sorted[1:] != seq_sorted[:-1]]
-    starts = np.flatnonzero(new)
-    pos = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = pos
-    return rank
+    """Each frame's position in its sequence when frames are in natural name order."""
+    return natural_rank(names.tolist(), [str(s) for s in sequences.tolist()])
 
 
 def _video_names(videos: Any, path: PathLikeStr) -> tuple[_Ids, list[str], list[dict[str, Any]]]:

@@ -31,6 +31,7 @@ from prelabel.errors import InputError
 from prelabel.gcpause import paused_gc
 from prelabel.imagesize import image_sizes
 from prelabel.jsonio import load_yaml
+from prelabel.order import natural_order
 from prelabel.paths import resolve_inside, safe_relative
 from prelabel.report import Action, Report
 
@@ -1036,36 +1037,10 @@ def _keep_frames(lay: _Layout, keep: npt.NDArray[np.bool_]) -> None:
         setattr(lay, col, [v for v, k in zip(values, keep.tolist()) if k])
 
 
-_DIGITS = re.compile(r"\d+")
-
-
-def _sort_keys(names: list[str]) -> list[str]:
-    """Keys that order names with their numbers compared by value (``img2`` before ``img10``):
-    every run of digits zero-padded to 20. When all runs have one length already, the names
-    themselves order the same way (no character sorts between '0' and '9'), so they are used
-    as they are."""
-    if len(set(map(len, _DIGITS.findall("\n".join(names))))) <= 1:
-        return names
-    return [_DIGITS.sub(lambda m: m.group().zfill(20), n) for n in names]
-
-
-def _frame_order(names: list[str], seq: list[str]) -> list[int]:
-    """Frame rows by sequence, then by name inside it (keys chosen per sequence)."""
-    groups: dict[str, list[int]] = {}
-    for i, s in enumerate(seq):
-        groups.setdefault(s, []).append(i)
-    order: list[int] = []
-    for s in sorted(groups):
-        rows = groups[s]
-        keys = _sort_keys([names[i] for i in rows])
-        order.extend(rows[j] for j in sorted(range(len(rows)), key=keys.__getitem__))
-    return order
-
-
 def _frames(lay: _Layout, have_images: bool) -> Frames:
     """Frames in (sequence, natural name) order: a folder of frames is one video."""
     seq = [n.rpartition("/")[0] for n in lay.frame_name]
-    order = _frame_order(lay.frame_name, seq)
+    order = natural_order(lay.frame_name, seq).tolist()
     _keep_order(lay, order)
     seq = [seq[i] for i in order]
     n = len(seq)

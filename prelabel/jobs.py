@@ -22,10 +22,16 @@ from typing import Any
 import numpy as np
 import orjson
 
-from prelabel.annotations import Annotations, Kind
-from prelabel.errors import PayloadError
+from prelabel.annotations import Annotations, Frames, Kind
+from prelabel.errors import InputError, PayloadError
 from prelabel.gcpause import paused_gc
-from prelabel.trackers import JobLayout, TrackerLayout, build_trackers, layout_jobs
+from prelabel.trackers import (
+    JobLayout,
+    TrackerLayout,
+    build_trackers,
+    first_duplicate,
+    layout_jobs,
+)
 
 # The namespace of every deterministic id prelabel writes.
 ID_NAMESPACE = uuid.UUID("6f1c7f0e-5d2a-5b8e-9c43-1d2a7be0c0de")
@@ -166,13 +172,53 @@ def _check_frames(ann: Annotations, layout: JobLayout, ref_ids: list[str]) -> No
         raise PayloadError(
             f"frame {_frame_name(ann, empty_src[0])} has no src: give --src-prefix, --src-template or --frames"
         )
-    key = np.char.add(
-        layout.job_of_frame.astype(str), np.char.add("\x00", frames.frame_id.astype(str))
+    dup = _duplicate_frame_id(frames, layout)
+    if dup is not None:
+        a, b = dup
+        hint = _unique_template(frames, layout)
+        fix = (
+            f"make them unique, e.g. --frame-id {hint!r}"
+            if hint
+            else "make them unique with a --frame-id template or a --frames file"
+        )
+        raise InputError(
+            None,
+            None,
+            f"images {_image_name(frames, a)} and {_image_name(frames, b)} both get frame_id "
+            f"{frames.frame_id[a]!r} in job {ref_ids[int(layout.job_of_frame[a])]!r}; {fix}",
+        )
+
+
+def _frame_id_codes(frame_id: np.ndarray) -> np.ndarray:
+    """An integer code per frame, equal where the frame_ids are equal (the text compared
+    whole, NUL bytes and all, as Python strings)."""
+    if not len(frame_id):
+        return np.zeros(0, np.int64)
+    _, codes = np.unique(np.asarray(frame_id, dtype=object), return_inverse=True)
+    return codes.ravel().astype(np.int64)
+
+
+def _duplicate_frame_id(frames: Frames, layout: JobLayout) -> tuple[int, int] | None:
+    """The first two frame rows of one job that share a frame_id, or ``None``."""
+    return first_duplicate(layout.job_of_frame, _frame_id_codes(frames.frame_id))
+
+
+def _unique_template(frames: Frames, layout: JobLayout) -> str | None:
+    """A ``--frame-id`` template that gives every frame of each job its own id, if one does."""
+    job = layout.job_of_frame
+    names = frames.name
+    if (names != "").all() and first_duplicate(job, _frame_id_codes(names)) is None:
+        return "{name}"
+    if first_duplicate(job, frames.index.astype(np.int64)) is None:
+        return "frame_{index:06d}"
+    return None
+
+
+def _image_name(frames: Frames, row: int) -> str:
+    name = frames.name[row]
+    return (
+        repr(name) if name else f"#{frames.index[row]} of {frames.sequence[row] or 'the input'!r}"
     )
-    uniq, counts = np.unique(key, return_counts=True)
-    if (counts > 1).any():
-        job, fid = str(uniq[counts > 1][0]).split("\x00", 1)
-        raise PayloadError(f"frame_id {fid!r} appears twice in job {ref_ids[int(job)]!r}")
 
 
 def _frame_name(ann: Annotations, row: int) -> str:

@@ -111,6 +111,30 @@ def _group_ids(*keys: IntArray) -> IntArray:
     return group
 
 
+def first_duplicate(*keys: IntArray) -> tuple[int, int] | None:
+    """The earliest two rows with equal key tuples, as ``(first, second)``, or ``None``.
+
+    "Earliest" is the pair whose second row comes first; its first row is the first row of
+    that key. Keys are integer columns (codes), so equality is exact: no text joined with a
+    separator that the values themselves might contain.
+    """
+    n = len(keys[0])
+    if n < 2:
+        return None
+    order = np.lexsort((np.arange(n), *keys[::-1]))
+    same = np.ones(n - 1, dtype=bool)
+    for k in keys:
+        ks = k[order]
+        same &= ks[1:] == ks[:-1]
+    if not same.any():
+        return None
+    group = np.cumsum(np.r_[True, ~same]) - 1
+    group_first = order[np.flatnonzero(np.r_[True, ~same])]
+    second = order[1:][same]
+    i = int(np.argmin(second))
+    return int(group_first[group[1:][same][i]]), int(second[i])
+
+
 def build_trackers(ann: Annotations, jobs: JobLayout) -> TrackerLayout:
     """Group shapes into trackers keyed by (job, track, kind); untracked shapes stand alone."""
     n = len(ann)

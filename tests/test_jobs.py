@@ -12,7 +12,7 @@ from hypothesis import given
 
 import prelabel.jobs as jobs_module
 from prelabel.annotations import Annotations, Frames
-from prelabel.errors import PayloadError
+from prelabel.errors import InputError, PayloadError
 from prelabel.geometry import prepare
 from prelabel.jobs import ID_NAMESPACE, JobOptions, build_jobs, job_lines, uuid5_many
 from prelabel.report import Report
@@ -225,3 +225,55 @@ def test_attribute_values_from_numpy_and_unserialisable_ones() -> None:
     bad = Annotations.from_boxes(f, [[0, 0, 10, 10]], ["c"], [0], attributes=[{"when": object()}])
     with pytest.raises(PayloadError, match=r"attributes \['when'\]"):
         build_jobs(prepare(bad)[0])
+
+
+# --- frame ids: one per frame of a job ------------------------------------------------------
+def _named(names: list[str], ids: list[str], sequence: list[str] | str = "cam") -> Annotations:
+    f = Frames.build(
+        10, 10, frame_id=ids, src=["s3://b/x"] * len(ids), name=names, sequence=sequence
+    )
+    return prepare(Annotations.empty(f))[0]
+
+
+def test_same_stem_twice_in_a_job_names_both_images_and_a_template() -> None:
+    # FiftyOne exports x.jpg and x.png side by side; {stem} gives both "x"
+    ann = _named(["a.jpg", "x.jpg", "x.png"], ["a", "x", "x"])
+    with pytest.raises(InputError) as err:
+        build_jobs(ann)
+    msg = str(err.value)
+    assert "'x.jpg' and 'x.png'" in msg and "frame_id 'x'" in msg and "job 'cam'" in msg
+    assert "--frame-id '{name}'" in msg
+
+
+def test_the_same_frame_id_in_different_jobs_is_fine() -> None:
+    # job 1 with frame "0x" and job 10 with frame "x": joined without a separator both
+    # read "10x", the false duplicate of a COCO with folders a01/0x.jpg and a10/x.jpg
+    seqs = [f"a{k:02d}" for k in range(11)]
+    ids = ["0x" if k == 1 else "x" for k in range(11)]
+    jobs = build_jobs(_named([f"{s}/{i}.jpg" for s, i in zip(seqs, ids)], ids, seqs))
+    assert [j["reference_id"] for j in jobs] == seqs
+    assert [j["data"]["video_data"]["frames"][0]["frame_id"] for j in jobs] == ids
+
+
+def test_frame_ids_are_compared_whole() -> None:
+    # numpy's fixed-width text drops trailing NULs: "x" and "x\0" must still be two ids
+    jobs = build_jobs(_named(["1.jpg", "2.jpg"], ["x", "x\x00"]))
+    assert [f["frame_id"] for f in jobs[0]["data"]["video_data"]["frames"]] == ["x", "x\x00"]
+
+
+def test_collision_of_unnamed_frames_suggests_the_index() -> None:
+    ann = _named(["", ""], ["f", "f"])
+    with pytest.raises(InputError, match=r"#0 of 'cam' and #1 of 'cam'.*frame_\{index:06d\}"):
+        build_jobs(ann)
+
+
+def test_collision_without_a_fitting_template_says_so() -> None:
+    f = Frames.build(10, 10, frame_id=["f", "f"], src=["s3://b/x"] * 2, name=["", ""], index=[3, 3])
+    with pytest.raises(InputError, match="make them unique with a --frame-id template"):
+        build_jobs(prepare(Annotations.empty(f))[0])
+
+
+def test_a_collision_is_only_within_a_chunk() -> None:
+    # frames_per_job=1: the two "x" frames are in jobs cam-001 and cam-002
+    jobs = build_jobs(_named(["x.jpg", "x.png"], ["x", "x"]), JobOptions(frames_per_job=1))
+    assert [j["reference_id"] for j in jobs] == ["cam-001", "cam-002"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from prelabel.annotations import Annotations, Frames, Kind
-from prelabel.trackers import build_trackers, layout_jobs
+from prelabel.trackers import build_trackers, first_duplicate, layout_jobs
 
 
 def _frames() -> Frames:
@@ -60,3 +60,19 @@ def test_trackers_group_by_job_track_and_kind() -> None:
         "s3",
         f"t7-{int(Kind.RECTANGLE)}",
     ]
+
+
+def test_first_duplicate_is_the_pair_whose_second_row_comes_first() -> None:
+    job = np.array([0, 1, 0, 1, 0, 1])
+    code = np.array([5, 7, 6, 7, 5, 5])
+    # (job, code): rows 1 and 3 are (1, 7), rows 0 and 4 are (0, 5); row 3 comes before row 4
+    assert first_duplicate(job, code) == (1, 3)
+    assert first_duplicate(job, np.arange(6)) is None
+    assert first_duplicate(np.zeros(1, np.int64), np.zeros(1, np.int64)) is None
+    # three equal rows: the pair is the first two
+    assert first_duplicate(np.zeros(3, np.int64), np.array([2, 2, 2])) == (0, 1)
+
+
+def test_first_duplicate_compares_every_key() -> None:
+    # equal in each key alone, never in both
+    assert first_duplicate(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])) is None

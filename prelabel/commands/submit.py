@@ -162,7 +162,7 @@ class _Progress:
     default=30.0,
     show_default=True,
     type=click.FloatRange(0.1),
-    help="Read timeout per request, seconds (connect: 5 s).",
+    help="Deadline for each whole request (connect, send, the whole answer), seconds.",
 )
 @click.option("--no-validate", is_flag=True, help="Do not check payloads against the schema.")
 @click.option("--fsync", is_flag=True, help="Make every ledger commit survive a power cut.")
@@ -206,8 +206,6 @@ def submit_command(
             )
         key = load_api_key(api_key_file)
         progress = _Progress(total, sys.stderr, not quiet and sys.stderr.isatty())
-        import httpx
-
         with Submitter(
             project_id,
             key,
@@ -220,7 +218,7 @@ def submit_command(
             validate=not no_validate,
             max_attempts=max_attempts,
             backoff_base=backoff_base,
-            timeout=httpx.Timeout(timeout, connect=5.0, pool=60.0),
+            timeout=timeout,
             fsync=fsync,
             on_outcome=progress,
         ) as submitter:

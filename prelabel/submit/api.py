@@ -7,8 +7,11 @@ The table (also in ``docs/submit.md``):
 outcome                                     verdict     maybe_sent  why
 ==========================================  ==========  ==========  ===========================
 200 ``success: true`` with ``job_id``       CREATED     -           the job exists
+200 with a ``job_id`` that held the key     CREATED     -           created; the id withheld
 200 unreadable / no ``job_id``              RETRY       yes         probably created; a resend
                                                                     answers FS_0001
+200 ``success: false`` without a code       RETRY       yes         unknown: a resend settles it
+answer over the size cap                    RETRY       yes         cut off, never read whole
 ``FS_0001`` (any status)                    DUPLICATE   -           exists: ours when an earlier
                                                                     attempt may have reached it
 auth codes, 401, 403                        FATAL       no          every job would fail
@@ -31,14 +34,14 @@ import email.utils
 import ipaddress
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 from urllib.parse import quote
 
 import httpx
-import orjson
+
+from prelabel.submit.secrets import WITHHELD, Scrubber, is_id
+from prelabel.submit.transport import Answer, AnswerTooLarge, answer_of
 
 DEFAULT_BASE_URL = "https://api.playment.io"
 API_KEY_HEADER = "x-api-key"
@@ -72,6 +75,9 @@ LOCAL_NO_WORKFLOW = "missing_work_flow_id"
 LOCAL_PAYLOAD_CHANGED = "payload_changed"
 LOCAL_FOREIGN_DUPLICATE = "FS_0001_foreign"
 LOCAL_GAVE_UP = "gave_up"
+LOCAL_TOO_LARGE = "answer_too_large"
+JOB_ID_WITHHELD = "job_id_withheld"
+JOB_ID_UNKNOWN = "job_id_unknown"
 
 STATUS_NOT_PROCESSED = frozenset({408, 425, 429})
 
@@ -101,6 +107,7 @@ class Outcome:
     retry_after: float | None = None
     job_id: str | None = None
     status: int | None = None
+    withheld: bool = False  # some value of the answer held the API key
 
 
 def jobs_path(project_id: str) -> str:
@@ -173,45 +180,50 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, seconds)
 
 
-def _same(text: str) -> str:
-    return text
-
-
-def error_of(body: bytes, scrub: Callable[[str], str] = _same) -> tuple[str | None, str]:
-    """(code, message) from an error envelope; tolerant of HTML pages and odd shapes.
-    ``scrub`` sees the whole text before it is shortened (a cut must not leave half a
-    secret behind)."""
-    try:
-        obj: Any = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        text = " ".join(scrub(body[:65536].decode("utf-8", "replace")).split())
-        return None, text[:200]
+def error_of(answer: Answer) -> tuple[str | None, str]:
+    """(code, message) from an error envelope; tolerant of HTML pages and odd shapes (the
+    answer is already scrubbed: a code that held the key is ``WITHHELD``)."""
+    obj = answer.data
+    if obj is None:
+        return None, answer.text
     if isinstance(obj, dict):
         err = obj.get("error")
         if isinstance(err, dict):
             code = err.get("code")
             msg = err.get("message")
-            return (str(code) if code is not None else None, "" if msg is None else scrub(str(msg)))
+            return (str(code) if code is not None else None, "" if msg is None else str(msg))
         if isinstance(err, str):
-            return None, scrub(err)
+            return None, err
     return None, ""
 
 
-def classify_response(response: httpx.Response, scrub: Callable[[str], str] = _same) -> Outcome:
-    """Classify an answer to a job-creation request (see the module table); ``scrub``
-    removes secrets from whatever text of the server's is kept."""
-    status = response.status_code
-    body = response.content
-    retry_after = parse_retry_after(response.headers.get("retry-after"))
+def classify_response(response: httpx.Response, scrub: Scrubber | None = None) -> Outcome:
+    """Classify a fully read ``httpx.Response`` (tests and callers without streaming)."""
+    scrub = scrub or Scrubber("")
+    return classify_answer(
+        answer_of(response.status_code, response.headers, response.content, scrub)
+    )
+
+
+def classify_answer(answer: Answer) -> Outcome:
+    """Classify an answer to a job-creation request (see the module table)."""
+    status = answer.status
+    withheld = answer.withheld > 0
+    retry_after = parse_retry_after(answer.headers.get("retry-after"))
     if 200 <= status < 300:
-        try:
-            obj = orjson.loads(body)
-            data = obj.get("data") if isinstance(obj, dict) else None
-            job_id = data.get("job_id") if isinstance(data, dict) else None
-        except orjson.JSONDecodeError:
-            obj, job_id = None, None
-        if isinstance(obj, dict) and obj.get("success") is True and isinstance(job_id, str):
-            return Outcome(Verdict.CREATED, "", "", job_id=job_id, status=status)
+        obj = answer.data
+        data = obj.get("data") if isinstance(obj, dict) else None
+        job_id = data.get("job_id") if isinstance(data, dict) else None
+        if isinstance(obj, dict) and obj.get("success") is True and job_id is not None:
+            if is_id(job_id):
+                return Outcome(Verdict.CREATED, "", "", job_id=job_id, status=status)
+            # created, but the id is unusable: record the job without one and say why
+            why = (
+                "the server's job_id held the API key; withheld"
+                if job_id == WITHHELD
+                else "the server's job_id is not a usable id; not recorded"
+            )
+            return Outcome(Verdict.CREATED, JOB_ID_WITHHELD, why, status=status, withheld=withheld)
         if not (isinstance(obj, dict) and obj.get("success") is False):
             return Outcome(
                 Verdict.RETRY,
@@ -219,17 +231,19 @@ def classify_response(response: httpx.Response, scrub: Callable[[str], str] = _s
                 "success answer without a job_id",
                 maybe_sent=True,
                 status=status,
+                withheld=withheld,
             )
     if 300 <= status < 400:
-        where = scrub(response.headers.get("location", "?"))
+        where = answer.headers.get("location", "?")
         return Outcome(
             Verdict.FATAL,
             f"http_{status}",
             f"the API answered a redirect to {where}; redirects are not followed (the key "
             "would go along): check --base-url",
             status=status,
+            withheld=withheld,
         )
-    code, message = error_of(body, scrub)
+    code, message = error_of(answer)
     if code == DUPLICATE_REFERENCE:
         return Outcome(Verdict.DUPLICATE, code, message or "Duplicate Reference Id", status=status)
     if status in (401, 403) or code in AUTH_CODES:
@@ -238,6 +252,7 @@ def classify_response(response: httpx.Response, scrub: Callable[[str], str] = _s
             code or f"http_{status}",
             message or "unauthorized: the API key was refused",
             status=status,
+            withheld=withheld,
         )
     if code in TRY_AGAIN_CODES:
         return Outcome(
@@ -251,15 +266,18 @@ def classify_response(response: httpx.Response, scrub: Callable[[str], str] = _s
             maybe_sent=False,
             retry_after=retry_after,
             status=status,
+            withheld=withheld,
         )
-    if status >= 500:
+    if status >= 500 or (200 <= status < 300 and code is None):
+        # 5xx, or 200 with success: false and no code we know: the API may have acted
         return Outcome(
             Verdict.RETRY,
             code or f"http_{status}",
-            message,
+            message or ("success: false without an error code" if status < 300 else ""),
             maybe_sent=True,
             retry_after=retry_after,
             status=status,
+            withheld=withheld,
         )
     if status in (404, 405):
         return Outcome(
@@ -267,13 +285,18 @@ def classify_response(response: httpx.Response, scrub: Callable[[str], str] = _s
             code or f"http_{status}",
             f"{message or 'not found'} (check --base-url and --project-id)",
             status=status,
+            withheld=withheld,
         )
-    return Outcome(Verdict.REJECTED, code or f"http_{status}", message, status=status)
+    return Outcome(
+        Verdict.REJECTED, code or f"http_{status}", message, status=status, withheld=withheld
+    )
 
 
 def classify_exception(exc: Exception) -> Outcome:
     """Classify a transport error (the request got no answer)."""
     name = type(exc).__name__
+    if isinstance(exc, AnswerTooLarge):
+        return Outcome(Verdict.RETRY, LOCAL_TOO_LARGE, str(exc), maybe_sent=True)
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return Outcome(Verdict.RETRY, "connect_error", f"{name}: {exc}", maybe_sent=False)
     if isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError):

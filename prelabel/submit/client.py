@@ -37,6 +37,15 @@ from prelabel.submit import api
 from prelabel.submit.api import Outcome, Verdict
 from prelabel.submit.ledger import JobState, Ledger, LedgerRow
 from prelabel.submit.limits import Backoff, RateLimiter, RetryBudget
+from prelabel.submit.secrets import Scrubber, is_id
+from prelabel.submit.transport import (
+    MAX_ANSWER_BYTES,
+    Answer,
+    AnswerTooLarge,
+    deadline,
+    deadline_transport,
+    read_answer,
+)
 
 log = logging.getLogger("prelabel.submit")
 
@@ -277,7 +286,8 @@ class Submitter:
         retry_after_cap: float = 60.0,
         job_timeout: float = 600.0,
         retry_budget: RetryBudget | None = None,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: float = 30.0,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
         fsync: bool = False,
         transport: httpx.BaseTransport | None = None,
         seed: int | None = None,
@@ -291,6 +301,12 @@ class Submitter:
         self.base_url = api.check_base_url(base_url)
         self._key = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
         check_api_key(self._key)
+        # every string of every answer passes through this before anything keeps it
+        self._scrubber = Scrubber(self._key.get_secret_value())
+        if not timeout > 0:
+            raise ValueError("timeout must be > 0")
+        self.timeout = float(timeout)
+        self.max_answer_bytes = max_answer_bytes
         self.concurrency = concurrency
         self.workflow_id = workflow_id
         self.batch_id = batch_id
@@ -303,21 +319,23 @@ class Submitter:
         self._backoff = Backoff(backoff_base, backoff_cap, retry_after_cap, random.Random(seed))
         self._limiter = RateLimiter(rate)
         self._budget_template = retry_budget
-        if timeout is None:
-            timeout = httpx.Timeout(30.0, connect=5.0, pool=60.0)
         loopback = api.is_loopback(httpx.URL(self.base_url).host)
+        limits = httpx.Limits(
+            max_connections=concurrency,
+            max_keepalive_connections=concurrency,
+            keepalive_expiry=30.0,
+        )
+        if transport is None:
+            transport = deadline_transport(limits=limits)
         self._client = httpx.Client(
             base_url=self.base_url,
-            timeout=timeout,
+            # each operation's own limit; the whole request is bounded by deadline()
+            timeout=httpx.Timeout(self.timeout, connect=min(5.0, self.timeout)),
             follow_redirects=False,
             verify=True,
             # proxies from the environment only for TLS: a proxy must never see the key
             trust_env=not loopback,
-            limits=httpx.Limits(
-                max_connections=concurrency,
-                max_keepalive_connections=concurrency,
-                keepalive_expiry=30.0,
-            ),
+            limits=limits,
             transport=transport,
             headers={"user-agent": f"prelabel/{__version__}", "accept": "application/json"},
         )
@@ -370,19 +388,32 @@ class Submitter:
         return {api.API_KEY_HEADER: self._key.get_secret_value()}
 
     def _scrub(self, text: str) -> str:
-        """Whatever a server or a library says, the key never passes through."""
-        key = self._key.get_secret_value()
-        return text.replace(key, "***") if key and key in text else text
+        """Free text of a library or ours that may quote a server: the key never passes."""
+        return self._scrubber.text(text)
 
-    def _request(self, method: str, path: str, **kw: Any) -> Outcome | httpx.Response:
+    def _request(self, method: str, path: str, **kw: Any) -> Outcome | Answer:
+        """One request under one deadline (connect, send, the whole answer), its answer
+        read up to the size cap and passed through the scrubbing boundary."""
         headers = self._headers()
         if "content" in kw:
             headers["content-type"] = "application/json"
+        started = time.monotonic()
         try:
-            return self._client.request(method, path, headers=headers, **kw)
-        except httpx.HTTPError as exc:
+            with deadline(self.timeout):
+                request = self._client.build_request(method, path, headers=headers, **kw)
+                response = self._client.send(request, stream=True)
+                try:
+                    return read_answer(response, self._scrubber, self.max_answer_bytes)
+                finally:
+                    response.close()
+        except (httpx.HTTPError, AnswerTooLarge) as exc:
             oc = api.classify_exception(exc)
-            return replace(oc, message=self._scrub(oc.message))
+            msg = self._scrub(oc.message)
+            if isinstance(exc, httpx.TimeoutException) and (
+                time.monotonic() - started >= self.timeout * 0.99
+            ):
+                msg += f" (no complete answer within the {self.timeout:g} s deadline)"
+            return replace(oc, message=msg)
 
     def _get_data(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         """GET with retries (reads are safe to repeat); the ``data`` object of the answer."""
@@ -390,22 +421,23 @@ class Submitter:
             if not self._limiter.acquire(threading.Event()):
                 break
             got = self._request("GET", path, params=params)
-            if isinstance(got, httpx.Response):
-                if got.status_code == 200:
-                    try:
-                        obj = orjson.loads(got.content)
-                    except orjson.JSONDecodeError:
-                        obj = None
-                    if isinstance(obj, dict) and isinstance(obj.get("data"), dict):
-                        data: dict[str, Any] = obj["data"]
-                        return data
+            if isinstance(got, Answer):
+                obj = got.data
+                if (
+                    got.status == 200
+                    and isinstance(obj, dict)
+                    and obj.get("success") is not False
+                    and isinstance(obj.get("data"), dict)
+                ):
+                    data: dict[str, Any] = obj["data"]
+                    return data
+                oc = api.classify_answer(got)
+                if oc.verdict is Verdict.CREATED:  # 200 but not the shape of a listing
                     oc = Outcome(Verdict.RETRY, "http_200", "unreadable answer")
-                else:
-                    oc = api.classify_response(got, self._scrub)
             else:
                 oc = got
             if oc.verdict is not Verdict.RETRY:
-                raise SubmitError(f"GET {path}: {oc.code}: {self._scrub(oc.message)}")
+                raise SubmitError(f"GET {path}: {oc.code}: {oc.message}")
             if attempt < self.max_attempts:
                 time.sleep(self._backoff.delay(attempt, oc.retry_after))
         raise SubmitError(f"GET {path}: gave up after {self.max_attempts} attempts; {RESUME_HINT}")
@@ -416,7 +448,7 @@ class Submitter:
         """The id of the project's batch called ``name`` (project details), or None."""
         data = self._get_data(api.details_path(self.project_id))
         for b in data.get("batches") or []:
-            if isinstance(b, dict) and b.get("name") == name and isinstance(b.get("id"), str):
+            if isinstance(b, dict) and b.get("name") == name and is_id(b.get("id")):
                 return str(b["id"])
         return None
 
@@ -446,12 +478,12 @@ class Submitter:
                 api.batch_path(self.project_id),
                 content=orjson.dumps({"name": name, "description": description}),
             )
-            if isinstance(got, httpx.Response):
+            if isinstance(got, Answer):
                 bid = _batch_id_of(got)
                 if bid:
                     self.ledger.remember_batch(name, bid)
                     return BatchInfo(bid, name, True)
-                oc = api.classify_response(got, self._scrub)
+                oc = api.classify_answer(got)
             else:
                 oc = got
             if oc.code == api.BATCH_EXISTS:
@@ -462,9 +494,7 @@ class Submitter:
                     return BatchInfo(found, name, maybe_sent)
                 raise SubmitError(f"a batch named {name!r} exists already")
             if oc.verdict is not Verdict.RETRY:
-                raise SubmitError(
-                    f"batch {name!r} not created: {oc.code}: {self._scrub(oc.message)}"
-                )
+                raise SubmitError(f"batch {name!r} not created: {oc.code}: {oc.message}")
             if oc.maybe_sent:
                 maybe_sent = True
                 found = self.find_batch(name)
@@ -476,7 +506,7 @@ class Submitter:
         assert oc is not None
         raise SubmitError(
             f"batch {name!r}: gave up after {self.max_attempts} attempts "
-            f"({oc.code}: {self._scrub(oc.message)}); {RESUME_HINT}"
+            f"({oc.code}: {oc.message}); {RESUME_HINT}"
         )
 
     def batch_jobs(self, batch_id: str) -> Iterator[dict[str, Any]]:
@@ -659,8 +689,8 @@ class Submitter:
                 api.jobs_path(self.project_id),
                 content=prep.body,
             )
-            oc = api.classify_response(got, self._scrub) if isinstance(got, httpx.Response) else got
-            msg = self._scrub(oc.message)
+            oc = api.classify_answer(got) if isinstance(got, Answer) else got
+            msg = oc.message
 
             def out(
                 status: str, state: JobState, attempts: int = attempts, **kw: Any
@@ -678,8 +708,22 @@ class Submitter:
 
             if oc.verdict is Verdict.CREATED:
                 self._budget.answered()
-                self.ledger.record(ref, JobState.CREATED, job_id=oc.job_id, maybe_sent=maybe_sent)
-                return out(Status.CREATED, JobState.CREATED, job_id=oc.job_id)
+                code = oc.code or None  # job_id_withheld: created, the id not usable
+                self.ledger.record(
+                    ref,
+                    JobState.CREATED,
+                    job_id=oc.job_id,
+                    maybe_sent=maybe_sent,
+                    error_code=code,
+                    error_message=msg or None,
+                )
+                return out(
+                    Status.CREATED,
+                    JobState.CREATED,
+                    job_id=oc.job_id,
+                    error_code=code,
+                    error_message=msg or None,
+                )
             if oc.verdict is Verdict.DUPLICATE:
                 self._budget.answered()
                 if maybe_sent:
@@ -752,16 +796,13 @@ class Submitter:
             ]
 
 
-def _batch_id_of(response: httpx.Response) -> str | None:
-    if response.status_code != 200:
+def _batch_id_of(answer: Answer) -> str | None:
+    if answer.status != 200 or not isinstance(answer.data, dict):
         return None
-    try:
-        obj = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        return None
-    data = obj.get("data") if isinstance(obj, dict) else None
+    obj = answer.data
+    data = obj.get("data")
     bid = data.get("batch_id") if isinstance(data, dict) else None
-    return bid if isinstance(bid, str) and obj.get("success") is True else None
+    return bid if is_id(bid) and obj.get("success") is True else None
 
 
 def check_api_key(key: SecretStr) -> None:

@@ -47,12 +47,13 @@ TRACK_ATTRIBUTES = ("track_id", "keyframe", "rotation")
 
 _NUMBER = frozenset({int, float})
 _INT64_MAX = np.iinfo(np.int64).max
+_INT64_MIN = np.iinfo(np.int64).min
 _NoneType = type(None)
 PathLikeStr = str | PathLike[str]
 
-# a file name safe_relative would change or refuse: absolute, drive letter, backslash, empty,
-# "." or ".." component, doubled or trailing slash (a match sends the names the slow way)
-_UNUSUAL_NAME = re.compile(r"^/|^.:|\\|(?:^|/)\.{1,2}(?:/|$)|//|/$|^$", re.MULTILINE)
+# a file name safe_relative would change or refuse: absolute, drive letter, backslash, NUL,
+# empty, "." or ".." component, doubled or trailing slash (a match sends the names the slow way)
+_UNUSUAL_NAME = re.compile(r"^/|^.:|\\|\x00|(?:^|/)\.{1,2}(?:/|$)|//|/$|^$", re.MULTILINE)
 
 
 # --- small column helpers -----------------------------------------------------------------
@@ -97,7 +98,7 @@ def _ints(values: Sequence[Any], path: PathLikeStr, loc: Loc, what: str = "an in
     try:
         return np.fromiter(values, np.int64, len(values))
     except OverflowError:
-        i = _first_bad(values, lambda v: -_INT64_MAX <= v <= _INT64_MAX)
+        i = _first_bad(values, lambda v: _INT64_MIN <= v <= _INT64_MAX)
         raise InputError(path, loc(i), f"{values[i]} is out of range") from None
 
 
@@ -264,8 +265,13 @@ def _video_names(videos: Any, path: PathLikeStr) -> tuple[_Ids, list[str], list[
                 files[0] if isinstance(files, list) and files and isinstance(files[0], str) else ""
             )
             name = _parent(first.replace("\\", "/")) or str(v["id"])
+            where = f"$.videos[{i}].file_names[0]"
         elif type(name) is not str or not name:
             raise InputError(path, f"$.videos[{i}].name", "must be a non-empty string")
+        else:
+            where = f"$.videos[{i}].name"
+        if "\x00" in name:
+            raise InputError(path, where, f"{name!r} contains a NUL byte")
         names.append(name)
     return ids, names, videos
 
@@ -576,7 +582,7 @@ def _coco_records(
         kp_count=cats.keypoint_count(cat_row) if cat_row is not None else np.zeros(n, np.int64),
         track=np.full(n, -1, np.int64)
         if track_raw is None
-        else _tracks(track_raw, path, _where(base, "track_id")),
+        else _tracks(track_raw, path, partial(_track_loc, anns, base)),
         score=np.full(n, np.nan)
         if score is None
         else _floats(score, path, _where(base, "score"), optional=True),
@@ -598,6 +604,13 @@ def _category_rows(
         return None
     ids = np.array([a["category_id"] for a in anns], dtype=np.int64)
     return cats.ids.rows(ids, path, _where(base, "category_id"))
+
+
+def _track_loc(anns: list[dict[str, Any]], base: str, i: int) -> str:
+    """Where annotation ``i``'s track id came from: track_id, instance_id or attributes."""
+    a = anns[i]
+    key = next((k for k in ("track_id", "instance_id") if a.get(k) is not None), None)
+    return f"{base}[{i}].{key or 'attributes.track_id'}"
 
 
 def _track_from_attributes(track: list[Any], attrs: list[Any]) -> None:
@@ -1122,7 +1135,7 @@ def _mask_rings(
         try:
             mask = decode_rle(seg, int(h), int(w), what=what)
         except RLEError as exc:
-            raise InputError(recs.path, loc, str(exc)) from None
+            raise InputError(recs.path, loc + exc.where, str(exc)) from None
         out = trace_mask(mask, min_area=opts.min_mask_area, what=what)
         for action, reason, detail in out.findings(opts.min_mask_area):
             recs.note(report, action, reason, r, detail)

@@ -199,7 +199,12 @@ def polygons_from_mask(
 
 
 class RLEError(ValueError):
-    """An RLE object that does not hold a valid mask; the message says what is wrong."""
+    """An RLE object that does not hold a valid mask; the message says what is wrong and
+    ``where`` the place inside the object (``".counts[3]"``, or ``""`` for the whole)."""
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where
 
 
 def decode_rle(
@@ -214,34 +219,44 @@ def decode_rle(
     size = rle.get("size")
     counts = rle.get("counts")
     if not isinstance(size, list) or len(size) != 2 or not all(type(v) is int for v in size):
-        raise RLEError("'size' must be [height, width] in pixels")
+        raise RLEError("'size' must be [height, width] in pixels", ".size")
     if size != [int(height), int(width)]:
-        raise RLEError(f"mask size {size} is not the image size [{height}, {width}]")
+        raise RLEError(f"mask size {size} is not the image size [{height}, {width}]", ".size")
     if height * width > MAX_MASK_PIXELS:
         raise RLEError(f"mask of {height} x {width} pixels is larger than {MAX_MASK_PIXELS}")
     api = _mask_api(what)
     if isinstance(counts, list):
         if not all(type(v) is int for v in counts):
-            raise RLEError("uncompressed 'counts' must be a list of integers")
-        runs = np.asarray(counts, dtype=np.int64) if counts else np.zeros(0, np.int64)
-        if runs.size and runs.min() < 0:
-            raise RLEError("run lengths must not be negative")
-        if int(runs.sum()) != height * width:
+            k = next(i for i, v in enumerate(counts) if type(v) is not int)
+            raise RLEError("uncompressed 'counts' must be a list of integers", f".counts[{k}]")
+        # checked as Python integers: a run of 2**63 (or runs whose int64 sum wraps around)
+        # must be refused, not overflow; pycocotools keeps runs as uint32
+        if counts and min(counts) < 0:
+            k = counts.index(min(counts))
+            raise RLEError("run lengths must not be negative", f".counts[{k}]")
+        if counts and max(counts) > height * width:
+            k = counts.index(max(counts))
             raise RLEError(
-                f"run lengths add up to {int(runs.sum())}, not {height} x {width} pixels"
+                f"run length {counts[k]} is longer than the mask ({height} x {width} pixels)",
+                f".counts[{k}]",
+            )
+        total = sum(counts)
+        if total != height * width:
+            raise RLEError(
+                f"run lengths add up to {total}, not {height} x {width} pixels", ".counts"
             )
         compressed = api.frPyObjects({"size": size, "counts": counts}, height, width)
     elif isinstance(counts, str):
         try:
             compressed = {"size": size, "counts": counts.encode("ascii")}
         except UnicodeEncodeError:
-            raise RLEError("compressed 'counts' must be ASCII") from None
+            raise RLEError("compressed 'counts' must be ASCII", ".counts") from None
     else:
-        raise RLEError("'counts' must be a string (compressed) or a list of run lengths")
+        raise RLEError("'counts' must be a string (compressed) or a list of run lengths", ".counts")
     try:
         with warnings.catch_warnings():  # pycocotools' own numpy 2 deprecation notice
             warnings.simplefilter("ignore", DeprecationWarning)
             mask = api.decode(compressed)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise RLEError(f"cannot decode RLE: {exc}") from None
+        raise RLEError(f"cannot decode RLE: {exc}", ".counts") from None
     return np.asarray(mask, dtype=np.uint8)

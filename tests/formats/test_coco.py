@@ -191,7 +191,7 @@ def test_rle_min_area_and_largest(tmp_path: Path) -> None:
 def test_rle_size_must_match_the_image(tmp_path: Path) -> None:
     doc = json.loads((FIXTURES / "rle.json").read_text())
     doc["images"][0]["width"] = 9
-    with pytest.raises(InputError, match=r"\$\.annotations\[0\]\.segmentation: mask size"):
+    with pytest.raises(InputError, match=r"\$\.annotations\[0\]\.segmentation\.size: mask size"):
         read_coco(_write(tmp_path, doc))
 
 
@@ -406,7 +406,7 @@ _DELETE = object()
         (
             ("annotations", 1, "segmentation"),
             {"size": [30, 40]},
-            "$.annotations[1].segmentation",
+            "$.annotations[1].segmentation.counts",
             "'counts' must be",
         ),  # fmt: skip
         (("annotations", 1, "score"), "high", "$.annotations[1].score", "must be a number"),
@@ -862,3 +862,192 @@ def test_results_with_rle_masks(tmp_path: Path) -> None:
     assert [sorted(map(tuple, pts)) for _, _, pts in shapes(ann)] == [[(5, 4), (5, 6), (8, 4), (8, 6)]]  # fmt: skip
     assert ann.score.tolist() == [0.6]
     assert reasons(report) == [("dropped", "multipart_smaller_parts", "$[0]")]
+
+
+# --- issue 9: natural frame order, frame ids, values beyond int64, NUL bytes -----------------
+_NATURAL = [f"{k}.jpg" for k in range(1, 13)]
+# the order a string sort gives, which is how such files often list their images
+_AS_STRINGS = sorted(_NATURAL)  # 1, 10, 11, 12, 2, ...
+
+
+def _numbered_doc(names: list[str], **image: Any) -> dict[str, Any]:
+    """Images without a frame index (what supervision, Label Studio, datumaro and FiftyOne
+    write), one box on each."""
+    return {
+        "images": [
+            {"id": 10 + i, "file_name": n, "width": 40, "height": 30, **image}
+            for i, n in enumerate(names)
+        ],
+        "categories": [{"id": 1, "name": "a"}],
+        "annotations": [
+            {"id": i, "image_id": 10 + i, "category_id": 1, "bbox": [1, 2, 3, 4]}
+            for i in range(len(names))
+        ],
+    }
+
+
+def _frames_in_order(ann: Annotations) -> list[str]:
+    f = ann.frames
+    return [str(f.name[i]) for i in np.lexsort((f.index, f.sequence.astype(str)))]
+
+
+def test_frames_without_an_index_order_naturally(tmp_path: Path) -> None:
+    assert _AS_STRINGS[:3] == ["1.jpg", "10.jpg", "11.jpg"]
+    ann = read_coco(_write(tmp_path, _numbered_doc(_AS_STRINGS)))
+    assert _frames_in_order(ann) == _NATURAL
+    out = tmp_path / "jobs.jsonl"
+    args = ["convert", "coco", str(tmp_path / "in.json"), "-o", str(out), "-q"]
+    result = CliRunner().invoke(main, [*args, "--src-prefix", "https://example.com/"])
+    assert result.exit_code == 0, result.output
+    (job,) = _jobs(out)
+    assert [f["frame_id"] for f in job["data"]["video_data"]["frames"]] == [
+        str(k) for k in range(1, 13)
+    ]
+
+
+def test_results_frames_order_naturally_with_images_and_image_dir(tmp_path: Path) -> None:
+    info = _write(tmp_path, {**_numbered_doc(_AS_STRINGS), "annotations": []}, "info.json")
+    results = [{"image_id": 10 + i, "category_id": 1, "bbox": [1, 2, 3, 4]} for i in range(12)]
+    src = _write(tmp_path, results, "results.json")
+    assert _frames_in_order(read_coco(src, images=info)) == _NATURAL
+    images = tmp_path / "images"
+    images.mkdir()
+    png = (FIXTURES / "images" / "5.png").read_bytes()
+    for k in range(1, 13):
+        (images / f"{k}.png").write_bytes(png)
+    by_stem = [{"image_id": k, "category_id": 1, "bbox": [1, 2, 3, 4]} for k in range(1, 13)]
+    ann = read_coco(_write(tmp_path, by_stem, "by_stem.json"), image_dir=images)
+    assert _frames_in_order(ann) == [f"{k}.png" for k in range(1, 13)]
+
+
+def test_video_frames_without_an_index_order_naturally(tmp_path: Path) -> None:
+    doc = _numbered_doc([f"v/{n}" for n in _AS_STRINGS], video_id=1)
+    doc["videos"] = [{"id": 1, "name": "v"}]
+    ann = read_coco(_write(tmp_path, doc))
+    assert _frames_in_order(ann) == [f"v/{n}" for n in _NATURAL]
+    assert set(ann.frames.sequence.tolist()) == {"v"}
+    # where the file gives the index, the index wins over the name
+    for i, image in enumerate(doc["images"]):
+        image["frame_id"] = 11 - i
+    ann = read_coco(_write(tmp_path, doc))
+    assert _frames_in_order(ann) == [f"v/{n}" for n in reversed(_AS_STRINGS)]
+
+
+def _convert_cli(src: Path, out: Path, *extra: str) -> Any:
+    args = ["convert", "coco", str(src), "-o", str(out), "-q", "--src-prefix", "https://e.test/"]
+    return CliRunner().invoke(main, [*args, *extra])
+
+
+def test_same_stem_in_one_job_is_one_error_naming_both_images(tmp_path: Path) -> None:
+    # FiftyOne exports x.jpg and x.png side by side: {stem} gives both the frame_id "x"
+    src = _write(tmp_path, _numbered_doc(["x.jpg", "x.png"]))
+    out = tmp_path / "jobs.jsonl"
+    result = _convert_cli(src, out)
+    assert result.exit_code == 2
+    (line,) = result.output.strip().splitlines()
+    assert "'x.jpg' and 'x.png'" in line and "frame_id 'x'" in line
+    assert "--frame-id '{name}'" in line and "Traceback" not in result.output
+    assert not out.exists()
+    # the suggested template works
+    result = _convert_cli(src, out, "--frame-id", "{name}")
+    assert result.exit_code == 0, result.output
+    (job,) = _jobs(out)
+    assert [f["frame_id"] for f in job["data"]["video_data"]["frames"]] == ["x.jpg", "x.png"]
+
+
+def test_a_colliding_frame_id_template_is_one_error(tmp_path: Path) -> None:
+    src = _write(tmp_path, _numbered_doc(["a.jpg", "b.jpg"]))
+    result = _convert_cli(src, tmp_path / "jobs.jsonl", "--frame-id", "same")
+    assert result.exit_code == 2
+    assert "'a.jpg' and 'b.jpg' both get frame_id 'same'" in result.output
+    assert "--frame-id '{name}'" in result.output
+
+
+def test_equal_stems_in_different_folders_are_not_duplicates(tmp_path: Path) -> None:
+    # folders a00..a10: a01/0x.jpg (job 1, frame "0x") and a10/x.jpg (job 10, frame "x")
+    # were both "10x" to the old check, which joined job and frame_id and lost the separator
+    names = [f"a{k:02d}/{'0x' if k == 1 else 'x'}.jpg" for k in range(11)]
+    out = tmp_path / "jobs.jsonl"
+    result = _convert_cli(_write(tmp_path, _numbered_doc(names)), out)
+    assert result.exit_code == 0, result.output
+    jobs = _jobs(out)
+    assert [j["reference_id"] for j in jobs] == [f"a{k:02d}" for k in range(11)]
+    assert jobs[1]["data"]["video_data"]["frames"][0]["frame_id"] == "0x"
+    assert all(job_problems(j) == [] for j in jobs)
+
+
+def test_rle_counts_beyond_int64_name_the_run(tmp_path: Path) -> None:
+    doc = _doc()
+    doc["annotations"][1]["segmentation"] = {"size": [30, 40], "counts": [2**63, 1200]}
+    with pytest.raises(InputError) as err:
+        read_coco(_write(tmp_path, doc))
+    assert err.value.location == "$.annotations[1].segmentation.counts[0]"
+    assert "9223372036854775808" in err.value.message
+    # four runs of 2**62 wrap an int64 sum around to 0: refused, not decoded
+    doc["annotations"][1]["segmentation"]["counts"] = [2**62] * 4 + [1200]
+    with pytest.raises(InputError, match=r"segmentation\.counts\[0\]: run length"):
+        read_coco(_write(tmp_path, doc))
+
+
+@pytest.mark.parametrize(
+    ("path", "where"),
+    [
+        (("images", 1, "file_name"), "$.images[1].file_name"),
+        (("images", 0, "file_name"), "$.images[0].file_name"),
+    ],
+)
+def test_file_name_with_a_nul_byte_is_refused(
+    tmp_path: Path, path: tuple[Any, ...], where: str
+) -> None:
+    for name in ("b\x00.jpg", "dir/b\x00.jpg"):
+        doc = _doc()
+        _set(doc, path, name)
+        with pytest.raises(InputError, match="NUL byte") as err:
+            read_coco(_write(tmp_path, doc))
+        assert err.value.location == where
+
+
+def test_video_names_with_a_nul_byte_are_refused(tmp_path: Path) -> None:
+    video = json.loads((FIXTURES / "video.json").read_text())
+    video["videos"][1]["name"] = "dri\x00ve"
+    with pytest.raises(InputError, match=r"\$\.videos\[1\]\.name: .*NUL byte"):
+        read_coco(_write(tmp_path, video))
+    ytvis = json.loads((FIXTURES / "ytvis.json").read_text())
+    ytvis["videos"][0]["file_names"][1] = "v/\x00.jpg"
+    with pytest.raises(InputError, match=r"\$\.videos\[0\]\.file_names\[1\]: .*NUL byte"):
+        read_coco(_write(tmp_path, ytvis))
+
+
+_ID_PATHS = [
+    ("instances.json", ("images", 0, "id")),
+    ("instances.json", ("annotations", 0, "image_id")),
+    ("instances.json", ("annotations", 0, "category_id")),
+    ("instances.json", ("categories", 0, "id")),
+    ("video.json", ("videos", 0, "id")),
+    ("video.json", ("images", 0, "video_id")),
+    ("video.json", ("images", 0, "frame_id")),
+    ("video.json", ("annotations", 0, "track_id")),
+    ("video.json", ("annotations", 2, "instance_id")),
+    ("ytvis.json", ("annotations", 0, "video_id")),
+    ("attributes.json", ("annotations", 1, "attributes", "track_id")),
+]
+
+
+@pytest.mark.parametrize(("fixture", "path"), _ID_PATHS)
+@pytest.mark.parametrize("value", [2**63, 2**64 - 1])
+def test_ids_beyond_int64_are_refused_at_their_place(
+    tmp_path: Path, fixture: str, path: tuple[Any, ...], value: int
+) -> None:
+    doc = json.loads((FIXTURES / fixture).read_text())
+    _set(doc, path, value)
+    with pytest.raises(InputError, match="out of range") as err:
+        read_coco(_write(tmp_path, doc))
+    assert err.value.location == "$." + ".".join(
+        f"{p}" if isinstance(p, str) else f"[{p}]" for p in path
+    ).replace(".[", "[")
+
+
+def test_the_smallest_int64_is_an_id(tmp_path: Path) -> None:
+    doc = _doc()
+    doc["images"][0]["id"] = doc["annotations"][0]["image_id"] = -(2**63)
+    assert read_coco(_write(tmp_path, doc)).frames.name.tolist() == ["a.jpg", "b.jpg"]

@@ -127,7 +127,11 @@ def test_decode_uncompressed_and_compressed() -> None:
     [
         ({"size": [2, 2], "counts": [4]}, "not the image size"),
         ({"size": [3], "counts": [3]}, "'size' must be"),
-        ({"size": [3, 2], "counts": [1, 7]}, "add up to 8"),
+        ({"size": [3, 2], "counts": [1, 4]}, "add up to 5"),
+        ({"size": [3, 2], "counts": [1, 7]}, "run length 7 is longer than the mask"),
+        # beyond int64, and runs whose int64 sum wraps around to the mask size (2**64 + 6)
+        ({"size": [3, 2], "counts": [2**63, 6]}, "run length 9223372036854775808"),
+        ({"size": [3, 2], "counts": [2**62] * 4 + [6]}, "longer than the mask"),
         ({"size": [3, 2], "counts": [-1, 7]}, "must not be negative"),
         ({"size": [3, 2], "counts": [1.5, 4.5]}, "list of integers"),
         ({"size": [3, 2], "counts": "é"}, "ASCII"),
@@ -138,6 +142,16 @@ def test_decode_uncompressed_and_compressed() -> None:
 def test_bad_rle(rle: dict, message: str) -> None:
     with pytest.raises(RLEError, match=message):
         decode_rle(rle, 3, 2)
+
+
+def test_bad_rle_says_where_in_the_object() -> None:
+    # counts[2] is the run beyond int64: the place is that element
+    with pytest.raises(RLEError) as err:
+        decode_rle({"size": [3, 2], "counts": [1, 2, 2**63]}, 3, 2)
+    assert err.value.where == ".counts[2]"
+    with pytest.raises(RLEError) as err:
+        decode_rle({"size": [3, 3], "counts": [9]}, 3, 2)
+    assert err.value.where == ".size"
 
 
 def test_huge_mask_refused_before_decoding() -> None:

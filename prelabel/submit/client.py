@@ -344,7 +344,9 @@ class Submitter:
             if isinstance(ledger, Ledger):
                 self.ledger = ledger
             else:
-                self.ledger = Ledger(":memory:" if ledger is None else ledger, fsync=fsync)
+                self.ledger = Ledger(
+                    ":memory:" if ledger is None else ledger, fsync=fsync, lock=True
+                )
             self.ledger.acquire()
             self.ledger.bind(project_id, self.base_url)
         except BaseException:

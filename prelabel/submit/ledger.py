@@ -151,22 +151,33 @@ class Ledger:
         *,
         fsync: bool = False,
         readonly: bool = False,
+        lock: bool = False,
     ) -> None:
         self.path = str(path)
+        # the file itself, whatever name (symlink, relative path) the caller gave it: the
+        # lock and the database are opened through this one name
+        self.real_path = self.path if self.path == ":memory:" else os.path.realpath(self.path)
         self._lock = threading.RLock()
         self._lockfile: Any = None
+        self._db: sqlite3.Connection
         try:
+            if lock and not readonly:
+                self.acquire()  # before looking at the file: another run may be creating it
+            existed = self.real_path != ":memory:" and os.path.exists(self.real_path)
+            if existed or readonly:
+                _check_file(self.path, self.real_path)
             if readonly:
-                if not Path(self.path).is_file():
-                    raise InputError(self.path, None, "no such ledger")
-                uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
+                uri = f"{Path(self.real_path).as_uri()}?mode=ro"
                 self._db = sqlite3.connect(
                     uri, uri=True, isolation_level=None, check_same_thread=False
                 )
             else:
                 self._db = sqlite3.connect(
-                    self.path, isolation_level=None, check_same_thread=False, timeout=30
+                    self.real_path, isolation_level=None, check_same_thread=False, timeout=30
                 )
+            if existed or readonly:
+                self._check_contents()
+            if not readonly:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
                 self._db.executescript(_SCHEMA)
@@ -175,9 +186,36 @@ class Ledger:
                 )
             version = self._meta("schema_version")
         except sqlite3.DatabaseError as exc:
+            self._abandon()
             raise InputError(self.path, None, f"not a readable ledger ({exc})") from None
+        except BaseException:
+            self._abandon()
+            raise
         if version != SCHEMA_VERSION:
+            self._abandon()
             raise InputError(self.path, None, f"ledger schema {version!r} is not supported")
+
+    def _abandon(self) -> None:
+        db = getattr(self, "_db", None)
+        if db is not None:
+            db.close()
+        if self._lockfile is not None:
+            self._lockfile.close()
+            self._lockfile = None
+
+    def _check_contents(self) -> None:
+        """An existing file must be a sound prelabel ledger: never start it afresh."""
+        got = self._db.execute("PRAGMA quick_check").fetchall()
+        if [tuple(r) for r in got] != [("ok",)]:
+            first = "; ".join(str(r[0]) for r in got[:2])
+            raise InputError(self.path, None, f"the ledger is corrupt ({first})")
+        tables = {
+            r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if not {"meta", "jobs", "runs", "batches"} <= tables:
+            raise InputError(
+                self.path, None, "a SQLite file but not a prelabel ledger (no jobs/meta tables)"
+            )
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -197,13 +235,14 @@ class Ledger:
     def acquire(self) -> None:
         """Hold an exclusive lock on the ledger for this process (released on exit, kill -9
         included): two runs on one ledger could send the same job twice."""
-        if self.path == ":memory:" or self._lockfile is not None:
+        if self.real_path == ":memory:" or self._lockfile is not None:
             return
         try:
             import fcntl
         except ImportError:  # pragma: no cover - Windows: no advisory locks here
             return
-        f = open(self.path + ".lock", "a+b")  # noqa: SIM115 - held open for the lock's life
+        # named after the real file: a symlink or another path to it takes the same lock
+        f = open(self.real_path + ".lock", "a+b")  # noqa: SIM115 - held for the lock's life
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -404,6 +443,46 @@ class Ledger:
             self._db.execute(
                 "INSERT OR REPLACE INTO batches VALUES (?, ?, ?)", (name, batch_id, _now())
             )
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_file(name: str, real: str) -> None:
+    """Refuse a ledger file that exists but cannot be one: empty, not SQLite, truncated.
+
+    A zero-byte file opened as SQLite is an empty database, and would be taken for a new
+    ledger: every job created before would be sent again.
+    """
+    try:
+        size = os.path.getsize(real)
+        with open(real, "rb") as f:
+            head = f.read(100)
+    except FileNotFoundError:
+        raise InputError(name, None, "no such ledger") from None
+    except OSError as exc:
+        raise InputError(name, None, f"cannot read the ledger: {exc.strerror or exc}") from None
+    if size == 0:
+        raise InputError(
+            name,
+            None,
+            "the ledger is empty (0 bytes), so it cannot say which jobs were created; "
+            "restore it from a copy, or delete it to start afresh (jobs created before "
+            "would then be reported as conflicts, never sent twice)",
+        )
+    if len(head) < 100 or not head.startswith(_SQLITE_MAGIC):
+        raise InputError(name, None, "not a readable ledger: the file is not a SQLite database")
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")
+    valid_for = int.from_bytes(head[92:96], "big")
+    counter = int.from_bytes(head[24:28], "big")
+    if pages and valid_for == counter and size < pages * page_size:
+        raise InputError(
+            name,
+            None,
+            f"the ledger is truncated ({size} bytes; its header says {pages * page_size})",
+        )
 
 
 def file_bytes(path: str | PathLike[str]) -> bytes:

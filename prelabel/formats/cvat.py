@@ -16,6 +16,7 @@ type is turned into the platform's geometry (see docs/formats/cvat.md for the ta
 from __future__ import annotations
 
 import math
+import re
 import xml.parsers.expat as expat
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,6 +57,15 @@ CUBOID_CVAT_TO_P = np.array([1, 3, 2, 0, 7, 5, 4, 6])
 
 _MASK_MIN_AREA = 1.0  # px^2; smaller mask parts are noise, not objects
 _READ_CHUNK = 1 << 20
+# Frame numbers, ids and the meta's counts are refused beyond +-2**62 (CVAT's are small
+# non-negative integers): every sum and difference of two of them then stays inside int64.
+_MAX_INT = 1 << 62
+# The frames one task (one video sequence) may have: the frames table holds a row for each,
+# and the count comes from the meta or the largest track frame, not from what the file holds.
+MAX_TASK_FRAMES = 10_000_000
+# The points interpolation between keyframes (and holding after the last one) may add in one
+# file, counted before anything is allocated.
+MAX_FILLED_POINTS = 10_000_000
 
 
 @dataclass
@@ -70,8 +80,17 @@ class _Task:
     size: int | None = None
     width: float | None = None
     height: float | None = None
+    subset: str | None = None
+    offset: int = 0  # CVAT's frame offset in a project export (see _task_offsets)
     n_frames: int = 0
     base: int = 0  # first row of this task's frames in the frames table
+    shift: int = 0  # the offset the file's track frames follow (0 or ``offset``)
+
+    def stop_count(self) -> int | None:
+        """The frames ``start_frame .. stop_frame`` (inclusive, as CVAT reads it) hold."""
+        if self.stop is None:
+            return None
+        return max((self.stop - self.start) // self.step + 1, 0)
 
 
 @dataclass
@@ -81,6 +100,7 @@ class _Meta:
     all_labels: set[str]  # every label the meta declares (sub-labels included)
     points_of: dict[str, list[str]]  # skeleton label -> its point labels in spec order
     mode: str | None
+    line: int = 0  # where the meta ends
 
 
 class _StopParse(Exception):
@@ -95,6 +115,17 @@ class _BadElement(InputError):
     def __init__(self, path: str, location: str, message: str, reason: str) -> None:
         super().__init__(path, location, message)
         self.reason = reason
+
+
+def _bounded_int(text: str, what: str) -> int:
+    """``int(text)`` within +-2**62; ValueError with a message naming ``what`` otherwise."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{what} is not an integer") from None
+    if not -_MAX_INT <= value <= _MAX_INT:
+        raise ValueError(f"{what} {text.strip()[:30]} is out of range (beyond 2**62)")
+    return value
 
 
 def _hardened_parser() -> Any:
@@ -135,16 +166,44 @@ def _xml_error(path: str, parser: Any, exc: BaseException) -> InputError:
 def _run(parser: Any, path: str, source: Any) -> None:
     """Feed ``source`` to ``parser`` with the cyclic GC paused; errors become InputError."""
     # the parse creates many small objects and no cycles
+    head = b""
     with paused_gc():
         try:
             while True:
                 chunk = source.read(_READ_CHUNK)
                 if not chunk:
                     break
+                head = head or chunk[:200]
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
         except (expat.ExpatError, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as e:
             raise _xml_error(path, parser, e) from None
+        except (LookupError, ValueError) as e:
+            # pyexpat raises these for the encoding named in the XML declaration: LookupError
+            # for a name Python does not know, ValueError for a multi-byte codec (Shift_JIS,
+            # EUC-JP, UTF-7...) that expat cannot be given; anything else is not ours to catch
+            if not _encoding_refused(e):
+                raise
+            declared = _DECLARED_ENCODING.search(head)
+            name = declared.group(1).decode("ascii", "replace") if declared else "?"
+            raise InputError(
+                path,
+                f"{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}",
+                f"the XML declaration names encoding {name!r}, which the reader cannot decode "
+                f"({e}); CVAT writes UTF-8: save the file as UTF-8",
+            ) from None
+
+
+_DECLARED_ENCODING = re.compile(
+    rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']{0,40})"""
+)
+
+
+def _encoding_refused(exc: BaseException) -> bool:
+    """Whether ``exc`` is pyexpat refusing the declared encoding (not an error of ours)."""
+    if type(exc) is LookupError:  # codecs.lookup; KeyError and IndexError are bugs
+        return str(exc).startswith("unknown encoding")
+    return type(exc) is ValueError and "encodings are not supported" in str(exc)
 
 
 def cvat_export_kind(path: str | PathLike[str]) -> str:
@@ -247,10 +306,10 @@ class _Reader:
         # images
         self.img_name: list[str] = []
         self.img_seq: list[str] = []
-        self.img_index: list[int] = []
+        self.img_id: list[int] = []  # CVAT's frame number (-1: none usable)
         self.img_w: list[float] = []
         self.img_h: list[float] = []
-        self.seq_count: dict[str, int] = {}
+        self.task_by_key: dict[str | None, _Task] = {}
         # tracks: CVAT id, task key, track-level attributes
         self.trk_id: list[int] = []
         self.trk_task: list[str | None] = []
@@ -333,7 +392,9 @@ class _Reader:
             trow = self.track_row
             if trow >= 0:
                 text = a.get("frame")
-                if text is None or not text.isdigit():
+                # str.isdigit() also accepts digits int() refuses (superscripts); up to 18
+                # ASCII digits are always within range
+                if text is None or not (text.isascii() and text.isdigit()) or len(text) > 18:
                     slow_start(tag, a)
                     return
                 frame = int(text)
@@ -591,7 +652,7 @@ class _Reader:
         key = self.trk_task[track_row]
         tasks = self.video_tasks
         task = next((t for t in tasks if t.key == key), tasks[0])
-        return str(task.start + (frame_row - task.base) * task.step)
+        return str(task.start + task.shift + (frame_row - task.base) * task.step)
 
     # -- elements -------------------------------------------------------------------------
     def _image(self, a: dict[str, str]) -> None:
@@ -604,27 +665,36 @@ class _Reader:
             raise _BadElement(
                 self.path, self._where("image"), "width/height is not a number", "bad_size"
             ) from None
-        name = safe_relative(name, path=self.path, location=self._where("image"))
-        seq = name.rpartition("/")[0]
-        k = self.seq_count.get(seq, 0)
-        self.seq_count[seq] = k + 1
+        where = self._where("image")
+        name = safe_relative(name, path=self.path, location=where)
+        folder = name.rpartition("/")[0]
+        seq = folder
+        # a project export: each image names its task and subset, image names repeat across
+        # subsets, and CVAT saves the images under images/<subset>/<name>
+        subset, task = a.get("subset"), self.task_by_key.get(a.get("task_id"))
+        if subset:
+            name = safe_relative(f"{subset}/{name}", path=self.path, location=where)
+        if task is not None or subset:
+            group = task.name if task is not None else str(subset)
+            seq = f"{group}/{folder}" if folder else group
+        text = a.get("id", "")
         self.image_row = len(self.img_name)
         self.img_name.append(name)
         self.img_seq.append(seq)
-        self.img_index.append(k)
+        self.img_id.append(
+            int(text) if text.isascii() and text.isdigit() and len(text) < 19 else -1
+        )
         self.img_w.append(w)
         self.img_h.append(h)
 
     def _track(self, a: dict[str, str]) -> None:
         try:
             label = a["label"]
-            tid = int(a["id"])
+            tid = _bounded_int(a["id"], "track id")
         except KeyError as e:
             raise self._missing("track", e.args[0]) from None
-        except ValueError:
-            raise _BadElement(
-                self.path, self._where("track"), "track id is not an integer", "bad_track_id"
-            ) from None
+        except ValueError as e:
+            raise _BadElement(self.path, self._where("track"), str(e), "bad_track_id") from None
         label_idx = self._label(label, "track")
         self.track_row = len(self.trk_id)
         self.trk_id.append(tid)
@@ -639,7 +709,7 @@ class _Reader:
         npairs = 2
         try:
             if self.track_row >= 0:
-                frame = int(a["frame"])
+                frame = _bounded_int(a["frame"], "frame")
                 label = self.trk_label[self.track_row]
             else:
                 frame = self.image_row
@@ -661,10 +731,8 @@ class _Reader:
                 npairs = 0
         except KeyError as e:
             raise self._missing(tag, e.args[0]) from None
-        except ValueError:
-            raise _BadElement(
-                self.path, self._where(tag), "frame is not an integer", "bad_frame"
-            ) from None
+        except ValueError as e:
+            raise _BadElement(self.path, self._where(tag), str(e), "bad_frame") from None
         if run is not None:
             self.geo.append(run)
         elif code == _MASK:
@@ -805,6 +873,7 @@ class _Reader:
         root = self.meta_builder.close()
         self.meta_builder = None
         self.meta = _parse_meta(root, self.path, p.CurrentLineNumber)
+        self.task_by_key = {t.key: t for t in self.meta.tasks if t.key is not None}
         for name in self.meta.labels:
             self._label(name, "meta")
         self.strict_labels = bool(self.meta.all_labels)
@@ -846,12 +915,13 @@ class _Reader:
                     self.img_h,
                     name=self.img_name,
                     sequence=self.img_seq,
-                    index=self.img_index,
+                    index=_image_index(self.img_seq, self.img_id),
                 )
             )
         frame_row = raw.frame.copy()
         keep = np.ones(len(raw), dtype=bool)
         tasks = self.video_tasks = self._video_tasks(raw)
+        self._note_meta_disagreements()
         base = n_img
         for task in tasks:
             task.base = base
@@ -867,12 +937,16 @@ class _Reader:
             )
         is_track = raw.track >= 0
         if is_track.any():
-            by_key = {t.key: t for t in tasks}
-            task_of_track = [by_key.get(k, tasks[0]) for k in self.trk_task]
-            start = np.array([t.start for t in task_of_track], dtype=np.int64)[raw.track[is_track]]
-            step = np.array([t.step for t in task_of_track], dtype=np.int64)[raw.track[is_track]]
-            n = np.array([t.n_frames for t in task_of_track], dtype=np.int64)[raw.track[is_track]]
-            tbase = np.array([t.base for t in task_of_track], dtype=np.int64)[raw.track[is_track]]
+            task_of_track = self._task_of_tracks()
+            sel = raw.track[is_track]
+
+            def column(values: list[int]) -> npt.NDArray[np.int64]:
+                return np.array(values, dtype=np.int64)[sel]
+
+            start = column([t.start + t.shift for t in task_of_track])
+            step = column([t.step for t in task_of_track])
+            n = column([t.n_frames for t in task_of_track])
+            tbase = column([t.base for t in task_of_track])
             absf = raw.frame[is_track]
             rel = absf - start
             k = rel // step
@@ -896,6 +970,12 @@ class _Reader:
         )
         return frames, frame_row, keep
 
+    def _task_of_tracks(self) -> list[_Task]:
+        """The video task of each track: by its ``task_id``, else the first task."""
+        tasks = self.video_tasks
+        by_key = {t.key: t for t in tasks}
+        return [by_key.get(k, tasks[0]) for k in self.trk_task]
+
     def _video_tasks(self, raw: _RawShapes) -> list[_Task]:
         meta_tasks = self.meta.tasks if self.meta else []
         has_tracks = bool(self.trk_id)
@@ -909,8 +989,7 @@ class _Reader:
                 tasks = [_Task(key=None, name="video")]
         else:
             tasks = [t for t in meta_tasks if t.width is not None]
-        is_track = raw.track >= 0
-        names: set[str] = set()
+        self.video_tasks = tasks
         for t in tasks:
             if t.width is None or t.height is None:
                 raise InputError(
@@ -919,40 +998,145 @@ class _Reader:
                     f"task {t.name!r}: no <original_size> width/height, so the video frame size "
                     "is unknown",
                 )
-            if t.stop is not None:
-                t.n_frames = max((t.stop - t.start) // t.step + 1, 0)
-            elif t.size is not None:
-                t.n_frames = t.size
-            else:  # no range in the meta: up to the last frame any of its tracks uses
-                mine = [i for i, k in enumerate(self.trk_task) if k == t.key or len(tasks) == 1]
-                sel = is_track & np.isin(raw.track, mine)
-                last = int(raw.frame[sel].max()) if sel.any() else t.start
-                t.n_frames = max((last - t.start) // t.step + 1, 0)
-            if t.name in names:
-                t.name = f"{t.name} ({t.key})"
-            names.add(t.name)
+        # the absolute frames of each task's tracks
+        is_track = raw.track >= 0
+        owner = np.full(len(self.trk_id), -1, dtype=np.int64)
+        index = {id(t): i for i, t in enumerate(tasks)}
+        if has_tracks:
+            owner[:] = [index[id(t)] for t in self._task_of_tracks()]
+        track_task = owner[raw.track[is_track]] if has_tracks else np.zeros(0, np.int64)
+        frames = raw.frame[is_track]
+        for i, t in enumerate(tasks):
+            self._task_frames(t, frames[track_task == i])
         return tasks
+
+    def _task_frames(self, t: _Task, used: npt.NDArray[np.int64]) -> None:
+        """``t.shift`` and ``t.n_frames`` from the meta and the frames ``used`` by its tracks.
+
+        The frames are ``start_frame + shift + k * step``: ``shift`` is CVAT's project offset
+        (see :func:`_task_offsets`) unless the tracks' frames only fit without it. The count
+        is the meta's; where ``size`` and ``start_frame .. stop_frame`` disagree (datumaro
+        writes ``stop_frame = size``, which CVAT reads as the last frame), the smaller one that
+        holds every frame the tracks use, else the larger; with neither, up to the last frame
+        a track uses.
+        """
+        by_stop, by_size = t.stop_count(), t.size
+        declared = [c for c in (by_stop, by_size) if c is not None]
+
+        def count_needed(shift: int) -> int | None:
+            """Task frames the tracks need with ``shift``, or None if a frame is off the grid
+            or before the start."""
+            if not used.size:
+                return 0
+            rel = used - (t.start + shift)
+            if (rel < 0).any() or (rel % t.step).any():
+                return None
+            return int(rel.max()) // t.step + 1
+
+        needed = count_needed(t.offset)
+        t.shift = t.offset
+        if t.offset and (needed is None or (declared and needed > max(declared))):
+            plain = count_needed(0)
+            if plain is not None and not (declared and plain > max(declared)):
+                needed, t.shift = plain, 0
+                self.report.add(
+                    Action.NOTED,
+                    "track frames not offset",
+                    source=f"<meta> task {t.name!r}",
+                    detail=f"a CVAT project export shifts this task's frames by {t.offset} "
+                    "(the frames of the tasks before it in its subset); these tracks' frames "
+                    "fit the task only without that shift, so they are read as they are",
+                )
+        if by_stop is not None and by_size is not None and by_stop != by_size:
+            fitting = [c for c in sorted(declared) if needed is not None and needed <= c]
+            t.n_frames = fitting[0] if fitting else max(declared)
+        elif declared:
+            t.n_frames = declared[0]
+        else:  # no range in the meta: up to the last frame any of its tracks uses
+            last = int(used.max()) if used.size else t.start + t.shift
+            t.n_frames = max((last - t.start - t.shift) // t.step + 1, 0)
+        if t.n_frames > MAX_TASK_FRAMES:
+            raise InputError(
+                self.path,
+                "<meta>",
+                f"task {t.name!r} would have {t.n_frames:,} frames, more than the "
+                f"{MAX_TASK_FRAMES:,} one sequence may have (start_frame {t.start}, stop_frame "
+                f"{t.stop}, size {t.size}, or the largest track frame)",
+            )
+
+    def _note_meta_disagreements(self) -> None:
+        """A report row for every task whose ``size`` and ``start_frame .. stop_frame``
+        disagree, saying which frames were used."""
+        used = {id(t) for t in self.video_tasks}
+        for t in self.meta.tasks if self.meta else []:
+            by_stop = t.stop_count()
+            if by_stop is None or t.size is None or by_stop == t.size:
+                continue
+            if id(t) in used:
+                what = f"the task has the {t.n_frames} frames its tracks fit in"
+            else:
+                what = "the frames are the file's <image> elements"
+            self.report.add(
+                Action.NOTED,
+                "task meta disagrees",
+                source=f"<meta> task {t.name!r}",
+                detail=f"size {t.size}, but start_frame {t.start} .. stop_frame {t.stop} "
+                f"(step {t.step}) is {by_stop} frames; {what} (datumaro writes "
+                "stop_frame = size, CVAT reads stop_frame as the last frame)",
+            )
+
+
+def _image_index(sequences: list[str], ids: list[int]) -> npt.NDArray[np.int64]:
+    """Each image's position in its sequence: by its ``id`` (CVAT's frame number) when every
+    image of the sequence has one, else in file order; ties keep file order."""
+    n = len(sequences)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    _, code = np.unique(np.asarray(sequences, dtype=object), return_inverse=True)
+    code = code.astype(np.int64)
+    frame = np.asarray(ids, dtype=np.int64)  # -1: no usable id
+    pos = np.arange(n, dtype=np.int64)
+    missing = np.bincount(code, weights=frame < 0) > 0
+    key = np.where(missing[code], pos, frame)
+    order = np.lexsort((pos, key, code))
+    sorted_code = code[order]
+    first = np.r_[True, sorted_code[1:] != sorted_code[:-1]]
+    starts = np.flatnonzero(first)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = pos - np.repeat(starts, np.diff(np.r_[starts, n]))
+    return rank
 
 
 def _parse_meta(root: Element, path: str, line: int) -> _Meta:
     where = f"<meta> line {line}"
 
-    def number(el: Element, tag: str, kind: type = int) -> Any:
+    def number(el: Element, tag: str) -> int | None:
         text = el.findtext(tag)
         if text is None or not text.strip():
             return None
         try:
-            return kind(text.strip())
+            value = _bounded_int(text.strip(), f"<{tag}>")
+        except ValueError as e:
+            raise InputError(path, where, f"{e}: {text.strip()[:40]!r}") from None
+        if value < 0:
+            raise InputError(path, where, f"<{tag}> must be >= 0, not {value}")
+        return value
+
+    def size(el: Element, tag: str) -> float | None:
+        text = el.findtext(tag)
+        if text is None or not text.strip():
+            return None
+        try:
+            return float(text.strip())
         except ValueError:
             raise InputError(path, where, f"<{tag}> is not a number: {text[:40]!r}") from None
 
+    project_tasks = root.findall("project/tasks/task")
     containers = [el for el in (root.find("task"), root.find("job")) if el is not None]
-    containers += root.findall("project/tasks/task")
     tasks = []
     mode = None
-    for el in containers:
-        key = el.findtext("id")
-        key = key.strip() if key else None
+    for el in containers + project_tasks:
+        key = (el.findtext("id") or "").strip() or None  # datumaro writes an empty <id>
         name = (el.findtext("name") or "").strip() or "video"
         mode = mode or (el.findtext("mode") or "").strip() or None
         step = 1
@@ -961,14 +1145,13 @@ def _parse_meta(root: Element, path: str, line: int) -> _Meta:
             if not ff.startswith("step="):
                 raise InputError(path, where, f"unsupported frame_filter {ff!r}")
             try:
-                step = int(ff[5:])
+                step = _bounded_int(ff[5:], "frame_filter step")
             except ValueError:
                 raise InputError(path, where, f"unsupported frame_filter {ff!r}") from None
             if step < 1:
                 raise InputError(path, where, f"frame_filter step must be >= 1, not {step}")
         size_el = el.find("original_size")
-        width = number(size_el, "width", float) if size_el is not None else None
-        height = number(size_el, "height", float) if size_el is not None else None
+        subset = (el.findtext("subset") or "").strip() or None
         tasks.append(
             _Task(
                 key=key,
@@ -977,10 +1160,17 @@ def _parse_meta(root: Element, path: str, line: int) -> _Meta:
                 stop=number(el, "stop_frame"),
                 step=step,
                 size=number(el, "size"),
-                width=width,
-                height=height,
+                width=size(size_el, "width") if size_el is not None else None,
+                height=size(size_el, "height") if size_el is not None else None,
+                subset=subset,
             )
         )
+    _task_offsets(tasks[len(containers) :], path, where)
+    seen: set[str] = set()
+    for i, t in enumerate(tasks):  # one sequence per task: repeated names get the task id
+        if t.name in seen:
+            t.name = f"{t.name} ({t.key or i + 1})"
+        seen.add(t.name)
     labels: list[str] = []
     all_labels: set[str] = set()
     points_of: dict[str, list[str]] = {}
@@ -994,7 +1184,36 @@ def _parse_meta(root: Element, path: str, line: int) -> _Meta:
             points_of.setdefault(parent, []).append(label)
         else:
             labels.append(label)
-    return _Meta(tasks=tasks, labels=labels, all_labels=all_labels, points_of=points_of, mode=mode)
+    return _Meta(
+        tasks=tasks,
+        labels=labels,
+        all_labels=all_labels,
+        points_of=points_of,
+        mode=mode,
+        line=line,
+    )
+
+
+def _task_offsets(tasks: list[_Task], path: str, where: str) -> None:
+    """CVAT's frame offset of each task of a project export, in meta order.
+
+    CVAT's project export (``ProjectData``) lists the tasks by subset, then id, and writes
+    each task's frames shifted by the sum of ``start_frame + step * size`` of the tasks before
+    it in the same subset, so that frame numbers do not repeat inside a subset: a track frame
+    is ``start_frame + k * step + offset`` for task frame k. An ``<image id>`` carries the
+    same number.
+    """
+    total = 0
+    subset: object = object()
+    for t in tasks:
+        if t.subset != subset:
+            subset, total = t.subset, 0
+        t.offset = total
+        if t.start + total > _MAX_INT:
+            raise InputError(
+                path, where, f"task {t.name!r}: its frame numbers would be beyond 2**62"
+            )
+        total += t.start + t.step * (t.size if t.size is not None else (t.stop_count() or 0))
 
 
 # --- the raw shape table -----------------------------------------------------------------------
@@ -1336,6 +1555,17 @@ def _fill_gaps(raw: _RawShapes, t_rows: npt.NDArray[np.int64], r: _Reader) -> _R
     gap = np.maximum(gap, 0)
     if not gap.any():
         return raw
+    # the work is known before anything is allocated: one copy of each shape per filled frame
+    filled_points = float(np.dot(gap.astype(np.float64), raw.counts[src]))
+    if filled_points > MAX_FILLED_POINTS:
+        worst = int(np.argmax(gap * raw.counts[src]))
+        raise InputError(
+            r.path,
+            f"<{_SHAPE_TAGS[raw.kind[src[worst]]]}> line {raw.line[src[worst]]}",
+            f"filling the frames between keyframes would make {filled_points:,.0f} points, "
+            f"more than {MAX_FILLED_POINTS:,} (this shape alone is held for {gap[worst]:,} "
+            "frames); give --no-interpolate to keep only the frames the tracks list",
+        )
     kinds_match = (raw.kind[src] == raw.kind[dst]) & (raw.counts[src] == raw.counts[dst])
     lerp = kinds_match & ~last
     held = ~kinds_match & ~last & (gap > 0)
@@ -1650,7 +1880,8 @@ def _with_masks(
         where = _source(raw, row)
         label = r.label_names[raw.label[row]]
         try:
-            x0, y0, w, h = int(left), int(top), int(width), int(height)
+            x0, y0 = _bounded_int(left, "left"), _bounded_int(top, "top")
+            w, h = _bounded_int(width, "width"), _bounded_int(height, "height")
             if w < 1 or h < 1 or w * h > masks.MAX_MASK_PIXELS:
                 raise ValueError(f"a {w} x {h} box is not a mask size")
             mask = cvat_rle_to_mask(rle, w, h)

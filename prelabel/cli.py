@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from prelabel import __version__
-from prelabel.errors import GeometryError, PrelabelError
+from prelabel.errors import GeometryError, PrelabelError, printable
 
 # Commands are imported when used, so `prelabel convert yolo` does not pay for httpx and
 # `prelabel submit` not for the readers: name -> "module:attribute".
@@ -64,20 +64,39 @@ class PrelabelGroup(LazyGroup):
         except OSError as exc:  # a disk or pipe problem the readers did not anticipate
             if ctx.params.get("debug") or (ctx.obj or {}).get("debug"):
                 raise
-            click.echo(f"error: {exc}", err=True)
+            click.echo(printable(f"error: {exc}"), err=True)
             sys.exit(2)
 
 
 def _fail(exc: PrelabelError) -> None:
+    """Print ``exc`` (and a GeometryError's first problems) as single lines and exit.
+
+    This is the one place errors reach the terminal: every line goes through
+    :func:`printable`, so a name with a newline or an escape sequence stays on its line."""
+    message = str(exc)
     if isinstance(exc, GeometryError):
         for row in exc.problems[:MAX_PROBLEMS_SHOWN]:
-            where = row.get("source") or f"frame {row.get('frame')}"
-            click.echo(f"{where}: {row.get('label')}: {row.get('reason')}", err=True)
+            click.echo(printable(_problem_line(exc.path, row)), err=True)
         more = len(exc.problems) - MAX_PROBLEMS_SHOWN
         if more > 0:
             click.echo(f"... and {more} more (write them all with --report)", err=True)
-    click.echo(f"error: {exc}", err=True)
+        if exc.path:
+            message = f"{exc.path}: {message}"
+    click.echo(printable(f"error: {message}"), err=True)
     sys.exit(exc.exit_code)
+
+
+def _problem_line(path: str | None, row: dict[str, object]) -> str:
+    """``FILE:PLACE: label: reason`` for one problem row.
+
+    A reader's ``source`` is a place inside the input file (``$.annotations[3]``,
+    ``<box> at line 40``) or a file of its own (YOLO's ``labels/a.txt:3``); only the former
+    is prefixed with the input file."""
+    source = row.get("source")
+    where = str(source) if source else f"frame {row.get('frame')!r}"
+    if path and (not source or where.startswith(("$", "<", "line "))):
+        where = f"{path}:{where}"
+    return f"{where}: {row.get('label')!r}: {row.get('reason')}"
 
 
 @click.group(
@@ -115,8 +134,8 @@ def validate(file: str, max_problems: int) -> None:
     for problem in file_problems(file):
         count += 1
         if count <= max_problems:
-            click.echo(problem.format(file))
+            click.echo(printable(problem.format(file)))
     if count:
-        click.echo(f"{count} problem(s) in {file}", err=True)
+        click.echo(printable(f"{count} problem(s) in {file}"), err=True)
         sys.exit(1)
-    click.echo(f"{file}: valid", err=True)
+    click.echo(printable(f"{file}: valid"), err=True)

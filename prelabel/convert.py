@@ -13,7 +13,7 @@ import functools
 import posixpath
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from os import PathLike
 from pathlib import Path
@@ -25,37 +25,70 @@ import click
 import numpy as np
 
 from prelabel.annotations import Annotations, Frames
-from prelabel.errors import InputError, PayloadError, PrelabelError
+from prelabel.errors import GeometryError, InputError, PayloadError, PrelabelError, printable
 from prelabel.geometry import Policy, prepare
 from prelabel.jobs import JobOptions, job_chunks
 from prelabel.jsonio import load_json, load_yaml, read_text
 from prelabel.report import Action, Report
+from prelabel.trackers import layout_jobs
 from prelabel.urls import is_url
-from prelabel.writer import write_json, write_jsonl
+from prelabel.writer import check_output, same_output, write_json, write_jsonl
 
-FRAME_FIELDS = ("stem", "name", "index", "sequence")
-
-
-# --- frames ------------------------------------------------------------------------------
-def _template_fields(template: str, what: str) -> None:
-    for _, name, _, _ in Formatter().parse(template):
-        if name is not None and name.split(".")[0].split("[")[0] not in FRAME_FIELDS:
-            raise InputError(
-                None,
-                None,
-                f"{what} {template!r}: unknown field {{{name}}}; use {', '.join('{' + f + '}' for f in FRAME_FIELDS)}",
-            )
+# The fields of --frame-id and --src-template; {number} is index + 1: the 1-based frame
+# number of ffmpeg's %06d frames and of Ultralytics' <video>_<N>.txt track files
+FRAME_FIELDS = ("stem", "name", "index", "number", "sequence")
+REFERENCE_FIELDS = ("sequence", "chunk")
+_INTEGER_FIELDS = frozenset({"index", "number", "chunk"})
 
 
-def _render(template: str, frames: Frames, *, url: bool = False) -> list[str]:
+def check_template(template: str, option: str, fields: tuple[str, ...]) -> None:
+    """Refuse a template that plain named fields cannot fill: one :class:`InputError`
+    naming the option and the template (a lone brace, ``{0}``, ``{stem.attr}``,
+    ``{name[0]}``, ``{stem!r}``, an unknown field or a format spec its value refuses)."""
+
+    def bad(why: str) -> InputError:
+        return InputError(None, None, f"{option} {template!r}: {why}")
+
+    try:
+        parsed = list(Formatter().parse(template))
+    except ValueError as exc:
+        raise bad(f"{exc} (write a literal brace as {{{{ or }}}})") from None
+    known = ", ".join("{" + f + "}" for f in fields)
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if not name or name.isdigit():
+            raise bad(f"positional field {{{name}}}: name a field ({known})")
+        if not name.isidentifier():
+            raise bad(f"{{{name}}}: attribute and index access are not supported; use {known}")
+        if name not in fields:
+            raise bad(f"unknown field {{{name}}}; use {known}")
+        if conversion is not None:
+            raise bad(f"{{{name}!{conversion}}}: conversions are not supported")
+        if spec and "{" in spec:
+            raise bad(f"{{{name}:{spec}}}: nested fields in a format spec are not supported")
+        try:
+            format(1 if name in _INTEGER_FIELDS else "x", spec or "")
+        except (ValueError, TypeError) as exc:
+            raise bad(f"{{{name}:{spec}}}: {exc}") from None
+
+
+def _render(template: str, frames: Frames, option: str, *, url: bool = False) -> list[str]:
     """The template per frame; with ``url`` the text fields are percent-encoded."""
     q = (lambda v: quote(v, safe="/")) if url else (lambda v: v)
     out = []
-    for name, seq, idx in zip(
-        frames.name.tolist(), frames.sequence.tolist(), frames.index.tolist()
-    ):
-        stem = posixpath.splitext(posixpath.basename(name))[0] if name else str(idx)
-        out.append(template.format(stem=q(stem), name=q(name), index=idx, sequence=q(seq)))
+    try:
+        for name, seq, idx in zip(
+            frames.name.tolist(), frames.sequence.tolist(), frames.index.tolist()
+        ):
+            stem = posixpath.splitext(posixpath.basename(name))[0] if name else str(idx)
+            out.append(
+                template.format(
+                    stem=q(stem), name=q(name), index=idx, number=idx + 1, sequence=q(seq)
+                )
+            )
+    except (ValueError, OverflowError) as exc:  # e.g. {index:c} of a value beyond Unicode
+        raise InputError(None, None, f"{option} {template!r}: {exc}") from None
     return out
 
 
@@ -70,24 +103,29 @@ class FrameOptions:
 
 
 def assign_frames(
-    frames: Frames, options: FrameOptions, *, default_sequence: str = "sequence"
+    frames: Frames,
+    options: FrameOptions,
+    *,
+    default_sequence: str = "sequence",
+    source: str | PathLike[str] | None = None,
 ) -> Frames:
     """Fill ``frame_id``, ``src`` and ``reference`` from the templates and the frames file.
 
     Values the source already gave are kept unless the frames file overrides them.
+    ``source`` (the input file) is named in the errors.
     """
-    _template_fields(options.frame_id, "--frame-id")
+    check_frame_options(options)
     seq = frames.sequence.copy()
     seq[seq == ""] = default_sequence
     out = replace(frames, sequence=seq)
     ids = out.frame_id.copy()
     missing = ids == ""
     if missing.any():
-        ids[missing] = np.asarray(_render(options.frame_id, out), dtype=object)[missing]
+        rendered = _render(options.frame_id, out, "--frame-id")
+        ids[missing] = np.asarray(rendered, dtype=object)[missing]
     src = out.src.copy()
     if options.src_template:
-        _template_fields(options.src_template, "--src-template")
-        src[:] = _render(options.src_template, out, url=True)
+        src[:] = _render(options.src_template, out, "--src-template", url=True)
     elif options.src_prefix:
         prefix = options.src_prefix.rstrip("/") + "/"
         src[:] = [prefix + quote(n, safe="/") if n else "" for n in out.name.tolist()]
@@ -97,21 +135,56 @@ def assign_frames(
     out = replace(out, frame_id=ids, src=src, reference=reference)
     bad = np.flatnonzero([not is_url(s) for s in src.tolist()])
     if bad.size:
-        i = int(bad[0])
-        what = repr(out.name[i] or ids[i])
-        value = src[i]
-        reason = (
-            "has no src"
-            if not value
-            else f"has src {value!r}, not an http(s)://, s3:// or gs:// URL"
-        )
-        raise InputError(
-            None, None, f"frame {what} {reason} (give --src-prefix, --src-template or --frames)"
-        )
+        raise InputError(source, None, _bad_src_message(out, int(bad[0]), options))
     # reference images carry the frame's final id
     for i in np.flatnonzero([r is not None for r in reference.tolist()]).tolist():
         reference[i] = {"frame_id": ids[i], "data": reference[i]["data"]}
     return out
+
+
+def check_frame_options(options: FrameOptions) -> None:
+    """The templates and the prefix, checked before any input is read."""
+    check_template(options.frame_id, "--frame-id", FRAME_FIELDS)
+    if options.src_template:
+        check_template(options.src_template, "--src-template", FRAME_FIELDS)
+    elif options.src_prefix and not is_url(options.src_prefix.rstrip("/") + "/x"):
+        raise InputError(
+            None,
+            None,
+            f"--src-prefix {options.src_prefix!r} is not an http(s)://, s3:// or gs:// URL",
+        )
+
+
+def _bad_src_message(frames: Frames, i: int, options: FrameOptions) -> str:
+    """Why frame ``i`` has no usable src, in terms of the options that were given."""
+    name, value = frames.name[i], frames.src[i]
+    what = (
+        repr(name)
+        if name
+        else f"{frames.frame_id[i]!r} (#{frames.index[i]} of sequence {frames.sequence[i]!r})"
+    )
+    if value:
+        return (
+            f"frame {what} has src {value!r}, not an http(s)://, s3:// or gs:// URL"
+            " (give --src-prefix, --src-template or --frames)"
+        )
+    if (
+        options.src_prefix
+        and not options.src_template
+        and not name
+        and not any(frames.name.tolist())
+    ):
+        return (
+            f"frame {what}: the input names no images (a video), so --src-prefix has nothing"
+            " to join; give --src-template (e.g. 's3://bucket/{sequence}/{number:06d}.jpg')"
+            " or --frames"
+        )
+    if options.src_prefix and not options.src_template and not name:
+        return (
+            f"frame {what} has an empty image name (file_name), so --src-prefix has nothing"
+            " to join; name the image in the input, or give --src-template or --frames"
+        )
+    return f"frame {what} has no src (give --src-prefix, --src-template or --frames)"
 
 
 def _apply_frames_file(
@@ -189,7 +262,8 @@ def load_label_map(path: str | PathLike[str]) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError(path, "$", "expected a mapping of source label -> platform label")
     for k, v in data.items():
-        if v is None or (isinstance(v, str) and v):
+        # "" is accepted here and dropped (or refused) with the empty labels of the input
+        if v is None or isinstance(v, str):
             continue
         if (
             isinstance(v, dict)
@@ -201,8 +275,24 @@ def load_label_map(path: str | PathLike[str]) -> dict[str, Any]:
     return {str(k): v for k, v in data.items()}
 
 
-def apply_labels(ann: Annotations, options: LabelOptions, report: Report) -> Annotations:
-    """Rename labels, leave out unmapped or excluded classes, apply score thresholds."""
+LABEL_EMPTY = "label_empty"
+
+
+def apply_labels(
+    ann: Annotations,
+    options: LabelOptions,
+    report: Report,
+    *,
+    policy: Policy | str = Policy.REPAIR,
+    source: str | PathLike[str] | None = None,
+) -> Annotations:
+    """Rename labels, leave out unmapped or excluded classes, apply score thresholds.
+
+    A shape whose label is empty (a class the input names ``""``, or a ``--labels`` entry
+    mapped to ``""``) cannot be written: it is dropped and reported, or under the ``error``
+    policy refused, naming ``source`` (the input file) and the shape's place in it. This is
+    the one place every reader's empty labels are handled.
+    """
     n_labels = len(ann.labels)
     target = list(ann.labels)
     keep_label = np.ones(n_labels, dtype=bool)
@@ -227,7 +317,7 @@ def apply_labels(ann: Annotations, options: LabelOptions, report: Report) -> Ann
             if v is None:
                 keep_label[i] = False
             elif isinstance(v, dict):
-                target[i] = v.get("label") or name
+                target[i] = str(v["label"]) if "label" in v else name
                 if "min_score" in v:
                     threshold[i] = float(v["min_score"])
             else:
@@ -237,6 +327,11 @@ def apply_labels(ann: Annotations, options: LabelOptions, report: Report) -> Ann
     if unmapped_rows.any():
         reason = "label_unmapped"
         report.add_shapes(Action.DROPPED, reason, ann, unmapped_rows)
+    empty_label = np.array([t == "" for t in target], dtype=bool)
+    empty = label_ok & empty_label[ann.label]
+    if empty.any():
+        _empty_labels(ann, empty, target, options, report, Policy(policy), source)
+        label_ok &= ~empty
     low = label_ok & (ann.score < threshold[ann.label])  # NaN (no score) is never below
     if low.any():
         report.add_shapes(Action.DROPPED, "below_min_score", ann, low)
@@ -248,13 +343,52 @@ def apply_labels(ann: Annotations, options: LabelOptions, report: Report) -> Ann
     )
 
 
+def _empty_labels(
+    ann: Annotations,
+    rows: np.ndarray,
+    target: list[str],
+    options: LabelOptions,
+    report: Report,
+    policy: Policy,
+    source: str | PathLike[str] | None,
+) -> None:
+    """Report (or, under ``error``, refuse) the shapes ``rows`` whose label would be empty."""
+    for i in np.unique(ann.label[rows]).tolist():
+        name = ann.labels[i]
+        if name:
+            why, fix = f"--labels maps {name!r} to ''", "map it to a name, or to null"
+        else:
+            why = "the input names this class ''"
+            fix = "name it with --labels ('': Name), or leave it out ('': null)"
+        sel = rows & (ann.label == i)
+        if policy == Policy.ERROR:
+            first = int(np.flatnonzero(sel)[0])
+            where = ann.source[first]
+            raise InputError(
+                options.source if name else source,
+                f"$.{name}" if name else (str(where) if where else None),
+                f"{int(sel.sum())} shape(s) would have an empty label ({why}); {fix}",
+            )
+        report.add_shapes(Action.DROPPED, LABEL_EMPTY, ann, sel, detail=why)
+
+
 # --- the whole conversion ------------------------------------------------------------------
+# A job is one request to the API. Its documentation gives no size limit (see
+# /work/shared/spec/api-notes.md 5.4), but HTTP front ends commonly refuse bodies of a few
+# megabytes to a few tens (the sandbox: 64 MiB); past this size convert warns and names
+# --frames-per-job, which splits a sequence into several jobs.
+JOB_SOFT_LIMIT = 16 * 1024 * 1024
+JOB_TOO_LARGE = "job_over_soft_limit"
+
+
 @dataclass(frozen=True)
 class ConvertResult:
     jobs: int
     frames: int
     shapes: int
     report: Report
+    job_bytes: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def convert(
@@ -268,17 +402,84 @@ def convert(
     report: Report | None = None,
     default_sequence: str = "sequence",
     progress: Callable[[Any], Any] | None = None,
+    source: str | PathLike[str] | None = None,
+    soft_limit: int = JOB_SOFT_LIMIT,
 ) -> ConvertResult:
-    """Frames, labels, checks, trackers, jobs: pixel ``Annotations`` to a JSON Lines file."""
+    """Frames, labels, checks, trackers, jobs: pixel ``Annotations`` to a JSON Lines file.
+
+    What it writes passes ``prelabel validate``: an input without frames is refused rather
+    than written as an empty file, and shapes with an empty label are dropped (reported).
+    ``source`` (the input file) is named in errors; jobs larger than ``soft_limit`` bytes
+    are reported and listed in ``warnings``.
+    """
+    check_output(output)
+    check_options(frames, jobs)
     report = report if report is not None else Report()
-    ann = replace(ann, frames=assign_frames(ann.frames, frames, default_sequence=default_sequence))
-    ann = apply_labels(ann, labels, report)
-    ann, report = prepare(ann, policy, report)
-    lines = job_chunks(ann, jobs)
+    if len(ann.frames) == 0:
+        raise InputError(source, None, "the input has no images or frames: nothing to convert")
+    ann = replace(
+        ann,
+        frames=assign_frames(ann.frames, frames, default_sequence=default_sequence, source=source),
+    )
+    ann = apply_labels(ann, labels, report, policy=policy, source=source)
+    try:
+        ann, report = prepare(ann, policy, report)
+    except GeometryError as exc:
+        if exc.path is None and source is not None:
+            exc.path = str(source)
+        raise
+    sizes: list[int] = []
+    lines: Any = (_measured(pieces, sizes) for pieces in job_chunks(ann, jobs))
     if progress is not None:
         lines = progress(lines)
     count = write_jsonl(output, lines)
-    return ConvertResult(jobs=count, frames=len(ann.frames), shapes=len(ann), report=report)
+    warnings = _size_warnings(ann.frames, jobs, sizes, soft_limit, report)
+    return ConvertResult(
+        jobs=count,
+        frames=len(ann.frames),
+        shapes=len(ann),
+        report=report,
+        job_bytes=tuple(sizes),
+        warnings=tuple(warnings),
+    )
+
+
+def check_options(frames: FrameOptions, jobs: JobOptions) -> None:
+    """Every template and prefix, checked before the input is read."""
+    check_frame_options(frames)
+    check_template(jobs.reference_id, "--reference-id", REFERENCE_FIELDS)
+
+
+def _measured(pieces: Iterable[bytes], sizes: list[int]) -> Iterator[bytes]:
+    """The pieces of one job, passed on; its size in bytes is appended to ``sizes``."""
+    n = 0
+    for piece in pieces:
+        n += len(piece)
+        yield piece
+    sizes.append(n)
+
+
+def _size_warnings(
+    frames: Frames, jobs: JobOptions, sizes: list[int], limit: int, report: Report
+) -> list[str]:
+    """A warning (and a report row) per job over ``limit`` bytes, with a --frames-per-job
+    that would bring it under the limit at its average bytes per frame."""
+    big = [k for k, n in enumerate(sizes) if n > limit]
+    if not big:
+        return []
+    per_job = np.diff(layout_jobs(frames, jobs.frames_per_job).job_frame_offsets).tolist()
+    out = []
+    for k in big:
+        n_frames = per_job[k] if len(per_job) == len(sizes) else 0
+        suggest = max(1, n_frames * limit // sizes[k]) if n_frames else None
+        hint = f" (about {suggest} here)" if suggest else ""
+        detail = (
+            f"job on line {k + 1} is {sizes[k] / 2**20:.1f} MiB, over the"
+            f" {limit / 2**20:.0f} MiB soft limit of one request"
+        )
+        report.add(Action.NOTED, JOB_TOO_LARGE, source=f"line {k + 1}", detail=detail)
+        out.append(f"{detail}; split it with --frames-per-job N{hint}")
+    return out
 
 
 # --- CLI glue ------------------------------------------------------------------------------
@@ -376,13 +577,24 @@ def run_convert(
     """Read, convert and write; print the summary; write the report. Errors propagate as
     :class:`PrelabelError` for the CLI to print as one line."""
     start = time.perf_counter()
+    ctx = click.get_current_context(silent=True)
+    source = ctx.params.get("source") if ctx else None
     if default_sequence is None:
-        ctx = click.get_current_context(silent=True)
-        source = ctx.params.get("source") if ctx else None
         default_sequence = Path(str(source)).stem if source else "sequence"
+    frame_options = FrameOptions(
+        frame_id or default_frame_id, src_prefix, src_template, frames_file
+    )
+    job_options = JobOptions(reference_id, frames_per_job, workflow_id, batch_id)
+    # everything that can be refused without reading the input is refused first
+    check_output(output)
+    if report_path is not None:
+        check_output(report_path, "--report")
+        if same_output(report_path, output):
+            raise InputError(report_path, None, "--report names the same file as -o/--output")
+    check_options(frame_options, job_options)
+    mapping = load_label_map(labels_file) if labels_file else None
     report = Report()
     ann = read(report)
-    mapping = load_label_map(labels_file) if labels_file else None
     progress = None
     if not quiet and sys.stderr.isatty():
         progress = functools.partial(_progress, label="writing jobs")
@@ -390,27 +602,30 @@ def run_convert(
         result = convert(
             ann,
             output,
-            frames=FrameOptions(
-                frame_id or default_frame_id, src_prefix, src_template, frames_file
-            ),
+            frames=frame_options,
             labels=LabelOptions(mapping, drop_unmapped, min_score, labels_file),
-            jobs=JobOptions(reference_id, frames_per_job, workflow_id, batch_id),
+            jobs=job_options,
             policy=on_invalid,
             report=report,
             default_sequence=default_sequence,
             progress=progress,
+            source=None if source is None else str(source),
         )
     finally:
         if report_path:
             write_json(report_path, report.to_dict())
+    for warning in result.warnings:
+        click.echo(printable(f"warning: {warning}"), err=True)
     if not quiet:
         secs = time.perf_counter() - start
         click.echo(
-            f"{result.jobs:,} job(s), {result.frames:,} frame(s), {result.shapes:,} shape(s) -> {output} in {secs:.1f}s",
+            printable(
+                f"{result.jobs:,} job(s), {result.frames:,} frame(s), {result.shapes:,} shape(s) -> {output} in {secs:.1f}s"
+            ),
             err=True,
         )
         for line in report.summary_lines():
-            click.echo(line, err=True)
+            click.echo(printable(line), err=True)
 
 
 def _progress(lines: Any, label: str) -> Any:
@@ -426,6 +641,8 @@ __all__ = [
     "PrelabelError",
     "apply_labels",
     "assign_frames",
+    "check_options",
+    "check_template",
     "convert",
     "convert_options",
     "load_label_map",

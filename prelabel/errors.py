@@ -6,7 +6,25 @@ exit code, so the message must name the file and the place in it.
 
 from __future__ import annotations
 
+import re
 from os import PathLike
+
+# C0 and C1 control characters, DEL, and Unicode's line and paragraph separators: any of
+# them in a file name or a value would break an error line apart or garble the terminal
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: control characters escaped as ``\\n``, ``\\x1b``, ``\\u2028``.
+
+    The CLI prints every message through this, so a name with a newline in it (a file, a
+    label, an id) cannot split an error into lines that look like separate messages."""
+    return _CONTROL.sub(lambda m: _NAMED.get(m[0]) or _escape(m[0]), text)
+
+
+def _escape(c: str) -> str:
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
 
 
 class PrelabelError(Exception):
@@ -43,10 +61,16 @@ class MissingExtraError(PrelabelError):
 
 
 class GeometryError(PrelabelError):
-    """Shapes failed the checks under the ``error`` policy; holds the report rows."""
+    """Shapes failed the checks under the ``error`` policy; holds the report rows.
 
-    def __init__(self, message: str, problems: list[dict[str, object]]) -> None:
+    ``path`` is the input file the rows' ``source`` locations point into (set by
+    :func:`prelabel.convert.convert` when it knows it)."""
+
+    def __init__(
+        self, message: str, problems: list[dict[str, object]], path: str | None = None
+    ) -> None:
         self.problems = problems
+        self.path = path
         super().__init__(message)
 
 

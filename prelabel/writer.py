@@ -2,11 +2,22 @@
 
 A crash leaves either the old file or the complete new one, never half a file that looks
 whole. ``-`` writes to standard output instead.
+
+On Linux the temporary file is opened with ``O_TMPFILE``: it has no name until it is
+complete, so a process killed mid-write (``SIGKILL``, the OOM killer) leaves nothing behind.
+Where that is not available the temporary file is named ``.<target>.<pid>-<random>.tmp``,
+and the next write to the same target removes those whose process is gone.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import re
+import secrets
+import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
@@ -18,6 +29,81 @@ import orjson
 
 from prelabel.errors import InputError
 
+# ``os.O_TMPFILE`` exists only on Linux; tests turn it off to exercise the fallback
+USE_O_TMPFILE = hasattr(os, "O_TMPFILE")
+_AT_FDCWD = -100
+_AT_EMPTY_PATH = 0x1000
+_TEMP_SUFFIX = re.compile(r"(\d+)-[A-Za-z0-9_]+\.tmp")
+
+
+def check_output(path: str | PathLike[str], option: str = "-o/--output") -> None:
+    """Refuse, before any work, an output that is not ``-`` or a regular file's path.
+
+    The write replaces the target with a new file, so a directory, a device (``/dev/null``)
+    or a FIFO must not be a target: writing "to" them would destroy them, not write into them.
+    """
+    text = os.fspath(path)
+    if text == "-":
+        return
+    if not text:
+        raise InputError(None, None, f"{option} is empty: give a file path, or - for stdout")
+    if text.endswith(("/", os.sep)):
+        raise InputError(text, None, f"{option} names a directory; give a file path in it")
+    try:
+        st = os.stat(text)
+    except FileNotFoundError:
+        _check_parent(Path(text), option)
+        return
+    except OSError as exc:
+        raise InputError(text, None, f"{option}: cannot use it: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        what = _file_kind(st.st_mode)
+        hint = (
+            "give a file path in it"
+            if stat.S_ISDIR(st.st_mode)
+            else "prelabel replaces its output with a new file; use -o - and redirect instead"
+        )
+        raise InputError(text, None, f"{option} is {what}, not a regular file; {hint}")
+
+
+def _check_parent(target: Path, option: str) -> None:
+    """The nearest existing ancestor must be a directory (the missing ones are created)."""
+    for parent in target.absolute().parents:
+        try:
+            st = os.stat(parent)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise InputError(target, None, f"{option}: cannot use it: {exc.strerror}") from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise InputError(target, None, f"{option}: {parent} is not a directory")
+        return
+
+
+def _file_kind(mode: int) -> str:
+    kinds = [
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((what for test, what in kinds if test(mode)), "not a plain file")
+
+
+def same_output(a: str | PathLike[str], b: str | PathLike[str]) -> bool:
+    """True when two output paths name one file (the same resolved path, a hard link, or
+    both standard output)."""
+    sa, sb = os.fspath(a), os.fspath(b)
+    if sa == "-" or sb == "-":
+        return sa == sb
+    if Path(sa).resolve() == Path(sb).resolve():
+        return True
+    try:
+        return os.path.samefile(sa, sb)
+    except OSError:
+        return False
+
 
 def write_atomic(path: str | PathLike[str], write: Callable[[BinaryIO], None]) -> None:
     """Call ``write(file)`` on a temporary file and move it to ``path`` when it succeeds."""
@@ -25,24 +111,109 @@ def write_atomic(path: str | PathLike[str], write: Callable[[BinaryIO], None]) -
         write(sys.stdout.buffer)
         sys.stdout.buffer.flush()
         return
+    check_output(path, "output")
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        _remove_stale_temporaries(directory, target.name)
+        fd, tmp = _open_temporary(directory, target.name)
     except OSError as exc:
         raise InputError(path, None, f"cannot write: {exc.strerror or exc}") from None
+    f = os.fdopen(fd, "wb", buffering=1 << 20)
     try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as f:
-            write(f)
-            f.flush()
-            # mkstemp makes the file 0600: give it the mode a plain open() would have
-            os.fchmod(f.fileno(), _mode_for(target))
-            os.fsync(f.fileno())
+        write(f)
+        f.flush()
+        # a new file is 0600 (mkstemp, O_TMPFILE): give it the mode a plain open() would have
+        os.fchmod(f.fileno(), _mode_for(target))
+        os.fsync(f.fileno())
+        if tmp is None:
+            tmp = _name_temporary(f, directory, target.name)
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        f.close()
+
+
+def _temporary_name(directory: Path, name: str) -> str:
+    return str(directory / f".{name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+
+
+def _open_temporary(directory: Path, name: str) -> tuple[int, str | None]:
+    """An open file for the new content, and its name (``None``: unnamed, ``O_TMPFILE``)."""
+    if USE_O_TMPFILE:
+        try:
+            return os.open(directory, os.O_TMPFILE | os.O_RDWR, 0o600), None
+        except OSError:
+            pass  # not supported by this file system or kernel: a named one below
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}-", suffix=".tmp", dir=directory)
+    return fd, tmp
+
+
+def _name_temporary(f: BinaryIO, directory: Path, name: str) -> str:
+    """Give the finished ``O_TMPFILE`` a temporary name (then renamed over the target).
+
+    ``linkat(fd, "", AT_EMPTY_PATH)`` first (root, or Linux 6.10+ for the file's opener),
+    then the documented ``/proc/self/fd`` link, and as a last resort a copy into a named
+    temporary file; the name exists only for the moment before the rename.
+    """
+    tmp = _temporary_name(directory, name)
+    fd = f.fileno()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.linkat(fd, b"", _AT_FDCWD, os.fsencode(tmp), _AT_EMPTY_PATH) == 0:
+            return tmp
+    except (OSError, AttributeError):
+        pass
+    try:
+        os.link(f"/proc/self/fd/{fd}", tmp)
+        return tmp
+    except OSError as exc:
+        if exc.errno == errno.EEXIST:
+            raise
+    src = os.fdopen(os.dup(fd), "rb")
+    with src, open(tmp, "xb") as copy:
+        src.seek(0)
+        shutil.copyfileobj(src, copy, 1 << 20)
+        copy.flush()
+        os.fchmod(copy.fileno(), os.fstat(fd).st_mode & 0o777)
+        os.fsync(copy.fileno())
+    return tmp
+
+
+def _remove_stale_temporaries(directory: Path, name: str) -> None:
+    """Remove ``.<name>.<pid>-<random>.tmp`` files left by a killed process (one not alive)."""
+    prefix = f".{name}."
+    try:
+        entries = os.scandir(directory)
+    except OSError:
+        return
+    with entries:
+        for entry in entries:
+            if not entry.name.startswith(prefix):
+                continue
+            m = _TEMP_SUFFIX.fullmatch(entry.name[len(prefix) :])
+            if m is None or _process_alive(int(m[1])):
+                continue
+            with contextlib.suppress(OSError):  # gone already, or not ours to remove
+                os.unlink(entry.path)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # someone else's process, or not a pid we can ask about: leave the file
+    return True
 
 
 def _mode_for(target: Path) -> int:

@@ -52,6 +52,8 @@ _AXIS_TOL_PIXELS = 1e-6
 # Without names, classes are named "0".."N": a bound keeps a typo from naming a billion.
 _MAX_UNNAMED_CLASS = 100_000
 _MAX_TRACK = 2**53  # beyond this a float is no longer a whole number one can trust
+# Values a row could hold at most: a longer declared row (kpt_shape [1e9, 3]) fits no file.
+_MAX_ROW = 2**40
 _O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 
 
@@ -111,25 +113,91 @@ class Schema:
                 out.append(words[item])
         return " ".join(out)
 
+    def wants(self) -> str:
+        """``5 values (cls xc yc w h)`` and the like, for error messages."""
+        if not self.variable:
+            return f"{self.fixed} values ({self.describe()})"
+        parity = "an odd" if self.fixed % 2 else "an even"
+        return f"{parity} number of values, at least {self.fixed + 6} ({self.describe()})"
+
     def expectation(self) -> str:
         """``expected 5 values (cls xc yc w h)`` and the like, for error messages."""
-        if not self.variable:
-            return f"expected {self.fixed} values ({self.describe()})"
-        parity = "an odd" if self.fixed % 2 else "an even"
-        return f"expected {parity} number of values, at least {self.fixed + 6} ({self.describe()})"
+        return f"expected {self.wants()}"
 
     def fits(self, ncol: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
         """Per line: does a row of ``ncol`` values fit this schema?"""
+        if self.fixed > _MAX_ROW:  # no file holds such a row (and numpy's int64 could not say so)
+            return np.zeros(len(ncol), dtype=bool)
         if not self.variable:
             return ncol == self.fixed
         rest = ncol - self.fixed
         return (rest >= 6) & (rest % 2 == 0)
+
+    @property
+    def untracked(self) -> Schema | None:
+        """The same row without its trailing ``track`` (what a tracker writes for a shape it
+        gave no id), or None when ``track`` is not the last column."""
+        if len(self.items) > 2 and self.items[-1] == "track":
+            return Schema(self.items[:-1], self.kpts)
+        return None
 
     def __str__(self) -> str:
         return ",".join(
             f"kpts:{self.kpts[0]}x{self.kpts[1]}" if i == "kpts" and self.kpts else i
             for i in self.items
         )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How the rows of a data set are read: one schema per row length (the schemas' lengths
+    never overlap, so each row has at most one), and where that came from.
+
+    ``declared`` names the option or data.yaml key that declared it; None when it was read
+    from the rows themselves (:func:`_infer_reading`).
+    """
+
+    schemas: tuple[Schema, ...]
+    declared: str | None = None
+
+    @classmethod
+    def of(cls, schema: Schema, declared: str) -> Reading:
+        """A declared schema; one ending in ``track`` also takes rows without it (untracked)."""
+        untracked = schema.untracked
+        return cls((schema,) if untracked is None else (schema, untracked), declared)
+
+    def expectation(self) -> str:
+        return "expected " + " or ".join(s.wants() for s in self.schemas)
+
+    def schema_ids(self, ncol: IntArray) -> IntArray:
+        """Per line: the index of the schema its length fits, -1 for none."""
+        sid = np.full(len(ncol), -1, dtype=np.int64)
+        for k, s in enumerate(self.schemas):
+            sid[(sid < 0) & s.fits(ncol)] = k
+        return sid
+
+    def full_columns(self, schema: Schema) -> str:
+        """The ``--columns`` that reads rows like ``schema`` (with its track column, if any)."""
+        for s in self.schemas:
+            if s == schema or s.untracked == schema:
+                return str(s)
+        return str(schema)
+
+
+def _shape_readings() -> tuple[Reading, ...]:
+    """What Ultralytics' ``save_txt`` writes: ``cls``, a box or a polygon (an oriented box is a
+    4-point polygon), then ``conf`` with ``save_conf``, then the track id when the tracker gave
+    one. Boxes and polygons may mix row by row (Label Studio's YOLO export)."""
+    out = []
+    for trailing in ((), ("conf",), ("track",), ("conf", "track")):
+        schemas: list[Schema] = []
+        for geometry in ("box", "poly"):
+            s = Schema(("cls", geometry, *trailing))
+            schemas.append(s)
+            if s.untracked is not None:
+                schemas.append(s.untracked)
+        out.append(Reading(tuple(schemas)))
+    return tuple(out)
 
 
 def schema_for_task(task: str, kpt_shape: tuple[int, int] | None = None) -> Schema:
@@ -213,16 +281,26 @@ class _Layout:
     label: list[str | None] = field(default_factory=list)
     label_rel: list[str] = field(default_factory=list)
     label_key: list[str] = field(default_factory=list)
+    # a video's frame read from Ultralytics' '<video>_<N>.txt': its sequence and N (else None)
+    video: list[tuple[str, int] | None] = field(default_factory=list)
     orphans: list[tuple[str, str, str]] = field(default_factory=list)  # path, rel, key
     missing: list[tuple[str, str, str, int]] = field(default_factory=list)  # name, list, rel, line
     notes: list[tuple[str, str]] = field(default_factory=list)  # reason, source
+    skipped: dict[str, str] = field(default_factory=dict)  # source -> why it was not read
 
-    def add(self, name: str, image: str | None, label: str | None, rel: str, key: str) -> None:
+    def add(
+        self, name: str, image: str | None, label: str | None, rel: str, key: str,
+        video: tuple[str, int] | None = None,
+    ) -> None:  # fmt: skip
         self.frame_name.append(name)
         self.image.append(image)
         self.label.append(label)
         self.label_rel.append(rel)
         self.label_key.append(key)
+        self.video.append(video)
+
+
+_FRAME_COLUMNS = ("frame_name", "image", "label", "label_rel", "label_key", "video")
 
 
 def _rel(path: str, root: str) -> str:
@@ -234,9 +312,13 @@ def _strip_suffix(name: str) -> str:
     return name[:dot] if dot > name.rfind("/") else name
 
 
-def _walk(top: str, root: str) -> Iterator[tuple[str, str]]:
+def _walk(
+    top: str, root: str, skipped: dict[str, str] | None = None, exclude: tuple[str, ...] = ()
+) -> Iterator[tuple[str, str]]:
     """(path relative to ``top`` with '/', full path) of every file under ``top``, sorted by
-    folder; hidden entries skipped; links followed only while they stay inside ``root``."""
+    folder; links followed only while they stay inside ``root``. Hidden entries are skipped;
+    with ``skipped`` (source relative to ``root`` -> reason), hidden label files and folders
+    are recorded there. Folders named in ``exclude`` are left out at the top."""
     stack = [("", top)]
     while stack:
         rel, full = stack.pop()
@@ -247,11 +329,18 @@ def _walk(top: str, root: str) -> Iterator[tuple[str, str]]:
         subdirs = []
         for e in entries:
             if e.name.startswith("."):
+                if skipped is not None and e.name not in (".", ".."):
+                    if e.is_dir():
+                        skipped[_rel(e.path, root) + "/"] = "hidden folder"
+                    elif e.name.endswith(".txt"):
+                        skipped[_rel(e.path, root)] = "hidden label file"
                 continue
             if e.is_symlink():
                 resolve_inside(root, _rel(e.path, root), path=e.path, location=None)
             r = f"{rel}{e.name}"
             if e.is_dir():
+                if not rel and e.name in exclude:
+                    continue
                 subdirs.append((r + "/", e.path))
             else:
                 yield r, e.path
@@ -440,7 +529,7 @@ def _dir_entries(split_dir: str, root: str, lay: _Layout, seen: set[str]) -> Non
     """Frames from an image folder, labels from its mirror (``labels/``) or beside the images."""
     images: dict[str, str] = {}  # key (relative path without suffix) -> relative image path
     sibling: dict[str, str] = {}
-    for rel, _full in _walk(split_dir, root):
+    for rel, _full in _walk(split_dir, root, lay.skipped):
         suffix = os.path.splitext(rel)[1].lower()
         if suffix in IMAGE_SUFFIXES:
             key = _strip_suffix(rel)
@@ -458,7 +547,11 @@ def _dir_entries(split_dir: str, root: str, lay: _Layout, seen: set[str]) -> Non
     label_dir, label_base = split_dir, base
     if mirror and os.path.isdir(os.path.join(root, mirror)):
         label_dir, label_base = os.path.join(root, mirror), mirror
-        labels = {r[:-4]: r for r, _ in _walk(label_dir, root) if r.endswith(".txt")}
+        labels = {r[:-4]: r for r, _ in _walk(label_dir, root, lay.skipped) if r.endswith(".txt")}
+        if images:
+            for rel in sibling.values():  # Ultralytics reads labels/ only, so do we: reported
+                if os.path.basename(rel) not in _NAMES_FILES:
+                    lay.skipped[base + rel] = "label file beside its image (labels/ is read)"
     if not images:
         return
     for key in sorted(images):
@@ -478,14 +571,51 @@ def _dir_entries(split_dir: str, root: str, lay: _Layout, seen: set[str]) -> Non
         lay.orphans.append((os.path.join(label_dir, labels[key]), label_base + labels[key], key))
 
 
-def _labels_only(label_root: str, root: str, lay: _Layout, names_path: str | None) -> None:
+# Ultralytics names the label file of a video frame '<video stem>_<frame number>.txt' (N from 1)
+_VIDEO_FRAME = re.compile(r"^(.+)_([1-9][0-9]{0,11})$")
+
+
+def _video_frames(keys: list[str]) -> list[tuple[str, int] | None]:
+    """(sequence, N) per label key where its folder holds only ``<video>_<N>`` files, the
+    names Ultralytics' predictor gives a video's frames; None elsewhere. The sequence is the
+    folder and the video's stem (``clips/cam1``), one per video."""
+    by_folder: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        by_folder.setdefault(key.rpartition("/")[0], []).append(i)
+    out: list[tuple[str, int] | None] = [None] * len(keys)
+    for folder, members in by_folder.items():
+        matches = [_VIDEO_FRAME.match(keys[i].rpartition("/")[2]) for i in members]
+        if not all(matches):
+            continue
+        for i, m in zip(members, matches):
+            assert m is not None
+            out[i] = (posixpath.join(folder, m.group(1)), int(m.group(2)))
+    return out
+
+
+def _labels_only(
+    label_root: str, root: str, lay: _Layout, names_path: str | None,
+    exclude: tuple[str, ...] = (),
+) -> None:  # fmt: skip
     """Frames named after label files, when no image is there to name them."""
     base = _base(label_root, root)
-    for rel, full in sorted(_walk(label_root, root)):
-        if not rel.endswith(".txt") or _is_names_file(full, names_path):
-            continue
+    found = [
+        (rel, full)
+        for rel, full in sorted(_walk(label_root, root, lay.skipped, exclude))
+        if rel.endswith(".txt") and not _is_names_file(full, names_path)
+    ]
+    videos = _video_frames([rel[:-4] for rel, _ in found])
+    for (rel, full), video in zip(found, videos):
         key = rel[:-4]
-        lay.add(base + key, None, full, base + rel, key)
+        lay.add(base + key, None, full, base + rel, key, video)
+
+
+def _outside_labels(folder: str, lay: _Layout, names_path: str | None) -> None:
+    """Label files of a bare folder that are neither under ``labels/`` nor beside an image in
+    ``images/``: no image is theirs, so they are skipped and reported."""
+    for rel, full in _walk(folder, folder, lay.skipped, exclude=("labels", "images")):
+        if rel.endswith(".txt") and not _is_names_file(full, names_path):
+            lay.skipped[rel] = "label file outside labels/ (images/ has the frames)"
 
 
 def _ultralytics(yaml_path: str, names_file: str | None) -> _Layout:
@@ -586,10 +716,13 @@ def _bare_into(folder: str, lay: _Layout, names_path: str | None) -> None:
     if os.path.isdir(labels) and os.path.isdir(images):
         _dir_entries(images, folder, lay, set())
         if lay.frame_name:
+            _outside_labels(folder, lay, names_path)
             return
         lay.orphans = []
     if os.path.isdir(labels):
+        # no images: every label file is a frame, those under labels/ and those beside it
         _labels_only(labels, folder, lay, names_path)
+        _labels_only(folder, folder, lay, names_path, exclude=("labels",))
         return
     before = len(lay.frame_name)
     _dir_entries(folder, folder, lay, set())
@@ -648,14 +781,22 @@ def _with_image_dir(lay: _Layout, image_dir: str) -> _Layout:
     matched: dict[str, tuple[str, str]] = {}
     out = _Layout(root=lay.root, names=lay.names, task=lay.task, kpt_shape=lay.kpt_shape)
     out.notes = lay.notes
-    for path, rel, key in labels:
+    out.skipped = lay.skipped
+    videos = _video_frames([k for _p, _r, k in labels])
+    numbered: dict[tuple[str, int], str] | None = None
+    for (path, rel, key), video in zip(labels, videos):
         if key not in images:
             if by_stem is None:
                 by_stem = {}
                 for k in images:
                     by_stem.setdefault(k.rpartition("/")[2], []).append(k)
             cands = by_stem.get(key.rpartition("/")[2], [])
-            key = cands[0] if len(cands) == 1 else key
+            if len(cands) == 1:
+                key = cands[0]
+            elif video is not None:
+                if numbered is None:
+                    numbered = _numbered_images(images)
+                key = _numbered_match(key, video, numbered, len({v for v in videos if v})) or key
         if key in images and key not in matched:
             matched[key] = (path, rel)
         else:
@@ -667,7 +808,44 @@ def _with_image_dir(lay: _Layout, image_dir: str) -> _Layout:
         out.label.append(lab[0] if lab else None)
         out.label_rel.append(lab[1] if lab else "")
         out.label_key.append(key)
+        out.video.append(None)
     return out
+
+
+def _numbered_images(images: dict[str, str]) -> dict[tuple[str, int], str]:
+    """(folder, number) -> image key for images named by a number (``000012.jpg``, ffmpeg's
+    ``%06d``); a number that two images of one folder share (``1.jpg``, ``01.jpg``) is left
+    out."""
+    out: dict[tuple[str, int], str] = {}
+    twice: set[tuple[str, int]] = set()
+    for k in images:
+        folder, _, stem = k.rpartition("/")
+        if stem.isascii() and stem.isdigit() and len(stem) <= 12:
+            at = (folder, int(stem))
+            if at in out:
+                twice.add(at)
+            out[at] = k
+    for at in twice:
+        del out[at]
+    return out
+
+
+def _numbered_match(
+    key: str, video: tuple[str, int], numbered: dict[tuple[str, int], str], n_videos: int
+) -> str | None:
+    """The image numbered N for the label file ``<video>_<N>``: in a folder named after the
+    video (beside the label's folder or at the top), else, when the labels are of one video
+    only, in the label's own folder or at the top of the image folder."""
+    folder = key.rpartition("/")[0]
+    stem = video[0].rpartition("/")[2]
+    places = [posixpath.join(folder, stem), stem]
+    if n_videos == 1:
+        places += [folder, ""]
+    for place in places:
+        hit = numbered.get((place, video[1]))
+        if hit is not None:
+            return hit
+    return None
 
 
 # --- reading label files ------------------------------------------------------------------------
@@ -845,22 +1023,26 @@ def _is_number(token: bytes) -> bool:
     return _parse_tokens(token, 1) is not None
 
 
-def _line_problem(tokens: list[bytes], schema: Schema, n_names: int | None) -> tuple[str, str]:
+def _line_problem(tokens: list[bytes], reading: Reading, n_names: int | None) -> tuple[str, str]:
     """(reason, message) for one refused line, in plain Python: only refused lines get here."""
     n = len(tokens)
-    if not schema.fits(np.array([n]))[0]:
-        return "wrong column count", f"{schema.expectation()}, got {n}{_hint(schema, n)}"
+    k = int(reading.schema_ids(np.array([n]))[0])
+    if k < 0:
+        return "wrong column count", (
+            f"{reading.expectation()}, got {n}{_hint(reading.schemas[0], n)}"
+        )
+    schema = reading.schemas[k]
     for t in tokens:
         if not _is_number(t):
-            return "not a number", f"not a number: {t.decode('utf-8', 'replace')!r}"
+            return "not a number", f"not a number: {_token_text(t)}"
     vals = np.fromstring(b" ".join(tokens), sep=" ")
     for t, v in zip(tokens, vals):
         if not np.isfinite(v):
-            return "not a number", f"not a finite number: {t.decode('utf-8', 'replace')!r}"
+            return "not a number", f"not a finite number: {_token_text(t)}"
     pos = _positions(schema, n)
     c = vals[pos["cls"]]
     if c != np.floor(c) or c < 0:
-        return "bad class", f"class id {tokens[pos['cls']].decode()!r} is not a whole number >= 0"
+        return "bad class", f"class id {_token_text(tokens[pos['cls']])} is not a whole number >= 0"
     if n_names is not None and c >= n_names:
         return "class beyond names", (
             f"class {int(c)} is beyond the {n_names} names (0..{n_names - 1})"
@@ -871,9 +1053,18 @@ def _line_problem(tokens: list[bytes], schema: Schema, n_names: int | None) -> t
         t = vals[pos["track"]]
         if t != np.floor(t) or t < 0 or t > _MAX_TRACK:
             return "bad track id", (
-                f"track id {tokens[pos['track']].decode()!r} is not a whole number >= 0"
+                f"track id {_token_text(tokens[pos['track']])} is not a whole number >= 0"
             )
+    if "conf" in pos and reading.declared is None and not 0 <= vals[pos["conf"]] <= 1:
+        return "bad confidence", (
+            f"confidence {_token_text(tokens[pos['conf']])} is not between 0 and 1 "
+            f"(rows read as {schema}; give --columns if that is wrong)"
+        )
     return "bad line", "line refused"
+
+
+def _token_text(token: bytes) -> str:
+    return repr(token.decode("utf-8", "replace"))
 
 
 def _hint(schema: Schema, n: int) -> str:
@@ -974,9 +1165,11 @@ def _read_yolo(
         lay.names = given_names
     if image_dir is not None:
         lay = _with_image_dir(lay, os.fspath(image_dir))
-    schema = _schema(lay, task, columns)
+    reading = _declared_reading(lay, task, columns)
     for reason, source in lay.notes:
         rep.add(Action.NOTED, reason, source=source)
+    for source, reason in lay.skipped.items():
+        rep.add(Action.SKIPPED, reason, source=source)
 
     # label files without an image; images listed but missing
     have_images = any(i is not None for i in lay.image)
@@ -1005,41 +1198,155 @@ def _read_yolo(
     label_frames = [i for i, p in enumerate(lay.label) if p is not None]
     label_paths: list[str] = [lay.label[i] for i in label_frames]  # type: ignore[misc]
     if not label_paths:
+        _note_reading(reading, None, rep)
         return _empty(frames, labels, normalised=not have_images)
     lines = _split_lines(_read_files(label_paths))
+    if reading is None:
+        reading, sid = _infer_reading(lines, label_paths)
+    else:
+        sid = reading.schema_ids(lines.ncol)
     file_frame = np.asarray(label_frames, dtype=np.int64)
     n_names = len(labels) if labels is not None else None
-    keep_line = _check_lines(lines, schema, n_names, lay, label_paths, label_frames, drop, rep)
+    keep_line = _check_lines(
+        lines, reading, sid, n_names, lay, label_paths, label_frames, drop, rep
+    )
+    _note_reading(reading, sid[keep_line], rep)
     if labels is None:
         # no names anywhere: classes are named by their ids
-        top = int(lines.values[lines.tok_first[keep_line]].max()) if keep_line.any() else -1
+        top = int(_column(lines, reading, sid, np.flatnonzero(keep_line), "cls").max(initial=-1))
         labels = tuple(str(i) for i in range(top + 1))
     return _shapes(
-        lines, keep_line, schema, frames, labels, file_frame, lay, have_images, pixels,
+        lines, keep_line, reading, sid, frames, labels, file_frame, lay, have_images, pixels,
         keypoints_with_box, rep,
     )  # fmt: skip
 
 
-def _schema(lay: _Layout, task: str | None, columns: str | None) -> Schema:
+def _declared_reading(lay: _Layout, task: str | None, columns: str | None) -> Reading | None:
+    """The schema declared by an option or data.yaml; None: read it from the rows."""
     if columns:
-        return parse_columns(columns, kpt_shape=lay.kpt_shape)
-    t = task or lay.task or ("pose" if lay.kpt_shape else "detect")
+        return Reading.of(parse_columns(columns, kpt_shape=lay.kpt_shape), "--columns")
+    if task:
+        declared, t = "--task", task
+    elif lay.task:
+        declared, t = "data.yaml task", lay.task
+    elif lay.kpt_shape:
+        declared, t = "data.yaml kpt_shape", "pose"
+    else:
+        return None
     if t == "pose" and lay.kpt_shape is None:
         raise InputError(
             None, "--task", "pose needs kpt_shape in data.yaml or --columns cls,box,kpts:17x3"
         )
-    return schema_for_task(t, lay.kpt_shape)
+    return Reading.of(schema_for_task(t, lay.kpt_shape), declared)
+
+
+def _infer_reading(lines: _Lines, label_paths: list[str]) -> tuple[Reading, IntArray]:
+    """The reading of the rows by their length (and by what their trailing columns hold)
+    that fits the most rows; refused when another reading fits the same rows and gives
+    different shapes (every row has 7 values: triangles, or boxes with conf and track).
+
+    A ``conf`` column must hold a value in 0..1 and a ``track`` column a whole number >= 0:
+    six values with a 6th of 0.91 are a box and its confidence, with a 6th of 12 a box and
+    its track id. A row the best reading does not fit is a bad line like any other.
+    """
+    ncol = lines.ncol
+    present = ncol > 0
+    codes: dict[Schema, int] = {}
+    found: list[tuple[Reading, IntArray, IntArray]] = []  # reading, schema ids, meaning codes
+    for reading in _shape_readings():
+        sid = reading.schema_ids(ncol)
+        sid[~present] = -1
+        for k, schema in enumerate(reading.schemas):
+            if "conf" not in schema.items and "track" not in schema.items:
+                continue
+            rows = np.flatnonzero(sid == k)
+            if not len(rows):
+                continue
+            ok = np.ones(len(rows), dtype=bool)
+            if "conf" in schema.items:
+                c = _column(lines, reading, sid, rows, "conf")
+                ok &= (c >= 0) & (c <= 1)
+            if "track" in schema.items:
+                t = _column(lines, reading, sid, rows, "track")
+                ok &= (t == np.floor(t)) & (t >= 0) & (t <= _MAX_TRACK)
+            sid[rows[~ok]] = -1
+        table = np.array([codes.setdefault(s, len(codes)) for s in reading.schemas] + [-1])
+        found.append((reading, sid, table[sid]))
+    # the most rows fitted wins, ties in the order above (a data set's own format first);
+    # ambiguous only when another reading fits the very same rows and reads them otherwise
+    top = max(int((f[1] >= 0).sum()) for f in found)
+    best = next(f for f in found if int((f[1] >= 0).sum()) == top)
+    distinct = [best]
+    for f in found:
+        if np.array_equal(f[1] >= 0, best[1] >= 0) and not any(
+            np.array_equal(f[2], d[2]) for d in distinct
+        ):
+            distinct.append(f)
+    if len(distinct) > 1:
+        row = int(np.flatnonzero(distinct[0][2] != distinct[1][2])[0])
+        ways = []
+        for reading, sid, _ in distinct:
+            k = int(sid[row])
+            if k >= 0:
+                schema = reading.schemas[k]
+                ways.append(f"{schema.describe()} (--columns {reading.full_columns(schema)})")
+        n = int(ncol[row])
+        raise InputError(
+            label_paths[int(lines.file[row])], str(int(lines.lineno[row])),
+            f"rows of {n} values read more than one way: {' or '.join(ways)}; "
+            "give --columns (or --task) to say which",
+        )  # fmt: skip
+    reading, sid, _ = distinct[0]
+    return reading, sid
+
+
+def _column(
+    lines: _Lines, reading: Reading, sid: IntArray, rows: IntArray, item: str
+) -> FloatArray:
+    """The value of ``item`` on each of ``rows`` (each read by its own schema)."""
+    out = np.zeros(len(rows))
+    srows = sid[rows]
+    for k, schema in enumerate(reading.schemas):
+        sel = np.flatnonzero(srows == k)
+        if not len(sel) or item not in schema.items:
+            continue
+        r = rows[sel]
+        pos = _positions_per_line(schema, lines.ncol[r])
+        out[sel] = lines.values[lines.tok_first[r] + pos[item]]
+    return out
+
+
+def _note_reading(reading: Reading | None, used: IntArray | None, rep: Report) -> None:
+    """Say in the report (and so the summary) which row schema was used and where it came
+    from: declared by an option or data.yaml, or read from the rows."""
+    if reading is not None and reading.declared is not None:
+        rep.add(Action.NOTED, f"row schema {reading.schemas[0]} (declared by {reading.declared})")
+        return
+    if reading is None or used is None or not len(used):
+        return
+    counts = np.bincount(used, minlength=len(reading.schemas))
+    names = [str(reading.schemas[k]) for k in np.flatnonzero(counts).tolist()]
+    rep.add(
+        Action.NOTED,
+        f"row schema {' + '.join(names)} (read from the rows)",
+        detail=", ".join(
+            f"{int(counts[k]):,} row(s) {reading.schemas[k]}" for k in np.flatnonzero(counts)
+        ),
+    )
 
 
 def _keep_frames(lay: _Layout, keep: npt.NDArray[np.bool_]) -> None:
-    for col in ("frame_name", "image", "label", "label_rel", "label_key"):
+    for col in _FRAME_COLUMNS:
         values = getattr(lay, col)
         setattr(lay, col, [v for v, k in zip(values, keep.tolist()) if k])
 
 
 def _frames(lay: _Layout, have_images: bool) -> Frames:
-    """Frames in (sequence, natural name) order: a folder of frames is one video."""
-    seq = [n.rpartition("/")[0] for n in lay.frame_name]
+    """Frames in (sequence, natural name) order: a folder of frames is one video; so are the
+    ``<video>_<N>.txt`` files of an Ultralytics video run, frame N at index N - 1."""
+    seq = [
+        v[0] if v is not None else n.rpartition("/")[0] for n, v in zip(lay.frame_name, lay.video)
+    ]
     order = natural_order(lay.frame_name, seq).tolist()
     _keep_order(lay, order)
     seq = [seq[i] for i in order]
@@ -1050,6 +1357,10 @@ def _frames(lay: _Layout, have_images: bool) -> Frames:
         new = np.r_[True, s[1:] != s[:-1]]
         starts = np.flatnonzero(new)
         index = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+        numbered = [i for i, v in enumerate(lay.video) if v is not None]
+        if numbered:
+            # the frame's own number: frames without a label file keep their place (gaps)
+            index[numbered] = [lay.video[i][1] - 1 for i in numbered]  # type: ignore[index]
     if have_images:
         w, h = image_sizes(lay.image)  # type: ignore[arg-type]
     else:
@@ -1066,7 +1377,7 @@ def _frames(lay: _Layout, have_images: bool) -> Frames:
 
 
 def _keep_order(lay: _Layout, order: list[int]) -> None:
-    for col in ("frame_name", "image", "label", "label_rel", "label_key"):
+    for col in _FRAME_COLUMNS:
         values = getattr(lay, col)
         setattr(lay, col, [values[i] for i in order])
 
@@ -1077,29 +1388,32 @@ def _empty(frames: Frames, labels: tuple[str, ...] | None, *, normalised: bool) 
 
 
 def _check_lines(
-    lines: _Lines, schema: Schema, n_names: int | None, lay: _Layout, label_paths: list[str],
-    label_frames: list[int], drop: bool, rep: Report,
+    lines: _Lines, reading: Reading, sid: IntArray, n_names: int | None, lay: _Layout,
+    label_paths: list[str], label_frames: list[int], drop: bool, rep: Report,
 ) -> npt.NDArray[np.bool_]:  # fmt: skip
     """Per line: keep it? Raises on the first refused line unless ``drop``."""
     ncol = lines.ncol
     present = ncol > 0
-    bad = present & (~schema.fits(ncol) | lines.bad_number)
+    bad = present & ((sid < 0) | lines.bad_number)
     fit = present & ~bad
     vals = lines.values
     if fit.any():
-        rows = np.flatnonzero(fit)
         # finite: any non-finite token marks its line
         nonfinite = ~np.isfinite(vals)
         if nonfinite.any():
             tok_line = np.repeat(np.arange(len(ncol)), ncol)
             bad[np.unique(tok_line[nonfinite])] = True
-        pos = _positions_per_line(schema, ncol[rows])
-        c = vals[lines.tok_first[rows] + pos["cls"]]
-        wrong = (c != np.floor(c)) | (c < 0) | (c >= (n_names or _MAX_UNNAMED_CLASS))
-        if "track" in pos:
-            t = vals[lines.tok_first[rows] + pos["track"]]
-            wrong |= (t != np.floor(t)) | (t < 0) | (t > _MAX_TRACK)
-        bad[rows[wrong]] = True
+        for k, schema in enumerate(reading.schemas):
+            rows = np.flatnonzero(fit & (sid == k))
+            if not len(rows):
+                continue
+            pos = _positions_per_line(schema, ncol[rows])
+            c = vals[lines.tok_first[rows] + pos["cls"]]
+            wrong = (c != np.floor(c)) | (c < 0) | (c >= (n_names or _MAX_UNNAMED_CLASS))
+            if "track" in pos:
+                t = vals[lines.tok_first[rows] + pos["track"]]
+                wrong |= (t != np.floor(t)) | (t < 0) | (t > _MAX_TRACK)
+            bad[rows[wrong]] = True
     bad &= present
     if bad.any():
         rows = np.flatnonzero(bad)
@@ -1107,7 +1421,7 @@ def _check_lines(
             rows = rows[:1]
         for i in rows.tolist():
             tokens = lines.blob[lines.line_start[i] : lines.line_end[i]].split()
-            reason, message = _line_problem(tokens, schema, n_names)
+            reason, message = _line_problem(tokens, reading, n_names)
             f = int(lines.file[i])
             if not drop:
                 raise InputError(label_paths[f], str(int(lines.lineno[i])), message)
@@ -1135,33 +1449,14 @@ def _positions_per_line(schema: Schema, ncol: IntArray) -> dict[str, Any]:
     return pos
 
 
-def _shapes(
-    lines: _Lines, keep: npt.NDArray[np.bool_], schema: Schema, frames: Frames,
-    labels: tuple[str, ...], file_frame: IntArray, lay: _Layout, have_images: bool,
-    pixels: bool, keypoints_with_box: bool, rep: Report,
-) -> Annotations:  # fmt: skip
-    rows = np.flatnonzero(keep)
-    n = len(rows)
-    vals = lines.values
-    first = lines.tok_first[rows]
-    ncol = lines.ncol[rows]
-    pos = _positions_per_line(schema, ncol)
-    frame = file_frame[lines.file[rows]]
-    cls = vals[first + pos["cls"]].astype(np.int32)
-    score = vals[first + pos["conf"]] if "conf" in pos else np.full(n, np.nan)
-    track = vals[first + pos["track"]].astype(np.int64) if "track" in pos else np.full(n, -1)
-    # pixels per unit of the source: the frame size for normalised rows with images, else 1
-    scale_x = frames.width[frame] if have_images and not pixels else np.ones(n)
-    scale_y = frames.height[frame] if have_images and not pixels else np.ones(n)
-    tol = _AXIS_TOL_PIXELS if pixels else _AXIS_TOL_NORMALISED
-    label_rel = np.asarray(lay.label_rel, dtype=object)
-    file_rel = label_rel[file_frame]
-    # "labels/a.txt:3" per shape, as object-array sums (no Python loop per shape)
-    prefix = np.array([f"{r}:" for r in file_rel.tolist()] or [""], dtype=object)
-    line_text = np.array([str(i) for i in range(int(lines.lineno.max()) + 1)], dtype=object)
-    source = prefix[lines.file[rows]] + line_text[lines.lineno[rows]]
-
-    parts: list[tuple[Any, ...]] = []  # (kind per shape, counts, points, point_label, row index)
+def _group_parts(
+    schema: Schema, vals: FloatArray, first: IntArray, ncol: IntArray, pos: dict[str, Any],
+    scale_x: FloatArray, scale_y: FloatArray, tol: float, keypoints_with_box: bool,
+) -> list[tuple[Any, ...]]:  # fmt: skip
+    """The shapes of the rows of one schema: (kind per shape, point counts, points,
+    point labels, the row of each shape)."""
+    n = len(first)
+    parts: list[tuple[Any, ...]] = []
     if "box" in pos:
         b = _gather(vals, first + pos["box"], 4)
         x1 = (b[:, 0] - b[:, 2] / 2) * scale_x
@@ -1215,9 +1510,61 @@ def _shapes(
         pts = np.stack([kp[:, :, 0] * scale_x[:, None], kp[:, :, 1] * scale_y[:, None]], axis=2)
         pts = pts[visible]
         plabel = np.broadcast_to(np.arange(1, k + 1, dtype=np.int32), (n, k))[visible]
-        has = counts > 0
-        if not has.all():
-            for i in np.flatnonzero(~has).tolist():
+        has = counts > 0  # a row without a visible point gives nothing (the caller reports it)
+        parts.append(
+            (np.full(int(has.sum()), Kind.LANDMARK, np.int8), counts[has], pts, plabel,
+             np.flatnonzero(has))
+        )  # fmt: skip
+
+    return parts
+
+
+def _shapes(
+    lines: _Lines, keep: npt.NDArray[np.bool_], reading: Reading, sid: IntArray,
+    frames: Frames, labels: tuple[str, ...], file_frame: IntArray, lay: _Layout,
+    have_images: bool, pixels: bool, keypoints_with_box: bool, rep: Report,
+) -> Annotations:  # fmt: skip
+    rows = np.flatnonzero(keep)
+    n = len(rows)
+    if n == 0:
+        return _empty(frames, labels, normalised=not have_images)
+    vals = lines.values
+    frame = file_frame[lines.file[rows]]
+    # pixels per unit of the source: the frame size for normalised rows with images, else 1
+    scale_x = frames.width[frame] if have_images and not pixels else np.ones(n)
+    scale_y = frames.height[frame] if have_images and not pixels else np.ones(n)
+    tol = _AXIS_TOL_PIXELS if pixels else _AXIS_TOL_NORMALISED
+    label_rel = np.asarray(lay.label_rel, dtype=object)
+    file_rel = label_rel[file_frame]
+    # "labels/a.txt:3" per shape, as object-array sums (no Python loop per shape)
+    prefix = np.array([f"{r}:" for r in file_rel.tolist()] or [""], dtype=object)
+    line_text = np.array([str(i) for i in range(int(lines.lineno.max()) + 1)], dtype=object)
+    source = prefix[lines.file[rows]] + line_text[lines.lineno[rows]]
+    cls = np.zeros(n, dtype=np.int32)
+    score = np.full(n, np.nan)
+    track = np.full(n, -1, dtype=np.int64)
+
+    # each schema's rows (one schema unless boxes and polygons mix, or rows lack a track id)
+    parts: list[tuple[Any, ...]] = []  # (kind per shape, counts, points, point_label, row index)
+    row_sid = sid[rows]
+    for k, schema in enumerate(reading.schemas):
+        g = np.flatnonzero(row_sid == k)
+        if not len(g):
+            continue
+        first = lines.tok_first[rows[g]]
+        ncol = lines.ncol[rows[g]]
+        pos = _positions_per_line(schema, ncol)
+        cls[g] = vals[first + pos["cls"]].astype(np.int32)
+        if "conf" in pos:
+            score[g] = vals[first + pos["conf"]]
+        if "track" in pos:
+            track[g] = vals[first + pos["track"]].astype(np.int64)
+        group = _group_parts(
+            schema, vals, first, ncol, pos, scale_x[g], scale_y[g], tol, keypoints_with_box
+        )
+        parts.extend((kind, cnt, pts, plab, g[local]) for kind, cnt, pts, plab, local in group)
+        if "kpts" in pos:  # keypoint rows without a visible point give no landmark: reported
+            for i in g[np.setdiff1d(np.arange(len(g)), group[-1][4])].tolist():
                 rep.add(
                     Action.SKIPPED,
                     "no visible keypoint",
@@ -1225,10 +1572,6 @@ def _shapes(
                     frame=str(frames.name[frame[i]]),
                     label=labels[cls[i]],
                 )
-        parts.append(
-            (np.full(int(has.sum()), Kind.LANDMARK, np.int8), counts[has], pts, plabel,
-             np.flatnonzero(has))
-        )  # fmt: skip
 
     kinds = np.concatenate([p[0] for p in parts])
     counts = np.concatenate([p[1] for p in parts]).astype(np.int64)

@@ -489,6 +489,14 @@ class _Reader:
                 self.attr_owner = "none"
             elif tag == "meta":
                 self._meta_start()
+            elif code is not None:
+                self.report.add(
+                    Action.SKIPPED,
+                    "shape outside an image or track",
+                    source=self._where(tag),
+                    label=a.get("label"),
+                    detail=f"a <{tag}> belongs in an <image> or a <track>",
+                )
             elif self.image_row >= 0 or self.track_row >= 0:
                 self.report.add(
                     Action.SKIPPED,

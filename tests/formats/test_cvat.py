@@ -40,6 +40,17 @@ def by_source(ann: Annotations, source: str) -> list[int]:
     return [i for i, s in enumerate(ann.source.tolist()) if s == source]
 
 
+def validate_file(path: Path) -> int:
+    """``prelabel validate PATH``'s exit code (0: every payload valid)."""
+    from click.testing import CliRunner
+
+    from prelabel.cli import main
+
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code
+
+
 def write(tmp_path: Path, text: str, name: str = "a.xml") -> Path:
     p = tmp_path / name
     p.write_text(text, encoding="utf-8")
@@ -295,14 +306,16 @@ def test_export_kind() -> None:
     assert cvat_export_kind(FIXTURES / "xxe.xml") == "images"  # unreadable: read_cvat says why
 
 
-def test_project_export_with_two_tasks(tmp_path: Path) -> None:
-    task = """<task><id>{id}</id><name>{name}</name><size>3</size><mode>interpolation</mode>
+def test_project_export_without_task_offsets(tmp_path: Path) -> None:
+    """A hand-written project file whose track frames are task frames (not shifted by the
+    task offset CVAT writes) is read as it is, with a note."""
+    task = """<task><id>{id}</id><name>{name}</name><size>{size}</size><mode>interpolation</mode>
       <start_frame>{start}</start_frame><stop_frame>{stop}</stop_frame><frame_filter></frame_filter>
       <original_size><width>{w}</width><height>100</height></original_size></task>"""
     xml = f"""<annotations><version>1.1</version><meta><project><name>p</name><labels>
       <label><name>car</name></label></labels><tasks>
-      {task.format(id=1, name="a", start=0, stop=2, w=200)}
-      {task.format(id=2, name="b", start=5, stop=6, w=300)}
+      {task.format(id=1, name="a", size=3, start=0, stop=2, w=200)}
+      {task.format(id=2, name="b", size=2, start=5, stop=6, w=300)}
       </tasks></project></meta>
       <track id="0" label="car" task_id="2" subset="default">
         <box frame="6" keyframe="1" outside="0" occluded="0" xtl="1" ytl="1" xbr="2" ybr="2"/>
@@ -311,12 +324,174 @@ def test_project_export_with_two_tasks(tmp_path: Path) -> None:
         <box frame="1" keyframe="1" outside="0" occluded="0" xtl="1" ytl="1" xbr="2" ybr="2"/>
         <box frame="2" keyframe="1" outside="1" occluded="0" xtl="1" ytl="1" xbr="2" ybr="2"/>
       </track></annotations>"""
-    ann = read_cvat(write(tmp_path, xml))
+    report = Report()
+    ann = read_cvat(write(tmp_path, xml), report=report)
     # task 1 (frames 0..2) comes first in the meta, task 2 (frames 5..6) next
     assert ann.frames.sequence.tolist() == ["a", "a", "a", "b", "b"]
     assert ann.frames.width.tolist() == [200] * 3 + [300] * 2
     by_track = {int(t): int(f) for t, f in zip(ann.track, ann.frame)}
-    assert by_track == {1: 1, 0: 4}  # frame 6 of task 2 is its index 1 -> row 3 + 1
+    # CVAT would write task 2's frame 6 as 6 + offset 3 (0 + 1 * 3 frames of task 1) = 9;
+    # 9 is not in the file, 6 fits without the offset: task 2's index 1 -> row 3 + 1
+    assert by_track == {1: 1, 0: 4}
+    (row,) = report.rows
+    assert (row["action"], row["reason"], row["source"]) == (
+        "noted", "track frames not offset", "<meta> task 'b'",
+    )  # fmt: skip
+
+
+# --- project exports (CVAT) and datumaro's files -----------------------------------------------
+
+
+def test_cvat_project_images_export() -> None:
+    """CVAT's project export: tasks by subset then id, image names repeated across subsets
+    (and mangled inside one: 0001_1.jpg), ids restarting per subset."""
+    report = Report()
+    ann = read_cvat(FIXTURES / "project_images.xml", report=report)
+    f = ann.frames
+    # CVAT saves a project's images as images/<subset>/<name>: names stay apart
+    assert f.name.tolist() == [
+        "Train/0001.jpg", "Train/0002.jpg", "Train/0001_1.jpg", "Train/0003.jpg",
+        "Validation/0001.jpg", "Validation/0002.jpg",
+    ]  # fmt: skip
+    # one sequence per task; the second task named "day" gets its id
+    assert f.sequence.tolist() == ["day", "day", "night", "night", "day (13)", "day (13)"]
+    assert f.index.tolist() == [0, 1, 0, 1, 0, 1]
+    assert f.width.tolist() == [640, 640, 800, 800, 320, 320]
+    assert ann.labels == ("car", "person")
+    assert ann.frame.tolist() == [0, 2, 3, 4, 5]
+    assert ann.attributes.tolist() == [
+        {"parked": "false"}, None, {"parked": "true"}, {"parked": "false"}, None,
+    ]  # fmt: skip
+    assert pts(ann, 4) == [[0, 0], [10, 0], [10, 10], [0, 10]]  # Validation/0002.jpg's person
+    assert report.rows == []
+
+
+def test_cvat_project_video_export() -> None:
+    """CVAT for video, project: a track's frames are shifted by its task's offset."""
+    report = Report()
+    ann = read_cvat(FIXTURES / "project_video.xml", report=report)
+    f = ann.frames
+    assert f.sequence.tolist() == ["morning"] * 5 + ["evening"] * 3
+    assert f.index.tolist() == [0, 1, 2, 3, 4, 0, 1, 2]
+    assert f.width.tolist() == [640] * 5 + [1280] * 3
+    got = {(int(t), int(r)): pts(ann, i)[0] for i, (t, r) in enumerate(zip(ann.track, ann.frame))}
+    # track 0 (task 21, offset 0): frames 0, 1, 2, outside at 3
+    # track 1 (task 22, start 10, step 3, offset 0 + 1 * 5 = 5): frames 15, 18, 21 are task
+    # frames (15 - 15) / 3 = 0, 1, 2 -> rows 5, 6, 7
+    assert got == {
+        (0, 0): [0, 10], (0, 1): [10, 10], (0, 2): [20, 10],
+        (1, 5): [100, 10], (1, 6): [130, 10], (1, 7): [160, 10],
+    }  # fmt: skip
+    assert report.rows == []
+    assert cvat_export_kind(FIXTURES / "project_video.xml") == "video"
+
+
+def test_cli_project_images_one_job_per_task(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from prelabel.cli import main
+
+    out = tmp_path / "jobs.jsonl"
+    result = CliRunner().invoke(
+        main,
+        [
+            "convert", "cvat", str(FIXTURES / "project_images.xml"), "-o", str(out),
+            "--src-prefix", "https://cdn.example.com/images/", "-q",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    jobs = {j["reference_id"]: j for j in map(json.loads, out.read_text().splitlines())}
+    assert sorted(jobs) == ["day", "day (13)", "night"]
+    frames = jobs["day (13)"]["data"]["video_data"]["frames"]
+    assert [(fr["frame_id"], fr["src"]) for fr in frames] == [
+        ("0001", "https://cdn.example.com/images/Validation/0001.jpg"),
+        ("0002", "https://cdn.example.com/images/Validation/0002.jpg"),
+    ]
+    assert validate_file(out) == 0
+
+
+def test_datumaro_images_file_notes_its_meta() -> None:
+    """datumaro writes one file per subset, an empty <id>, and stop_frame = size."""
+    report = Report()
+    ann = read_cvat(FIXTURES / "datumaro_train.xml", report=report)
+    f = ann.frames
+    # the file lists 1.jpg (id 0), 10.jpg (id 9), 2.jpg (id 1): ordered by CVAT's frame id
+    assert f.name.tolist() == ["1.jpg", "10.jpg", "2.jpg"]
+    assert f.index.tolist() == [0, 2, 1]
+    assert f.sequence.tolist() == [""] * 3
+    assert ann.kind.tolist() == [Kind.RECTANGLE, Kind.POLYGON]
+    assert ann.attributes.tolist() == [{"make": "vw"}, None]
+    (row,) = report.rows
+    assert (row["action"], row["reason"], row["source"]) == (
+        "noted", "task meta disagrees", "<meta> task 'train'",
+    )  # fmt: skip
+    assert "size 3, but start_frame 0 .. stop_frame 3 (step 1) is 4 frames" in row["detail"]
+    assert "the frames are the file's <image> elements" in row["detail"]
+
+
+def test_datumaro_tracks_use_the_frames_the_tracks_fit_in() -> None:
+    report = Report()
+    ann = read_cvat(FIXTURES / "datumaro_tracks.xml", report=report)
+    # size 4 and stop_frame 4 (5 frames as CVAT reads it): the tracks use frames 0..2, so the
+    # task has 4 frames, not 5 (no empty frame at the end, no shape held onto it)
+    assert len(ann.frames) == 4
+    assert ann.frames.sequence.tolist() == ["default"] * 4
+    by_track: dict[int, list[int]] = {}
+    for t, fr in zip(ann.track.tolist(), ann.frame.tolist()):
+        by_track.setdefault(t, []).append(fr)
+    assert by_track == {0: [0, 1, 2, 3], 1: [1, 2, 3]}  # filled and held to the end
+    i = ann.frame.tolist().index(1)
+    assert pts(ann, i)[0] == [10, 0]  # car at frame 1: halfway between x 0 and x 20
+    (row,) = report.rows
+    assert row["reason"] == "task meta disagrees"
+    assert "the task has the 4 frames its tracks fit in" in row["detail"]
+
+
+def test_meta_disagreement_keeps_the_frames_a_track_uses(tmp_path: Path) -> None:
+    # size says 2 frames, start_frame..stop_frame 5; a track uses frame 4: 5 frames
+    xml = """<annotations><meta><task><name>v</name><size>2</size><start_frame>0</start_frame>
+      <stop_frame>4</stop_frame><original_size><width>10</width><height>10</height>
+      </original_size></task></meta>
+      <track id="0" label="a"><box frame="4" outside="0" xtl="1" ytl="1" xbr="2" ybr="2"/></track>
+      </annotations>"""
+    report = Report()
+    ann = read_cvat(write(tmp_path, xml), report=report)
+    assert len(ann.frames) == 5
+    assert ann.frame.tolist() == [4]
+    assert [r["reason"] for r in report.rows] == ["task meta disagrees"]
+    assert "the task has the 5 frames" in report.rows[0]["detail"]
+
+
+@pytest.mark.parametrize(
+    ("ids", "order"),
+    [
+        (["3", "1", "2"], [2, 0, 1]),  # by id
+        (["3", "", "2"], [0, 1, 2]),  # one image without an id: file order
+        (["3", "99999999999999999999", "2"], [0, 1, 2]),  # an id beyond range: file order
+        (["1", "1", "0"], [1, 2, 0]),  # a repeated id keeps file order among its images
+    ],
+)
+def test_images_ordered_by_id_within_a_sequence(
+    tmp_path: Path, ids: list[str], order: list[int]
+) -> None:
+    images = "".join(
+        f'<image id="{i}" name="f/{k}.jpg" width="9" height="9"/>' for k, i in enumerate(ids)
+    )
+    ann = read_cvat(write(tmp_path, f"<annotations>{images}</annotations>"))
+    assert ann.frames.index.tolist() == order
+
+
+def test_shape_outside_image_or_track_is_reported(tmp_path: Path) -> None:
+    xml = """<annotations>
+<box label="a" xtl="1" ytl="1" xbr="2" ybr="2"/>
+<image id="0" name="a.jpg" width="9" height="9"/></annotations>"""
+    report = Report()
+    ann = read_cvat(write(tmp_path, xml), report=report)
+    assert len(ann) == 0
+    (row,) = report.rows
+    assert (row["action"], row["reason"], row["source"]) == (
+        "skipped", "shape outside an image or track", "<box> line 2",
+    )  # fmt: skip
 
 
 def test_labels_without_meta_in_order_of_appearance(tmp_path: Path) -> None:
@@ -412,6 +587,122 @@ def test_video_without_original_size(tmp_path: Path) -> None:
       </annotations>"""
     with pytest.raises(InputError, match="original_size"):
         read_cvat(write(tmp_path, xml))
+
+
+@pytest.mark.parametrize(
+    ("encoding", "why"),
+    [
+        ("x-unknown-9", "unknown encoding: x-unknown-9"),  # LookupError once
+        ("Shift_JIS", "multi-byte encodings are not supported"),  # ValueError once
+        ("UTF-7", "multi-byte encodings are not supported"),
+        ("EUC-JP", "multi-byte encodings are not supported"),
+    ],
+)
+def test_undecodable_encoding_is_one_input_error(tmp_path: Path, encoding: str, why: str) -> None:
+    p = tmp_path / "a.xml"
+    p.write_bytes(
+        f'<?xml version="1.0" encoding="{encoding}"?>\n'.encode()
+        + b'<annotations><image id="0" name="a.jpg" width="1" height="1"/></annotations>'
+    )
+    with pytest.raises(InputError) as err:
+        read_cvat(p)
+    assert err.value.path == str(p)
+    assert err.value.location is not None and err.value.location.startswith("1:")
+    assert f"encoding {encoding!r}" in err.value.message and why in err.value.message
+    assert cvat_export_kind(p) == "images"  # unreadable: read_cvat says why
+
+
+@pytest.mark.parametrize(
+    ("meta", "message"),
+    [
+        ("<stop_frame>9223372036854775808</stop_frame>", "<stop_frame> 9223372036854775808 is out"),
+        ("<start_frame>-3</start_frame>", "<start_frame> must be >= 0, not -3"),
+        ("<frame_filter>step=99999999999999999999</frame_filter>", "unsupported frame_filter"),
+        # within int64, but a frames table of 2**62 rows cannot be built
+        ("<stop_frame>4611686018427387903</stop_frame>", "would have 4,611,686,018,427,387,904"),
+        ("<size>10000001</size>", "would have 10,000,001 frames, more than the 10,000,000"),
+    ],
+)
+def test_meta_numbers_out_of_range(tmp_path: Path, meta: str, message: str) -> None:
+    xml = f"""<annotations><meta><task><name>v</name>{meta}<mode>interpolation</mode>
+      <original_size><width>10</width><height>10</height></original_size></task></meta>
+      <track id="0" label="a"><box frame="0" outside="0" xtl="1" ytl="1" xbr="2" ybr="2"/></track>
+      </annotations>"""
+    with pytest.raises(InputError) as err:
+        read_cvat(write(tmp_path, xml))
+    assert err.value.location is not None and err.value.location.startswith("<meta>")
+    assert message in err.value.message
+
+
+def test_track_frame_beyond_the_task_limit_without_a_range(tmp_path: Path) -> None:
+    # no stop_frame or size: the task runs to the largest frame, which is refused, not built
+    xml = """<annotations><meta><task><name>v</name><original_size><width>10</width>
+      <height>10</height></original_size></task></meta>
+      <track id="0" label="a"><box frame="4611686018427387904" outside="0" xtl="1" ytl="1"
+      xbr="2" ybr="2"/></track></annotations>"""
+    with pytest.raises(InputError, match="more than the 10,000,000 one sequence may have"):
+        read_cvat(write(tmp_path, xml))
+
+
+def test_interpolation_is_bounded_before_allocating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import prelabel.formats.cvat as cvat
+
+    xml = """<annotations><meta><task><name>v</name><size>100</size><original_size>
+      <width>10</width><height>10</height></original_size></task></meta>
+      <track id="0" label="a">
+      <polygon frame="0" outside="0" points="0,0;1,0;1,1;0,1"/>
+      <polygon frame="99" outside="0" points="0,0;2,0;2,2;0,2"/></track></annotations>"""
+    p = write(tmp_path, xml)
+    # 98 frames between the keyframes x 4 points = 392 points to fill
+    monkeypatch.setattr(cvat, "MAX_FILLED_POINTS", 391)
+    with pytest.raises(InputError) as err:
+        read_cvat(p)
+    assert err.value.location == "<polygon> line 4"
+    assert "would make 392 points, more than 391" in err.value.message
+    assert "--no-interpolate" in err.value.message
+    assert len(read_cvat(p, interpolate=False)) == 2
+    monkeypatch.setattr(cvat, "MAX_FILLED_POINTS", 392)
+    assert len(read_cvat(p)) == 100
+
+
+def test_mask_offset_beyond_range_is_a_bad_mask(tmp_path: Path) -> None:
+    xml = (
+        """<annotations><image id="0" name="a.jpg" width="9" height="9">
+      <mask label="a" rle="0, 4" left="1"""
+        + "0" * 400
+        + """" top="0" width="2" height="2"/>
+      </image></annotations>"""
+    )
+    with pytest.raises(InputError) as err:
+        read_cvat(write(tmp_path, xml))
+    assert err.value.location == "<mask> line 2"
+    assert "bad mask: left 1000" in err.value.message and "out of range" in err.value.message
+
+
+def test_100k_point_polygon_parsed_in_bulk(tmp_path: Path) -> None:
+    """A 100,000-point polygon is one vectorised parse: exact values, bounded memory."""
+    import tracemalloc
+
+    n = 100_000
+    k = np.arange(n)
+    x, y = (k % 640) + 0.25, (k * 7 % 480) + 0.5
+    run = ";".join(f"{a},{b}" for a, b in zip(x.tolist(), y.tolist()))
+    p = write(
+        tmp_path,
+        '<annotations><image id="0" name="a.jpg" width="640" height="480">'
+        f'<polygon label="p" points="{run}"/></image></annotations>',
+    )
+    tracemalloc.start()
+    try:
+        ann = read_cvat(p)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert ann.points.tolist() == np.stack([x, y], axis=1).tolist()
+    # the file is 1.5 MB; the parse holds a few arrays of 100k values (measured: ~20 MB)
+    assert peak < 64e6
 
 
 # --- bad elements: error or drop ---------------------------------------------------------------
@@ -575,6 +866,13 @@ BAD_TRACK_ELEMENTS = [
      "missing_attribute", "missing attribute 'ybr'", "1"),
     ('<box frame="1" outside="0" keyframe="1" xtl="5" ytl="5" xbr="15" ybr="1e"/>',
      "bad_coordinate", "bad coordinate '5,5;15,1e'", "1"),
+    # beyond int64 (an OverflowError once); 2**62 is the reader's bound
+    ('<box frame="9223372036854775808" outside="0" keyframe="1" xtl="5" ytl="5" xbr="15" ybr="15"/>',
+     "bad_frame", "frame 9223372036854775808 is out of range (beyond 2**62)",
+     "9223372036854775808"),
+    # str.isdigit() is true for a superscript two, int() refuses it
+    ('<box frame="²" outside="0" keyframe="1" xtl="5" ytl="5" xbr="15" ybr="15"/>',
+     "bad_frame", "frame is not an integer", "²"),
 ]  # fmt: skip
 
 
@@ -605,6 +903,7 @@ def test_bad_track_frame_error_or_drop(
     [
         ('<track id="8" label="truck">', "unknown_label", "unknown label 'truck'"),
         ('<track id="eight" label="car">', "bad_track_id", "track id is not an integer"),
+        ('<track id="-99999999999999999999" label="car">', "bad_track_id", "track id -9999"),
         ('<track label="car">', "missing_attribute", "missing attribute 'id'"),
     ],
 )

@@ -49,19 +49,72 @@ def read_text(path: str | PathLike[str], encoding: str = "utf-8") -> str:
         raise InputError(path, f"byte {exc.start}", f"not {encoding} text") from None
 
 
+# Label maps and data.yaml files nest a few levels and hold hundreds of values: a bound far
+# above that keeps a hostile file from exhausting the recursive composer or, through aliases
+# (a "billion laughs"), the memory of whoever walks the result.
+YAML_MAX_DEPTH = 100
+YAML_MAX_NODES = 1_000_000
+
+
 def load_yaml(path: str | PathLike[str]) -> Any:
     """Parse a YAML file (safe loader: data only); any problem is one InputError on one line,
-    with LINE:COLUMN where the parser knows it."""
+    with LINE:COLUMN where the parser knows it. Nesting deeper than ``YAML_MAX_DEPTH`` or more
+    than ``YAML_MAX_NODES`` values once aliases are expanded are refused before loading."""
     import yaml  # only label maps and YOLO data files need it
 
     text = read_text(path)
     try:
+        _check_yaml_size(text, path)
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{mark.line + 1}:{mark.column + 1}" if mark else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(path, where, f"invalid YAML: {problem}") from None
+    except RecursionError:  # the bounds above should make this unreachable
+        raise InputError(path, None, "invalid YAML: nested too deeply") from None
+
+
+def _check_yaml_size(text: str, path: str | PathLike[str]) -> None:
+    """Walk the parser's events (an iterative state machine, no recursion) and refuse deep
+    nesting and alias bombs with the place where the limit is crossed."""
+    import yaml
+
+    depth = 0
+    nodes = 0
+    starts: list[tuple[int, str | None]] = []  # node count and anchor of each open collection
+    sizes: dict[str, int] = {}  # anchor -> values it stands for
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > YAML_MAX_DEPTH:
+                raise InputError(
+                    path, _mark(event), f"invalid YAML: nested deeper than {YAML_MAX_DEPTH} levels"
+                )
+            starts.append((nodes, event.anchor))
+            nodes += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+            start, anchor = starts.pop()
+            if anchor is not None:
+                sizes[anchor] = nodes - start
+        elif isinstance(event, yaml.ScalarEvent):
+            nodes += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            nodes += sizes.get(event.anchor or "", 1)
+        if nodes > YAML_MAX_NODES:
+            raise InputError(
+                path,
+                _mark(event),
+                f"invalid YAML: more than {YAML_MAX_NODES:,} values (aliases expanded)",
+            )
+
+
+def _mark(event: Any) -> str | None:
+    mark = getattr(event, "start_mark", None)
+    return f"{mark.line + 1}:{mark.column + 1}" if mark else None
 
 
 def json_path(*parts: str | int) -> str:

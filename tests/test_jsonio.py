@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from prelabel.errors import InputError
-from prelabel.jsonio import json_path, load_json, read_text
+from prelabel.jsonio import json_path, load_json, load_yaml, read_text
 
 
 @pytest.mark.parametrize(
@@ -41,3 +41,52 @@ def test_text_files_that_are_not_text(tmp_path: Path) -> None:
     f.write_bytes(b"car: Car\n\xff\xfe")
     with pytest.raises(InputError, match=r"labels.yaml:byte 9: not utf-8 text"):
         read_text(f)
+
+
+# --- YAML --------------------------------------------------------------------------------------
+def test_yaml_nested_5000_deep_is_one_error_with_the_place(tmp_path: Path) -> None:
+    f = tmp_path / "data.yaml"
+    f.write_text("names: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(InputError) as info:
+        load_yaml(f)
+    # the mapping is level 1, so the 100th "[" opens level 101: column 7 ("names: ") + 100
+    assert str(info.value) == f"{f}:1:107: invalid YAML: nested deeper than 100 levels"
+
+
+def test_yaml_nesting_up_to_the_bound_loads(tmp_path: Path) -> None:
+    f = tmp_path / "deep.yaml"
+    f.write_text("[" * 100 + "]" * 100)
+    value = load_yaml(f)
+    depth = 0
+    while isinstance(value, list):
+        value = value[0] if value else None
+        depth += 1
+    assert depth == 100
+
+
+def test_yaml_alias_bomb_is_refused_before_loading(tmp_path: Path) -> None:
+    # each level repeats the previous one ten times: 10**7 values once expanded
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 7):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    f = tmp_path / "bomb.yaml"
+    f.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"bomb\.yaml:6:\d+: invalid YAML: more than 1,000,000"):
+        load_yaml(f)
+
+
+def test_yaml_aliases_of_ordinary_size_load(tmp_path: Path) -> None:
+    f = tmp_path / "map.yaml"
+    f.write_text("base: &b {label: car}\ncar: *b\ntruck: *b\n")
+    assert load_yaml(f) == {
+        "base": {"label": "car"},
+        "car": {"label": "car"},
+        "truck": {"label": "car"},
+    }
+
+
+def test_yaml_syntax_error_keeps_line_and_column(tmp_path: Path) -> None:
+    f = tmp_path / "bad.yaml"
+    f.write_text("names: [a\n")
+    with pytest.raises(InputError, match=r"bad\.yaml:2:1: invalid YAML"):
+        load_yaml(f)

@@ -103,12 +103,17 @@ class SubmitResult:
     retries_by_cause: Counter[str] = field(default_factory=Counter)
     recovered: int = 0
     elapsed: float = 0.0
+    requests: int = 0  # job-creation requests sent in this run
+    withheld: int = 0  # server values dropped because they held the API key
+    # reason -> number of created/existing jobs (any run) still without a job_id
+    missing_job_id: Counter[str] = field(default_factory=Counter)
+    input_error: InputError | None = None  # the payloads turned out bad during the run
 
     @property
     def ok(self) -> bool:
         """True when every job is created or exists and the run was not stopped."""
         bad = sum(n for s, n in self.counts.items() if s not in Status.OK)
-        return bad == 0 and self.stop_reason is None
+        return bad == 0 and self.stop_reason is None and self.input_error is None
 
     @property
     def total(self) -> int:
@@ -133,7 +138,23 @@ class SubmitResult:
         if self.retries:
             causes = ", ".join(f"{c} {n}" for c, n in self.retries_by_cause.most_common())
             text += f"; {self.retries} retries ({causes})"
+        missing = sum(self.missing_job_id.values())
+        if missing:
+            why = ", ".join(f"{n} {r}" for r, n in self.missing_job_id.most_common())
+            text += f"; {missing} without a job_id ({why})"
+        if self.withheld:
+            text += f"; {self.withheld} server values withheld (they held the API key)"
+        if self.elapsed > 0:
+            text += f"; {_duration(self.elapsed)}, {self.total / self.elapsed:.1f} jobs/s"
         return text
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 @dataclass(frozen=True)
@@ -540,6 +561,7 @@ class Submitter:
         self._budget = self._budget_template or RetryBudget()
         self._budget.started = self._budget.retries = self._budget.failures_in_a_row = 0
         self._result = SubmitResult()
+        withheld_before = self._scrubber.withheld
         self._run_id, self._result.recovered = self.ledger.begin_run(source)
         seen: dict[str, str] = {}
         error: list[BaseException] = []
@@ -553,7 +575,7 @@ class Submitter:
                 t.start()
                 workers.append(t)
         try:
-            for index, payload in enumerate(payloads):
+            for index, payload in _guarded(payloads, self._result):
                 if self._stop.is_set():
                     break
                 prep = self._plan(index, payload, seen)
@@ -573,11 +595,14 @@ class Submitter:
                 t.join()
         if error:
             raise error[0]
+        result = self._result
+        if result.input_error is not None and self._stop_reason is None:
+            self._stop_reason = f"the input turned bad while sending: {result.input_error}"
         if self._stop_reason is None:
             self._reconcile()
-        result = self._result
         result.stop_reason = self._stop_reason
-        result.retries = self._budget.retries
+        result.retries = sum(result.retries_by_cause.values())
+        result.withheld = self._scrubber.withheld - withheld_before
         result.elapsed = time.monotonic() - started
         self.ledger.end_run(self._run_id, result.stop_reason, result.summary())
         return result
@@ -686,6 +711,8 @@ class Submitter:
                 return self._not_sent(prep)
             attempts = self.ledger.mark_sending(ref, prep.sha256, prep.batch_id, self._run_id)
             tries += 1
+            with self._emit_lock:
+                self._result.requests += 1
             got = self._request(
                 "POST",
                 api.jobs_path(self.project_id),
@@ -752,9 +779,6 @@ class Submitter:
                 return settle(Status.NOT_SENT, JobState.PENDING, oc.code, msg, maybe_sent)
             # RETRY
             maybe_sent = maybe_sent or oc.maybe_sent
-            with self._emit_lock:
-                self._result.retries_by_cause[oc.code] += 1
-            log.debug("retry %s after %s: %s", ref, oc.code, msg)
             if tries >= self.max_attempts or time.monotonic() - first > self.job_timeout:
                 why = f"{msg} (gave up after {tries} attempts in this run; rerun to try again)"
                 return settle(Status.FAILED, JobState.FAILED, oc.code, why, maybe_sent)
@@ -765,37 +789,111 @@ class Submitter:
             if spent is not None:
                 self._halt(f"the API keeps failing: {spent} (last: {oc.code} {msg})")
                 return out(Status.NOT_SENT, JobState.PENDING, error_code=oc.code, error_message=msg)
+            # counted here, where the retry is decided: the summary's figures agree
+            with self._emit_lock:
+                self._result.retries_by_cause[oc.code] += 1
+            log.debug("retry %s after %s: %s", ref, oc.code, msg)
             if oc.retry_after is not None:
                 self._limiter.pause(min(oc.retry_after, self._backoff.retry_after_cap))
             if self._stop.wait(self._backoff.delay(tries, oc.retry_after)):
                 return out(Status.NOT_SENT, JobState.PENDING, error_code=oc.code, error_message=msg)
 
     def _reconcile(self) -> None:
-        """Fill the job_id of jobs found to exist (FS_0001) from their batch's listing."""
-        wanted = self.ledger.exists_without_job_id(self._run_id)
+        """Fill in the job_id of every created/existing job that lacks one (FS_0001 does not
+        carry it; a withheld id is no id), this run's and earlier runs', from the listing of
+        its batch; the project's default batch is found in the project details. Whatever
+        stays unresolved is counted by reason and the reason kept in the ledger."""
+        wanted = self.ledger.missing_job_ids()
         if not wanted:
             return
         found: dict[str, str] = {}
+        if None in wanted:
+            refs = wanted.pop(None)
+            try:
+                default = self.default_batch()
+            except SubmitError as exc:
+                self._unresolved(refs, "project details unreadable", str(exc))
+            else:
+                if default is None:
+                    self._unresolved(
+                        refs, "no default batch", "the project details name no default batch"
+                    )
+                else:
+                    wanted.setdefault(default, []).extend(refs)
         for batch_id, refs in wanted.items():
+            if batch_id is None:
+                continue
             want = set(refs)
+            withheld: set[str] = set()
             try:
                 for j in self.batch_jobs(batch_id):
                     ref, jid = j.get("reference_id"), j.get("id")
-                    if ref in want and isinstance(jid, str):
-                        found[ref] = jid
-                        self.ledger.set_job_id(ref, jid)
+                    if not isinstance(ref, str) or ref not in want:
+                        continue
+                    if is_id(jid):
+                        found[ref] = str(jid)
+                        self.ledger.set_job_id(ref, str(jid))
                         want.discard(ref)
+                        withheld.discard(ref)
                         if not want:
                             break
+                    else:
+                        withheld.add(ref)
             except SubmitError as exc:
                 log.warning("could not list batch %s to find job ids: %s", batch_id, exc)
+                self._unresolved(sorted(want), "batch listing failed", f"{batch_id}: {exc}")
+                continue
+            self._unresolved(
+                sorted(withheld), "listed id unusable", "the listing's job id held the API key"
+            )
+            self._unresolved(
+                sorted(want - withheld),
+                "not in the batch listing",
+                f"not in the listing of batch {batch_id}",
+            )
         if found:
             self._result.outcomes = [
                 replace(o, job_id=found[o.reference_id])
-                if o.status == Status.EXISTS and o.reference_id in found
+                if o.reference_id in found and o.status in (Status.EXISTS, Status.CREATED)
                 else o
                 for o in self._result.outcomes
             ]
+
+    def _unresolved(self, refs: Iterable[str], reason: str, detail: str) -> None:
+        for ref in refs:
+            self._result.missing_job_id[reason] += 1
+            self.ledger.note_missing_job_id(ref, api.JOB_ID_UNKNOWN, f"no job_id: {detail}")
+
+    def default_batch(self) -> str | None:
+        """The id of the project's default batch (project details, ``is_default``)."""
+        data = self._get_data(api.details_path(self.project_id))
+        for b in data.get("batches") or []:
+            if isinstance(b, dict) and b.get("is_default") is True and is_id(b.get("id")):
+                return str(b["id"])
+        return None
+
+    def batches(self) -> list[dict[str, Any]]:
+        """The project's batches (id, name, is_default, counts) from the project details;
+        entries without a usable id are left out."""
+        data = self._get_data(api.details_path(self.project_id))
+        return [b for b in data.get("batches") or [] if isinstance(b, dict) and is_id(b.get("id"))]
+
+
+def _guarded(payloads: Iterable[Any], result: SubmitResult) -> Iterator[tuple[int, Any]]:
+    """``enumerate(payloads)`` that ends, instead of raising, when the source turns out bad
+    (an InputError): the run stops there with the ledger and the outcomes so far."""
+    it = iter(payloads)
+    index = 0
+    while True:
+        try:
+            payload = next(it)
+        except StopIteration:
+            return
+        except InputError as exc:
+            result.input_error = exc
+            return
+        yield index, payload
+        index += 1
 
 
 def _batch_id_of(answer: Answer) -> str | None:

@@ -242,7 +242,12 @@ class Ledger:
         except ImportError:  # pragma: no cover - Windows: no advisory locks here
             return
         # named after the real file: a symlink or another path to it takes the same lock
-        f = open(self.real_path + ".lock", "a+b")  # noqa: SIM115 - held for the lock's life
+        try:
+            f = open(self.real_path + ".lock", "a+b")  # noqa: SIM115 - held for its life
+        except OSError as exc:
+            raise InputError(
+                self.path, None, f"cannot open the ledger's lock file: {exc.strerror or exc}"
+            ) from None
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -392,7 +397,8 @@ class Ledger:
     def set_job_id(self, reference_id: str, job_id: str) -> None:
         with self._lock:
             self._db.execute(
-                "UPDATE jobs SET job_id = ?, updated_at = ? WHERE reference_id = ?",
+                "UPDATE jobs SET job_id = ?, error_code = NULL, error_message = NULL, "
+                "updated_at = ? WHERE reference_id = ?",
                 (job_id, _now(), reference_id),
             )
 
@@ -408,6 +414,28 @@ class Ledger:
         for batch_id, ref in rows:
             out.setdefault(batch_id, []).append(ref)
         return out
+
+    def missing_job_ids(self) -> dict[str | None, list[str]]:
+        """batch_id (None: the project's default batch) -> reference_ids of every job that
+        is created or exists without a known job_id, whichever run settled it."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT batch_id, reference_id FROM jobs WHERE state IN ('created', 'exists') "
+                "AND job_id IS NULL ORDER BY rowid"
+            ).fetchall()
+        out: dict[str | None, list[str]] = {}
+        for batch_id, ref in rows:
+            out.setdefault(batch_id, []).append(ref)
+        return out
+
+    def note_missing_job_id(self, reference_id: str, code: str, reason: str) -> None:
+        """Why a created/existing job still has no job_id (shown by ``status``)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE jobs SET error_code = ?, error_message = ?, updated_at = ? "
+                "WHERE reference_id = ? AND job_id IS NULL",
+                (code, reason, _now(), reference_id),
+            )
 
     def counts(self) -> dict[str, int]:
         """Rows per state (every state present, zeros included)."""

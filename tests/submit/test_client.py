@@ -34,6 +34,8 @@ class Script:
         self.lock = threading.Lock()
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":  # the listings: every job is in the default batch
+            return self.listing(request)
         body = orjson.loads(request.content) if request.content else {}
         ref = body.get("reference_id", "")
         with self.lock:
@@ -54,6 +56,19 @@ class Script:
                 200, json={"data": {"job_id": f"J-{ref}", "reference_id": ref}, "success": True}
             )
         raise AssertionError(answer)
+
+    def listing(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            self.requests.append((time.monotonic(), "GET", ""))
+            created = dict(self.created)
+        if request.url.path.endswith("/details"):
+            data: Any = {"batches": [{"id": "DEF", "name": "Default", "is_default": True}]}
+        else:
+            data = {
+                "jobs": [{"id": j, "reference_id": r} for r, j in created.items()],
+                "next_page_token": "",
+            }
+        return httpx.Response(200, json={"data": data, "success": True})
 
     def count(self, ref: str) -> int:
         return sum(1 for _, _, r in self.requests if r == ref)

@@ -113,6 +113,13 @@ class FakeAPI:
         self.creates = 0
 
     def handler(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":  # the listings: every job is in the default batch
+            if request.url.path.endswith("/details"):
+                data: Any = {"batches": [{"id": "DEF", "name": "Default", "is_default": True}]}
+            else:
+                jobs = [{"id": j, "reference_id": r} for r, j in self.jobs.items()]
+                data = {"jobs": jobs, "next_page_token": ""}
+            return httpx.Response(200, json={"data": data, "success": True})
         fault = self.plan.pop(0) if self.plan else "ok"
         if fault == "connect":
             raise httpx.ConnectError("refused", request=request)
@@ -191,6 +198,8 @@ class LedgerMachine(RuleBasedStateMachine):
                 rows = {r.reference_id: r for r in led.rows()}
             assert set(rows) == set(REFS)
             assert all(r.state in ("created", "exists") for r in rows.values())
+            # every job ends with its job_id, "exists" ones included (from the listing)
+            assert {r: row.job_id for r, row in rows.items()} == self.server.jobs
             assert sorted(self.server.jobs) == sorted(REFS)  # each once (a dict cannot hold two)
             assert self.server.creates == len(REFS)  # ... and nothing was created twice
         finally:

@@ -149,6 +149,8 @@ def test_yolo_boxes_and_polygons_mixed_without_a_task(tmp_path: Path) -> None:
     assert len(jobs) == 1
     frames = jobs[0]["data"]["video_data"]["frames"]
     assert [f["frame_id"] for f in frames] == [str(k) for k in range(1, 13)]
+    # the data.yaml names no train / val: the frames are still the images of images/, the
+    # folder that labels/ mirrors (Ultralytics' img2label_paths), with their sizes
     assert [f["src"] for f in frames] == [f"{PREFIX}images/{k}.jpg" for k in range(1, 13)]
     shapes = _shapes(jobs[0])
     # the rows are written with 5 decimals; every value here is a multiple of 1 / 100 of

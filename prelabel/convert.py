@@ -403,14 +403,14 @@ def convert(
     default_sequence: str = "sequence",
     progress: Callable[[Any], Any] | None = None,
     source: str | PathLike[str] | None = None,
-    soft_limit: int = JOB_SOFT_LIMIT,
+    soft_limit: int | None = None,
 ) -> ConvertResult:
     """Frames, labels, checks, trackers, jobs: pixel ``Annotations`` to a JSON Lines file.
 
     What it writes passes ``prelabel validate``: an input without frames is refused rather
     than written as an empty file, and shapes with an empty label are dropped (reported).
     ``source`` (the input file) is named in errors; jobs larger than ``soft_limit`` bytes
-    are reported and listed in ``warnings``.
+    (default :data:`JOB_SOFT_LIMIT`) are reported and listed in ``warnings``.
     """
     check_output(output)
     check_options(frames, jobs)
@@ -433,7 +433,8 @@ def convert(
     if progress is not None:
         lines = progress(lines)
     count = write_jsonl(output, lines)
-    warnings = _size_warnings(ann.frames, jobs, sizes, soft_limit, report)
+    limit = JOB_SOFT_LIMIT if soft_limit is None else soft_limit
+    warnings = _size_warnings(ann.frames, jobs, sizes, limit, report)
     return ConvertResult(
         jobs=count,
         frames=len(ann.frames),

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from prelabel.writer import write_json, write_jsonl
+from prelabel import writer
+from prelabel.errors import InputError
+from prelabel.writer import check_output, same_output, write_json, write_jsonl
 
 
 def test_lines_and_pieces(tmp_path: Path) -> None:
@@ -38,3 +45,174 @@ def test_stdout(capfdbinary: pytest.CaptureFixture[bytes]) -> None:
 def test_json_document(tmp_path: Path) -> None:
     write_json(tmp_path / "r.json", {"counts": []})
     assert (tmp_path / "r.json").read_text() == '{\n  "counts": []\n}\n'
+
+
+# --- outputs that are not regular files are refused before anything is written ---------------
+def _char_device(tmp_path: Path) -> Path:
+    """A character device to write "to": a node of /dev/null's numbers in tmp_path where we
+    may create one (as root), else /dev/null itself (which only root could replace)."""
+    node = tmp_path / "null"
+    try:
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except (PermissionError, OSError):
+        if os.geteuid() == 0:
+            pytest.skip("cannot create a device node here")
+        return Path("/dev/null")
+    return node
+
+
+def test_outputs_that_are_not_regular_files_are_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    device = _char_device(tmp_path)
+    cases = {
+        "": "is empty",
+        str(tmp_path): "is a directory",
+        f"{tmp_path}/sub/": "names a directory",
+        str(fifo): "is a FIFO",
+        str(device): "is a character device",
+    }
+    for path, why in cases.items():
+        with pytest.raises(InputError, match=why):
+            check_output(path)
+        with pytest.raises(InputError, match=why):
+            write_jsonl(path, [b"{}"])
+    assert stat.S_ISCHR(device.stat().st_mode) and stat.S_ISFIFO(fifo.stat().st_mode)
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(InputError, match="is not a directory|Not a directory"):
+        check_output(tmp_path / "file" / "jobs.jsonl")
+    check_output("-")
+    check_output(tmp_path / "new" / "jobs.jsonl")  # missing folders are created on write
+
+
+def test_same_output_by_path_link_or_stdout(tmp_path: Path) -> None:
+    a = tmp_path / "a.json"
+    a.write_bytes(b"")
+    os.link(a, tmp_path / "hard.json")
+    os.symlink(a, tmp_path / "soft.json")
+    assert same_output(a, tmp_path / "sub" / ".." / "a.json")
+    assert same_output(a, tmp_path / "hard.json") and same_output(tmp_path / "soft.json", a)
+    assert same_output("-", "-") and not same_output("-", a)
+    assert not same_output(a, tmp_path / "b.json")
+
+
+# --- temporary files -------------------------------------------------------------------------
+def _names_while_writing(tmp_path: Path) -> list[str]:
+    seen: list[str] = []
+
+    def lines() -> Iterator[bytes]:
+        yield b"{}"
+        seen.extend(sorted(p.name for p in tmp_path.iterdir()))
+
+    write_jsonl(tmp_path / "jobs.jsonl", lines())
+    return seen
+
+
+@pytest.mark.skipif(not writer.USE_O_TMPFILE, reason="O_TMPFILE is Linux only")
+def test_an_unnamed_temporary_file_on_linux(tmp_path: Path) -> None:
+    assert _names_while_writing(tmp_path) == []  # nothing visible until it is complete
+    assert (tmp_path / "jobs.jsonl").read_bytes() == b"{}\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["jobs.jsonl"]
+
+
+def test_the_named_fallback_carries_the_pid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer, "USE_O_TMPFILE", False)
+    (name,) = _names_while_writing(tmp_path)
+    assert name.startswith(f".jobs.jsonl.{os.getpid()}-") and name.endswith(".tmp")
+    assert [p.name for p in tmp_path.iterdir()] == ["jobs.jsonl"]
+
+
+def _dead_pid() -> int:
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(proc.stdout)
+
+
+def test_stale_temporaries_of_dead_processes_are_removed(tmp_path: Path) -> None:
+    dead = tmp_path / f".jobs.jsonl.{_dead_pid()}-abc123.tmp"
+    alive = tmp_path / f".jobs.jsonl.{os.getppid()}-abc123.tmp"  # a running process's
+    other = tmp_path / ".jobs.jsonl.notours.tmp"  # not our pattern: left alone
+    for p in (dead, alive, other):
+        p.write_bytes(b"partial")
+    write_jsonl(tmp_path / "jobs.jsonl", [b"{}"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["jobs.jsonl", alive.name, other.name]
+    )
+
+
+# A convert that stops after its first job until killed: the real CLI, with job_chunks held
+_HELD_CONVERT = """
+import importlib
+import sys
+convert = importlib.import_module("prelabel.convert")  # the module, not prelabel.convert()
+writer = importlib.import_module("prelabel.writer")
+writer.USE_O_TMPFILE = sys.argv[1] == "1"
+real = convert.job_chunks
+def held(*args, **kwargs):
+    for job in real(*args, **kwargs):
+        yield job
+        print("ready", flush=True)  # the first job is in the temporary file
+        sys.stdin.read()
+convert.job_chunks = held
+from prelabel.cli import main
+sys.argv = ["prelabel", *sys.argv[2:]]
+main()
+"""
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+def killed_converts(out: Path, kills: int, *, o_tmpfile: bool) -> list[str]:
+    """Run ``kills`` converts to ``out``, SIGKILL each mid-write; the files left beside it."""
+    args = ["convert", "coco", str(FIXTURES / "coco" / "instances.json"), "-q", "-o", str(out)]
+    args += ["--src-prefix", "https://x.test/"]
+    for _ in range(kills):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _HELD_CONVERT, "1" if o_tmpfile else "0", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert proc.returncode == -signal.SIGKILL
+    return sorted(p.name for p in out.parent.iterdir())
+
+
+@pytest.mark.skipif(not writer.USE_O_TMPFILE, reason="O_TMPFILE is Linux only")
+def test_a_killed_convert_leaves_no_temporary_file(tmp_path: Path) -> None:
+    out = tmp_path / "jobs.jsonl"
+    out.write_bytes(b"old\n")
+    assert killed_converts(out, 3, o_tmpfile=True) == ["jobs.jsonl"]
+    assert out.read_bytes() == b"old\n"
+
+
+def test_without_o_tmpfile_the_next_run_removes_what_killed_ones_left(tmp_path: Path) -> None:
+    out = tmp_path / "jobs.jsonl"
+    # each run removes what the one before left: never more than the last one's file
+    (left,) = killed_converts(out, 3, o_tmpfile=False)
+    assert left.startswith(".jobs.jsonl.") and left.endswith(".tmp")
+    write_jsonl(out, [b"{}"])
+    assert [p.name for p in tmp_path.iterdir()] == ["jobs.jsonl"]
+
+
+@pytest.mark.skipif(not writer.USE_O_TMPFILE, reason="O_TMPFILE is Linux only")
+def test_an_unnamed_file_that_cannot_be_linked_is_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where neither linkat(AT_EMPTY_PATH) nor the /proc/self/fd link is allowed."""
+
+    def no_link(*args: object, **kwargs: object) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(writer, "_AT_EMPTY_PATH", 0)  # linkat(fd, "", ..., 0) fails
+    monkeypatch.setattr(writer.os, "link", no_link)
+    write_jsonl(tmp_path / "jobs.jsonl", [b'{"a":1}'] * 3)
+    assert (tmp_path / "jobs.jsonl").read_bytes() == b'{"a":1}\n' * 3
+    assert [p.name for p in tmp_path.iterdir()] == ["jobs.jsonl"]

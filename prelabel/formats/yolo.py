@@ -274,6 +274,7 @@ class _Layout:
     names: list[str] | None = None
     task: str | None = None
     kpt_shape: tuple[int, int] | None = None
+    yaml_path: str | None = None  # the data.yaml that declared task / kpt_shape
     # one row per frame: image name (relative to root), image file or None, label file or None,
     # the label's name for messages (relative to root), the label's key for --image-dir matching
     frame_name: list[str] = field(default_factory=list)
@@ -382,20 +383,33 @@ def _load_yaml(path: str) -> dict[str, Any]:
 def _yaml_names(data: dict[str, Any], path: str) -> list[str] | None:
     names = data.get("names")
     nc = data.get("nc")
+    if nc is not None and (type(nc) is not int or nc < 0):
+        raise InputError(path, "nc", f"nc must be a whole number >= 0, got {nc!r}")
     if names is None:
-        if isinstance(nc, int) and nc > 0:
+        if nc:
+            if nc > _MAX_UNNAMED_CLASS:  # 'class_0' .. for a billion classes: refuse, not OOM
+                raise InputError(
+                    path, "nc", f"nc is {nc:,} without names: at most {_MAX_UNNAMED_CLASS:,}"
+                )
             return [f"class_{i}" for i in range(nc)]  # what Ultralytics does without names
         return None
     if isinstance(names, dict):
+        if not all(type(k) is int for k in names):
+            raise InputError(path, "names", "class ids of names must be whole numbers 0..N-1")
         keys = sorted(names)
         if keys != list(range(len(keys))):
             raise InputError(path, "names", "class ids of names must be 0..N-1")
-        out = [str(names[k]) for k in keys]
+        values = [names[k] for k in keys]
     elif isinstance(names, list):
-        out = [str(n) for n in names]
+        values = names
     else:
         raise InputError(path, "names", "names must be a list or a mapping of class id to name")
-    if isinstance(nc, int) and nc != len(out):
+    out = []
+    for i, v in enumerate(values):
+        if not isinstance(v, (str, int, float)) or isinstance(v, bool) or not str(v).strip():
+            raise InputError(path, f"names[{i}]", f"class name {v!r} is not a non-empty name")
+        out.append(str(v))
+    if nc is not None and nc != len(out):
         raise InputError(path, "nc", f"nc is {nc} but names has {len(out)} entries")
     return out
 
@@ -431,7 +445,7 @@ def _kpt_shape(data: dict[str, Any], path: str) -> tuple[int, int] | None:
     if (
         not isinstance(ks, list)
         or len(ks) != 2
-        or not all(isinstance(v, int) for v in ks)
+        or not all(type(v) is int for v in ks)
         or ks[0] < 1
         or ks[1] not in (2, 3)
     ):
@@ -639,6 +653,7 @@ def _ultralytics(yaml_path: str, names_file: str | None) -> _Layout:
         raise InputError(yaml_path, "task", f"unknown task {task!r}; one of {', '.join(TASKS)}")
     lay.task = task
     lay.kpt_shape = _kpt_shape(data, yaml_path)
+    lay.yaml_path = yaml_path
     cache = _DirCache()
     seen: set[str] = set()
     for split in ("train", "val", "test"):
@@ -760,7 +775,8 @@ def _discover(path: str, names_file: str | None) -> _Layout:
 
 
 def _with_image_dir(lay: _Layout, image_dir: str) -> _Layout:
-    """Frames = the images of ``image_dir``; label files matched by relative path, then stem."""
+    """Frames = the images of ``image_dir``; label files matched by relative path, then stem,
+    then (a video's ``<video>_<N>.txt``) by the number an image is named by."""
     if not os.path.isdir(image_dir):
         raise InputError(image_dir, None, "image folder not found")
     images: dict[str, str] = {}
@@ -779,10 +795,14 @@ def _with_image_dir(lay: _Layout, image_dir: str) -> _Layout:
         (p, r, k) for p, r, k in zip(lay.label, lay.label_rel, lay.label_key) if p is not None
     ] + lay.orphans
     matched: dict[str, tuple[str, str]] = {}
-    out = _Layout(root=lay.root, names=lay.names, task=lay.task, kpt_shape=lay.kpt_shape)
+    out = _Layout(
+        root=lay.root, names=lay.names, task=lay.task, kpt_shape=lay.kpt_shape,
+        yaml_path=lay.yaml_path,
+    )  # fmt: skip
     out.notes = lay.notes
     out.skipped = lay.skipped
     videos = _video_frames([k for _p, _r, k in labels])
+    n_videos = len({v[0] for v in videos if v is not None})
     numbered: dict[tuple[str, int], str] | None = None
     for (path, rel, key), video in zip(labels, videos):
         if key not in images:
@@ -796,7 +816,7 @@ def _with_image_dir(lay: _Layout, image_dir: str) -> _Layout:
             elif video is not None:
                 if numbered is None:
                     numbered = _numbered_images(images)
-                key = _numbered_match(key, video, numbered, len({v for v in videos if v})) or key
+                key = _numbered_match(key, video, numbered, n_videos) or key
         if key in images and key not in matched:
             matched[key] = (path, rel)
         else:
@@ -1201,8 +1221,10 @@ def _read_yolo(
         _note_reading(reading, None, rep)
         return _empty(frames, labels, normalised=not have_images)
     lines = _split_lines(_read_files(label_paths))
+    if reading is not None:
+        _check_declared_size(reading, lines, lay)
     if reading is None:
-        reading, sid = _infer_reading(lines, label_paths)
+        reading, sid = _infer_reading(lines, label_paths, normalised=not pixels)
     else:
         sid = reading.schema_ids(lines.ncol)
     file_frame = np.asarray(label_frames, dtype=np.int64)
@@ -1240,14 +1262,41 @@ def _declared_reading(lay: _Layout, task: str | None, columns: str | None) -> Re
     return Reading.of(schema_for_task(t, lay.kpt_shape), declared)
 
 
-def _infer_reading(lines: _Lines, label_paths: list[str]) -> tuple[Reading, IntArray]:
+def _check_declared_size(reading: Reading, lines: _Lines, lay: _Layout) -> None:
+    """A declared keypoint count whose rows are longer than any row of the files is refused
+    as the declaration's error (``kpt_shape: [1000000000, 3]``) before any row is looked at,
+    so nothing is ever sized by it."""
+    schema = reading.schemas[0]
+    longest = int(lines.ncol.max(initial=0))
+    if schema.kpts is None or not longest or min(s.fixed for s in reading.schemas) <= longest:
+        return
+    k, d = schema.kpts
+    where = (
+        (lay.yaml_path, "kpt_shape")
+        if reading.declared == "data.yaml kpt_shape"
+        or (reading.declared != "--columns" and lay.kpt_shape == schema.kpts)
+        else (None, "--columns")
+    )
+    raise InputError(
+        where[0], where[1],
+        f"{k:,} keypoints of {d} values make rows of {schema.fixed:,} values, but the longest "
+        f"row in the label files has {longest:,}",
+    )  # fmt: skip
+
+
+def _infer_reading(
+    lines: _Lines, label_paths: list[str], *, normalised: bool
+) -> tuple[Reading, IntArray]:
     """The reading of the rows by their length (and by what their trailing columns hold)
     that fits the most rows; refused when another reading fits the same rows and gives
     different shapes (every row has 7 values: triangles, or boxes with conf and track).
 
     A ``conf`` column must hold a value in 0..1 and a ``track`` column a whole number >= 0:
     six values with a 6th of 0.91 are a box and its confidence, with a 6th of 12 a box and
-    its track id. A row the best reading does not fit is a bad line like any other.
+    its track id. A row the best reading does not fit is a bad line like any other. Between
+    readings that fit the same rows, one whose normalised coordinates all lie in the image
+    (within Ultralytics' 1% tolerance: its loader refuses the rest) is preferred: seven values
+    ending in a track id of 12 are not a triangle with a corner at x = 12.
     """
     ncol = lines.ncol
     present = ncol > 0
@@ -1282,6 +1331,10 @@ def _infer_reading(lines: _Lines, label_paths: list[str]) -> tuple[Reading, IntA
             np.array_equal(f[2], d[2]) for d in distinct
         ):
             distinct.append(f)
+    if len(distinct) > 1 and normalised:
+        inside = [d for d in distinct if _coordinates_inside(lines, d[0], d[1])]
+        if len(inside) == 1:
+            distinct = inside
     if len(distinct) > 1:
         row = int(np.flatnonzero(distinct[0][2] != distinct[1][2])[0])
         ways = []
@@ -1298,6 +1351,29 @@ def _infer_reading(lines: _Lines, label_paths: list[str]) -> tuple[Reading, IntA
         )  # fmt: skip
     reading, sid, _ = distinct[0]
     return reading, sid
+
+
+def _coordinates_inside(lines: _Lines, reading: Reading, sid: IntArray) -> bool:
+    """Do the box / polygon values of every row read this way lie in -0.01..1.01?"""
+    for k, schema in enumerate(reading.schemas):
+        rows = np.flatnonzero(sid == k)
+        if not len(rows):
+            continue
+        ncol = lines.ncol[rows]
+        pos = _positions_per_line(schema, ncol)
+        geometry = "poly" if "poly" in pos else "box" if "box" in pos else "obb"
+        if geometry not in pos:
+            continue
+        count = (
+            ncol - schema.fixed if geometry == "poly" else np.full(len(rows), schema.size(geometry))
+        )
+        start = lines.tok_first[rows] + pos[geometry]
+        off = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(count, out=off[1:])
+        v = lines.values[np.repeat(start - off[:-1], count) + np.arange(int(off[-1]))]
+        if not ((v >= -0.01) & (v <= 1.01)).all():
+            return False
+    return True
 
 
 def _column(

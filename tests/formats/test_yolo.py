@@ -692,3 +692,345 @@ def test_cli_bad_columns_is_a_usage_error(tmp_path: Path) -> None:
         main, ["convert", "yolo", str(FIXTURES / "bare"), "--columns", "cls,wat", "-o", "-"]
     )
     assert result.exit_code == 2 and "unknown column 'wat'" in result.output
+
+
+# --- issue 9: the row schema read from the rows --------------------------------------------------
+def noted(report: Report) -> list[str]:
+    return [r["reason"] for r in report.rows if r["action"] == "noted"]
+
+
+def test_segment_rows_are_read_as_polygons_without_a_task() -> None:
+    report = Report()
+    ann = read_yolo(FIXTURES / "ultralytics_segment", report=report)  # data.yaml has no task
+    assert ann.kind.tolist() == [Kind.POLYGON, Kind.POLYGON]
+    # image 100x50: (0.1, 0.2) -> (10, 10); (0.5, 0.2) -> (50, 10); (0.3, 0.8) -> (30, 40)
+    assert np.allclose(shape_points(ann, 0), [[10, 10], [50, 10], [30, 40]])
+    assert noted(report) == ["row schema cls,poly (read from the rows)"]
+    # the same result as declaring it
+    declared = read_yolo(FIXTURES / "ultralytics_segment", task="segment")
+    assert np.array_equal(declared.points, ann.points)
+
+
+def test_label_studio_export_mixes_boxes_and_polygons_row_by_row() -> None:
+    report = Report()
+    ann = read_yolo(FIXTURES / "labelstudio_mixed", report=report)
+    assert ann.labels == ("car", "sign")
+    assert ann.kind.tolist() == [Kind.RECTANGLE, Kind.POLYGON, Kind.RECTANGLE]
+    assert ann.source.tolist() == ["labels/a.txt:1", "labels/a.txt:2", "labels/a.txt:3"]
+    # a.png is 100x50. "0 0.5 0.5 0.2 0.4": x 50 -+ 10, y 25 -+ 10
+    assert shape_points(ann, 0) == [[40, 15], [60, 15], [60, 35], [40, 35]]
+    # "1 0.1 0.2 0.5 0.2 0.3 0.8": (10, 10), (50, 10), (30, 40)
+    assert np.allclose(shape_points(ann, 1), [[10, 10], [50, 10], [30, 40]])
+    # "0 0.2 0.2 0.1 0.1": x 20 -+ 5, y 10 -+ 2.5
+    assert np.allclose(shape_points(ann, 2), [[15, 7.5], [25, 7.5], [25, 12.5], [15, 12.5]])
+    assert noted(report) == ["row schema cls,box + cls,poly (read from the rows)"]
+    assert [r["detail"] for r in report.rows] == ["2 row(s) cls,box, 1 row(s) cls,poly"]
+
+
+def test_obb_rows_without_a_task_are_four_point_polygons(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "0 0.5 0.3 0.7 0.5 0.5 0.7 0.3 0.5\n")
+    ann = read_yolo(tmp_path, names=["x"])
+    assert ann.kind.tolist() == [Kind.POLYGON]
+    assert shape_points(ann, 0) == [[0.5, 0.3], [0.7, 0.5], [0.5, 0.7], [0.3, 0.5]]
+
+
+def test_seven_values_in_every_row_are_refused_listing_the_candidates(tmp_path: Path) -> None:
+    # a triangle, or a box with a confidence and track id 1: both readings fit every row
+    write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2 0.9 1\n0 0.4 0.4 0.2 0.2 0.8 1\n")
+    with pytest.raises(InputError) as err:
+        read_yolo(tmp_path, names=["x"])
+    assert err.value.path == str(tmp_path / "a.txt") and err.value.location == "1"
+    message = err.value.message
+    assert message.startswith("rows of 7 values read more than one way: ")
+    assert "(--columns cls,poly)" in message and "(--columns cls,box,conf,track)" in message
+    assert message.endswith("give --columns (or --task) to say which")
+    # declaring it settles it
+    ann = read_yolo(tmp_path, names=["x"], columns="cls,box,conf,track")
+    assert ann.track.tolist() == [1, 1] and ann.kind.tolist() == [Kind.RECTANGLE] * 2
+
+
+def test_seven_values_ending_in_ids_beyond_the_image_are_tracked_boxes(tmp_path: Path) -> None:
+    # read as triangles, (0.9, 12) would be a corner 12 image widths away: Ultralytics' loader
+    # refuses that, so the only reading left is box, conf, track
+    write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2 0.9 12\n0 0.4 0.4 0.2 0.2 0.8 1\n")
+    report = Report()
+    ann = read_yolo(tmp_path, names=["x"], report=report)
+    assert ann.track.tolist() == [12, 1] and ann.score.tolist() == [0.9, 0.8]
+    assert noted(report) == ["row schema cls,box,conf,track (read from the rows)"]
+
+
+def test_seven_values_with_triangles_beside_boxes_are_triangles(tmp_path: Path) -> None:
+    # the 5-value row can only be a box, and boxes with conf and track would need 6 or 7
+    write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2\n0 0.1 0.1 0.9 0.1 0.5 1\n")
+    ann = read_yolo(tmp_path, names=["x"])
+    assert ann.kind.tolist() == [Kind.RECTANGLE, Kind.POLYGON]
+
+
+@pytest.mark.parametrize(
+    ("sixth", "score", "track"),
+    [("0.91", [0.91, 0.5], [-1, -1]), ("12", [np.nan, np.nan], [12, 3])],
+)
+def test_six_values_are_a_confidence_or_a_track_id_by_their_value(
+    tmp_path: Path, sixth: str, score: list[float], track: list[int]
+) -> None:
+    other = "0.5" if sixth == "0.91" else "3"
+    write(tmp_path / "a.txt", f"0 0.5 0.5 0.2 0.2 {sixth}\n0 0.5 0.5 0.2 0.2 {other}\n")
+    ann = read_yolo(tmp_path, names=["x"])
+    assert np.array_equal(ann.score, score, equal_nan=True) and ann.track.tolist() == track
+
+
+def test_six_values_of_zero_and_one_are_refused(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2 1\n0 0.5 0.5 0.2 0.2 0\n")
+    with pytest.raises(InputError) as err:
+        read_yolo(tmp_path, names=["x"])
+    assert "(--columns cls,box,conf)" in err.value.message
+    assert "(--columns cls,box,track)" in err.value.message
+
+
+def test_confidence_out_of_range_in_a_read_schema_is_a_bad_line(tmp_path: Path) -> None:
+    write(
+        tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2 0.9\n0 0.5 0.5 0.2 0.2 0.8\n0 0.5 0.5 0.2 0.2 1.5\n"
+    )
+    with pytest.raises(InputError) as err:
+        read_yolo(tmp_path, names=["x"])
+    assert err.value.location == "3"
+    assert err.value.message == (
+        "confidence '1.5' is not between 0 and 1 (rows read as cls,box,conf; "
+        "give --columns if that is wrong)"
+    )
+
+
+def test_the_report_names_the_schema_and_where_it_came_from(tmp_path: Path) -> None:
+    def reasons(**kw: object) -> list[str]:
+        report = Report()
+        read_yolo(report=report, **kw)  # type: ignore[arg-type]
+        return noted(report)
+
+    assert reasons(path=FIXTURES / "predict_conf", columns="cls,box,conf") == [
+        "row schema cls,box,conf (declared by --columns)"
+    ]
+    assert reasons(path=FIXTURES / "ultralytics_segment", task="segment") == [
+        "row schema cls,poly (declared by --task)"
+    ]
+    assert reasons(path=FIXTURES / "ultralytics_obb") == [
+        "row schema cls,obb (declared by data.yaml task)"
+    ]
+    assert reasons(path=FIXTURES / "ultralytics_pose3") == [
+        "row schema cls,box,kpts:3x3 (declared by data.yaml kpt_shape)"
+    ]
+    assert reasons(path=FIXTURES / "bare") == ["row schema cls,box (read from the rows)"]
+
+
+def test_cli_summary_names_the_schema(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["convert", "yolo", str(FIXTURES / "labelstudio_mixed"), "--src-prefix",
+         "https://example.com/", "-o", str(tmp_path / "jobs.jsonl")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1 noted (row schema cls,box + cls,poly (read from the rows))" in result.output
+
+
+# --- issue 9: yolo track outputs -------------------------------------------------------------------
+def test_rows_without_a_track_id_in_a_track_file_are_untracked(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2 0.9 4\n1 0.2 0.2 0.1 0.1 0.4\n")
+    ann = read_yolo(tmp_path, columns="cls,box,conf,track", names=["x", "y"])
+    assert ann.track.tolist() == [4, -1] and ann.score.tolist() == [0.9, 0.4]
+    # a row that is neither is still refused, naming both lengths
+    write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    with pytest.raises(InputError, match=r"expected 7 values \(cls xc yc w h conf track\) or 6"):
+        read_yolo(tmp_path, columns="cls,box,conf,track", names=["x", "y"])
+
+
+def test_ultralytics_video_labels_are_one_sequence_numbered_by_frame() -> None:
+    # yolo track source=clip.mp4 save_txt=True save_conf=True: labels/clip_<N>.txt, N from 1,
+    # no file for frames 3..9 (nothing detected)
+    report = Report()
+    ann = read_yolo(FIXTURES / "ultralytics_track_video", report=report)
+    assert ann.frames.name.tolist() == ["labels/clip_1", "labels/clip_2", "labels/clip_10"]
+    assert ann.frames.sequence.tolist() == ["clip"] * 3
+    assert ann.frames.index.tolist() == [0, 1, 9]  # N - 1: the gap stays a gap
+    # clip_1's second row has no id (6 values): an untracked box with its confidence
+    assert ann.track.tolist() == [1, -1, 1, 1, 2]
+    assert ann.score.tolist() == [0.91, 0.4, 0.9, 0.88, 0.75]
+    assert ann.frame.tolist() == [0, 0, 1, 2, 2]
+    assert noted(report) == ["row schema cls,box,conf,track + cls,box,conf (read from the rows)"]
+
+
+def test_video_labels_match_frames_named_by_number_with_image_dir() -> None:
+    ann = read_yolo(FIXTURES / "ultralytics_track_video", image_dir=FIXTURES / "video_frames")
+    assert ann.frames.name.tolist() == [f"{n:06d}.png" for n in range(1, 11)]
+    assert ann.frames.index.tolist() == list(range(10))
+    # clip_1 -> 000001.png, clip_2 -> 000002.png, clip_10 -> 000010.png
+    assert ann.frame.tolist() == [0, 0, 1, 9, 9]
+    # 64x32 frames: "0 0.5 0.5 0.2 0.2" -> x 32 -+ 6.4, y 16 -+ 3.2
+    assert np.allclose(shape_points(ann, 0), [[25.6, 12.8], [38.4, 12.8], [38.4, 19.2], [25.6, 19.2]])  # fmt: skip
+
+
+def test_two_videos_in_one_run_are_two_sequences(tmp_path: Path) -> None:
+    for name in ("cam1_1", "cam1_3", "cam2_2"):
+        write(tmp_path / "labels" / f"{name}.txt", "0 0.5 0.5 0.2 0.2\n")
+    ann = read_yolo(tmp_path, names=["x"])
+    assert ann.frames.sequence.tolist() == ["cam1", "cam1", "cam2"]
+    assert ann.frames.index.tolist() == [0, 2, 1]
+    # frames extracted per video: frames/cam1/000001.png ...
+    for video, n in (("cam1", 1), ("cam1", 2), ("cam1", 3), ("cam2", 1), ("cam2", 2)):
+        png(tmp_path / "frames" / video / f"{n:06d}.png", 8, 8)
+    ann = read_yolo(tmp_path, names=["x"], image_dir=tmp_path / "frames")
+    names = ann.frames.name.tolist()
+    assert [names[f] for f in ann.frame.tolist()] == [
+        "cam1/000001.png",
+        "cam1/000003.png",
+        "cam2/000002.png",
+    ]
+
+
+def test_label_files_not_all_named_like_video_frames_keep_the_folder_order(
+    tmp_path: Path,
+) -> None:
+    # one file that is not '<video>_<N>' (and N with a leading zero is not Ultralytics')
+    for name in ("a_1", "a_5", "b"):
+        write(tmp_path / "x" / f"{name}.txt", "0 0.5 0.5 0.2 0.2\n")
+    for name in ("img_001", "img_002"):
+        write(tmp_path / "y" / f"{name}.txt", "0 0.5 0.5 0.2 0.2\n")
+    ann = read_yolo(tmp_path, names=["x"])
+    assert ann.frames.sequence.tolist() == ["x", "x", "x", "y", "y"]
+    assert ann.frames.index.tolist() == [0, 1, 2, 0, 1]
+
+
+def test_cli_video_frames_point_at_numbered_frames(tmp_path: Path) -> None:
+    out = tmp_path / "jobs.jsonl"
+    result = CliRunner().invoke(
+        main,
+        ["convert", "yolo", str(FIXTURES / "ultralytics_track_video"), "--src-template",
+         "s3://b/{sequence}/{number:06d}.jpg", "-o", str(out), "-q"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (job,) = _jobs(out)
+    assert job["reference_id"] == "clip"
+    frames = job["data"]["video_data"]["frames"]
+    assert [f["src"] for f in frames] == [
+        "s3://b/clip/000001.jpg",
+        "s3://b/clip/000002.jpg",
+        "s3://b/clip/000010.jpg",
+    ]
+    trackers = job["data"]["maker_response"]["video2d"]["data"]["annotations"]
+    person = [t for t in trackers if t["label"] == "person"]
+    assert len(person) == 1 and list(person[0]["frames"]) == ["clip_1", "clip_2", "clip_10"]
+
+
+# --- issue 9: nothing dropped silently -------------------------------------------------------------
+def test_bare_folder_with_labels_subfolder_keeps_its_top_level_label_files(tmp_path: Path) -> None:
+    write(tmp_path / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(tmp_path / "top.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(tmp_path / "classes.txt", "x\n")
+    ann = read_yolo(tmp_path)
+    assert ann.frames.name.tolist() == ["top", "labels/a"]
+    assert ann.frames.sequence.tolist() == ["", "labels"]
+    assert ann.frame.tolist() == [0, 1] and ann.labels == ("x",)
+
+
+def test_hidden_label_files_and_folders_are_reported(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(tmp_path / ".b.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(tmp_path / ".ipynb_checkpoints" / "a-checkpoint.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(tmp_path / ".notes", "not a label file\n")
+    report = Report()
+    ann = read_yolo(tmp_path, names=["x"], report=report)
+    assert ann.frames.name.tolist() == ["a"]
+    skipped = sorted((r["source"], r["reason"]) for r in report.rows if r["action"] == "skipped")
+    assert skipped == [(".b.txt", "hidden label file"), (".ipynb_checkpoints/", "hidden folder")]
+
+
+def test_label_files_outside_labels_beside_an_images_folder_are_reported(tmp_path: Path) -> None:
+    png(tmp_path / "images" / "a.png", 10, 10)
+    write(tmp_path / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(tmp_path / "stray.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(tmp_path / "images" / "a.txt", "0 0.1 0.1 0.1 0.1\n")  # labels/ is the one read
+    write(tmp_path / "classes.txt", "x\n")
+    report = Report()
+    ann = read_yolo(tmp_path, report=report)
+    assert len(ann) == 1 and ann.source.tolist() == ["labels/a.txt:1"]
+    skipped = sorted((r["source"], r["reason"]) for r in report.rows if r["action"] == "skipped")
+    assert skipped == [
+        ("images/a.txt", "label file beside its image (labels/ is read)"),
+        ("stray.txt", "label file outside labels/ (images/ has the frames)"),
+    ]
+
+
+def test_cli_summary_counts_skipped_files(tmp_path: Path) -> None:
+    src = tmp_path / "ds"
+    shutil.copytree(FIXTURES / "bare", src)
+    write(src / ".hidden.txt", "0 0.5 0.5 0.2 0.2\n")
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main,
+        ["convert", "yolo", str(src), "--src-prefix", "https://example.com/", "-o",
+         str(tmp_path / "jobs.jsonl"), "--report", str(report)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1 skipped (hidden label file)" in result.output
+    rows = json.loads(report.read_text())["rows"]
+    assert {"source": ".hidden.txt", "reason": "hidden label file"}.items() <= next(
+        r for r in rows if r["action"] == "skipped"
+    ).items()
+
+
+# --- issue 9: bad input, bounded work --------------------------------------------------------------
+def test_data_yaml_nested_5000_deep_is_one_input_error(tmp_path: Path) -> None:
+    write(tmp_path / "data.yaml", "names: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(InputError) as err:
+        read_yolo(tmp_path)
+    assert err.value.path == str(tmp_path / "data.yaml")
+    assert "nested deeper than 100 levels" in err.value.message
+
+
+@pytest.mark.parametrize("mode", ["error", "drop"])
+def test_a_billion_keypoints_are_refused_before_anything_is_sized(
+    tmp_path: Path, mode: str
+) -> None:
+    import tracemalloc
+
+    write(tmp_path / "data.yaml", "kpt_shape: [1000000000, 3]\nnames: [a]\n")
+    write(tmp_path / "labels" / "a.txt", "0 0.5 0.5 0.1 0.1 0.5 0.5 2\n")
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError) as err:
+            read_yolo(tmp_path, on_bad_line=mode)  # type: ignore[arg-type]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(err.value) == (
+        f"{tmp_path / 'data.yaml'}:kpt_shape: 1,000,000,000 keypoints of 3 values make rows of "
+        "3,000,000,005 values, but the longest row in the label files has 8"
+    )
+    assert peak < 50 * 2**20  # 3e9 int64 indices would be 22 GiB
+
+
+def test_declared_sizes_beyond_int64_are_refused_too(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "0 0.5 0.5 0.1 0.1 0.5 0.5\n")
+    with pytest.raises(
+        InputError, match=r"^--columns: .* the longest row in the label files has 7"
+    ):
+        read_yolo(tmp_path, columns=f"cls,box,kpts:{10**30}x2", names=["x"])
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("nc: 1000000000\n", "nc is 1,000,000,000 without names: at most 100,000"),
+        ("names: {0: a, b: c}\n", "class ids of names must be whole numbers 0..N-1"),
+        ("names: [a, '']\n", "class name '' is not a non-empty name"),
+        ("names: [a, [b]]\n", "class name ['b'] is not a non-empty name"),
+        ("names: [a]\nnc: yes\n", "nc must be a whole number >= 0, got True"),
+        ("kpt_shape: [true, 2]\n", "expected [K, 2] or [K, 3], got [True, 2]"),
+    ],
+)
+def test_data_yaml_values_of_the_wrong_kind_are_one_error(
+    tmp_path: Path, yaml_text: str, message: str
+) -> None:
+    write(tmp_path / "data.yaml", yaml_text)
+    write(tmp_path / "labels" / "a.txt", "0 0.5 0.5 0.1 0.1\n")
+    with pytest.raises(InputError) as err:
+        read_yolo(tmp_path)
+    assert err.value.path == str(tmp_path / "data.yaml") and message in err.value.message

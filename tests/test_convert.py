@@ -13,10 +13,13 @@ import pytest
 
 from prelabel.annotations import Annotations, Frames
 from prelabel.convert import (
+    FRAME_FIELDS,
+    REFERENCE_FIELDS,
     FrameOptions,
     LabelOptions,
     apply_labels,
     assign_frames,
+    check_template,
     convert,
     load_label_map,
 )
@@ -151,3 +154,146 @@ def test_output_has_the_usual_permissions(tmp_path: Path) -> None:
     mask = os.umask(0)
     os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+# --- templates -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("template", "why"),
+    [
+        ("s3://b/{stem", "expected '}' before end of string"),
+        ("s3://b/stem}", "Single '}'"),
+        ("s3://b/{index:bad}", r"\{index:bad\}: Invalid format specifier"),
+        ("s3://b/{stem:d}", r"\{stem:d\}: Unknown format code 'd'"),
+        ("s3://b/{0}", r"positional field \{0\}"),
+        ("s3://b/{}", r"positional field \{\}"),
+        ("s3://b/{stem.upper}", "attribute and index access"),
+        ("s3://b/{name[0]}", "attribute and index access"),
+        ("s3://b/{stem!r}", "conversions are not supported"),
+        ("s3://b/{index:{stem}}", "nested fields"),
+        ("s3://b/{frame}", r"unknown field \{frame\}"),
+    ],
+)
+def test_a_malformed_template_is_one_input_error(template: str, why: str) -> None:
+    for option, opts in [
+        ("--src-template", FrameOptions(src_template=template)),
+        ("--frame-id", FrameOptions(frame_id=template, src_prefix="https://x.test")),
+    ]:
+        with pytest.raises(InputError, match=why) as info:
+            assign_frames(_frames(), opts)
+        assert str(info.value).startswith(f"{option} {template!r}: ")
+
+
+def test_reference_id_templates_are_checked_before_any_work(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"--reference-id '\{sequence\.x\}'"):
+        convert(_boxes(), tmp_path / "jobs.jsonl", jobs=JobOptions(reference_id="{sequence.x}"))
+    assert list(tmp_path.iterdir()) == []
+    check_template("{sequence}-{chunk:03d}", "--reference-id", REFERENCE_FIELDS)
+
+
+def test_number_is_the_one_based_frame_number() -> None:
+    out = assign_frames(
+        _frames(),
+        FrameOptions(frame_id="{number:06d}", src_template="s3://b/{sequence}/{number:06d}.jpg"),
+    )
+    # index 0, 1 (cam1) and 0 (cam2) -> numbers 1, 2, 1, as ffmpeg's %06d frames
+    assert out.frame_id.tolist() == ["000001", "000002", "000001"]
+    assert out.src.tolist() == [
+        "s3://b/cam1/000001.jpg",
+        "s3://b/cam1/000002.jpg",
+        "s3://b/cam2/000001.jpg",
+    ]
+    assert "number" in FRAME_FIELDS
+
+
+# --- src messages ----------------------------------------------------------------------------
+def test_an_empty_image_name_with_a_prefix_says_so() -> None:
+    f = Frames.build([640, 640], [480, 480], name=["a.jpg", ""], sequence=["s", "s"], index=[0, 1])
+    with pytest.raises(InputError) as info:
+        assign_frames(f, FrameOptions(src_prefix="https://x.test"), source="in.json")
+    msg = str(info.value)
+    assert msg.startswith("in.json: frame '1' (#1 of sequence 's') has an empty image name")
+    assert "give --src-prefix" not in msg
+    with pytest.raises(InputError, match="has no src \\(give --src-prefix"):
+        assign_frames(f, FrameOptions())
+
+
+def test_a_video_without_image_names_points_at_src_template() -> None:
+    f = Frames.build([640, 640], [480, 480], sequence=["v", "v"], index=[0, 1])
+    with pytest.raises(InputError, match="names no images .* give --src-template"):
+        assign_frames(f, FrameOptions(src_prefix="https://x.test"))
+
+
+def test_a_prefix_that_is_not_a_url_is_refused_up_front() -> None:
+    with pytest.raises(InputError, match=r"^--src-prefix '/data' is not an http"):
+        assign_frames(_frames(), FrameOptions(src_prefix="/data"))
+
+
+# --- what convert writes passes validate -----------------------------------------------------
+def _unnamed_class() -> Annotations:
+    """Boxes of the classes '' (twice) and 'car', each with its place in the input."""
+    f = assign_frames(_frames(), FrameOptions(src_prefix="https://x.test"))
+    return Annotations.from_boxes(
+        f,
+        np.tile([10, 10, 20, 20], (3, 1)),
+        ["", "car", ""],
+        [0, 1, 2],
+        source=["$.annotations[0]", "$.annotations[1]", "$.annotations[2]"],
+    )
+
+
+def test_empty_labels_are_dropped_and_reported(tmp_path: Path) -> None:
+    out = tmp_path / "jobs.jsonl"
+    result = convert(_unnamed_class(), out, source="in.json")
+    assert result.shapes == 1 and list(file_problems(out)) == []
+    rows = [r for r in result.report.rows if r["reason"] == "label_empty"]
+    assert [r["source"] for r in rows] == ["$.annotations[0]", "$.annotations[2]"]
+    assert rows[0]["detail"] == "the input names this class ''"
+
+
+def test_empty_labels_under_error_name_the_file_and_the_place(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as info:
+        convert(_unnamed_class(), tmp_path / "jobs.jsonl", policy="error", source="in.json")
+    assert str(info.value).startswith(
+        "in.json:$.annotations[0]: 2 shape(s) would have an empty label"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_label_map_to_the_empty_name_drops_that_class(tmp_path: Path) -> None:
+    report = Report()
+    labels = LabelOptions({"car": "", "person": "Person", "bike": "Bike"}, source="map.yaml")
+    out = apply_labels(_boxes(), labels, report)
+    assert sorted(out.labels[i] for i in out.label) == ["Bike", "Person"]
+    assert report.counts == {("dropped", "label_empty"): 2}
+    assert report.rows[0]["detail"] == "--labels maps 'car' to ''"
+    with pytest.raises(InputError, match=r"^map.yaml:\$.car: 2 shape\(s\) would have an empty"):
+        apply_labels(_boxes(), labels, Report(), policy="error")
+    y = tmp_path / "labels.yaml"
+    y.write_text("car: ''\nperson:\n  label: ''\n")
+    assert load_label_map(y) == {"car": "", "person": {"label": ""}}
+
+
+def test_an_input_without_frames_is_refused(tmp_path: Path) -> None:
+    empty = Annotations.from_boxes(Frames.build([], []), np.zeros((0, 4)), [], [])
+    with pytest.raises(InputError, match="^in.json: the input has no images or frames"):
+        convert(empty, tmp_path / "jobs.jsonl", source="in.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_job_over_the_soft_limit_is_warned_with_the_option_that_splits_it(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "jobs.jsonl"
+    plain = convert(_boxes(), out)
+    assert plain.warnings == () and len(plain.job_bytes) == 2
+    sizes = [len(line) for line in out.read_bytes().splitlines()]
+    assert list(plain.job_bytes) == sizes
+    limit = sizes[0] - 1  # cam1's job (2 frames) is just over, cam2's (1 frame) is not
+    result = convert(_boxes(), out, soft_limit=limit)
+    (warning,) = result.warnings
+    assert (
+        warning.startswith("job on line 1 is ") and "--frames-per-job N (about 1 here)" in warning
+    )
+    assert result.report.counts[("noted", "job_over_soft_limit")] == 1
+    split = convert(_boxes(), out, soft_limit=limit, jobs=JobOptions(frames_per_job=1))
+    assert split.warnings == () and max(split.job_bytes) <= limit

@@ -1,0 +1,182 @@
+"""The convert and validate commands end to end: exit codes, one-line errors, and that what
+convert writes (exit 0) passes validate."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from prelabel.cli import main
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+COCO = json.loads((FIXTURES / "coco" / "instances.json").read_text())
+
+
+def _coco(tmp_path: Path, change: Any = None, name: str = "in.json") -> Path:
+    doc = copy.deepcopy(COCO)
+    if change is not None:
+        change(doc)
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _convert(src: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["convert", "coco", str(src), *args])
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed entry point in a process of its own: the real exit code and streams."""
+    code = "import sys; from prelabel.cli import main; sys.argv[0] = 'prelabel'; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
+    )
+
+
+def _one_error_line(stderr: str) -> str:
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def test_a_malformed_template_exits_2_with_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "jobs.jsonl"
+    src = str(FIXTURES / "coco" / "instances.json")
+    r = _cli("convert", "coco", src, "-o", str(out), "--src-template", "s3://b/{stem")
+    assert r.returncode == 2
+    line = _one_error_line(r.stderr)
+    assert line.startswith("error: --src-template 's3://b/{stem': expected '}'")
+    assert not out.exists()
+
+
+def test_an_output_that_is_not_a_regular_file_is_refused_before_reading(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")  # never read: the output is refused first
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for output, why in [("", "is empty"), (str(tmp_path), "is a directory"), (str(fifo), "FIFO")]:
+        r = _cli("convert", "coco", str(broken), "-o", output, "--src-prefix", "https://x/")
+        assert r.returncode == 2 and why in _one_error_line(r.stderr)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_a_device_node_is_not_replaced(tmp_path: Path) -> None:
+    node = tmp_path / "null"
+    try:
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except OSError:
+        pytest.skip("cannot create a device node here (not root)")
+    src = FIXTURES / "coco" / "instances.json"
+    r = _cli("convert", "coco", str(src), "-o", str(node), "--src-prefix", "https://x/")
+    assert r.returncode == 2 and "is a character device" in _one_error_line(r.stderr)
+    assert stat.S_ISCHR(node.stat().st_mode)
+
+
+def test_report_and_output_must_differ(tmp_path: Path) -> None:
+    src = _coco(tmp_path)
+    out = tmp_path / "jobs.jsonl"
+    for report in [str(out), f"{tmp_path}/./jobs.jsonl"]:
+        r = _convert(src, "-o", str(out), "--report", report, "--src-prefix", "https://x/")
+        assert r.exit_code == 2 and "--report names the same file as -o" in r.stderr
+    assert not out.exists()
+    r = _convert(src, "-o", "-", "--report", "-", "--src-prefix", "https://x/")
+    assert r.exit_code == 2
+
+
+def test_an_empty_category_name_is_dropped_and_the_output_validates(tmp_path: Path) -> None:
+    def unnamed(doc: dict[str, Any]) -> None:
+        doc["categories"][0]["name"] = ""  # person, used by annotation 10
+
+    src = _coco(tmp_path, unnamed)
+    out, report = tmp_path / "jobs.jsonl", tmp_path / "report.json"
+    r = _convert(src, "-o", str(out), "--report", str(report), "--src-prefix", "https://x/")
+    assert r.exit_code == 0, r.output
+    assert "dropped (label_empty)" in r.stderr
+    rows = json.loads(report.read_text())["rows"]
+    assert [x["source"] for x in rows if x["reason"] == "label_empty"] == ["$.annotations[0]"]
+    v = CliRunner().invoke(main, ["validate", str(out)])
+    assert v.exit_code == 0, v.output
+    r = _convert(src, "-o", str(out), "--src-prefix", "https://x/", "--on-invalid", "error")
+    assert r.exit_code == 2
+    assert f"error: {src}:$.annotations[0]: 1 shape(s) would have an empty label" in r.stderr
+
+
+def test_an_input_without_images_is_one_error_and_no_file(tmp_path: Path) -> None:
+    def no_images(doc: dict[str, Any]) -> None:
+        doc["images"], doc["annotations"] = [], []
+
+    out = tmp_path / "jobs.jsonl"
+    r = _convert(_coco(tmp_path, no_images), "-o", str(out), "--src-prefix", "https://x/")
+    assert r.exit_code == 2 and "the input has no images or frames" in r.stderr
+    assert not out.exists()
+
+
+def test_problem_lines_under_error_name_the_file(tmp_path: Path) -> None:
+    def outside(doc: dict[str, Any]) -> None:
+        doc["annotations"][0]["bbox"] = [-50, -50, 100, 100]
+
+    src = _coco(tmp_path, outside)
+    out = tmp_path / "jobs.jsonl"
+    r = _convert(src, "-o", str(out), "--src-prefix", "https://x/", "--on-invalid", "error")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines() == [
+        f"{src}:$.annotations[0]: 'person': out_of_frame",
+        f"error: {src}: 1 shape problem(s) under --on-invalid error",
+    ]
+
+
+def test_names_with_control_characters_stay_on_one_line(tmp_path: Path) -> None:
+    src = tmp_path / "bad\nname\x1b[31m.json"
+    src.write_text("{not json")
+    r = _cli(
+        "convert", "coco", str(src), "-o", str(tmp_path / "o.jsonl"), "--src-prefix", "https://x/"
+    )
+    assert r.returncode == 2
+    line = _one_error_line(r.stderr)
+    assert "bad\\nname\\x1b[31m.json" in line
+
+    def newline_label(doc: dict[str, Any]) -> None:
+        doc["categories"][0]["name"] = "per\nson"
+        doc["annotations"][0]["bbox"] = [-50, -50, 100, 100]
+
+    src = _coco(tmp_path, newline_label)
+    r = _convert(
+        src, "-o", str(tmp_path / "o.jsonl"), "--src-prefix", "https://x/", "--on-invalid", "error"
+    )
+    assert r.exit_code == 2 and len(r.stderr.splitlines()) == 2
+    assert "'per\\nson': out_of_frame" in r.stderr
+
+
+def test_an_empty_file_name_with_a_prefix_names_the_real_cause(tmp_path: Path) -> None:
+    def unnamed(doc: dict[str, Any]) -> None:
+        doc["images"][1]["file_name"] = ""
+
+    src = _coco(tmp_path, unnamed)
+    r = _convert(src, "-o", str(tmp_path / "o.jsonl"), "--src-prefix", "https://x/")
+    assert r.exit_code == 2 and "has an empty image name (file_name)" in r.stderr
+    assert "give --src-prefix" not in r.stderr
+
+
+def test_a_large_job_is_warned_about(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    convert_module = importlib.import_module("prelabel.convert")
+    monkeypatch.setattr(convert_module, "JOB_SOFT_LIMIT", 100)
+    out = tmp_path / "jobs.jsonl"
+    r = _convert(_coco(tmp_path), "-o", str(out), "-q", "--src-prefix", "https://x/")
+    assert r.exit_code == 0
+    warnings = r.stderr.splitlines()
+    assert len(warnings) == 2  # both jobs of the fixture are over 100 bytes
+    assert all(
+        w.startswith("warning: job on line ") and "split it with --frames-per-job N" in w
+        for w in warnings
+    )

@@ -28,6 +28,16 @@ TOP_LEVEL = {
     "status": "prelabel.commands.submit:status_command",
     "sandbox": "prelabel.commands.submit:sandbox_command",
 }
+# `prelabel --help` lists the lazy commands with these lines instead of importing them
+SHORT_HELP = {
+    "submit": "Create the jobs of JOBS (JSON Lines) in a project, exactly once each.",
+    "batch": "Batches of a project: create, list.",
+    "status": "Counts by state and the failures recorded in a LEDGER.",
+    "sandbox": "Serve a local stand-in of the job API on 127.0.0.1.",
+    "coco": "COCO instances, results, keypoints and video files -> job payloads.",
+    "yolo": "YOLO / Darknet labels -> job payloads.",
+    "cvat": "CVAT for video / images XML -> job payloads.",
+}
 
 
 class LazyGroup(click.Group):
@@ -39,6 +49,20 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list without importing a lazy command (start-up cost of --help)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.lazy and name in SHORT_HELP:
+                rows.append((name, SHORT_HELP[name]))
+                continue
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
@@ -55,17 +79,34 @@ class PrelabelGroup(LazyGroup):
     """Turns the project's errors into one line and an exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        debug = bool(ctx.params.get("debug") or (ctx.obj or {}).get("debug"))
         try:
             return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
         except PrelabelError as exc:
-            if ctx.params.get("debug") or (ctx.obj or {}).get("debug"):
-                raise
+            if debug:
+                _traceback(exc, exc.exit_code)
             _fail(exc)
         except OSError as exc:  # a disk or pipe problem the readers did not anticipate
-            if ctx.params.get("debug") or (ctx.obj or {}).get("debug"):
-                raise
+            if debug:
+                _traceback(exc, 2)
             click.echo(printable(f"error: {exc}"), err=True)
             sys.exit(2)
+        except Exception as exc:  # a bug: its traceback, with no secret in it
+            _traceback(exc, 1)
+
+
+def _traceback(exc: BaseException, code: int) -> None:
+    """Print the traceback of ``exc`` with every known secret (the API key) scrubbed out,
+    then exit with ``code``: every command's --debug output goes through here."""
+    import traceback
+
+    from prelabel.submit.secrets import scrub_text
+
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    click.echo(scrub_text(text).rstrip("\n"), err=True)
+    sys.exit(code)
 
 
 def _fail(exc: PrelabelError) -> None:

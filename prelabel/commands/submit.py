@@ -1,28 +1,33 @@
-"""``prelabel submit``, ``batch create``, ``status`` and ``sandbox``: the CLI over
-:mod:`prelabel.submit`.
+"""``prelabel submit``, ``batch create``/``batch list``, ``status`` and ``sandbox``: the CLI
+over :mod:`prelabel.submit`.
 
 Exit codes: 0 every job created or exists; 1 some job failed or the run stopped (resume with
-the same command); 2 bad input or options (nothing sent).
+the same command); 2 bad input or options (nothing sent). Errors are raised to the CLI's one
+handler (``prelabel.cli``), which prints one line, or the traceback under ``--debug``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
-import time
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any
 
 import click
 import orjson
 
-from prelabel.errors import InputError, PrelabelError
+from prelabel.errors import InputError
+from prelabel.progress import Progress
 from prelabel.submit import api
 from prelabel.submit.client import (
     RESUME_HINT,
     JobOutcome,
     Status,
+    SubmitResult,
     Submitter,
     load_api_key,
     plan_against,
@@ -31,43 +36,73 @@ from prelabel.submit.client import (
 from prelabel.submit.ledger import Ledger, default_ledger_path
 
 MAX_SHOWN = 20
+PROGRESS_ORDER = (
+    Status.CREATED,
+    Status.EXISTS,
+    Status.DONE,
+    Status.DUPLICATE,
+    Status.FAILED,
+    Status.CONFLICT,
+    Status.NOT_SENT,
+    "retries",
+)
 
 
-def _fail(exc: PrelabelError) -> NoReturn:
-    click.echo(f"error: {exc}", err=True)
-    sys.exit(exc.exit_code)
+class JobsFile:
+    """A jobs file read once: the bytes are a snapshot taken before anything is sent, so a
+    file rewritten or truncated during the run never mixes old and new payloads.
 
+    Construction checks every line (JSON object with a reference_id): a bad line is an
+    InputError naming it, raised before anything is sent.
+    """
 
-def read_jobs(path: Path) -> Iterator[dict[str, Any]]:
-    """The jobs of a JSON Lines file, streamed; a bad line is an InputError naming it."""
-    try:
-        f = path.open("rb")
-    except OSError as exc:
-        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
-    with f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                job = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                raise InputError(
-                    path, f"line {number}", f"invalid JSON at column {exc.colno}: {exc.msg}"
-                ) from None
-            if not isinstance(job, dict):
-                raise InputError(path, f"line {number}", "a job must be a JSON object")
-            ref = job.get("reference_id")
-            if not isinstance(ref, str) or not ref:
-                raise InputError(
-                    path, f"line {number}", "$.reference_id: a non-empty string is required"
-                )
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
+        self.lines: list[tuple[int, int, int]] = []  # (line number, start, end)
+        start = 0
+        number = 0
+        data = self.data
+        while start < len(data):
+            end = data.find(b"\n", start)
+            end = len(data) if end < 0 else end
+            number += 1
+            if data[start:end].strip():
+                self._check(number, data[start:end])
+                self.lines.append((number, start, end))
+            start = end + 1
+
+    def _check(self, number: int, line: bytes) -> None:
+        try:
+            job = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise InputError(
+                self.path, f"line {number}", f"invalid JSON at column {exc.colno}: {exc.msg}"
+            ) from None
+        if not isinstance(job, dict):
+            raise InputError(self.path, f"line {number}", "a job must be a JSON object")
+        ref = job.get("reference_id")
+        if not isinstance(ref, str) or not ref:
+            raise InputError(
+                self.path, f"line {number}", "$.reference_id: a non-empty string is required"
+            )
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        """The jobs, parsed from the snapshot one at a time (never the file again)."""
+        for _, start, end in self.lines:
+            job: dict[str, Any] = orjson.loads(self.data[start:end])
             yield job
 
 
-def _check_input(path: Path) -> int:
-    """Read the whole file once before sending anything: bad input stops the run at exit 2
-    with nothing sent. Returns the number of jobs."""
-    return sum(1 for _ in read_jobs(path))
+def read_jobs(path: Path) -> Iterator[dict[str, Any]]:
+    """The jobs of a JSON Lines file (read once, checked whole first)."""
+    return iter(JobsFile(path))
 
 
 def _base_url(value: str) -> str:
@@ -93,35 +128,29 @@ def _api_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-class _Progress:
-    """A one-line counter on stderr, redrawn at most 5 times a second."""
+@contextlib.contextmanager
+def stop_on_signals(stop: Callable[[str], None]) -> Iterator[list[str]]:
+    """SIGINT (Ctrl-C) and SIGTERM ask the run to stop: no new requests, the answers in
+    flight settled, the ledger and report written. A second signal stops at once. Yields
+    the list of signal names received."""
+    got: list[str] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield got
+        return
 
-    def __init__(self, total: int, out: TextIO, enabled: bool) -> None:
-        self.total, self.out, self.enabled = total, out, enabled
-        self.counts: Counter[str] = Counter()
-        self._last = 0.0
+    def handler(signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        if got:  # the second one: do not wait any more
+            raise KeyboardInterrupt
+        got.append(name)
+        stop(f"interrupted by {name}")
 
-    def __call__(self, outcome: JobOutcome) -> None:
-        self.counts[outcome.status] += 1
-        now = time.monotonic()
-        if self.enabled and now - self._last > 0.2:
-            self._last = now
-            self.draw()
-
-    def draw(self, end: str = "\r") -> None:
-        if not self.enabled:
-            return
-        c = self.counts
-        done = sum(c.values())
-        width = 24
-        filled = int(width * done / self.total) if self.total else width
-        bad = c[Status.FAILED] + c[Status.CONFLICT] + c[Status.NOT_SENT]
-        self.out.write(
-            f"[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}  created "
-            f"{c[Status.CREATED]}  exists {c[Status.EXISTS]}  done before {c[Status.DONE]}  "
-            f"failed {bad}{end}"
-        )
-        self.out.flush()
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield got
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 @click.command("submit")
@@ -167,7 +196,7 @@ class _Progress:
 @click.option("--no-validate", is_flag=True, help="Do not check payloads against the schema.")
 @click.option("--fsync", is_flag=True, help="Make every ledger commit survive a power cut.")
 @click.option("--dry-run", is_flag=True, help="Check every payload, show the plan, send nothing.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress line.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def submit_command(
     jobs: Path,
     project_id: str,
@@ -193,49 +222,59 @@ def submit_command(
 
     Rerunning the same command sends only what is not yet created: the ledger remembers
     every job's state. The API key comes from $PLAYMENT_API_KEY or --api-key-file.
+    Ctrl-C or SIGTERM stops cleanly (ledger and report written); rerun to resume.
     """
     base = _base_url(base_url)
     if batch_id and batch_name:
         raise click.UsageError("give --batch-id or --batch-name, not both")
     ledger_path = ledger or default_ledger_path(jobs)
+    source = JobsFile(jobs)  # read once, every line checked: exit 2 with nothing sent
+    if dry_run:
+        sys.exit(_dry_run(source, ledger_path, workflow_id, batch_id, batch_name, not no_validate))
+    key = load_api_key(api_key_file)
+    progress = Progress(
+        len(source), desc="submit", unit="job", enabled=not quiet, order=PROGRESS_ORDER
+    )
+    result: SubmitResult | None = None
     try:
-        total = _check_input(jobs)
-        if dry_run:
-            sys.exit(
-                _dry_run(jobs, ledger_path, workflow_id, batch_id, batch_name, not no_validate)
-            )
-        key = load_api_key(api_key_file)
-        progress = _Progress(total, sys.stderr, not quiet and sys.stderr.isatty())
-        with Submitter(
-            project_id,
-            key,
-            base_url=base,
-            ledger=ledger_path,
-            concurrency=concurrency,
-            rate=rate,
-            workflow_id=workflow_id,
-            batch_id=batch_id,
-            validate=not no_validate,
-            max_attempts=max_attempts,
-            backoff_base=backoff_base,
-            timeout=timeout,
-            fsync=fsync,
-            on_outcome=progress,
-        ) as submitter:
+        with (
+            Submitter(
+                project_id,
+                key,
+                base_url=base,
+                ledger=ledger_path,
+                concurrency=concurrency,
+                rate=rate,
+                workflow_id=workflow_id,
+                batch_id=batch_id,
+                validate=not no_validate,
+                max_attempts=max_attempts,
+                backoff_base=backoff_base,
+                timeout=timeout,
+                fsync=fsync,
+                on_outcome=lambda o: progress.update(1, **{o.status: 1}),
+                on_retry=lambda code: progress.count("retries"),
+            ) as submitter,
+            stop_on_signals(submitter.stop) as signals,
+        ):
             if batch_name:
                 info = submitter.create_batch(batch_name, batch_description, reuse=True)
                 submitter.batch_id = info.batch_id
                 verb = "created" if info.created else "reusing"
                 if not quiet:
                     click.echo(f"batch {batch_name!r}: {verb} {info.batch_id}", err=True)
-            try:
-                result = submitter.submit(read_jobs(jobs), source=str(jobs))
-            except KeyboardInterrupt:
-                click.echo(f"\ninterrupted; {RESUME_HINT}", err=True)
+            if signals:
+                click.echo(f"interrupted by {signals[0]}; nothing sent", err=True)
                 sys.exit(1)
-        progress.draw(end="\n")
-    except PrelabelError as exc:
-        _fail(exc)
+            result = submitter.submit(source, source=str(jobs))
+    finally:
+        progress.close()
+    assert result is not None
+    _finish(result, len(source), report, ledger_path)
+
+
+def _finish(result: SubmitResult, total: int, report: Path | None, ledger_path: Path) -> None:
+    """Report, summary and exit code of a submit run (interrupted runs included)."""
     if report is not None:
         from prelabel.writer import write_jsonl
 
@@ -251,14 +290,17 @@ def submit_command(
         )
     if len(problems) > MAX_SHOWN:
         click.echo(f"... and {len(problems) - MAX_SHOWN} more (see --report)", err=True)
-    click.echo(f"ledger: {ledger_path}", err=True)
+    click.echo(f"ledger: {ledger_path}" + (f"; report: {report}" if report else ""), err=True)
+    if result.input_error is not None and result.requests == 0:
+        click.echo(f"error: {result.input_error}", err=True)
+        sys.exit(2)  # nothing was sent: the documented meaning of exit 2
     if result.stop_reason:
         click.echo(f"stopped: {result.stop_reason}; {RESUME_HINT}", err=True)
     sys.exit(0 if result.ok else 1)
 
 
 def _dry_run(
-    jobs: Path,
+    jobs: JobsFile,
     ledger_path: Path,
     workflow_id: str | None,
     batch_id: str | None,
@@ -273,7 +315,7 @@ def _dry_run(
         if batch_id is None:
             click.echo(f"batch {batch_name!r}: created or reused when sending", err=True)
     try:
-        for index, payload in enumerate(read_jobs(jobs)):
+        for index, payload in enumerate(jobs):
             prep = prepare_payload(
                 index, payload, workflow_id=workflow_id, batch_id=batch_id, validate=validate
             )
@@ -323,37 +365,78 @@ def batch_create(
 ) -> None:
     """Create a batch called NAME and print its batch_id."""
     base = _base_url(base_url)
-    try:
-        key = load_api_key(api_key_file)
-        with Submitter(project_id, key, base_url=base) as s:
-            info = s.create_batch(name, description, reuse=reuse)
-    except PrelabelError as exc:
-        _fail(exc)
+    key = load_api_key(api_key_file)
+    with Submitter(project_id, key, base_url=base) as s:
+        info = s.create_batch(name, description, reuse=reuse)
     click.echo(info.batch_id)
+
+
+@batch_group.command("list")
+@_api_options
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per batch.")
+def batch_list(project_id: str, base_url: str, api_key_file: Path | None, as_json: bool) -> None:
+    """List the project's batches (the default one included): id, name, jobs."""
+    base = _base_url(base_url)
+    key = load_api_key(api_key_file)
+    with Submitter(project_id, key, base_url=base) as s:
+        batches = s.batches()
+    for b in batches:
+        if as_json:
+            click.echo(orjson.dumps(b).decode())
+            continue
+        default = "  (default)" if b.get("is_default") is True else ""
+        jobs = b.get("total_jobs")
+        count = f"  {jobs} jobs" if isinstance(jobs, int) else ""
+        click.echo(f"{b['id']}  {b.get('name')}{count}{default}")
+    if not as_json:
+        click.echo(f"{len(batches)} batches in project {project_id}", err=True)
 
 
 @click.command("status")
 @click.argument("ledger", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--all", "show_all", is_flag=True, help="List every failure, not the first 50.")
-def status_command(ledger: Path, show_all: bool) -> None:
-    """Counts by state and the failures recorded in a LEDGER."""
-    try:
-        with Ledger(ledger, readonly=True) as led:
-            counts = led.counts()
-            in_doubt = led.count_where("state IN ('pending', 'sending', 'failed') AND maybe_sent")
-            no_id = led.count_where("state = 'exists' AND job_id IS NULL")
-            failures = list(led.rows("failed"))
-            runs = led.runs()
-    except PrelabelError as exc:
-        _fail(exc)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def status_command(ledger: Path, show_all: bool, as_json: bool) -> None:
+    """Counts by state and the failures recorded in a LEDGER.
+
+    Exit 1 when any job failed, 0 otherwise."""
+    with Ledger(ledger, readonly=True) as led:
+        counts = led.counts()
+        in_doubt = led.count_where("state IN ('pending', 'sending', 'failed') AND maybe_sent")
+        missing = [r for r in led.rows() if r.done and r.job_id is None]
+        failures = list(led.rows("failed"))
+        runs = led.runs()
+    if as_json:
+        doc = {
+            "ledger": str(ledger),
+            "counts": counts,
+            "total": sum(counts.values()),
+            "in_doubt": in_doubt,
+            "missing_job_id": [
+                {"reference_id": r.reference_id, "state": r.state, "reason": r.error_message}
+                for r in missing
+            ],
+            "failed": [
+                {"reference_id": r.reference_id, "code": r.error_code, "message": r.error_message}
+                for r in failures
+            ],
+            "runs": runs,
+        }
+        click.echo(orjson.dumps(doc).decode())
+        sys.exit(1 if failures else 0)
     width = max(len(k) for k in counts)
     for state, n in counts.items():
         click.echo(f"{state:<{width}}  {n}")
     click.echo(f"{'total':<{width}}  {sum(counts.values())}")
     if in_doubt:
         click.echo(f"{in_doubt} not created may have reached the API (resolved on the next run)")
-    if no_id:
-        click.echo(f"{no_id} exist without a known job_id (default batch: not listable)")
+    if missing:
+        reasons = Counter(r.error_message or "not yet looked up" for r in missing)
+        why = "; ".join(f"{n}: {m}" for m, n in reasons.most_common(5))
+        click.echo(
+            f"{len(missing)} created or existing without a known job_id (the next run looks "
+            f"them up in their batch's listing): {why}"
+        )
     if runs:
         last = runs[-1]
         click.echo(
@@ -366,6 +449,7 @@ def status_command(ledger: Path, show_all: bool) -> None:
         click.echo(f"failed {r.reference_id}: {r.error_code}: {r.error_message}")
     if len(failures) > len(shown):
         click.echo(f"... and {len(failures) - len(shown)} more failures (--all)")
+    sys.exit(1 if failures else 0)
 
 
 @click.command("sandbox")
@@ -421,10 +505,7 @@ def sandbox_command(
     from prelabel.submit.sandbox import Sandbox
 
     if api_key_file is not None:
-        try:
-            api_key = load_api_key(api_key_file).get_secret_value()
-        except PrelabelError as exc:
-            _fail(exc)
+        api_key = load_api_key(api_key_file).get_secret_value()
     if not api_key:
         raise click.UsageError("give --api-key or --api-key-file")
     if fail_rate + reset_rate > 1:

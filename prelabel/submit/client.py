@@ -232,14 +232,25 @@ def prepare_payload(
             "$.work_flow_id is missing (pass --workflow-id / workflow_id=); not sent",
         )
     elif validate:
-        from prelabel.validate import job_problems
-
-        found = job_problems(orjson.loads(body))
-        if found:
-            where, msg = found[0]
-            more = f" (and {len(found) - 1} more problems)" if len(found) > 1 else ""
-            problem = (api.LOCAL_INVALID, f"{where}: {msg}{more}")
+        problem = schema_problem(body)
     return Prepared(index, ref, body, sha, bid, problem)
+
+
+def schema_problem(body: bytes) -> tuple[str, str] | None:
+    """(code, message) for the first schema problem of a serialised payload, or None.
+
+    The garbage collector is paused meanwhile: validating a big job makes many objects and no
+    cycles, and the collections it triggers cost more than the check itself."""
+    from prelabel.gcpause import paused_gc
+    from prelabel.validate import job_problems
+
+    with paused_gc():
+        found = job_problems(orjson.loads(body))
+    if not found:
+        return None
+    where, msg = found[0]
+    more = f" (and {len(found) - 1} more problems)" if len(found) > 1 else ""
+    return (api.LOCAL_INVALID, f"{where}: {msg}{more}")
 
 
 def plan_against(row: LedgerRow | None, prep: Prepared) -> JobOutcome | None:
@@ -313,6 +324,7 @@ class Submitter:
         transport: httpx.BaseTransport | None = None,
         seed: int | None = None,
         on_outcome: Callable[[JobOutcome], None] | None = None,
+        on_retry: Callable[[str], None] | None = None,
     ) -> None:
         if not project_id:
             raise ValueError("project_id is required")
@@ -335,6 +347,7 @@ class Submitter:
         self.max_attempts = max_attempts
         self.job_timeout = job_timeout
         self.on_outcome = on_outcome
+        self.on_retry = on_retry
         import random
 
         self._backoff = Backoff(backoff_base, backoff_cap, retry_after_cap, random.Random(seed))
@@ -613,7 +626,7 @@ class Submitter:
             payload,
             workflow_id=self.workflow_id,
             batch_id=self.batch_id,
-            validate=self.validate,
+            validate=False,  # below, once, and only for a job that is going to be sent
         )
         if isinstance(prep, JobOutcome):
             self._emit(prep)
@@ -642,6 +655,8 @@ class Submitter:
         if decided is not None:
             self._emit(decided)
             return None
+        if prep.problem is None and self.validate:
+            prep = replace(prep, problem=schema_problem(prep.body))
         if prep.problem is not None:
             code, message = prep.problem
             self.ledger.refuse(
@@ -792,6 +807,8 @@ class Submitter:
             # counted here, where the retry is decided: the summary's figures agree
             with self._emit_lock:
                 self._result.retries_by_cause[oc.code] += 1
+                if self.on_retry is not None:
+                    self.on_retry(oc.code)
             log.debug("retry %s after %s: %s", ref, oc.code, msg)
             if oc.retry_after is not None:
                 self._limiter.pause(min(oc.retry_after, self._backoff.retry_after_cap))

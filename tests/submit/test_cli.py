@@ -10,12 +10,8 @@ from typing import Any
 import orjson
 from click.testing import CliRunner
 
-from prelabel.commands.submit import (
-    batch_group,
-    sandbox_command,
-    status_command,
-    submit_command,
-)
+from prelabel.cli import main
+from prelabel.commands.submit import sandbox_command
 from prelabel.submit.sandbox import Sandbox
 
 from .conftest import KEY, jobs, small_job
@@ -28,7 +24,7 @@ def _write(path: Path, payloads: list[Any]) -> Path:
 
 def _submit(args: list[str], key: str | None = KEY) -> Any:
     env = {"PLAYMENT_API_KEY": key} if key else {"PLAYMENT_API_KEY": ""}
-    return CliRunner().invoke(submit_command, args, env=env)
+    return CliRunner().invoke(main, ["submit", *args], env=env)
 
 
 def test_submit_report_rerun_and_status(tmp_path: Path, sandbox: Sandbox) -> None:
@@ -44,7 +40,7 @@ def test_submit_report_rerun_and_status(tmp_path: Path, sandbox: Sandbox) -> Non
     r2 = _submit([*args, "--batch-name", "b1"])
     assert r2.exit_code == 0 and "30 jobs: 30 done" in r2.output
     assert [b["name"] for b in sandbox.batches("p")] == ["b1"]  # reused, not created twice
-    st = CliRunner().invoke(status_command, [str(tmp_path / "jobs.jsonl.ledger.sqlite")])
+    st = CliRunner().invoke(main, ["status", str(tmp_path / "jobs.jsonl.ledger.sqlite")])
     assert st.exit_code == 0
     assert "created  30" in st.output and "runs: 2" in st.output
 
@@ -104,20 +100,20 @@ def test_failures_listed_and_exit_1(tmp_path: Path, sandbox: Sandbox) -> None:
     r = _submit([str(path), "--project-id", "p", "--base-url", sandbox.url, "--rate", "0"])
     assert r.exit_code == 1
     assert "u: failed: FS_0007: Attachment could not be accessed" in r.output
-    st = CliRunner().invoke(status_command, [str(tmp_path / "jobs.jsonl.ledger.sqlite")])
+    st = CliRunner().invoke(main, ["status", str(tmp_path / "jobs.jsonl.ledger.sqlite")])
     assert "failed u: FS_0007" in st.output
 
 
 def test_batch_create(sandbox: Sandbox) -> None:
     args = ["create", "nightly", "--project-id", "p", "--base-url", sandbox.url]
     env = {"PLAYMENT_API_KEY": KEY}
-    r = CliRunner().invoke(batch_group, args, env=env)
+    r = CliRunner().invoke(main, ["batch", *args], env=env)
     assert r.exit_code == 0
     batch_id = r.output.strip()
     assert sandbox.batches("p")[0]["id"] == batch_id
-    again = CliRunner().invoke(batch_group, args, env=env)
+    again = CliRunner().invoke(main, ["batch", *args], env=env)
     assert again.exit_code == 1 and "exists already" in again.output
-    reuse = CliRunner().invoke(batch_group, [*args, "--reuse"], env=env)
+    reuse = CliRunner().invoke(main, ["batch", *args, "--reuse"], env=env)
     assert reuse.exit_code == 0 and reuse.output.strip() == batch_id
 
 

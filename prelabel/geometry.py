@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from enum import Enum
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -49,11 +50,29 @@ class Reason(str, Enum):
     NEGATIVE_EXTENT = "negative_extent"
     NOT_AXIS_ALIGNED = "rectangle_not_axis_aligned"
     SELF_INTERSECTION = "self_intersection"
+    SELF_INTERSECTION_TOO_COMPLEX = "self_intersection_too_complex"
     ZERO_EXTENT = "zero_extent"
     ZERO_AREA = "zero_area"
     TRACK_MIXED_KINDS = "track_mixed_kinds"
     TRACK_REPEATED_FRAME = "track_repeated_frame"
 
+
+# The repair budget for self-intersecting polygons (docs/benchmarks.md has the figures).
+# ``make_valid``'s default "linework" method is superlinear in the crossings and in the
+# ring's length (a random 200-vertex ring, ~4,500 crossings: 7 s; a 100k-vertex ring with one
+# crossing: 0.75 s); "structure" does the same rings in 0.06 s and 0.02 s but builds a
+# different polygon where the ring overlaps itself. So: linework (the repair prelabel has
+# always made) for ordinary rings, structure above these sizes, and a reported drop above
+# MAX_CROSSINGS (structure: ~0.5 s at 20k crossings, 4 s at 110k) or when counting them would
+# test more than MAX_CROSSING_PAIRS pairs of edges.
+LINEWORK_MAX_CROSSINGS = 500
+LINEWORK_MAX_POINTS = 5_000
+MAX_CROSSINGS = 20_000
+MAX_CROSSING_PAIRS = 10_000_000
+# rings this long are counted before GEOS's validity check (see prepare, step 5)
+PRECHECK_POINTS = 20_000
+# edge pairs tested per chunk while counting crossings (bounds the memory of a count)
+_PAIRS_PER_CHUNK = 250_000
 
 # minimum points per kind; rectangles and cuboids need exactly this many
 MIN_POINTS = {Kind.RECTANGLE: 4, Kind.POLYGON: 3, Kind.LINE: 2, Kind.CUBOID: 8, Kind.LANDMARK: 1}
@@ -215,6 +234,79 @@ def polygon_validity(
     return invalid, zero
 
 
+def _orientation(u: FloatArray, v: FloatArray, w: FloatArray) -> FloatArray:
+    """Twice the signed area of triangles (u, v, w), row by row."""
+    out: FloatArray = (v[:, 0] - u[:, 0]) * (w[:, 1] - u[:, 1]) - (v[:, 1] - u[:, 1]) * (
+        w[:, 0] - u[:, 0]
+    )
+    return out
+
+
+def self_crossings(
+    ann: Annotations,
+    rows: IntArray,
+    cap: int = MAX_CROSSINGS,
+    max_pairs: int = MAX_CROSSING_PAIRS,
+) -> tuple[IntArray, IntArray]:
+    """Per selected polygon: (crossings, edge pairs tested) among its non-adjacent edges.
+
+    The cost of repairing a ring grows with its crossings, so this is the repair's budget: one
+    STRtree over the edges of all the selected rings, queried a chunk of edges at a time
+    (bounding boxes that overlap), then a numpy orientation test on the candidate pairs. A
+    ring's count stops once it exceeds ``cap`` or ``max_pairs`` pairs were tested (its numbers
+    are then lower bounds), so a ring with a billion crossings costs a few chunks, not a
+    billion tests. Edges that touch or overlap count as crossing.
+    """
+    n = len(rows)
+    crossings = np.zeros(n, dtype=np.int64)
+    pairs = np.zeros(n, dtype=np.int64)
+    if n == 0:
+        return crossings, pairs
+    sub = ann[rows]
+    offsets, counts = sub.offsets, sub.counts
+    a = sub.points
+    owner = np.repeat(np.arange(n, dtype=np.int64), counts)
+    nxt = np.arange(1, len(a) + 1, dtype=np.int64)  # each edge runs a -> a[nxt]
+    nxt[offsets[1:][counts > 0] - 1] = offsets[:-1][counts > 0]
+    b = a[nxt]
+    # the boxes of each ring scaled into its own unit square, the squares side by side: one
+    # tree, but no candidate pairs between rings (scaling keeps which boxes overlap)
+    x0, y0, x1, y1 = (v[rows] for v in _bounds(ann))
+    origin = np.stack([x0, y0], axis=1)
+    extent = np.stack([x1 - x0, y1 - y0], axis=1)
+    extent[extent <= 0] = 1.0
+    shift = np.stack([3.0 * np.arange(n), np.zeros(n)], axis=1)
+    lo = (np.minimum(a, b) - origin[owner]) / extent[owner] + shift[owner]
+    hi = (np.maximum(a, b) - origin[owner]) / extent[owner] + shift[owner]
+    boxes = shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
+    tree = shapely.STRtree(boxes)
+    total, start = len(a), 0
+    # the first chunk can meet every edge of the longest ring: size it for that
+    chunk = max(1, _PAIRS_PER_CHUNK // max(int(counts.max()), 1))
+    while start < total:
+        end = min(total, start + chunk)
+        q, t = tree.query(boxes[start:end])
+        per_edge = max(len(q) / (end - start), 1.0)
+        q = q + start
+        # each unordered pair once, within one ring, and not two edges sharing a vertex
+        keep = (t > q) & (owner[t] == owner[q]) & (t != nxt[q]) & (q != nxt[t])
+        q, t = q[keep], t[keep]
+        d1 = _orientation(a[q], b[q], a[t])
+        d2 = _orientation(a[q], b[q], b[t])
+        d3 = _orientation(a[t], b[t], a[q])
+        d4 = _orientation(a[t], b[t], b[q])
+        hit = (d1 * d2 <= 0) & (d3 * d4 <= 0)
+        pairs += np.bincount(owner[q], minlength=n)
+        crossings += np.bincount(owner[q[hit]], minlength=n)
+        start = end
+        done = (crossings > cap) | (pairs > max_pairs)
+        while start < total and done[owner[start]]:  # skip the rest of a finished ring
+            start = int(offsets[owner[start] + 1])
+        # next chunk: about _PAIRS_PER_CHUNK candidates at the rate this one found
+        chunk = int(min(_PAIRS_PER_CHUNK / per_edge, 2 * chunk)) or 1
+    return crossings, pairs
+
+
 def zero_extent(ann: Annotations) -> BoolArray:
     """Rectangles without width or height, lines of zero length, cuboids collapsed to a point."""
     w, h, _ = rectangle_extent(ann)
@@ -343,40 +435,46 @@ class _Run:
         self.original = np.arange(len(ann), dtype=np.int64)
         self.problems: list[dict[str, object]] = []
         self.pixels = ann  # for report rows: frames/labels/source of the input
-        self.tracked: dict[str, BoolArray] = {}
+        self.tracked: dict[str, npt.NDArray[Any]] = {}
 
-    def track(self, name: str, column: BoolArray) -> None:
+    def track(self, name: str, column: npt.NDArray[Any]) -> None:
         """Keep a per-shape column in step with the shapes through later drops."""
         self.tracked[name] = column
 
-    def _log(self, action: Action, reason: Reason, rows: IntArray) -> None:
+    def _log(
+        self, action: Action, reason: Reason, rows: IntArray, detail: str | None = None
+    ) -> None:
         if rows.size == 0:
             return
         if self.policy == Policy.ERROR:
             before = len(self.report.rows)
-            self.report.add_shapes(Action.DROPPED, reason.value, self.pixels, self.original[rows])
+            self.report.add_shapes(
+                Action.DROPPED, reason.value, self.pixels, self.original[rows], detail
+            )
             new = self.report.rows[before:]
             del self.report.rows[before:]
             for r in new:
                 r["action"] = "error"
             self.problems.extend(new)
         else:
-            self.report.add_shapes(action, reason.value, self.pixels, self.original[rows])
+            self.report.add_shapes(action, reason.value, self.pixels, self.original[rows], detail)
 
-    def drop(self, mask: BoolArray, reason: Reason) -> None:
+    def drop(self, mask: BoolArray, reason: Reason, detail: str | None = None) -> None:
         rows = np.flatnonzero(mask)
-        self._log(Action.DROPPED, reason, rows)
+        self._log(Action.DROPPED, reason, rows, detail)
         if rows.size and self.policy != Policy.ERROR:
             keep = ~mask
             self.ann = self.ann[keep]
             self.original = self.original[keep]
             self.tracked = {k: v[keep] for k, v in self.tracked.items()}
 
-    def repaired(self, mask_or_rows: npt.ArrayLike, reason: Reason) -> None:
+    def repaired(
+        self, mask_or_rows: npt.ArrayLike, reason: Reason, detail: str | None = None
+    ) -> None:
         rows = np.asarray(mask_or_rows)
         if rows.dtype == bool:
             rows = np.flatnonzero(rows)
-        self._log(Action.REPAIRED, reason, rows)
+        self._log(Action.REPAIRED, reason, rows, detail)
 
     def handle(self, mask: BoolArray, reason: Reason) -> BoolArray:
         """Under error/drop: record (and drop). Under repair: return the rows to repair."""
@@ -436,16 +534,26 @@ def prepare(
     if fix.any() or fix2.any():
         run.ann = _rectangles_from_bounds(run.ann, np.flatnonzero(fix | fix2))
 
-    # 5. self-intersecting polygons
-    invalid, zero_area = polygon_validity(run.ann, only=run.tracked["finite"])
+    # 5. self-intersecting polygons; GEOS's validity check is itself superlinear on a long
+    # ring with many crossings (1-2 s for 100k random vertices), so long rings are counted
+    # first and one over the budget is known invalid without it
+    finite = run.tracked["finite"]
+    crossings = np.full(len(run.ann), -1, dtype=np.int64)
+    pairs = np.zeros(len(run.ann), dtype=np.int64)
+    long = np.flatnonzero(
+        finite & (run.ann.kind == Kind.POLYGON) & (run.ann.counts >= PRECHECK_POINTS)
+    )
+    crossings[long], pairs[long] = self_crossings(run.ann, long)
+    over = crossings > MAX_CROSSINGS
+    run.track("crossings", crossings)
+    run.track("crossing_pairs", pairs)
+    invalid, zero_area = polygon_validity(run.ann, only=finite & ~over)
+    invalid |= over
     run.track("zero_area", zero_area)
     run.track("changed", np.zeros(len(run.ann), dtype=bool))
     fix = run.handle(invalid, Reason.SELF_INTERSECTION)
     if fix.any():
-        rows = np.flatnonzero(fix)
-        run.repaired(rows, Reason.SELF_INTERSECTION)
-        run.tracked["changed"][rows] = True
-        _make_valid(run, rows)
+        _make_valid(run, np.flatnonzero(fix), report=True)
 
     # 6. out of frame: clip
     outside = _any_per_shape(run.ann, out_of_frame_point_mask(run.ann))
@@ -495,15 +603,53 @@ def _clamp_noise(points: FloatArray) -> FloatArray:
     return points
 
 
-def _make_valid(run: _Run, rows: IntArray) -> None:
-    """Replace polygons ``rows`` by the largest polygon of their ``make_valid``; a polygon
-    with no area left is dropped as zero area."""
+def _make_valid(run: _Run, rows: IntArray, report: bool = False) -> None:
+    """Replace polygons ``rows`` by the largest polygon of their ``make_valid``, within the
+    repair budget (see LINEWORK_MAX_CROSSINGS): a ring above it is dropped as too complex, a
+    polygon with no area left as zero area. ``report``: a row per repaired polygon (the
+    linework ones plain, the structure ones with a detail saying so)."""
     if rows.size == 0:
         return
-    geoms = shapely.make_valid(_ring_geometries(run.ann, rows, Kind.POLYGON))
-    has, counts, pts = _largest_parts(geoms, Kind.POLYGON)
-    run.ann = replace_runs(run.ann, rows[has], counts, pts)
-    run.drop(np.isin(np.arange(len(run.ann)), rows[~has]), Reason.ZERO_AREA)
+    crossings = np.full(len(rows), -1, dtype=np.int64)
+    pairs = np.zeros(len(rows), dtype=np.int64)
+    if "crossings" in run.tracked:  # long rings counted before the validity check (step 5)
+        crossings = run.tracked["crossings"][rows]
+        pairs = run.tracked["crossing_pairs"][rows]
+    todo = crossings < 0
+    crossings[todo], pairs[todo] = self_crossings(run.ann, rows[todo])
+    too_complex = (crossings > MAX_CROSSINGS) | (pairs > MAX_CROSSING_PAIRS)
+    linework = (
+        ~too_complex
+        & (crossings <= LINEWORK_MAX_CROSSINGS)
+        & (run.ann.counts[rows] <= LINEWORK_MAX_POINTS)
+    )
+    structure = ~too_complex & ~linework
+    if report:
+        run.repaired(rows[linework], Reason.SELF_INTERSECTION)
+        run.repaired(
+            rows[structure],
+            Reason.SELF_INTERSECTION,
+            f"make_valid method=structure (over {LINEWORK_MAX_CROSSINGS:,} crossings"
+            f" or {LINEWORK_MAX_POINTS:,} points)",
+        )
+        run.tracked["changed"][rows[~too_complex]] = True
+    geoms = _ring_geometries(run.ann, rows, Kind.POLYGON)
+    geoms[linework] = shapely.make_valid(geoms[linework], method="linework")
+    geoms[structure] = shapely.make_valid(
+        geoms[structure], method="structure", keep_collapsed=False
+    )
+    repairable = rows[~too_complex]
+    has, counts, pts = _largest_parts(geoms[~too_complex], Kind.POLYGON)
+    run.ann = replace_runs(run.ann, repairable[has], counts, pts)
+    n = len(run.ann)
+    run.track("_no_area", np.isin(np.arange(n), repairable[~has]))
+    run.drop(
+        np.isin(np.arange(n), rows[too_complex]),
+        Reason.SELF_INTERSECTION_TOO_COMPLEX,
+        f"more than {MAX_CROSSINGS:,} crossings, or more than {MAX_CROSSING_PAIRS:,} pairs"
+        " of edges to test",
+    )
+    run.drop(run.tracked.pop("_no_area"), Reason.ZERO_AREA)
 
 
 def _empty(ann: Annotations) -> BoolArray:

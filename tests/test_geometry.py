@@ -14,6 +14,7 @@ from prelabel.geometry import (
     normalise,
     polygon_validity,
     prepare,
+    self_crossings,
     wrong_point_count,
 )
 from tests.strategies import annotations
@@ -193,3 +194,98 @@ def test_drop_keeps_only_shapes_that_pass_every_check(ann: Annotations) -> None:
     out, report = prepare(ann, "drop")
     assert _geometry_is_valid(out)
     assert len(out) + len(report) == len(ann)
+
+
+# --- self-intersections: the repair budget -------------------------------------------------
+def _ring(n: int, seed: int = 0, scale: float = 1000.0) -> np.ndarray:
+    """``n`` vertices of a 1000 x 1000 frame in random order: a ring that crosses itself
+    about n * n / 10 times (4,549 crossings at 200 vertices)."""
+    return np.random.default_rng(seed).uniform(0, scale, (n, 2))
+
+
+def _circle(n: int, twists: int = 0) -> np.ndarray:
+    """A circle of ``n`` vertices; each twist swaps two neighbours: one crossing (a bow-tie)."""
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    pts = np.stack([500 + 400 * np.cos(t), 500 + 400 * np.sin(t)], axis=1)
+    for i in range(twists):
+        j = 2 * i * (n // (2 * twists))
+        pts[[j, j + 1]] = pts[[j + 1, j]]
+    return pts
+
+
+@pytest.fixture
+def square_frame() -> Frames:
+    return Frames.build([1000], [1000], frame_id=["a"], src=["s3://x/a"])
+
+
+def test_self_crossings_counts_each_ring_on_its_own(square_frame: Frames) -> None:
+    square = [[0, 0], [10, 0], [10, 10], [0, 10]]
+    bowtie = [[0, 0], [10, 10], [10, 0], [0, 10]]
+    # a pentagram: each of its 5 edges crosses the 2 edges it does not touch: 5 * 2 / 2 = 5
+    star = [[500 + 400 * np.sin(a), 500 - 400 * np.cos(a)] for a in np.arange(5) * 4 * np.pi / 5]
+    ann = Annotations.from_polygons(
+        square_frame, [square, bowtie, star, bowtie], ["p"] * 4, [0] * 4
+    )
+    crossings, pairs = self_crossings(ann, np.arange(4))
+    # the two bow-ties lie on top of each other: neither counts the other's edges
+    assert crossings.tolist() == [0, 1, 5, 1]
+    assert (pairs >= crossings).all()
+
+
+def test_self_crossings_stops_at_the_cap(square_frame: Frames) -> None:
+    ann = Annotations.from_polygons(square_frame, [_ring(2000)], ["p"], [0])
+    full, full_pairs = self_crossings(ann, np.array([0]), cap=10**9)
+    capped, capped_pairs = self_crossings(ann, np.array([0]), cap=100)
+    assert full[0] > 100_000  # about 2000 * 2000 / 10
+    assert 100 < capped[0] < full[0] and capped_pairs[0] < full_pairs[0]
+
+
+def test_bowtie_keeps_the_linework_repair(frames: Frames) -> None:
+    ann = Annotations.from_polygons(frames, [[[0, 0], [100, 100], [100, 0], [0, 100]]], ["b"], [0])
+    out, report = prepare(ann)
+    # two triangles of equal area meet at (50, 50); linework's first one is the left lobe,
+    # in frame a (200 x 100): (0, 100) -> (0, 1), (50, 50) -> (0.25, 0.5), (0, 0)
+    assert out.points.tolist() == [[0.0, 1.0], [0.25, 0.5], [0.0, 0.0]]
+    assert [(r["reason"], r.get("detail")) for r in report.rows] == [("self_intersection", None)]
+
+
+@pytest.mark.parametrize(
+    ("points", "why"),
+    [
+        (_ring(200), "4,549 crossings > 500"),
+        (_circle(100_000, twists=1), "100,000 points > 5,000"),
+        (_circle(100_000, twists=1000), "1,000 crossings, 100,000 points"),
+    ],
+)
+def test_rings_over_the_linework_budget_are_repaired_by_structure(
+    square_frame: Frames, points: np.ndarray, why: str
+) -> None:
+    ann = Annotations.from_polygons(square_frame, [points], ["p"], [0])
+    out, report = prepare(ann)
+    assert len(out) == 1 and _geometry_is_valid(out), why
+    assert report.counts == {("repaired", "self_intersection"): 1}
+    assert "method=structure" in report.rows[0]["detail"]
+
+
+@pytest.mark.parametrize("n", [1000, 10_000, 100_000])
+def test_rings_over_the_crossing_budget_are_dropped_and_reported(
+    square_frame: Frames, n: int
+) -> None:
+    ann = Annotations.from_polygons(square_frame, [_ring(n)], ["p"], [0])
+    box = Annotations.from_boxes(square_frame, [[0, 0, 10, 10]], ["b"], [0])
+    out, report = prepare(ann + box)
+    assert [out.labels[i] for i in out.label] == ["b"]
+    assert report.counts == {("dropped", "self_intersection_too_complex"): 1}
+    assert "more than 20,000 crossings" in report.rows[0]["detail"]
+    assert report.rows[0]["shape"] == 0
+
+
+def test_error_policy_names_an_overly_complex_ring_a_self_intersection(
+    square_frame: Frames,
+) -> None:
+    ann = Annotations.from_polygons(square_frame, [_ring(100_000)], ["p"], [0])
+    with pytest.raises(GeometryError) as info:
+        prepare(ann, "error")
+    assert [p["reason"] for p in info.value.problems] == ["self_intersection"]
+    out, report = prepare(ann, "drop")
+    assert len(out) == 0 and report.counts == {("dropped", "self_intersection"): 1}

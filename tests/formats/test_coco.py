@@ -1119,26 +1119,41 @@ def _mutated_fixture(draw: Any) -> tuple[str, Any]:
     case=_mutated_fixture(),
     as_boxes=st.booleans(),
     frame_id=st.sampled_from(["{stem}", "{name}", "{index}"]),
+    frames_per_job=st.sampled_from([None, 1]),
+    image_dir=st.booleans(),
 )
-# 200 examples (about 2 s): fewer missed the RLE overflow and the empty label in the derandomised run
+# 200 examples (1-4 s): fewer missed the RLE overflow and the empty label in the derandomised run
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_fuzz_mutated_fixtures_convert_to_valid_jobs_or_one_input_error(
-    tmp_path: Path, case: tuple[str, Any], as_boxes: bool, frame_id: str
+    tmp_path: Path,
+    case: tuple[str, Any],
+    as_boxes: bool,
+    frame_id: str,
+    frames_per_job: int | None,
+    image_dir: bool,
 ) -> None:
     from prelabel.convert import FrameOptions, convert
+    from prelabel.jobs import JobOptions
     from prelabel.validate import file_problems
 
     name, doc = case
     src = _write(tmp_path, doc, name)
     options: dict[str, Any] = {"as_boxes": as_boxes}
     if name == "results.json":
-        options["images"] = FIXTURES / "instances.json"
+        options["image_dir" if image_dir else "images"] = (
+            FIXTURES / "images" if image_dir else FIXTURES / "instances.json"
+        )
     out = tmp_path / "jobs.jsonl"
     out.unlink(missing_ok=True)
     try:
         ann = read_coco(src, **options)
-        convert(ann, out, frames=FrameOptions(frame_id, src_prefix="https://e.test/"))
+        convert(
+            ann,
+            out,
+            frames=FrameOptions(frame_id, src_prefix="https://e.test/"),
+            jobs=JobOptions(frames_per_job=frames_per_job),
+        )
     except InputError as exc:
         assert "\n" not in str(exc)
         return
-    assert [p for p in file_problems(out)] == []
+    assert list(file_problems(out)) == []

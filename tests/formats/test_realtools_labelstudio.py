@@ -77,11 +77,18 @@ def natural_order(ann: Annotations) -> list[str]:
     return [str(f.name[k]) for k in np.lexsort((f.index, f.sequence))]
 
 
-def convert(tmp_path: Path, fmt: str, *args: str) -> list[dict]:
-    """``prelabel convert FMT ARGS``; the output must pass ``prelabel validate``."""
+def convert(tmp_path: Path, fmt: str, *args: str, summary: list[str] | None = None) -> list[dict]:
+    """``prelabel convert FMT ARGS``; the output must pass ``prelabel validate``.
+
+    ``summary`` collects the summary lines convert prints (``-q`` otherwise).
+    """
     out = tmp_path / "jobs.jsonl"
-    res = CliRunner().invoke(main, ["convert", fmt, *args, "-o", str(out), "-q"])
+    quiet = [] if summary is not None else ["-q"]
+    res = CliRunner().invoke(main, ["convert", fmt, *args, "-o", str(out), *quiet])
     assert res.exit_code == 0, res.output
+    assert "Traceback" not in res.output
+    if summary is not None:
+        summary.extend(res.output.splitlines())
     val = CliRunner().invoke(main, ["validate", str(out)])
     assert val.exit_code == 0, val.output
     return [json.loads(line) for line in out.read_text().splitlines()]
@@ -120,8 +127,12 @@ def test_yolo_export_labels_alone_are_normalised() -> None:
 
 
 def test_yolo_export_cli(tmp_path: Path) -> None:
+    summary: list[str] = []
     jobs = convert(tmp_path, "yolo", str(LS / "yolo"), "--image-dir", str(LS / "dataset" / "clip"),
-                   "--src-prefix", "https://cdn.example.com/clip/")  # fmt: skip
+                   "--src-prefix", "https://cdn.example.com/clip/", summary=summary)  # fmt: skip
+    # the summary says both row schemas were read from the rows
+    (line,) = [ln for ln in summary if "row schema" in ln]
+    assert "cls,box" in line and "cls,poly" in line and "read from the rows" in line
     assert len(jobs) == 1
     frames = jobs[0]["data"]["video_data"]["frames"]
     assert [fr["frame_id"] for fr in frames] == [str(k) for k in FRAMES]

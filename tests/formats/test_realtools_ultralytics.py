@@ -51,12 +51,18 @@ def by_frame_name(ann: Annotations) -> dict[str, list[int]]:
     return out
 
 
-def convert(tmp_path: Path, *args: str) -> list[dict]:
-    """``prelabel convert yolo ARGS``; the output must pass ``prelabel validate``."""
+def convert(tmp_path: Path, *args: str, summary: list[str] | None = None) -> list[dict]:
+    """``prelabel convert yolo ARGS``; the output must pass ``prelabel validate``.
+
+    ``summary`` collects the summary lines convert prints (``-q`` otherwise).
+    """
     out = tmp_path / "jobs.jsonl"
-    res = CliRunner().invoke(main, ["convert", "yolo", *args, "-o", str(out), "-q"])
+    quiet = [] if summary is not None else ["-q"]
+    res = CliRunner().invoke(main, ["convert", "yolo", *args, "-o", str(out), *quiet])
     assert res.exit_code == 0, res.output
     assert "Traceback" not in res.output
+    if summary is not None:
+        summary.extend(res.output.splitlines())
     val = CliRunner().invoke(main, ["validate", str(out)])
     assert val.exit_code == 0, val.output
     return [json.loads(line) for line in out.read_text().splitlines()]
@@ -71,9 +77,10 @@ def xy(obj: dict) -> list[list[float]]:
 
 
 # --- predict: detect ---------------------------------------------------------------------------
-def test_detect_save_conf_with_the_source_images() -> None:
-    # yolo predict save_txt save_conf: cls xc yc w h conf; --columns says what save_conf added
-    ann = read_yolo(U / "detect", columns="cls,box,conf", image_dir=IMAGES)
+@pytest.mark.parametrize("columns", ["cls,box,conf", None])
+def test_detect_save_conf_with_the_source_images(columns: str | None) -> None:
+    # yolo predict save_txt save_conf: cls xc yc w h conf, declared or read from the rows
+    ann = read_yolo(U / "detect", columns=columns, image_dir=IMAGES)
     # every source image is a frame, c.png (no detections, so no label file) too
     assert sorted(ann.frames.name.tolist()) == ["a.png", "b.png", "c.png"]
     assert [SIZES[n] for n in ann.frames.name.tolist()] == list(
@@ -267,8 +274,11 @@ TRACK = {
 LABEL_FILE = re.compile(r"(?:^|/)(walk|cam_2)_(\d+)$")
 
 
-def test_track_files_are_one_sequence_per_video_with_gaps() -> None:
-    ann = read_yolo(U / "track" / "labels", columns="cls,box,conf,track")
+@pytest.mark.parametrize("columns", ["cls,box,conf,track", None])
+def test_track_files_are_one_sequence_per_video_with_gaps(columns: str | None) -> None:
+    # declared as `yolo track save_conf` writes it, or read from the rows: conf is a fraction,
+    # the id a whole number, and the 6-value rows of frame 4 are boxes with conf alone
+    ann = read_yolo(U / "track" / "labels", columns=columns)
     f = ann.frames
     seen = {}
     for k in range(len(f)):
@@ -378,10 +388,38 @@ def test_segment_dataset_without_task_reads_polygons_in_natural_order() -> None:
 
 
 def test_segment_dataset_cli(tmp_path: Path) -> None:
-    jobs = convert(tmp_path, str(U / "seg_dataset"), "--src-prefix", "https://cdn.example.com/ds/")
+    summary: list[str] = []
+    jobs = convert(tmp_path, str(U / "seg_dataset"), "--src-prefix", "https://cdn.example.com/ds/",
+                   summary=summary)  # fmt: skip
+    # the summary names the schema and that it was read from the rows, not declared
+    (line,) = [ln for ln in summary if "row schema" in ln]
+    assert "cls,poly" in line and "read from the rows" in line and "cls,box" not in line
     assert len(jobs) == 1
     frames = jobs[0]["data"]["video_data"]["frames"]
     assert [fr["src"] for fr in frames] == [
         f"https://cdn.example.com/ds/images/train/{n}.png" for n in (1, 2, 3, 10)
     ]
     assert {t["label"] for t in trackers(jobs[0])} == {"square", "triangle"}
+
+
+# --- a pose data set from convert_coco(use_keypoints=True), data.yaml with kpt_shape -----------
+def coco_keypoints(shift: int) -> list[tuple[int, float, float]]:
+    """(number, x, y) of the labelled keypoints given to convert_coco: k at (2 + 3k + shift, 1 + k),
+    k = 3 not labelled (v = 0: written as 0 0 0, left out), k = 5 occluded (v = 1: kept)."""
+    return [(k + 1, 2 + 3 * k + shift, 1 + k) for k in range(17) if k != 3]
+
+
+def test_pose_dataset_reads_kpt_shape_and_leaves_out_unlabelled_points() -> None:
+    ann = read_yolo(U / "pose_dataset", keypoints_with_box=True)  # no flag: data.yaml kpt_shape
+    assert ann.labels == ("person",)
+    rows = by_frame_name(ann)
+    assert sorted(rows) == [f"images/person_keypoints_train/p{n}.png" for n in (1, 2)]
+    for n, shift in ((1, 0), (2, 4)):
+        box, lm = rows[f"images/person_keypoints_train/p{n}.png"]
+        assert ann.kind[box] == Kind.RECTANGLE and ann.kind[lm] == Kind.LANDMARK
+        # COCO bbox [2 + shift, 1, 48, 16] on 64x32 -> x 2..50 (+ shift), y 1..17
+        assert np.allclose(points(ann, box), rect(2 + shift, 1, 50 + shift, 17), atol=1e-9)
+        want = coco_keypoints(shift)
+        assert np.allclose(points(ann, lm), [[x, y] for _, x, y in want], atol=1e-9)
+        labels = ann.point_label[ann.offsets[lm] : ann.offsets[lm + 1]].tolist()
+        assert labels == [k for k, _, _ in want]  # 1, 2, 3, 5, ...: number 4 left out

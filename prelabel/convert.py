@@ -488,7 +488,10 @@ def convert_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """The options every ``convert`` command shares (see docs/cli.md)."""
     options = [
         click.option(
-            "-o", "--output", required=True, help="JSON Lines of job payloads ('-' for stdout)."
+            "-o",
+            "--output",
+            required=True,
+            help="JSON Lines of job payloads: a regular file's path, or '-' for stdout.",
         ),
         click.option(
             "--report",
@@ -500,7 +503,7 @@ def convert_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "--frame-id",
             "frame_id",
             default=None,
-            help="frame_id template; fields {stem} {name} {index} {sequence}. [default: {stem}; frame_{index:06d} for video]",
+            help="frame_id template; fields {stem} {name} {index} {number} (index + 1) {sequence}. [default: {stem}; frame_{index:06d} for video]",
         ),
         click.option(
             "--src-prefix",

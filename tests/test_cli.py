@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from prelabel.cli import main
+from prelabel.errors import printable
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 COCO = json.loads((FIXTURES / "coco" / "instances.json").read_text())
@@ -180,3 +181,11 @@ def test_a_large_job_is_warned_about(tmp_path: Path, monkeypatch: pytest.MonkeyP
         w.startswith("warning: job on line ") and "split it with --frames-per-job N" in w
         for w in warnings
     )
+
+
+def test_printable_escapes_control_characters_only() -> None:
+    assert printable("a\nb\r\tc\x00\x1b[0m\x7f\x85\u2028") == (
+        "a\\nb\\r\\tc\\x00\\x1b[0m\\x7f\\x85\\u2028"
+    )
+    text = "plain C:\\data\\é ✓ 'quoted'"
+    assert printable(text) == text  # backslashes and non-ASCII letters stay as they are

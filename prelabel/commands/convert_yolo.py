@@ -28,14 +28,15 @@ def _check_columns(ctx: click.Context, param: click.Parameter, value: str | None
     "--task",
     type=click.Choice(TASKS),
     help="Row schema: detect (cls xc yc w h), segment (cls x1 y1 ...), pose (box + keypoints), "
-    "obb (cls x1 y1 ... x4 y4). [default: data.yaml's task, pose with kpt_shape, else detect]",
+    "obb (cls x1 y1 ... x4 y4). [default: data.yaml's task, pose with kpt_shape, else read "
+    "from the rows: 5 values a box, an odd number >= 7 a polygon, mixed row by row]",
 )
 @click.option(
     "--columns",
     callback=_check_columns,
     metavar="LIST",
     help="Columns of a row, e.g. cls,box,conf,track or cls,poly,conf or cls,box,kpts:17x3,conf "
-    "(overrides --task).",
+    "(overrides --task). With track last, rows without it are untracked shapes.",
 )
 @click.option(
     "--names",
@@ -67,7 +68,8 @@ def command(
 ) -> None:
     """Convert YOLO labels (data.yaml, obj.data or a folder of .txt files) to job payloads.
 
-    Without images the coordinates stay normalised and frames are named after the label files.
+    Without images the coordinates stay normalised and frames are named after the label files;
+    Ultralytics' video labels (<video>_<N>.txt) are one sequence per video, frame N at its place.
     """
     # --on-invalid drop also skips (and reports) label lines that cannot be read;
     # error and repair refuse them: a broken line has nothing to repair

@@ -4,8 +4,10 @@ Layouts: Ultralytics (``data.yaml`` with ``images/`` and ``labels/`` trees that 
 other, or image lists), Darknet (``obj.data``, ``obj.names``, ``train.txt``,
 ``obj_train_data/``) and a bare folder of ``.txt`` files with a names file. Rows are
 ``cls`` plus a geometry (box, polygon, keypoints, oriented box) plus optional ``conf`` and
-``track`` columns; the row schema is declared (``task``, ``columns``, ``data.yaml``), never
-guessed from the column count.
+``track`` columns. The row schema is declared (``task``, ``columns``, data.yaml's ``task`` or
+``kpt_shape``) or, when nothing declares it, read from the rows where only one reading fits
+them (5 values a box, an odd number >= 7 a polygon, as Ultralytics' own loader tells them
+apart); two readings that give different shapes are refused, naming both.
 
 Reading 10k small files is the cost, so the reader does as little per file as it can: one
 ``os.read`` per label file, then every file's bytes joined into one buffer that numpy splits
@@ -1147,8 +1149,9 @@ def read_yolo(
 
     ``task`` (detect, segment, pose, obb) or ``columns`` (``"cls,box,conf,track"``, see
     :func:`parse_columns`) declare the row schema; otherwise data.yaml's ``task``, then
-    ``kpt_shape`` (pose), then detect. ``names`` is a names file (or a list of names) that
-    overrides the data set's. ``image_dir`` gives the images when the layout has none (frames
+    ``kpt_shape`` (pose), else it is read from the rows (boxes and polygons by their length,
+    row by row; a trailing confidence or track id by its value). ``names`` is a names file
+    (or a list of names) that overrides the data set's. ``image_dir`` gives the images when the layout has none (frames
     are then that folder's images). Coordinates are normalised unless ``pixels``.
 
     Returns pixel coordinates when image sizes are known (from the image headers); a data set

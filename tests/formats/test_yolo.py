@@ -1034,3 +1034,85 @@ def test_data_yaml_values_of_the_wrong_kind_are_one_error(
     with pytest.raises(InputError) as err:
         read_yolo(tmp_path)
     assert err.value.path == str(tmp_path / "data.yaml") and message in err.value.message
+
+
+# --- fuzz: mutated real files ----------------------------------------------------------------------
+FUZZ_FIXTURES = sorted(
+    p.name for p in FIXTURES.iterdir() if p.is_dir() and p.name != "video_frames"
+)
+# bytes that mean something to a YOLO line, a YAML file or a names list
+FUZZ_TOKENS = [
+    b" ", b"\n", b"\t", b"\r\n", b"\x00", b"\xff", b"\xef\xbb\xbf", b"-", b".", b"e", b"0", b"1",
+    b"7", b"nan", b"inf", b"-1", b"1e308", b"9" * 25, b"0.5 0.5", b" 0.5 0.5 0.2 0.2", b"[", b"]",
+    b"{", b"}", b":", b",", b"&a", b"*a", b"names:", b"kpt_shape: [2, 3]", b"task: segment",
+    b"nc: 3", b"../", b"/", b"images/", b"labels/", b"#", b"'", b'"', "é".encode(),
+]  # fmt: skip
+mutation = st.tuples(
+    st.sampled_from(["insert", "delete", "flip", "duplicate_line", "truncate"]),
+    st.floats(0, 1),
+    st.sampled_from(FUZZ_TOKENS),
+    st.integers(1, 40),
+)
+
+
+def _mutate(data: bytes, kind: str, at: float, token: bytes, n: int) -> bytes:
+    i = int(at * len(data))
+    if kind == "insert":
+        return data[:i] + token + data[i:]
+    if kind == "delete":
+        return data[:i] + data[i + n :]
+    if kind == "flip" and data:
+        i = min(i, len(data) - 1)
+        return data[:i] + bytes([data[i] ^ (1 << (n % 8))]) + data[i + 1 :]
+    if kind == "duplicate_line":
+        lines = data.splitlines(keepends=True)
+        if lines:
+            j = min(int(at * len(lines)), len(lines) - 1)
+            lines.insert(j, lines[j] * (n % 4 + 1))
+        return b"".join(lines)
+    if kind == "truncate":
+        return data[:i]
+    return data
+
+
+@given(
+    fixture=st.sampled_from(FUZZ_FIXTURES),
+    pick=st.lists(st.floats(0, 1), min_size=1, max_size=3),
+    mutations=st.lists(mutation, min_size=1, max_size=4),
+    policy=st.sampled_from(["repair", "drop"]),
+    flags=st.sampled_from([{}, {"columns": "cls,box,conf,track"}, {"task": "segment"}]),
+)
+def test_fuzz_mutated_real_files_give_valid_output_or_an_input_error(
+    tmp_path_factory: pytest.TempPathFactory,
+    fixture: str,
+    pick: list[float],
+    mutations: list[tuple[str, float, bytes, int]],
+    policy: str,
+    flags: dict[str, str],
+) -> None:
+    from prelabel.convert import FrameOptions, convert
+    from prelabel.validate import file_problems
+
+    root = tmp_path_factory.mktemp("fuzz") / fixture
+    shutil.copytree(FIXTURES / fixture, root)
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    for at in pick:  # mutate one to three of the fixture's files, each by every mutation
+        target = files[min(int(at * len(files)), len(files) - 1)]
+        data = target.read_bytes()
+        for m in mutations:
+            data = _mutate(data, *m)
+        target.write_bytes(data)
+    out = root.parent / "jobs.jsonl"
+    report = Report()
+    try:
+        ann = read_yolo(
+            root, on_bad_line="drop" if policy == "drop" else "error", report=report, **flags
+        )  # type: ignore[arg-type]
+        convert(
+            ann, out, frames=FrameOptions(src_prefix="https://example.com/"), policy=policy,
+            report=report, default_sequence=fixture,
+        )  # fmt: skip
+    except InputError as exc:
+        assert str(exc) and "\n" not in exc.message
+        return
+    assert list(file_problems(out)) == []

@@ -23,6 +23,7 @@ PREFIX = "https://cdn.test/coco/"
 
 
 def _convert(source: Path, tmp_path: Path, *extra: str) -> tuple[Any, list[dict]]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     out, report = tmp_path / "jobs.jsonl", tmp_path / "report.json"
     args = ["convert", "coco", str(source), "-o", str(out), "--report", str(report), "-q"]
     result = CliRunner().invoke(main, [*args, "--src-prefix", PREFIX, *extra])

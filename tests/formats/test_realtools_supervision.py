@@ -25,15 +25,16 @@ W, H = 100, 50
 PREFIX = "https://cdn.test/sv/"
 
 
-def _convert(fmt: str, source: Path, tmp_path: Path, *extra: str) -> tuple[Any, list[dict]]:
+def _convert(fmt: str, source: Path, tmp_path: Path, *extra: str) -> tuple[Any, list[dict], str]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     out, report = tmp_path / "jobs.jsonl", tmp_path / "report.json"
-    args = ["convert", fmt, str(source), "-o", str(out), "--report", str(report), "-q"]
+    args = ["convert", fmt, str(source), "-o", str(out), "--report", str(report)]
     result = CliRunner().invoke(main, [*args, "--src-prefix", PREFIX, *extra])
     assert result.exit_code == 0, result.output
     checked = CliRunner().invoke(main, ["validate", str(out)])
     assert checked.exit_code == 0, checked.output
     jobs = [json.loads(line) for line in out.read_text().splitlines()]
-    return json.loads(report.read_text()), jobs
+    return json.loads(report.read_text()), jobs, result.output
 
 
 def _shapes(job: dict) -> dict[str, list[tuple[str, str, list[tuple[float, float]]]]]:
@@ -92,7 +93,7 @@ def _check_boxes_and_block_masks(shapes: dict) -> None:
 
 
 def test_coco_without_approximation(tmp_path: Path) -> None:
-    report, jobs = _convert("coco", ROOT / "coco" / "annotations.json", tmp_path)
+    report, jobs, _ = _convert("coco", ROOT / "coco" / "annotations.json", tmp_path)
     assert len(jobs) == 1  # a flat image list is one sequence
     frames = jobs[0]["data"]["video_data"]["frames"]
     # natural order: 1, 2, ..., 12 (as strings the file would give 1, 10, 11, 12, 2, ...)
@@ -126,8 +127,8 @@ def test_coco_without_approximation(tmp_path: Path) -> None:
 
 
 def test_coco_with_polygon_approximation(tmp_path: Path) -> None:
-    _, plain = _convert("coco", ROOT / "coco" / "annotations.json", tmp_path / "a")
-    _, approx = _convert("coco", ROOT / "coco_approx" / "annotations.json", tmp_path / "b")
+    _, plain, _ = _convert("coco", ROOT / "coco" / "annotations.json", tmp_path / "a")
+    _, approx, _ = _convert("coco", ROOT / "coco_approx" / "annotations.json", tmp_path / "b")
     frames = approx[0]["data"]["video_data"]["frames"]
     assert [f["frame_id"] for f in frames] == [str(k) for k in range(1, 13)]
     full, simplified = _shapes(plain[0]), _shapes(approx[0])
@@ -142,16 +143,10 @@ def test_coco_with_polygon_approximation(tmp_path: Path) -> None:
     }
 
 
-def test_yolo_boxes_and_polygons_mixed_without_a_task(tmp_path: Path) -> None:
-    # supervision's data.yaml holds only nc and names: no task, and label files with boxes
-    # (frames 1..6, 5 values a row) and polygons (frames 7..12, 9 or more values a row)
-    _, jobs = _convert("yolo", ROOT / "yolo", tmp_path)
+def _check_yolo(jobs: list[dict]) -> None:
     assert len(jobs) == 1
     frames = jobs[0]["data"]["video_data"]["frames"]
     assert [f["frame_id"] for f in frames] == [str(k) for k in range(1, 13)]
-    # the data.yaml names no train / val: the frames are still the images of images/, the
-    # folder that labels/ mirrors (Ultralytics' img2label_paths), with their sizes
-    assert [f["src"] for f in frames] == [f"{PREFIX}images/{k}.jpg" for k in range(1, 13)]
     shapes = _shapes(jobs[0])
     # the rows are written with 5 decimals; every value here is a multiple of 1 / 100 of
     # the width or 1 / 50 of the height, so the pixels come back exactly (to float noise)
@@ -167,3 +162,26 @@ def test_yolo_boxes_and_polygons_mixed_without_a_task(tmp_path: Path) -> None:
     # frame 12: the two segments are two rows, two polygons
     parts = sorted(_bounds(pts) for k, lab, pts in shapes["12"] if lab == "person")
     assert parts == [pytest.approx((75, 5, 84, 14)), pytest.approx((85, 30, 94, 39))]
+
+
+def test_yolo_boxes_and_polygons_mixed_without_a_task(tmp_path: Path) -> None:
+    # supervision's data.yaml holds only nc and names: no task, and label files with boxes
+    # (frames 1..6, 5 values a row) and polygons (frames 7..12, 9 or more values a row);
+    # the rows' lengths say which is which
+    _, jobs, output = _convert(
+        "yolo", ROOT / "yolo", tmp_path, "--image-dir", str(ROOT / "yolo" / "images")
+    )
+    _check_yolo(jobs)
+    frames = jobs[0]["data"]["video_data"]["frames"]
+    assert [f["src"] for f in frames] == [f"{PREFIX}{k}.jpg" for k in range(1, 13)]
+    assert "read from the rows" in output
+
+
+def test_yolo_images_beside_labels_without_splits(tmp_path: Path) -> None:
+    # the data.yaml names no train / val: the frames are still the images of images/, the
+    # folder that labels/ mirrors (Ultralytics' img2label_paths), with their sizes, as for a
+    # bare folder with labels/ and images/
+    _, jobs, _ = _convert("yolo", ROOT / "yolo", tmp_path)
+    _check_yolo(jobs)
+    frames = jobs[0]["data"]["video_data"]["frames"]
+    assert [f["src"] for f in frames] == [f"{PREFIX}images/{k}.jpg" for k in range(1, 13)]

@@ -475,12 +475,16 @@ def _size_warnings(
         suggest = max(1, n_frames * limit // sizes[k]) if n_frames else None
         hint = f" (about {suggest} here)" if suggest else ""
         detail = (
-            f"job on line {k + 1} is {sizes[k] / 2**20:.1f} MiB, over the"
-            f" {limit / 2**20:.0f} MiB soft limit of one request"
+            f"job on line {k + 1} is {_size_text(sizes[k])}, over the"
+            f" {_size_text(limit)} soft limit of one request"
         )
         report.add(Action.NOTED, JOB_TOO_LARGE, source=f"line {k + 1}", detail=detail)
         out.append(f"{detail}; split it with --frames-per-job N{hint}")
     return out
+
+
+def _size_text(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n:,} bytes"
 
 
 # --- CLI glue ------------------------------------------------------------------------------

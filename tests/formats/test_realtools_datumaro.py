@@ -155,6 +155,26 @@ def test_coco_instances_tracks_from_attributes(subset: str, tmp_path: Path) -> N
     assert report["rows"] == []
 
 
+@pytest.mark.parametrize("subset", ["train", "val"])
+def test_coco_person_keypoints_without_keypoint_names(subset: str, tmp_path: Path) -> None:
+    # coco_person_keypoints writes the face points as [20, 20, 2, 25, 22, 2] while the
+    # category's `keypoints` list is empty (no PointsCategories declared): the points are
+    # numbered 1, 2 in their order, and attributes.track_id = 4 makes them one tracker
+    source = ROOT / "coco_keypoints" / "annotations" / f"person_keypoints_{subset}.json"
+    _, jobs, _ = _convert("coco", source, tmp_path, "--src-prefix", PREFIX)
+    frames = jobs[0]["data"]["video_data"]["frames"]
+    assert [f["frame_id"] for f in frames] == ["1", "2", "10"]
+    (face,) = _trackers(jobs[0])
+    assert (face["type"], face["label"], list(face["frames"])) == (
+        "landmark",
+        "face",
+        ["1", "2", "10"],
+    )
+    for obj in face["frames"].values():
+        assert _pixels(obj) == FACE
+        assert [p["label"] for p in obj["points"].values()] == [1, 2]
+
+
 def _boxes_by_job(jobs: list[dict]) -> dict[str, tuple[list[str], list[str], dict]]:
     out = {}
     for job in jobs:

@@ -423,3 +423,51 @@ def test_pose_dataset_reads_kpt_shape_and_leaves_out_unlabelled_points() -> None
         assert np.allclose(points(ann, lm), [[x, y] for _, x, y in want], atol=1e-9)
         labels = ann.point_label[ann.offsets[lm] : ann.offsets[lm + 1]].tolist()
         assert labels == [k for k, _, _ in want]  # 1, 2, 3, 5, ...: number 4 left out
+
+
+# --- a real ByteTrack run ----------------------------------------------------------------------
+# detections (x1, y1, x2, y2, conf) given per frame number of video "run" (64x32); ByteTrack
+# (Ultralytics' default bytetrack.yaml) assigned the ids and wrote its Kalman-filtered boxes
+RUN = {
+    1: [(0, 0, 16, 16, 0.9)],
+    2: [(2, 0, 18, 16, 0.9)],
+    3: [(4, 0, 20, 16, 0.9), (40, 8, 56, 24, 0.9)],
+    4: [(6, 0, 22, 16, 0.9), (41, 8, 57, 24, 0.9)],
+    5: [],
+    6: [(8, 0, 24, 16, 0.9), (0, 20, 8, 28, 0.15)],
+}
+
+
+@pytest.mark.parametrize("columns", ["cls,box,conf,track", None])
+def test_bytetrack_run_ids_gaps_and_unconfirmed_tracks(columns: str | None) -> None:
+    # every row has 7 values; read from the rows, id 2 rules out triangles (a corner at y = 2)
+    ann = read_yolo(U / "track_bytetrack" / "labels", columns=columns,
+                    image_dir=U / "track_bytetrack" / "frames")  # fmt: skip
+    f = ann.frames
+    assert sorted(f.name.tolist()) == [f"run/{n:06d}.jpg" for n in range(1, 7)]
+    assert len(set(f.sequence.tolist())) == 1  # one video, one sequence
+    got: dict[int, list[tuple[int, np.ndarray]]] = {n: [] for n in RUN}
+    for i in range(len(ann)):
+        k = ann.frame[i]
+        n = int(Path(str(f.name[k])).stem)
+        assert f.index[k] == n - 1
+        got[n].append((int(ann.track[i]), points(ann, i)))
+    # id 1 from frame 1 (the first frame starts its tracks at once); the second object's track
+    # is new on frame 3, hidden until confirmed, written with id 2 from frame 4; frame 5 had no
+    # detection (no file: a gap); the 0.15 detection of frame 6 starts no track and is not written
+    assert {n: [t for t, _ in v] for n, v in got.items()} == {
+        1: [1],
+        2: [1],
+        3: [1],
+        4: [1, 2],
+        5: [],
+        6: [1],
+    }
+    for n, shapes in got.items():
+        for tid, pts in shapes:
+            x1, y1, _, _, _ = RUN[n][tid - 1]  # id 1: the first detection, id 2: the second
+            # the filtered box keeps the 16x16 size and lies within 2 px of the detection
+            (bx1, by1), (bx2, by2) = pts.min(axis=0), pts.max(axis=0)
+            assert np.isclose(bx2 - bx1, 16, atol=1e-3) and np.isclose(by2 - by1, 16, atol=1e-3)
+            assert abs(bx1 - x1) < 2 and abs(by1 - y1) < 2, (n, tid, pts)
+    assert (ann.score == 0.9).all()

@@ -5,18 +5,23 @@ whole. ``-`` writes to standard output instead.
 
 On Linux the temporary file is opened with ``O_TMPFILE``: it has no name until it is
 complete, so a process killed mid-write (``SIGKILL``, the OOM killer) leaves nothing behind.
-Where that is not available the temporary file is named ``.<target>.<pid>-<random>.tmp``,
-and the next write to the same target removes those whose process is gone.
+Where that is not available the temporary file is named
+``.<target>.<host>-<pid>-<random>.tmp``, and the next write to the same target removes those
+of this host whose process is gone (``<host>`` tells apart machines, and containers, sharing
+a folder: another machine's pid says nothing about its files).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import functools
+import hashlib
 import os
 import re
 import secrets
 import shutil
+import socket
 import stat
 import sys
 import tempfile
@@ -33,7 +38,7 @@ from prelabel.errors import InputError
 USE_O_TMPFILE = hasattr(os, "O_TMPFILE")
 _AT_FDCWD = -100
 _AT_EMPTY_PATH = 0x1000
-_TEMP_SUFFIX = re.compile(r"(\d+)-[A-Za-z0-9_]+\.tmp")
+_TEMP_SUFFIX = re.compile(r"([0-9a-f]{8})-(\d+)-[A-Za-z0-9_]+\.tmp")
 
 
 def check_output(path: str | PathLike[str], option: str = "-o/--output") -> None:
@@ -138,8 +143,23 @@ def write_atomic(path: str | PathLike[str], write: Callable[[BinaryIO], None]) -
         f.close()
 
 
+@functools.cache
+def host_tag() -> str:
+    """8 hex digits naming this host and pid namespace, in named temporary files."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    text = f"{socket.gethostname()}|{namespace}".encode()
+    return hashlib.sha1(text, usedforsecurity=False).hexdigest()[:8]
+
+
+def _temporary_prefix(name: str) -> str:
+    return f".{name}.{host_tag()}-{os.getpid()}-"
+
+
 def _temporary_name(directory: Path, name: str) -> str:
-    return str(directory / f".{name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    return str(directory / f"{_temporary_prefix(name)}{secrets.token_hex(4)}.tmp")
 
 
 def _open_temporary(directory: Path, name: str) -> tuple[int, str | None]:
@@ -149,7 +169,7 @@ def _open_temporary(directory: Path, name: str) -> tuple[int, str | None]:
             return os.open(directory, os.O_TMPFILE | os.O_RDWR, 0o600), None
         except OSError:
             pass  # not supported by this file system or kernel: a named one below
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}-", suffix=".tmp", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(name), suffix=".tmp", dir=directory)
     return fd, tmp
 
 
@@ -187,7 +207,8 @@ def _name_temporary(f: BinaryIO, directory: Path, name: str) -> str:
 
 
 def _remove_stale_temporaries(directory: Path, name: str) -> None:
-    """Remove ``.<name>.<pid>-<random>.tmp`` files left by a killed process (one not alive)."""
+    """Remove ``.<name>.<host>-<pid>-<random>.tmp`` files left by a killed process of this
+    host (one no longer alive)."""
     prefix = f".{name}."
     try:
         entries = os.scandir(directory)
@@ -198,7 +219,7 @@ def _remove_stale_temporaries(directory: Path, name: str) -> None:
             if not entry.name.startswith(prefix):
                 continue
             m = _TEMP_SUFFIX.fullmatch(entry.name[len(prefix) :])
-            if m is None or _process_alive(int(m[1])):
+            if m is None or m[1] != host_tag() or _process_alive(int(m[2])):
                 continue
             with contextlib.suppress(OSError):  # gone already, or not ours to remove
                 os.unlink(entry.path)

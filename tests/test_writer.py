@@ -120,7 +120,8 @@ def test_the_named_fallback_carries_the_pid(
 ) -> None:
     monkeypatch.setattr(writer, "USE_O_TMPFILE", False)
     (name,) = _names_while_writing(tmp_path)
-    assert name.startswith(f".jobs.jsonl.{os.getpid()}-") and name.endswith(".tmp")
+    assert name.startswith(f".jobs.jsonl.{writer.host_tag()}-{os.getpid()}-")
+    assert name.endswith(".tmp")
     assert [p.name for p in tmp_path.iterdir()] == ["jobs.jsonl"]
 
 
@@ -135,14 +136,17 @@ def _dead_pid() -> int:
 
 
 def test_stale_temporaries_of_dead_processes_are_removed(tmp_path: Path) -> None:
-    dead = tmp_path / f".jobs.jsonl.{_dead_pid()}-abc123.tmp"
-    alive = tmp_path / f".jobs.jsonl.{os.getppid()}-abc123.tmp"  # a running process's
-    other = tmp_path / ".jobs.jsonl.notours.tmp"  # not our pattern: left alone
-    for p in (dead, alive, other):
+    host, pid = writer.host_tag(), _dead_pid()
+    dead = tmp_path / f".jobs.jsonl.{host}-{pid}-abc123.tmp"
+    alive = tmp_path / f".jobs.jsonl.{host}-{os.getppid()}-abc123.tmp"  # a running process's
+    elsewhere = tmp_path / f".jobs.jsonl.0badc0de-{pid}-abc123.tmp"  # another host's
+    other = tmp_path / ".jobs.jsonl.notours.tmp"  # not our pattern
+    assert host != "0badc0de"
+    for p in (dead, alive, elsewhere, other):
         p.write_bytes(b"partial")
     write_jsonl(tmp_path / "jobs.jsonl", [b"{}"])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["jobs.jsonl", alive.name, other.name]
+        ["jobs.jsonl", alive.name, elsewhere.name, other.name]
     )
 
 

@@ -186,19 +186,26 @@ class Reading:
         return str(schema)
 
 
+# Ultralytics' pose models predict COCO's 17 keypoints, each x y and a confidence
+_POSE_PREDICTION = (17, 3)
+
+
 def _shape_readings() -> tuple[Reading, ...]:
     """What Ultralytics' ``save_txt`` writes: ``cls``, a box or a polygon (an oriented box is a
     4-point polygon), then ``conf`` with ``save_conf``, then the track id when the tracker gave
-    one. Boxes and polygons may mix row by row (Label Studio's YOLO export)."""
+    one. Boxes and polygons may mix row by row (Label Studio's YOLO export). Last, a pose
+    model's box and 17 keypoints: rarely the only fit, but a 57-value row is then refused as
+    "polygon or pose" instead of read as a 28-point polygon."""
     out = []
-    for trailing in ((), ("conf",), ("track",), ("conf", "track")):
-        schemas: list[Schema] = []
-        for geometry in ("box", "poly"):
-            s = Schema(("cls", geometry, *trailing))
-            schemas.append(s)
-            if s.untracked is not None:
-                schemas.append(s.untracked)
-        out.append(Reading(tuple(schemas)))
+    for geometries in ((("box", None), ("poly", None)), (("box+kpts", _POSE_PREDICTION),)):
+        for trailing in ((), ("conf",), ("track",), ("conf", "track")):
+            schemas: list[Schema] = []
+            for geometry, kpts in geometries:
+                s = Schema(("cls", *geometry.split("+"), *trailing), kpts)
+                schemas.append(s)
+                if s.untracked is not None:
+                    schemas.append(s.untracked)
+            out.append(Reading(tuple(schemas)))
     return tuple(out)
 
 

@@ -766,6 +766,20 @@ def test_seven_values_with_triangles_beside_boxes_are_triangles(tmp_path: Path) 
     assert ann.kind.tolist() == [Kind.RECTANGLE, Kind.POLYGON]
 
 
+def test_pose_predictions_are_refused_rather_than_read_as_polygons(tmp_path: Path) -> None:
+    # yolo predict with a pose model, save_conf: cls, box, 17 x (x y conf), conf = 57 values,
+    # which is also a 28-point polygon
+    kpts = " ".join(f"{0.4 + i / 100:.2f} 0.5 0.8" for i in range(17))
+    write(tmp_path / "a.txt", f"0 0.5 0.5 0.4 0.4 {kpts} 0.9\n")
+    with pytest.raises(InputError) as err:
+        read_yolo(tmp_path, names=["person"])
+    assert "rows of 57 values read more than one way" in err.value.message
+    assert "(--columns cls,poly)" in err.value.message
+    assert "(--columns cls,box,kpts:17x3,conf)" in err.value.message
+    ann = read_yolo(tmp_path, names=["person"], columns="cls,box,kpts:17x3,conf")
+    assert ann.kind.tolist() == [Kind.LANDMARK] and ann.score.tolist() == [0.9]
+
+
 @pytest.mark.parametrize(
     ("sixth", "score", "track"),
     [("0.91", [0.91, 0.5], [-1, -1]), ("12", [np.nan, np.nan], [12, 3])],

@@ -48,7 +48,8 @@ def _by_frame(job: dict) -> dict[str, dict[str, tuple[str, list]]]:
     for t in job["data"]["maker_response"]["video2d"]["data"]["annotations"]:
         for fid, obj in t["frames"].items():
             pts = obj.get("coordinates") or list(obj["points"].values())
-            px = [(pytest.approx(p["x"] * W), pytest.approx(p["y"] * H)) for p in pts]
+            # pixels, rounded off the float noise of / W * W
+            px = [(round(p["x"] * W, 6), round(p["y"] * H, 6)) for p in pts]
             assert t["label"] not in out.setdefault(fid, {})
             out[fid][t["label"]] = (t["type"], px)
     return out
@@ -124,6 +125,41 @@ def test_coco_polylines_as_polygons(tmp_path: Path) -> None:
         # FiftyOne writes every polyline as a COCO polygon, the open lane too (a thin
         # triangle: shoelace |50 * 49 - 99 * 25| / 2 = 12.5 px^2, not degenerate)
         assert shapes[name] == {"lane": ("polygon", LANE), "zone": ("polygon", _zone(i))}
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pycocotools' decode on numpy 2
+def test_coco_instance_masks_polygons_and_crowd_rle(tmp_path: Path) -> None:
+    from pycocotools import mask as mask_utils
+
+    source = ROOT / "coco_masks" / "labels.json"
+    report, jobs, _ = _convert(
+        "coco", source, tmp_path, "--src-prefix", PREFIX, "--frame-id", "{name}"
+    )
+    frames = jobs[0]["data"]["video_data"]["frames"]
+    assert [f["frame_id"] for f in frames] == NAMES
+    shapes = _by_frame(jobs[0])
+    doc = json.loads(source.read_text())
+    image_of = {img["id"]: img["file_name"] for img in doc["images"]}
+    for ann in doc["annotations"]:
+        kind, got = shapes[image_of[ann["image_id"]]][["car", "person"][ann["category_id"] - 1]]
+        assert kind == "polygon"
+        seg = ann["segmentation"]
+        if ann["iscrowd"] == 0:
+            # the car: FiftyOne's contour polygon of the box's mask, written closed (the first
+            # point again at the end); the closing point goes, the rest is as written
+            ring = list(zip(seg[0][::2], seg[0][1::2], strict=True))
+            assert ring[0] == ring[-1] and got == ring[:-1]
+            continue
+        # the person (iscrowd=1): FiftyOne's RLE of the box (60, 30) .. (90, 45) rendered
+        # as columns 60..88, rows 30..43 (29 x 14 px) with a 9 x 4 hole; traced on pixel
+        # corners with the hole filled: x 60..89, y 30..44
+        mask = mask_utils.decode(mask_utils.frPyObjects(seg, H, W))
+        rows, cols = mask.nonzero()
+        assert (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1) == (60, 30, 89, 44)
+        assert int(mask.sum()) == 29 * 14 - 9 * 4
+        assert sorted(got) == [(60, 30), (60, 44), (89, 30), (89, 44)]
+    counts = {(c["action"], c["reason"]): c["count"] for c in report["counts"]}
+    assert counts[("repaired", "mask_holes_filled")] == 5  # one per frame
 
 
 def test_cvat_image_boxes_polygons_and_polylines(tmp_path: Path) -> None:

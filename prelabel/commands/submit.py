@@ -93,6 +93,11 @@ class JobsFile:
     def __len__(self) -> int:
         return len(self.lines)
 
+    def reference_id(self, index: int) -> str:
+        """The reference_id of job ``index`` (checked at construction)."""
+        _, start, end = self.lines[index]
+        return str(orjson.loads(self.data[start:end])["reference_id"])
+
     def __iter__(self) -> Iterator[dict[str, Any]]:
         """The jobs, parsed from the snapshot one at a time (never the file again)."""
         for _, start, end in self.lines:
@@ -270,15 +275,32 @@ def submit_command(
     finally:
         progress.close()
     assert result is not None
-    _finish(result, len(source), report, ledger_path)
+    _finish(result, len(source), report, ledger_path, source)
 
 
-def _finish(result: SubmitResult, total: int, report: Path | None, ledger_path: Path) -> None:
-    """Report, summary and exit code of a submit run (interrupted runs included)."""
+def _finish(
+    result: SubmitResult,
+    total: int,
+    report: Path | None,
+    ledger_path: Path,
+    source: JobsFile | None = None,
+) -> None:
+    """Report, summary and exit code of a submit run (interrupted runs included). The
+    report has a line for every job of ``source``: those the run never reached are
+    ``not_sent``."""
     if report is not None:
         from prelabel.writer import write_jsonl
 
-        write_jsonl(report, (orjson.dumps(o.to_dict()) for o in result.outcomes))
+        outcomes = list(result.outcomes)
+        if source is not None and len(outcomes) < len(source):
+            reached = {o.index for o in outcomes}
+            outcomes += [
+                JobOutcome(i, source.reference_id(i), Status.NOT_SENT)
+                for i in range(len(source))
+                if i not in reached
+            ]
+            outcomes.sort(key=lambda o: o.index)
+        write_jsonl(report, (orjson.dumps(o.to_dict()) for o in outcomes))
     click.echo(result.summary(), err=True)
     if result.total < total:
         click.echo(f"{total - result.total} of {total} jobs not reached", err=True)

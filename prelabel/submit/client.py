@@ -519,6 +519,11 @@ class Submitter:
                 if bid:
                     self.ledger.remember_batch(name, bid)
                     return BatchInfo(bid, name, True)
+                if _unusable_batch_id(got):
+                    raise SubmitError(
+                        f"batch {name!r} was created, but the server's batch_id is not a "
+                        "usable id (it held the API key, or is not text); not recorded"
+                    )
                 oc = api.classify_answer(got)
             else:
                 oc = got
@@ -920,6 +925,15 @@ def _batch_id_of(answer: Answer) -> str | None:
     data = obj.get("data")
     bid = data.get("batch_id") if isinstance(data, dict) else None
     return bid if is_id(bid) and obj.get("success") is True else None
+
+
+def _unusable_batch_id(answer: Answer) -> bool:
+    """A success answer whose batch_id is there but not usable (withheld, not text)."""
+    obj = answer.data
+    if answer.status != 200 or not isinstance(obj, dict) or obj.get("success") is not True:
+        return False
+    data = obj.get("data")
+    return isinstance(data, dict) and data.get("batch_id") is not None
 
 
 def check_api_key(key: SecretStr) -> None:

@@ -278,11 +278,14 @@ def read_cvat(
     reader = _Reader(str(path), rep, drop=on_bad_element == "drop")
     with open(path, "rb") as f:
         reader.parse(f)
-    return reader.build(
-        interpolate=interpolate,
-        ellipse_vertices=ellipse_vertices,
-        occluded_attribute=occluded_attribute,
-    )
+    # a coordinate may be inf or NaN (CVAT writes none; prelabel.geometry drops and reports
+    # such shapes): the arithmetic on it is not a warning
+    with np.errstate(invalid="ignore", over="ignore"):
+        return reader.build(
+            interpolate=interpolate,
+            ellipse_vertices=ellipse_vertices,
+            occluded_attribute=occluded_attribute,
+        )
 
 
 # --- the streaming reader --------------------------------------------------------------------
@@ -1713,12 +1716,20 @@ def ellipse_polygon(
 def cvat_rle_to_mask(rle: str, width: int, height: int) -> npt.NDArray[np.uint8]:
     """Decode CVAT's mask RLE: run lengths alternating background/foreground, starting with
     background, over the ``height x width`` box in row-major order (CVAT's ``rle2Mask``)."""
-    counts = np.array([c for c in rle.replace(" ", "").split(",") if c], dtype=np.int64)
-    if (counts < 0).any():
-        raise ValueError("negative run length")
-    total = int(counts.sum())
-    if total > width * height:
-        raise ValueError(f"the runs cover {total} pixels, the box has {width * height}")
+    tokens = [c for c in rle.replace(" ", "").split(",") if c]
+    digits = "".join(tokens)
+    if not (digits.isascii() and digits.isdigit()) and tokens:  # no sign, no superscripts
+        raise ValueError("rle is not a list of run lengths (non-negative integers)")
+    try:
+        counts = np.array(tokens, dtype=np.int64)
+    except OverflowError:
+        raise ValueError("a run length is beyond 2**63") from None
+    area = width * height
+    # with no run longer than the box the int64 sum cannot wrap around; else Python's sum
+    long_run = bool((counts > area).any())
+    total = sum(map(int, tokens)) if long_run else int(counts.sum())
+    if total > area:
+        raise ValueError(f"the runs cover {total} pixels, the box has {area}")
     flat = np.zeros(width * height, dtype=np.uint8)
     flat[:total] = np.repeat((np.arange(len(counts)) % 2).astype(np.uint8), counts)
     return flat.reshape(height, width)

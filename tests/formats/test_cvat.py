@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import warnings
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prelabel.annotations import Annotations, Kind
@@ -750,6 +753,14 @@ BAD_IMAGE_ELEMENTS = [
      "<mask> line 5", "bad_mask", "bad mask: the runs cover 13 pixels, the box has 4", "car"),
     ('<mask label="car" left="0" top="0" width="2" height="2"/>',
      "<mask> line 5", "missing_attribute", "missing attribute 'rle'", "car"),
+    # runs whose int64 sum wraps around to 1 (4 * 2**62 + 1): a crash in numpy once
+    ('<mask label="car" rle="4611686018427387904, 4611686018427387904, 4611686018427387904, '
+     '4611686018427387904, 1" left="0" top="0" width="2" height="2"/>',
+     "<mask> line 5", "bad_mask", "bad mask: the runs cover 18446744073709551617 pixels", "car"),
+    ('<mask label="car" rle="9223372036854775808" left="0" top="0" width="2" height="2"/>',
+     "<mask> line 5", "bad_mask", "bad mask: a run length is beyond 2**63", "car"),
+    ('<mask label="car" rle="1, -1" left="0" top="0" width="2" height="2"/>',
+     "<mask> line 5", "bad_mask", "bad mask: rle is not a list of run lengths", "car"),
     # a bad point takes its skeleton with it
     (BODY.format('<points label="head" points="1,2;3,4"/><points label="tail" points="5,6"/>'),
      "<points> line 5", "bad_points", "one x,y expected", "body"),
@@ -1194,3 +1205,102 @@ def test_cli_on_invalid_drop_reports_bad_elements(tmp_path: Path) -> None:
     )
     assert "Traceback" not in result.output
     assert not out2.exists()
+
+
+# --- fuzz: mutated real files convert to valid jobs or give one InputError ---------------------
+
+# the DTD attacks are refused whatever else they hold (test_dtd_attacks_refused)
+FUZZ_SOURCES = {
+    p.name: p.read_text(encoding="utf-8")
+    for p in sorted(FIXTURES.glob("*.xml"))
+    if p.name not in ("xxe.xml", "billion_laughs.xml")
+}
+_ATTR_VALUE = re.compile(r'="([^"]*)"')
+_ELEMENT_TEXT = re.compile(r">([^<]+)<")
+# values that went wrong before (or that a reader could get wrong), for any attribute or text
+_EDGES = [
+    "", "0", "1", "-1", "2", "1.5", "-0", "1e400", "-1e400", "nan", "inf", "1e308",
+    "9223372036854775808", "-9223372036854775809", "4611686018427387904", "18446744073709551616",
+    "10000001", "99999", "\u00b2", "\u0663", "1_0", " 3 ", "+4", "0x1f", "1,2", "1,2;3,4",
+    "1,2;3", ";", ",", "0,0;0,0;0,0", "1,1;1,1;1,1;1,1", "car", "person", "s1", "3", "",
+    "../x.jpg", "/abs.jpg", "C:\\x.jpg", "a/b.jpg", "x.jpg", "step=2", "step=0", "step=x",
+    "interpolation", "annotation", "Train", "Shift_JIS", "UTF-7", "utf-16", "latin-1",
+    "x-bogus", "ascii", "&amp;", "&#10;", "a\u00e9b", "x" * 300,
+    # mask runs: beyond int64, and an int64 sum that wraps around
+    "4611686018427387904, 4611686018427387904, 4611686018427387904, 4611686018427387904, 3",
+    "2, 9223372036854775807", "0, 99999999999",
+]  # fmt: skip
+_ENCODINGS = ["utf-8", "UTF-8", "utf-16", "latin-1", "ascii", "Shift_JIS", "EUC-JP", "UTF-7",
+              "x-bogus", ""]  # fmt: skip
+_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=8)
+
+
+@st.composite
+def _mutated_cvat(draw: Any) -> tuple[str, str]:
+    """A fixture's text with one to four mutations: an attribute value or an element's text
+    set to an edge value (integers beyond int64, unicode digits, undecodable encodings, paths
+    leaving the root, broken point strings ...) or to random text, a line deleted or copied
+    (a copied <image> repeats its name, a copied keyframe its frame), or the file cut short."""
+    name = draw(st.sampled_from(sorted(FUZZ_SOURCES)))
+    text = FUZZ_SOURCES[name]
+    for _ in range(draw(st.integers(1, 4))):
+        how = draw(
+            st.sampled_from(["value"] * 6 + ["text"] * 2 + ["drop", "copy", "cut", "encoding"])
+        )
+        if how == "encoding":
+            new = draw(st.sampled_from(_ENCODINGS))
+            text = text.replace('encoding="utf-8"', f'encoding="{new}"', 1)
+        elif how in ("value", "text"):
+            pattern = _ATTR_VALUE if how == "value" else _ELEMENT_TEXT
+            body = text.find("?>") + 2 if text.startswith("<?xml") else 0  # not the declaration
+            spans = [m.span(1) for m in pattern.finditer(text, body)]
+            if not spans:
+                continue
+            a, b = draw(st.sampled_from(spans))
+            # escaped, so that most mutations stay well-formed and reach the reader's checks
+            value = escape(draw(st.sampled_from(_EDGES) | _TEXT), {'"': "&quot;"})
+            text = text[:a] + value + text[b:]
+        elif how in ("drop", "copy"):
+            lines = text.split("\n")
+            i = draw(st.integers(0, len(lines) - 1))
+            lines[i : i + 1] = [] if how == "drop" else [lines[i], lines[i]]
+            text = "\n".join(lines)
+        else:
+            text = text[: draw(st.integers(0, len(text)))]
+    return name, text
+
+
+@given(case=_mutated_cvat(), drop=st.booleans(), interpolate=st.booleans())
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_fuzz_mutated_fixtures_convert_to_valid_jobs_or_one_input_error(
+    tmp_path: Path, case: tuple[str, str], drop: bool, interpolate: bool
+) -> None:
+    from prelabel.convert import FrameOptions, convert
+    from prelabel.errors import PayloadError
+    from prelabel.validate import file_problems
+
+    name, text = case
+    src = tmp_path / name
+    src.write_bytes(text.encode("utf-8"))
+    out = tmp_path / "jobs.jsonl"
+    out.unlink(missing_ok=True)
+    video = cvat_export_kind(src) == "video"
+    frames = FrameOptions(
+        "frame_{index:06d}" if video else "{stem}",
+        src_template="https://e.test/{sequence}/{index}.jpg",
+    )
+    mode = "drop" if drop else "error"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a numpy warning would be a second stderr line
+            ann = read_cvat(src, interpolate=interpolate, on_bad_element=mode, report=Report())
+    except InputError as exc:
+        assert exc.path == str(src) and "\n" not in str(exc)
+        return
+    try:
+        convert(ann, out, frames=frames, policy="drop" if drop else "repair", source=src)
+    except (InputError, PayloadError) as exc:
+        # PayloadError: a copied <image> line makes two frames with one frame_id
+        assert "\n" not in str(exc)
+        return
+    assert list(file_problems(out)) == []

@@ -718,12 +718,28 @@ def _darknet(data_path: str, names_file: str | None) -> _Layout:
     lay.names = _read_names_file(names_path) if names_path else None
     cache = _DirCache()
     seen: set[str] = set()
-    lists = [p for p in (locate(k) for k in ("train", "valid", "test")) if p]
+    # darknet reads train and valid; datumaro writes (and reads) every other key as a subset
+    # list (`val = data/val.txt`): all of them are read, but the keys that are not lists
+    subsets = sorted(
+        (k for k in values if k not in _DARKNET_NOT_LISTS),
+        key=lambda k: _DARKNET_FIRST.index(k) if k in _DARKNET_FIRST else len(_DARKNET_FIRST),
+    )
+    lists = []
+    for key in subsets:
+        found = locate(key)
+        if found is None:
+            lay.notes.append(("list not found", f"{data_path}:{values[key][1]}"))
+        elif os.path.isfile(found):
+            lists.append(found)
     for lst in lists:
         _list_entries(lst, root, lay, cache, seen, report_missing=True)
     if not lists:
         _bare_into(root, lay, names_path)
     return lay
+
+
+_DARKNET_NOT_LISTS = frozenset({"classes", "names", "backup", "eval", "results", "map"})
+_DARKNET_FIRST = ("train", "valid", "val", "test")
 
 
 def _find_names(folder: str) -> str | None:

@@ -200,6 +200,25 @@ def test_darknet_layout() -> None:
     assert read_yolo(FIXTURES / "darknet").frames.name.tolist() == ann.frames.name.tolist()
 
 
+def test_darknet_lists_under_any_key_are_read(tmp_path: Path) -> None:
+    # datumaro writes `val = data/val.txt` (darknet itself says valid); a missing list is noted
+    write(tmp_path / "obj.data", "classes = 1\ntrain = data/train.txt\nval = data/val.txt\n"
+          "test = data/gone.txt\nnames = data/obj.names\nbackup = backup/\n")  # fmt: skip
+    write(tmp_path / "obj.names", "x\n")
+    write(tmp_path / "train.txt", "data/t/a.png\n")
+    write(tmp_path / "val.txt", "data/v/b.png\n")
+    for name in ("t/a", "v/b"):
+        png(tmp_path / f"{name}.png", 10, 10)
+        write(tmp_path / f"{name}.txt", "0 0.5 0.5 1 1\n")
+    report = Report()
+    ann = read_yolo(tmp_path, report=report)
+    assert ann.frames.name.tolist() == ["t/a.png", "v/b.png"] and len(ann) == 2
+    assert [(r["reason"], r["source"]) for r in report.rows if r["action"] == "noted"][0] == (
+        "list not found",
+        f"{tmp_path / 'obj.data'}:4",
+    )
+
+
 def test_bare_folder_with_names_file() -> None:
     ann = read_yolo(FIXTURES / "bare")
     assert ann.normalised and ann.labels == ("x", "y")

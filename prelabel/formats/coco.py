@@ -219,7 +219,11 @@ class _ImageTable:
         assert self.by_key is not None
         out = np.empty(len(image_ids), dtype=np.int64)
         for i, key in enumerate(image_ids):
-            row = self.by_key.get(key) if type(key) in (int, str) else None
+            if type(key) not in (int, str):
+                raise InputError(
+                    path, loc(i), f"must be an integer or a string (a file's stem), not {key!r}"
+                )
+            row = self.by_key.get(key)
             if row is None:
                 if key in self.ambiguous:
                     files = ", ".join(self.ambiguous[key])

@@ -1157,3 +1157,12 @@ def test_fuzz_mutated_fixtures_convert_to_valid_jobs_or_one_input_error(
         assert "\n" not in str(exc)
         return
     assert list(file_problems(out)) == []
+
+
+@pytest.mark.parametrize("image_id", [[1], {"a": 1}, 1.0, True, None])
+def test_image_dir_ids_must_be_integers_or_strings(tmp_path: Path, image_id: Any) -> None:
+    # a list here raised TypeError (unhashable) in the --image-dir lookup (found by the fuzz)
+    src = _write(tmp_path, [{"image_id": image_id, "category_id": 1, "bbox": [0, 0, 1, 1]}])
+    with pytest.raises(InputError, match="must be an integer or a string") as err:
+        read_coco(src, image_dir=FIXTURES / "images")
+    assert err.value.location == "$[0].image_id"

@@ -599,6 +599,11 @@ def run_convert(
         check_output(report_path, "--report")
         if same_output(report_path, output):
             raise InputError(report_path, None, "--report names the same file as -o/--output")
+    inputs = {"the input": source, "the --labels": labels_file, "the --frames": frames_file}
+    for option, path in [("-o/--output", output), ("--report", report_path)]:
+        for what, given in inputs.items():
+            if path is not None and given is not None and same_output(path, given):
+                raise InputError(path, None, f"{option} names {what} file: it would be replaced")
     check_options(frame_options, job_options)
     mapping = load_label_map(labels_file) if labels_file else None
     report = Report()

@@ -189,3 +189,14 @@ def test_printable_escapes_control_characters_only() -> None:
     )
     text = "plain C:\\data\\é ✓ 'quoted'"
     assert printable(text) == text  # backslashes and non-ASCII letters stay as they are
+
+
+def test_an_output_that_is_an_input_is_refused(tmp_path: Path) -> None:
+    src = _coco(tmp_path)
+    before = src.read_bytes()
+    labels = tmp_path / "labels.yaml"
+    labels.write_text("person: Person\ncar: Car\nbike: Bike\n")
+    for args in (["-o", str(src)], ["-o", "-", "--report", str(labels), "--labels", str(labels)]):
+        r = _convert(src, *args, "--src-prefix", "https://x/")
+        assert r.exit_code == 2 and "it would be replaced" in r.stderr, r.stderr
+    assert src.read_bytes() == before and labels.read_text().startswith("person: Person")

@@ -1128,7 +1128,8 @@ def _parse_meta(root: Element, path: str, line: int) -> _Meta:
         try:
             value = _bounded_int(text.strip(), f"<{tag}>")
         except ValueError as e:
-            raise InputError(path, where, f"{e}: {text.strip()[:40]!r}") from None
+            what = f"{e}: {text.strip()[:40]!r}" if "not an integer" in str(e) else str(e)
+            raise InputError(path, where, what) from None
         if value < 0:
             raise InputError(path, where, f"<{tag}> must be >= 0, not {value}")
         return value

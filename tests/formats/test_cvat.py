@@ -1304,3 +1304,47 @@ def test_fuzz_mutated_fixtures_convert_to_valid_jobs_or_one_input_error(
         assert "\n" not in str(exc)
         return
     assert list(file_problems(out)) == []
+
+
+def test_cli_summary_notes_datumaro_meta(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from prelabel.cli import main
+
+    out = tmp_path / "jobs.jsonl"
+    args = ["convert", "cvat", str(FIXTURES / "datumaro_tracks.xml"), "-o", str(out)]
+    result = CliRunner().invoke(main, [*args, "--src-template", "https://x.test/{index}.jpg"])
+    assert result.exit_code == 0, result.output
+    assert "1 noted (task meta disagrees)" in result.output
+    (job,) = map(json.loads, out.read_text().splitlines())
+    assert len(job["data"]["video_data"]["frames"]) == 4  # size 4, not stop_frame 4 + 1
+    assert validate_file(out) == 0
+
+
+@pytest.mark.parametrize(
+    ("head", "element", "message"),
+    [
+        ('<?xml version="1.0" encoding="Shift_JIS"?>', "", ":1:31: the XML declaration names"),
+        ("", '<box frame="9223372036854775808" outside="0" xtl="1" ytl="1" xbr="2" ybr="2"/>',
+         ":<box> line 2: frame 9223372036854775808 is out of range (beyond 2**62)"),
+    ],
+)  # fmt: skip
+def test_cli_encoding_and_overflow_are_one_line_exit_2(
+    tmp_path: Path, head: str, element: str, message: str
+) -> None:
+    from click.testing import CliRunner
+
+    from prelabel.cli import main
+
+    src = write(
+        tmp_path,
+        f"""{head}<annotations><meta><task><size>2</size><original_size><width>9</width>
+<height>9</height></original_size></task></meta><track id="0" label="a">{element}</track>
+</annotations>""",
+    )
+    out = tmp_path / "jobs.jsonl"
+    result = CliRunner().invoke(main, ["convert", "cvat", str(src), "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: {src}{message}")
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert not out.exists()

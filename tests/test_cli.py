@@ -200,3 +200,48 @@ def test_an_output_that_is_an_input_is_refused(tmp_path: Path) -> None:
         r = _convert(src, *args, "--src-prefix", "https://x/")
         assert r.exit_code == 2 and "it would be replaced" in r.stderr, r.stderr
     assert src.read_bytes() == before and labels.read_text().startswith("person: Person")
+
+
+def _validates(out: Path) -> bool:
+    return CliRunner().invoke(main, ["validate", str(out)]).exit_code == 0
+
+
+def _shapes(result: Result) -> int:
+    """The shape count of a convert summary: 'N job(s), N frame(s), N shape(s) -> ...'."""
+    return int(result.stderr.split(" shape(s)")[0].split()[-1].replace(",", ""))
+
+
+def test_an_empty_cvat_label_is_dropped_and_the_output_validates(tmp_path: Path) -> None:
+    original = FIXTURES / "cvat" / "images.xml"
+    xml = original.read_text()
+    assert 'label="person"' in xml and "<name>person</name>" in xml
+    src = tmp_path / "unnamed.xml"
+    src.write_text(
+        xml.replace('label="person"', 'label=""').replace("<name>person</name>", "<name></name>")
+    )
+    out = tmp_path / "jobs.jsonl"
+    common = ["-o", str(out), "--src-prefix", "https://x/"]
+    before = CliRunner().invoke(main, ["convert", "cvat", str(original), *common])
+    r = CliRunner().invoke(main, ["convert", "cvat", str(src), *common])
+    assert r.exit_code == 0, r.output
+    dropped = _shapes(before) - _shapes(r)  # every person shape, and only those
+    assert dropped > 0 and f"{dropped} dropped (label_empty)" in " ".join(r.stderr.split())
+    assert _validates(out)
+    r = CliRunner().invoke(main, ["convert", "cvat", str(src), *common, "--on-invalid", "error"])
+    assert r.exit_code == 2 and f"error: {src}:<" in r.stderr and "empty label" in r.stderr
+
+
+def test_an_empty_yolo_name_never_gives_an_output_validate_refuses(tmp_path: Path) -> None:
+    """Refused by the reader (naming data.yaml) or dropped here: never written."""
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "a.txt").write_text("0 0.5 0.5 0.2 0.2\n1 0.5 0.5 0.1 0.1\n")
+    (tmp_path / "data.yaml").write_text("names: ['', car]\n")
+    out = tmp_path / "jobs.jsonl"
+    args = ["convert", "yolo", str(tmp_path), "-o", str(out), "--src-prefix", "https://x/"]
+    r = CliRunner().invoke(main, args)
+    if r.exit_code == 2:
+        assert _one_error_line(r.stderr).startswith(f"error: {tmp_path / 'data.yaml'}:names[0]")
+        assert not out.exists()
+    else:
+        assert r.exit_code == 0 and "1 dropped (label_empty)" in " ".join(r.stderr.split())
+        assert _validates(out) and out.read_text().count('"label":"car"') == 1

@@ -683,9 +683,15 @@ def _ultralytics(yaml_path: str, names_file: str | None) -> _Layout:
                 _list_entries(target, root, lay, cache, seen, report_missing=True)
             else:
                 lay.notes.append(("split not found", f"{yaml_path}:{split}"))
-    if not lay.frame_name:  # no split, or image folders without images: the labels alone
+    labels = os.path.join(root, "labels")
+    images = os.path.join(root, "images")
+    if not lay.frame_name and os.path.isdir(labels) and os.path.isdir(images):
+        # no split (supervision writes only nc and names), or splits without images: the
+        # images of images/, which labels/ mirrors, as in a bare folder
         lay.orphans = []
-        labels = os.path.join(root, "labels")
+        _dir_entries(images, root, lay, seen)
+    if not lay.frame_name:  # no image anywhere: the labels alone
+        lay.orphans = []
         _labels_only(labels if os.path.isdir(labels) else root, root, lay, names_file)
     return lay
 

@@ -300,6 +300,18 @@ def test_image_folder_without_images_reads_the_labels_alone(tmp_path: Path) -> N
     assert ann.normalised and ann.frames.name.tolist() == ["labels/x"] and len(ann) == 1
 
 
+def test_data_yaml_without_splits_reads_the_images_folder(tmp_path: Path) -> None:
+    # supervision's data.yaml holds only nc and names
+    write(tmp_path / "data.yaml", "nc: 1\nnames: [a]\n")
+    png(tmp_path / "images" / "x.png", 20, 10)
+    png(tmp_path / "images" / "y.png", 20, 10)
+    write(tmp_path / "labels" / "x.txt", "0 0.5 0.5 0.5 0.5\n")
+    ann = read_yolo(tmp_path)
+    assert ann.frames.name.tolist() == ["images/x.png", "images/y.png"]
+    # 20x10: x 10 -+ 5, y 5 -+ 2.5
+    assert shape_points(ann, 0) == [[5, 2.5], [15, 2.5], [15, 7.5], [5, 7.5]]
+
+
 def test_roboflow_relative_split_paths(tmp_path: Path) -> None:
     write(tmp_path / "data.yaml", "train: ../train/images\nnames: [a]\n")
     png(tmp_path / "train" / "images" / "x.jpg", 10, 10)

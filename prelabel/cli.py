@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -128,16 +129,28 @@ def _fail(exc: PrelabelError) -> None:
 
 
 def _problem_line(path: str | None, row: dict[str, object]) -> str:
-    """``FILE:PLACE: label: reason`` for one problem row.
+    """``FILE:PLACE: 'label': reason`` for one problem row.
 
     A reader's ``source`` is a place inside the input file (``$.annotations[3]``,
-    ``<box> at line 40``) or a file of its own (YOLO's ``labels/a.txt:3``); only the former
-    is prefixed with the input file."""
+    ``<box> at line 40``), prefixed with the input file; or a file of its own relative to the
+    data set (YOLO's ``labels/a.txt:3``), joined with the input folder when it is there."""
     source = row.get("source")
     where = str(source) if source else f"frame {row.get('frame')!r}"
     if path and (not source or where.startswith(("$", "<", "line "))):
         where = f"{path}:{where}"
+    elif path:
+        where = _in_dataset(Path(path), where)
     return f"{where}: {row.get('label')!r}: {row.get('reason')}"
+
+
+def _in_dataset(path: Path, where: str) -> str:
+    """``labels/a.txt:3`` as ``DATASET/labels/a.txt:3`` when that file exists."""
+    file, sep, line = where.rpartition(":")
+    if not sep or not line.isdigit():
+        return where
+    base = path if path.is_dir() else path.parent
+    joined = base / file
+    return f"{joined}:{line}" if joined.is_file() else where
 
 
 @click.group(

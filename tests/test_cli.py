@@ -245,3 +245,14 @@ def test_an_empty_yolo_name_never_gives_an_output_validate_refuses(tmp_path: Pat
     else:
         assert r.exit_code == 0 and "1 dropped (label_empty)" in " ".join(r.stderr.split())
         assert _validates(out) and out.read_text().count('"label":"car"') == 1
+
+
+def test_yolo_problem_lines_name_the_label_file_in_the_data_set(tmp_path: Path) -> None:
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "a.txt").write_text("0 0.5 0.5 0.2 0.2\n0 1.5 0.5 0.2 0.2\n")
+    (tmp_path / "data.yaml").write_text("names: [car]\n")
+    for source in (tmp_path, tmp_path / "data.yaml"):
+        args = ["convert", "yolo", str(source), "-o", str(tmp_path / "o.jsonl")]
+        r = CliRunner().invoke(main, [*args, "--src-prefix", "https://x/", "--on-invalid", "error"])
+        assert r.exit_code == 2
+        assert r.stderr.splitlines()[0] == f"{tmp_path / 'labels' / 'a.txt'}:2: 'car': out_of_frame"

@@ -12,6 +12,7 @@ would write for the equivalent dicts (the tests check it), and the pydantic mode
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ ID_NAMESPACE = uuid.UUID("6f1c7f0e-5d2a-5b8e-9c43-1d2a7be0c0de")
 MAKER_RESPONSE_KEY = "video2d"
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+# what the payload schema refuses in an id (prelabel.schema): C0 controls, DEL, C1 controls
+_ID_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def uuid5_many(names: list[bytes]) -> list[bytes]:
@@ -151,6 +155,19 @@ def _reference_ids(layout: JobLayout, options: JobOptions) -> list[str]:
         raise PayloadError(f"--reference-id template {options.reference_id!r}: {exc}") from None
     if any(not i for i in ids):
         raise PayloadError("a reference_id is empty: give --reference-id or name the sequences")
+    for option, value in (("--workflow-id", options.workflow_id), ("--batch-id", options.batch_id)):
+        if value and _control(value):
+            raise InputError(
+                None, None, f"{option} {value!r} contains a control character ({_control(value)})"
+            )
+    bad = next((i for i in ids if _control(i)), None)
+    if bad is not None:
+        raise InputError(
+            None,
+            None,
+            f"reference_id {bad!r} contains a control character ({_control(bad)}): "
+            "rename the sequence or give --reference-id",
+        )
     seen: dict[str, int] = {}
     for i in ids:
         seen[i] = seen.get(i, 0) + 1
@@ -172,6 +189,7 @@ def _check_frames(ann: Annotations, layout: JobLayout, ref_ids: list[str]) -> No
         raise PayloadError(
             f"frame {_frame_name(ann, empty_src[0])} has no src: give --src-prefix, --src-template or --frames"
         )
+    _check_frame_id_text(frames, layout)
     dup = _duplicate_frame_id(frames, layout)
     if dup is not None:
         a, b = dup
@@ -187,6 +205,29 @@ def _check_frames(ann: Annotations, layout: JobLayout, ref_ids: list[str]) -> No
             f"images {_image_name(frames, a)} and {_image_name(frames, b)} both get frame_id "
             f"{frames.frame_id[a]!r} in job {ref_ids[int(layout.job_of_frame[a])]!r}; {fix}",
         )
+
+
+def _control(text: str) -> str | None:
+    """``U+000A at 3`` for the first character ids may not hold, or None."""
+    bad = _ID_CONTROL.search(text)
+    return None if bad is None else f"U+{ord(bad.group()):04X} at {bad.start()}"
+
+
+def _check_frame_id_text(frames: Frames, layout: JobLayout) -> None:
+    """frame_ids without control characters (a name with a newline gives one by ``{stem}``);
+    one regex over all the ids, the offender looked for only when there is one."""
+    ids = frames.frame_id.tolist()
+    if not _ID_CONTROL.search("".join(ids)):
+        return
+    row = next(i for i, f in enumerate(ids) if _ID_CONTROL.search(f))
+    index_ok = first_duplicate(layout.job_of_frame, frames.index.astype(np.int64)) is None
+    fix = "e.g. --frame-id 'frame_{index:06d}'" if index_ok else "with --frames"
+    raise InputError(
+        None,
+        None,
+        f"image {_image_name(frames, row)} gets frame_id {ids[row]!r}, which contains a control "
+        f"character ({_control(ids[row])}); give it an id without one, {fix}",
+    )
 
 
 def _frame_id_codes(frame_id: np.ndarray) -> np.ndarray:

@@ -256,9 +256,43 @@ def test_the_same_frame_id_in_different_jobs_is_fine() -> None:
 
 
 def test_frame_ids_are_compared_whole() -> None:
-    # numpy's fixed-width text drops trailing NULs: "x" and "x\0" must still be two ids
-    jobs = build_jobs(_named(["1.jpg", "2.jpg"], ["x", "x\x00"]))
-    assert [f["frame_id"] for f in jobs[0]["data"]["video_data"]["frames"]] == ["x", "x\x00"]
+    # numpy's fixed-width text drops trailing NULs: "x" and "x\0" must still be two codes
+    codes = jobs_module._frame_id_codes(np.array(["x", "x\x00", "x"], dtype=object))
+    assert codes[0] == codes[2] != codes[1]
+
+
+def test_frame_ids_with_control_characters_are_refused() -> None:
+    # a file name with a newline gives, by {stem}, a frame_id the schema refuses
+    ann = _named(["a.jpg", "b\nc.jpg"], ["a", "b\nc"])
+    with pytest.raises(InputError) as err:
+        build_jobs(ann)
+    msg = str(err.value)
+    assert "'b\\nc.jpg'" in msg and "U+000A at 1" in msg and "frame_{index:06d}" in msg
+
+
+def test_reference_and_batch_ids_with_control_characters_are_refused() -> None:
+    ann = _named(["a.jpg"], ["a"], sequence="cam\x1b")
+    with pytest.raises(
+        InputError, match=r"reference_id 'cam\\x1b' contains a control character \(U\+001B at 3\)"
+    ):
+        build_jobs(ann)
+    ok = _named(["a.jpg"], ["a"])
+    with pytest.raises(InputError, match=r"--batch-id 'b\\x00' contains"):
+        build_jobs(ok, JobOptions(batch_id="b\x00"))
+
+
+def test_ids_refused_by_the_builder_are_those_the_schema_refuses() -> None:
+    from prelabel.schema import _id
+
+    def schema_refuses(c: str) -> bool:
+        try:
+            _id(c)
+        except ValueError:
+            return True
+        return False
+
+    chars = [chr(i) for i in range(0x250)] + ["\u2028", "\ufeff"]
+    assert [c for c in chars if jobs_module._control(c)] == [c for c in chars if schema_refuses(c)]
 
 
 def test_collision_of_unnamed_frames_suggests_the_index() -> None:

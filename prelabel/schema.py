@@ -9,7 +9,9 @@ name the exact JSON path.
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -17,7 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictFloat,
+    PlainValidator,
     StrictInt,
     model_validator,
 )
@@ -25,9 +27,13 @@ from pydantic import (
 from prelabel.urls import is_url
 
 
-def _unit(v: float) -> float:
+# messages are in prelabel's words: validate prints them after the JSON path
+def _unit(v: object) -> float | int:
+    """A coordinate: a JSON number (not a boolean), finite and in [0, 1]."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise ValueError(f"coordinate must be a number in [0, 1], not {json_type_name(v)}")
     if not math.isfinite(v) or not 0.0 <= v <= 1.0:
-        raise ValueError("coordinate must be a finite number in [0, 1]")
+        raise ValueError(f"coordinate must be a finite number in [0, 1], not {v!r}")
     return v
 
 
@@ -37,10 +43,78 @@ def _url(v: str) -> str:
     return v
 
 
-Unit = Annotated[StrictFloat | StrictInt, AfterValidator(_unit)]
+# C0 controls, DEL and C1 controls: invisible in a report, and a NUL ends the string in C code
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _id(v: str) -> str:
+    bad = _CONTROL.search(v)
+    if bad:
+        raise ValueError(
+            f"id contains a control character (U+{ord(bad.group()):04X} at {bad.start()})"
+        )
+    return v
+
+
+def _attribute_value(v: object) -> object:
+    """A string, number, boolean, null, or a list of strings or of integers."""
+    if v is None or isinstance(v, str | int | float):
+        return v
+    if isinstance(v, list) and (
+        all(isinstance(x, str) for x in v)
+        or all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+    ):
+        return v
+    raise ValueError(
+        "an attribute value must be a string, number, boolean, null, or a list of strings"
+        f" or of integers, not {json_type_name(v)}"
+    )
+
+
+def _edge(v: object) -> tuple[str, str]:
+    if (
+        isinstance(v, list | tuple)
+        and len(v) == 2
+        and all(isinstance(p, str) and _POINT_NAME.fullmatch(p) for p in v)
+    ):
+        return (v[0], v[1])
+    raise ValueError(f'an edge is two point names such as ["p1", "p2"], not {_json_text(v)}')
+
+
+def json_type_name(v: object) -> str:
+    """The JSON name of a value's type, for messages."""
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "a boolean"
+    if isinstance(v, int | float):
+        return "a number"
+    if isinstance(v, str):
+        return "a string"
+    if isinstance(v, list):
+        return "a list"
+    return "an object"
+
+
+def _json_text(v: object, limit: int = 40) -> str:
+    try:
+        text = json.dumps(v, ensure_ascii=True)
+    except (TypeError, ValueError):
+        text = repr(v)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+POINT_NAME_PATTERN = r"^p[1-9][0-9]*$"
+EDGE_NAME_PATTERN = r"^e[1-9][0-9]*$"
+_POINT_NAME = re.compile(POINT_NAME_PATTERN)
+
+Unit = Annotated[float, PlainValidator(_unit)]
 NonEmpty = Annotated[str, Field(min_length=1)]
+Id = Annotated[str, Field(min_length=1), AfterValidator(_id)]
 Url = Annotated[str, AfterValidator(_url)]
-PointName = Annotated[str, Field(pattern=r"^p[1-9][0-9]*$")]
+PointName = Annotated[str, Field(pattern=POINT_NAME_PATTERN)]
+EdgeName = Annotated[str, Field(pattern=EDGE_NAME_PATTERN)]
+Edge = Annotated[tuple[str, str], PlainValidator(_edge)]
 
 
 class _Model(BaseModel):
@@ -58,11 +132,11 @@ class LandmarkPoint(Point):
 
 
 class AttributeValue(_Model):
-    value: str | int | float | bool | list[str] | list[int] | None
+    value: Annotated[object, PlainValidator(_attribute_value)]
 
 
 class _Object(_Model):
-    id: NonEmpty = Field(alias="_id")
+    id: Id = Field(alias="_id")
     label: str = ""
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
 
@@ -81,13 +155,21 @@ class RectangleObject(_Object):
     @model_validator(mode="after")
     def _axis_aligned(self) -> RectangleObject:
         tl, tr, br, bl = self.coordinates
-        if not (tl.y == tr.y and bl.y == br.y and tl.x == bl.x and tr.x == br.x):
-            raise ValueError(
-                "rectangle corners must be top-left, top-right, bottom-right, bottom-left"
-            )
-        if tr.x <= tl.x or bl.y <= tl.y:
-            raise ValueError("rectangle must have a positive width and height")
-        return self
+        aligned = tl.y == tr.y and bl.y == br.y and tl.x == bl.x and tr.x == br.x
+        if aligned and tr.x > tl.x and bl.y > tl.y:
+            return self
+        xs = sorted({c.x for c in self.coordinates})
+        ys = sorted({c.y for c in self.coordinates})
+        if len(xs) < 2 or len(ys) < 2:
+            raise ValueError("rectangle has zero width or height")
+        order = "top-left, top-right, bottom-right, bottom-left (x grows right, y grows down)"
+        if (
+            len(xs) == 2
+            and len(ys) == 2
+            and {(c.x, c.y) for c in self.coordinates} == {(x, y) for x in xs for y in ys}
+        ):
+            raise ValueError(f"rectangle corners are out of order: the order is {order}")
+        raise ValueError(f"rectangle is not axis-aligned: its corners must be {order}")
 
 
 class _PointsObject(_Object):
@@ -104,17 +186,12 @@ class _PointsObject(_Object):
 
 
 class PolygonObject(_PointsObject):
+    """Edges are checked for shape here; that they name existing points is checked in
+    :mod:`prelabel.validate`, which reports the edge's own path."""
+
     MIN_POINTS = 3
     KIND = "polygon"
-    edges: dict[Annotated[str, Field(pattern=r"^e[1-9][0-9]*$")], tuple[PointName, PointName]]
-
-    @model_validator(mode="after")
-    def _edges(self) -> PolygonObject:
-        for name, (a, b) in self.edges.items():
-            for p in (a, b):
-                if p not in self.points:
-                    raise ValueError(f"edge {name} names {p}, which is not a point")
-        return self
+    edges: dict[EdgeName, Edge]
 
 
 class LineObject(_PointsObject):
@@ -145,33 +222,33 @@ class LandmarkObject(_PointsObject):
 
 
 class _Tracker(_Model):
-    id: NonEmpty = Field(alias="_id")
+    id: Id = Field(alias="_id")
     label: NonEmpty
 
 
 class RectangleTracker(_Tracker):
     type: Literal["rectangle"]
-    frames: dict[NonEmpty, RectangleObject] = Field(min_length=1)
+    frames: dict[Id, RectangleObject] = Field(min_length=1)
 
 
 class PolygonTracker(_Tracker):
     type: Literal["polygon"]
-    frames: dict[NonEmpty, PolygonObject] = Field(min_length=1)
+    frames: dict[Id, PolygonObject] = Field(min_length=1)
 
 
 class LineTracker(_Tracker):
     type: Literal["line"]
-    frames: dict[NonEmpty, LineObject] = Field(min_length=1)
+    frames: dict[Id, LineObject] = Field(min_length=1)
 
 
 class CuboidTracker(_Tracker):
     type: Literal["cuboid"]
-    frames: dict[NonEmpty, CuboidObject] = Field(min_length=1)
+    frames: dict[Id, CuboidObject] = Field(min_length=1)
 
 
 class LandmarkTracker(_Tracker):
     type: Literal["landmark"]
-    frames: dict[NonEmpty, LandmarkObject] = Field(min_length=1)
+    frames: dict[Id, LandmarkObject] = Field(min_length=1)
 
 
 Tracker = Annotated[
@@ -210,7 +287,7 @@ class MakerResponse(_Model):
 
 
 class FrameRef(_Model):
-    frame_id: NonEmpty
+    frame_id: Id
     src: Url
 
 
@@ -224,7 +301,7 @@ class ReferenceImage(_Model):
 
 
 class ReferenceFrame(_Model):
-    frame_id: NonEmpty
+    frame_id: Id
     data: list[ReferenceImage]
 
 
@@ -248,7 +325,7 @@ class Job(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reference_id: NonEmpty
-    work_flow_id: NonEmpty | None = None
-    batch_id: NonEmpty | None = None
+    reference_id: Id
+    work_flow_id: Id | None = None
+    batch_id: Id | None = None
     data: JobData

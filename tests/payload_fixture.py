@@ -101,9 +101,9 @@ def invalid_variants() -> dict[str, tuple[dict[str, Any], str]]:
     _trackers(variant("polygon_two_points", f"{tr}[1].frames.frame001"))[1]["frames"]["frame001"][
         "points"
     ] = {"p1": {"x": 0.1, "y": 0.1}, "p2": {"x": 0.2, "y": 0.2}}
-    _trackers(variant("edge_names_missing_point", f"{tr}[1].frames.frame001"))[1]["frames"][
-        "frame001"
-    ]["edges"]["e5"] = ["p5", "p9"]
+    _trackers(variant("edge_names_missing_point", f"{tr}[1].frames.frame001.edges.e5"))[1][
+        "frames"
+    ]["frame001"]["edges"]["e5"] = ["p5", "p9"]
     _trackers(variant("tracker_frame_not_in_frames", f"{tr}[2].frames.frame999"))[2]["frames"][
         "frame999"
     ] = _trackers(base)[2]["frames"]["frame002"]
@@ -115,7 +115,7 @@ def invalid_variants() -> dict[str, tuple[dict[str, Any], str]]:
     variant("src_not_a_url", "$.data.video_data.frames[0].src")["data"]["video_data"]["frames"][0][
         "src"
     ] = "/data/frame001.jpg"
-    _trackers(variant("unknown_type", f"{tr}[4]"))[4]["type"] = "ellipse"
+    _trackers(variant("unknown_type", f"{tr}[4].type"))[4]["type"] = "ellipse"
     del _trackers(variant("cuboid_seven_points", f"{tr}[3].frames.frame003"))[3]["frames"][
         "frame003"
     ]["points"]["p8"]

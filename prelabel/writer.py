@@ -176,9 +176,11 @@ def _open_temporary(directory: Path, name: str) -> tuple[int, str | None]:
 def _name_temporary(f: BinaryIO, directory: Path, name: str) -> str:
     """Give the finished ``O_TMPFILE`` a temporary name (then renamed over the target).
 
-    ``linkat(fd, "", AT_EMPTY_PATH)`` first (root, or Linux 6.10+ for the file's opener),
-    then the documented ``/proc/self/fd`` link, and as a last resort a copy into a named
-    temporary file; the name exists only for the moment before the rename.
+    ``linkat(fd, "", AT_EMPTY_PATH)`` first (it needs CAP_DAC_READ_SEARCH on many
+    kernels), then the ``/proc/self/fd`` link that open(2) documents for ``O_TMPFILE`` (some
+    sandboxes refuse it with EXDEV), and as a last resort a copy into a named temporary
+    file. Either name exists only for the moment before the rename (or the copy), and the
+    stale-file cleanup covers it.
     """
     tmp = _temporary_name(directory, name)
     fd = f.fileno()

@@ -62,10 +62,10 @@ _READ_CHUNK = 1 << 20
 _MAX_INT = 1 << 62
 # The frames one task (one video sequence) may have: the frames table holds a row for each,
 # and the count comes from the meta or the largest track frame, not from what the file holds.
-MAX_TASK_FRAMES = 10_000_000
+MAX_TASK_FRAMES = 1_000_000
 # The points interpolation between keyframes (and holding after the last one) may add in one
 # file, counted before anything is allocated.
-MAX_FILLED_POINTS = 10_000_000
+MAX_FILLED_POINTS = 2_000_000
 
 
 @dataclass

@@ -623,7 +623,7 @@ def test_undecodable_encoding_is_one_input_error(tmp_path: Path, encoding: str, 
         ("<frame_filter>step=99999999999999999999</frame_filter>", "unsupported frame_filter"),
         # within int64, but a frames table of 2**62 rows cannot be built
         ("<stop_frame>4611686018427387903</stop_frame>", "would have 4,611,686,018,427,387,904"),
-        ("<size>10000001</size>", "would have 10,000,001 frames, more than the 10,000,000"),
+        ("<size>1000001</size>", "would have 1,000,001 frames, more than the 1,000,000"),
     ],
 )
 def test_meta_numbers_out_of_range(tmp_path: Path, meta: str, message: str) -> None:
@@ -643,7 +643,7 @@ def test_track_frame_beyond_the_task_limit_without_a_range(tmp_path: Path) -> No
       <height>10</height></original_size></task></meta>
       <track id="0" label="a"><box frame="4611686018427387904" outside="0" xtl="1" ytl="1"
       xbr="2" ybr="2"/></track></annotations>"""
-    with pytest.raises(InputError, match="more than the 10,000,000 one sequence may have"):
+    with pytest.raises(InputError, match="more than the 1,000,000 one sequence may have"):
         read_cvat(write(tmp_path, xml))
 
 
@@ -1221,7 +1221,7 @@ _ELEMENT_TEXT = re.compile(r">([^<]+)<")
 _EDGES = [
     "", "0", "1", "-1", "2", "1.5", "-0", "1e400", "-1e400", "nan", "inf", "1e308",
     "9223372036854775808", "-9223372036854775809", "4611686018427387904", "18446744073709551616",
-    "10000001", "99999", "\u00b2", "\u0663", "1_0", " 3 ", "+4", "0x1f", "1,2", "1,2;3,4",
+    "1000001", "99999", "\u00b2", "\u0663", "1_0", " 3 ", "+4", "0x1f", "1,2", "1,2;3,4",
     "1,2;3", ";", ",", "0,0;0,0;0,0", "1,1;1,1;1,1;1,1", "car", "person", "s1", "3", "",
     "../x.jpg", "/abs.jpg", "C:\\x.jpg", "a/b.jpg", "x.jpg", "step=2", "step=0", "step=x",
     "interpolation", "annotation", "Train", "Shift_JIS", "UTF-7", "utf-16", "latin-1",

@@ -182,13 +182,15 @@ def convert() -> None:
 def validate(file: str, max_problems: int) -> None:
     """Check a payload file (JSON Lines, or one JSON document): every problem as
     FILE:LINE: $.json.path: message. Exit 0 when valid, 1 when not, 2 when unreadable."""
+    from prelabel.gcpause import paused_gc
     from prelabel.validate import file_problems
 
     count = 0
-    for problem in file_problems(file):
-        count += 1
-        if count <= max_problems:
-            click.echo(printable(problem.format(file)))
+    with paused_gc():  # parsing and checking make no cycles: collections cost ~2/3 of it
+        for problem in file_problems(file):
+            count += 1
+            if count <= max_problems:
+                click.echo(printable(problem.format(file)))
     if count:
         click.echo(printable(f"{count} problem(s) in {file}"), err=True)
         sys.exit(1)

@@ -339,7 +339,7 @@ def _walk(
         subdirs = []
         for e in entries:
             if e.name.startswith("."):
-                if skipped is not None and e.name not in (".", ".."):
+                if skipped is not None:
                     if e.is_dir():
                         skipped[_rel(e.path, root) + "/"] = "hidden folder"
                     elif e.name.endswith(".txt"):
@@ -733,9 +733,10 @@ def _darknet(data_path: str, names_file: str | None) -> _Layout:
     lists = []
     for key in subsets:
         found = locate(key)
-        if found is None:
-            lay.notes.append(("list not found", f"{data_path}:{values[key][1]}"))
-        elif os.path.isfile(found):
+        if found is None or not os.path.isfile(found):
+            reason = "list not found" if found is None else "list is not a file"
+            lay.notes.append((reason, f"{data_path}:{values[key][1]}"))
+        else:
             lists.append(found)
     for lst in lists:
         _list_entries(lst, root, lay, cache, seen, report_missing=True)
@@ -1180,8 +1181,9 @@ def read_yolo(
     :func:`parse_columns`) declare the row schema; otherwise data.yaml's ``task``, then
     ``kpt_shape`` (pose), else it is read from the rows (boxes and polygons by their length,
     row by row; a trailing confidence or track id by its value). ``names`` is a names file
-    (or a list of names) that overrides the data set's. ``image_dir`` gives the images when the layout has none (frames
-    are then that folder's images). Coordinates are normalised unless ``pixels``.
+    (or a list of names) that overrides the data set's. ``image_dir`` gives the images when
+    the layout has none (frames are then that folder's images). Coordinates are normalised
+    unless ``pixels``.
 
     Returns pixel coordinates when image sizes are known (from the image headers); a data set
     without images gives ``normalised=True`` annotations with frames of width = height = 1.

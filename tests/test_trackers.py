@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 from prelabel.annotations import Annotations, Frames, Kind
 from prelabel.trackers import build_trackers, first_duplicate, layout_jobs
@@ -76,3 +78,17 @@ def test_first_duplicate_is_the_pair_whose_second_row_comes_first() -> None:
 def test_first_duplicate_compares_every_key() -> None:
     # equal in each key alone, never in both
     assert first_duplicate(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])) is None
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(-2, 2)), max_size=30))
+def test_first_duplicate_matches_a_scan_of_the_rows(rows: list[tuple[int, int]]) -> None:
+    seen: dict[tuple[int, int], int] = {}
+    expected = None
+    for i, key in enumerate(rows):
+        if key in seen:
+            expected = (seen[key], i)
+            break
+        seen[key] = i
+    a = np.array([r[0] for r in rows], dtype=np.int64)
+    b = np.array([r[1] for r in rows], dtype=np.int64)
+    assert first_duplicate(a, b) == expected

@@ -1430,7 +1430,7 @@ def _note_reading(reading: Reading | None, used: IntArray | None, rep: Report) -
     """Say in the report (and so the summary) which row schema was used and where it came
     from: declared by an option or data.yaml, or read from the rows."""
     if reading is not None and reading.declared is not None:
-        rep.add(Action.NOTED, f"row schema {reading.schemas[0]} (declared by {reading.declared})")
+        rep.add(Action.NOTED, f"row schema declared by {reading.declared}: {reading.schemas[0]}")
         return
     if reading is None or used is None or not len(used):
         return
@@ -1438,7 +1438,7 @@ def _note_reading(reading: Reading | None, used: IntArray | None, rep: Report) -
     names = [str(reading.schemas[k]) for k in np.flatnonzero(counts).tolist()]
     rep.add(
         Action.NOTED,
-        f"row schema {' + '.join(names)} (read from the rows)",
+        f"row schema read from the rows: {' + '.join(names)}",
         detail=", ".join(
             f"{int(counts[k]):,} row(s) {reading.schemas[k]}" for k in np.flatnonzero(counts)
         ),

@@ -736,7 +736,7 @@ def test_segment_rows_are_read_as_polygons_without_a_task() -> None:
     assert ann.kind.tolist() == [Kind.POLYGON, Kind.POLYGON]
     # image 100x50: (0.1, 0.2) -> (10, 10); (0.5, 0.2) -> (50, 10); (0.3, 0.8) -> (30, 40)
     assert np.allclose(shape_points(ann, 0), [[10, 10], [50, 10], [30, 40]])
-    assert noted(report) == ["row schema cls,poly (read from the rows)"]
+    assert noted(report) == ["row schema read from the rows: cls,poly"]
     # the same result as declaring it
     declared = read_yolo(FIXTURES / "ultralytics_segment", task="segment")
     assert np.array_equal(declared.points, ann.points)
@@ -754,7 +754,7 @@ def test_label_studio_export_mixes_boxes_and_polygons_row_by_row() -> None:
     assert np.allclose(shape_points(ann, 1), [[10, 10], [50, 10], [30, 40]])
     # "0 0.2 0.2 0.1 0.1": x 20 -+ 5, y 10 -+ 2.5
     assert np.allclose(shape_points(ann, 2), [[15, 7.5], [25, 7.5], [25, 12.5], [15, 12.5]])
-    assert noted(report) == ["row schema cls,box + cls,poly (read from the rows)"]
+    assert noted(report) == ["row schema read from the rows: cls,box + cls,poly"]
     assert [r["detail"] for r in report.rows] == ["2 row(s) cls,box, 1 row(s) cls,poly"]
 
 
@@ -787,7 +787,7 @@ def test_seven_values_ending_in_ids_beyond_the_image_are_tracked_boxes(tmp_path:
     report = Report()
     ann = read_yolo(tmp_path, names=["x"], report=report)
     assert ann.track.tolist() == [12, 1] and ann.score.tolist() == [0.9, 0.8]
-    assert noted(report) == ["row schema cls,box,conf,track (read from the rows)"]
+    assert noted(report) == ["row schema read from the rows: cls,box,conf,track"]
 
 
 def test_seven_values_with_triangles_beside_boxes_are_triangles(tmp_path: Path) -> None:
@@ -852,18 +852,18 @@ def test_the_report_names_the_schema_and_where_it_came_from(tmp_path: Path) -> N
         return noted(report)
 
     assert reasons(path=FIXTURES / "predict_conf", columns="cls,box,conf") == [
-        "row schema cls,box,conf (declared by --columns)"
+        "row schema declared by --columns: cls,box,conf"
     ]
     assert reasons(path=FIXTURES / "ultralytics_segment", task="segment") == [
-        "row schema cls,poly (declared by --task)"
+        "row schema declared by --task: cls,poly"
     ]
     assert reasons(path=FIXTURES / "ultralytics_obb") == [
-        "row schema cls,obb (declared by data.yaml task)"
+        "row schema declared by data.yaml task: cls,obb"
     ]
     assert reasons(path=FIXTURES / "ultralytics_pose3") == [
-        "row schema cls,box,kpts:3x3 (declared by data.yaml kpt_shape)"
+        "row schema declared by data.yaml kpt_shape: cls,box,kpts:3x3"
     ]
-    assert reasons(path=FIXTURES / "bare") == ["row schema cls,box (read from the rows)"]
+    assert reasons(path=FIXTURES / "bare") == ["row schema read from the rows: cls,box"]
 
 
 def test_cli_summary_names_the_schema(tmp_path: Path) -> None:
@@ -873,7 +873,7 @@ def test_cli_summary_names_the_schema(tmp_path: Path) -> None:
          "https://example.com/", "-o", str(tmp_path / "jobs.jsonl")],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "1 noted (row schema cls,box + cls,poly (read from the rows))" in result.output
+    assert "1 noted (row schema read from the rows: cls,box + cls,poly)" in result.output
 
 
 # --- issue 9: yolo track outputs -------------------------------------------------------------------
@@ -899,7 +899,7 @@ def test_ultralytics_video_labels_are_one_sequence_numbered_by_frame() -> None:
     assert ann.track.tolist() == [1, -1, 1, 1, 2]
     assert ann.score.tolist() == [0.91, 0.4, 0.9, 0.88, 0.75]
     assert ann.frame.tolist() == [0, 0, 1, 2, 2]
-    assert noted(report) == ["row schema cls,box,conf,track + cls,box,conf (read from the rows)"]
+    assert noted(report) == ["row schema read from the rows: cls,box,conf,track + cls,box,conf"]
 
 
 def test_video_labels_match_frames_named_by_number_with_image_dir() -> None:

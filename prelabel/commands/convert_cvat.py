@@ -38,7 +38,8 @@ def command(
     occluded_attribute: str | None,
     **common: Any,
 ) -> None:
-    """Convert a CVAT XML export (images or video; task, job or project) to job payloads."""
+    """Convert a CVAT XML export (images or video; task, job or project; or a file datumaro
+    writes as cvat) to job payloads, one job per video task, project task or image folder."""
     video = cvat_export_kind(source) == "video"
     # --on-invalid drop also skips (and reports) elements that cannot be read (an unknown
     # label, a bad points string, a missing attribute...); error and repair refuse them

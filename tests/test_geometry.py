@@ -10,6 +10,9 @@ from hypothesis import given
 from prelabel.annotations import Annotations, Frames, Kind
 from prelabel.errors import GeometryError
 from prelabel.geometry import (
+    LINEWORK_MAX_CROSSINGS,
+    LINEWORK_MAX_POINTS,
+    MAX_CROSSINGS,
     denormalise,
     normalise,
     polygon_validity,
@@ -261,6 +264,9 @@ def test_rings_over_the_linework_budget_are_repaired_by_structure(
     square_frame: Frames, points: np.ndarray, why: str
 ) -> None:
     ann = Annotations.from_polygons(square_frame, [points], ["p"], [0])
+    crossings = self_crossings(normalise(ann), np.array([0]))[0][0]
+    assert 0 < crossings <= MAX_CROSSINGS
+    assert crossings > LINEWORK_MAX_CROSSINGS or len(points) > LINEWORK_MAX_POINTS, why
     out, report = prepare(ann)
     assert len(out) == 1 and _geometry_is_valid(out), why
     assert report.counts == {("repaired", "self_intersection"): 1}
@@ -276,7 +282,7 @@ def test_rings_over_the_crossing_budget_are_dropped_and_reported(
     out, report = prepare(ann + box)
     assert [out.labels[i] for i in out.label] == ["b"]
     assert report.counts == {("dropped", "self_intersection_too_complex"): 1}
-    assert "more than 20,000 crossings" in report.rows[0]["detail"]
+    assert f"more than {MAX_CROSSINGS:,} crossings" in report.rows[0]["detail"]
     assert report.rows[0]["shape"] == 0
 
 
@@ -289,3 +295,29 @@ def test_error_policy_names_an_overly_complex_ring_a_self_intersection(
     assert [p["reason"] for p in info.value.problems] == ["self_intersection"]
     out, report = prepare(ann, "drop")
     assert len(out) == 0 and report.counts == {("dropped", "self_intersection"): 1}
+
+
+def test_one_call_mixes_linework_structure_and_drops_row_by_row(square_frame: Frames) -> None:
+    rings = [
+        [[0, 0], [100, 100], [100, 0], [0, 100]],  # a bow-tie: linework
+        _ring(200),  # 4,549 crossings: structure
+        _ring(1000, seed=1),  # ~100k crossings: dropped
+        _circle(10_000, twists=1),  # 10,000 points: structure
+    ]
+    names = ["bowtie", "random200", "random1000", "circle"]
+    ann = Annotations.from_polygons(square_frame, rings, names, [0] * 4)
+    ann = ann + Annotations.from_boxes(square_frame, [[0, 0, 10, 10]], ["box"], [0])
+    out, report = prepare(ann)
+    assert [out.labels[i] for i in out.label] == ["bowtie", "random200", "circle", "box"]
+    assert _geometry_is_valid(out)
+    rows = sorted(
+        (r["shape"], r["action"], r["reason"], bool(r.get("detail"))) for r in report.rows
+    )
+    assert rows == [
+        (0, "repaired", "self_intersection", False),
+        (1, "repaired", "self_intersection", True),
+        (2, "dropped", "self_intersection_too_complex", True),
+        (3, "repaired", "self_intersection", True),
+    ]
+    # the bow-tie's left lobe: (0, 100), (50, 50), (0, 0) of the 1000 x 1000 frame
+    assert out.points[: out.offsets[1]].tolist() == [[0.0, 0.1], [0.05, 0.05], [0.0, 0.0]]

@@ -417,10 +417,24 @@ def _yaml_names(data: dict[str, Any], path: str) -> list[str] | None:
     for i, v in enumerate(values):
         if not isinstance(v, (str, int, float)) or isinstance(v, bool) or not str(v).strip():
             raise InputError(path, f"names[{i}]", f"class name {v!r} is not a non-empty name")
-        out.append(str(v))
+        out.append(_check_class_name(str(v), path, f"names[{i}]"))
     if nc is not None and nc != len(out):
         raise InputError(path, "nc", f"nc is {nc} but names has {len(out)} entries")
     return out
+
+
+# C0 and C1 controls and DEL: a label is shown to people and a NUL ends a string in C code
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _check_class_name(name: str, path: str | None, where: str) -> str:
+    bad = _CONTROL.search(name)
+    if bad:
+        raise InputError(
+            path, where,
+            f"class name {name!r} has a control character (U+{ord(bad.group()):04X})",
+        )  # fmt: skip
+    return name
 
 
 def _read_names_file(path: str) -> list[str]:
@@ -442,6 +456,7 @@ def _read_names_file(path: str) -> list[str]:
     for i, line in enumerate(lines):
         if not line:
             raise InputError(path, str(i + 1), "empty class name")
+        _check_class_name(line, path, str(i + 1))
     if not lines:
         raise InputError(path, None, "no class names in this file")
     return lines
@@ -1212,7 +1227,7 @@ def _read_yolo(
     if isinstance(names, (str, PathLike)):
         names_file = os.fspath(names)
     elif names is not None:
-        given_names = [str(n) for n in names]
+        given_names = [_check_class_name(str(n), None, f"names[{i}]") for i, n in enumerate(names)]
 
     lay = _discover(os.fspath(path), names_file)
     if given_names is not None:

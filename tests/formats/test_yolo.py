@@ -1069,6 +1069,7 @@ def test_declared_sizes_beyond_int64_are_refused_too(tmp_path: Path) -> None:
         ("names: [a, [b]]\n", "class name ['b'] is not a non-empty name"),
         ("names: [a]\nnc: yes\n", "nc must be a whole number >= 0, got True"),
         ("kpt_shape: [true, 2]\n", "expected [K, 2] or [K, 3], got [True, 2]"),
+        ('names: [a, "b\\0"]\n', "class name 'b\\x00' has a control character (U+0000)"),
     ],
 )
 def test_data_yaml_values_of_the_wrong_kind_are_one_error(
@@ -1161,3 +1162,16 @@ def test_fuzz_mutated_real_files_give_valid_output_or_an_input_error(
         assert str(exc) and "\n" not in exc.message
         return
     assert list(file_problems(out)) == []
+
+
+def test_class_names_with_control_characters_are_refused(tmp_path: Path) -> None:
+    # a NUL in classes.txt came out as an empty label that validate refuses (found by the fuzz)
+    write(tmp_path / "classes.txt", "car\n\x00\n")
+    write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    with pytest.raises(InputError) as err:
+        read_yolo(tmp_path)
+    assert str(err.value) == (
+        f"{tmp_path / 'classes.txt'}:2: class name '\\x00' has a control character (U+0000)"
+    )
+    with pytest.raises(InputError, match=r"^names\[1\]: class name 'b\\x7f'"):
+        read_yolo(tmp_path, names=["a", "b\x7f"])

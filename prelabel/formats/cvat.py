@@ -8,9 +8,10 @@ also gives the exact line of every element for errors and for the report.
 Shapes are collected as text and parsed in bulk: every geometry becomes one run of ``x,y``
 pairs (a box ``xtl,ytl;xbr,ybr``, a cuboid its eight corners, an ellipse ``cx,cy;rx,ry``),
 the runs are joined once, checked once for the pair syntax and converted by one numpy call.
-Tracks are then mapped to task frames (``start_frame``, ``frame_filter`` step), keyframe gaps
-are filled by linear interpolation as CVAT does, ``outside`` frames removed, and each CVAT
-type is turned into the platform's geometry (see docs/formats/cvat.md for the table).
+Tracks are then mapped to task frames (``start_frame``, ``frame_filter`` step, and in a
+project export the task's frame offset), keyframe gaps are filled by linear interpolation as
+CVAT does, ``outside`` frames removed, and each CVAT type is turned into the platform's
+geometry (see docs/formats/cvat.md for the table).
 """
 
 from __future__ import annotations
@@ -100,7 +101,6 @@ class _Meta:
     all_labels: set[str]  # every label the meta declares (sub-labels included)
     points_of: dict[str, list[str]]  # skeleton label -> its point labels in spec order
     mode: str | None
-    line: int = 0  # where the meta ends
 
 
 class _StopParse(Exception):
@@ -1196,14 +1196,7 @@ def _parse_meta(root: Element, path: str, line: int) -> _Meta:
             points_of.setdefault(parent, []).append(label)
         else:
             labels.append(label)
-    return _Meta(
-        tasks=tasks,
-        labels=labels,
-        all_labels=all_labels,
-        points_of=points_of,
-        mode=mode,
-        line=line,
-    )
+    return _Meta(tasks=tasks, labels=labels, all_labels=all_labels, points_of=points_of, mode=mode)
 
 
 def _task_offsets(tasks: list[_Task], path: str, where: str) -> None:

@@ -121,18 +121,14 @@ def first_duplicate(*keys: IntArray) -> tuple[int, int] | None:
     n = len(keys[0])
     if n < 2:
         return None
-    order = np.lexsort((np.arange(n), *keys[::-1]))
-    same = np.ones(n - 1, dtype=bool)
-    for k in keys:
-        ks = k[order]
-        same &= ks[1:] == ks[:-1]
-    if not same.any():
+    group = _group_ids(*keys)
+    first = np.full(int(group.max()) + 1, n, dtype=np.int64)
+    np.minimum.at(first, group, np.arange(n))
+    repeated = np.flatnonzero(first[group] != np.arange(n))
+    if not repeated.size:
         return None
-    group = np.cumsum(np.r_[True, ~same]) - 1
-    group_first = order[np.flatnonzero(np.r_[True, ~same])]
-    second = order[1:][same]
-    i = int(np.argmin(second))
-    return int(group_first[group[1:][same][i]]), int(second[i])
+    second = int(repeated[0])
+    return int(first[group[second]]), second
 
 
 def build_trackers(ann: Annotations, jobs: JobLayout) -> TrackerLayout:

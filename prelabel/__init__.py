@@ -14,8 +14,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from prelabel.annotations import Annotations, Frames, Kind
-from prelabel.convert import FrameOptions, LabelOptions, assign_frames, convert
+import sys
+import types
+
 from prelabel.errors import (
     GeometryError,
     InputError,
@@ -24,10 +25,32 @@ from prelabel.errors import (
     PrelabelError,
     SubmitError,
 )
-from prelabel.geometry import Policy, normalise, prepare
-from prelabel.jobs import JobOptions, build_jobs, job_lines
-from prelabel.report import Report
-from prelabel.writer import write_jsonl
+
+# name -> module, imported on first use: `import prelabel` (and so `prelabel --version`)
+# costs no numpy, shapely, pydantic or httpx until one of these is asked for
+_LAZY = {
+    "Annotations": "prelabel.annotations",
+    "Frames": "prelabel.annotations",
+    "Kind": "prelabel.annotations",
+    "FrameOptions": "prelabel.convert",
+    "LabelOptions": "prelabel.convert",
+    "assign_frames": "prelabel.convert",
+    "convert": "prelabel.convert",
+    "Policy": "prelabel.geometry",
+    "normalise": "prelabel.geometry",
+    "prepare": "prelabel.geometry",
+    "JobOptions": "prelabel.jobs",
+    "build_jobs": "prelabel.jobs",
+    "job_lines": "prelabel.jobs",
+    "Report": "prelabel.report",
+    "write_jsonl": "prelabel.writer",
+    "read_coco": "prelabel.formats.coco",
+    "read_yolo": "prelabel.formats.yolo",
+    "read_cvat": "prelabel.formats.cvat",
+    "Submitter": "prelabel.submit",
+    "file_problems": "prelabel.validate",
+    "job_problems": "prelabel.validate",
+}
 
 __all__ = [
     "Annotations",
@@ -58,18 +81,30 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    """Readers, the submitter and the validator are imported on first use (they pull in
-    more modules: pydantic, httpx, the XML parser)."""
-    lazy = {
-        "read_coco": "prelabel.formats.coco",
-        "read_yolo": "prelabel.formats.yolo",
-        "read_cvat": "prelabel.formats.cvat",
-        "Submitter": "prelabel.submit",
-        "file_problems": "prelabel.validate",
-        "job_problems": "prelabel.validate",
-    }
-    if name in lazy:
-        import importlib
+    """The library's names are imported on first use (see ``_LAZY``)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'prelabel' has no attribute {name!r}")
+    import importlib
 
-        return getattr(importlib.import_module(lazy[name]), name)
-    raise AttributeError(f"module 'prelabel' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next access is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(types.ModuleType):
+    """``prelabel.convert`` is the function, as it was when the package imported it eagerly:
+    loading the submodule of the same name (``import prelabel.convert``) would otherwise
+    rebind the attribute to the module."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "convert" and isinstance(value, types.ModuleType):
+            value = value.convert
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

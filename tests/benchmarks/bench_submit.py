@@ -17,6 +17,14 @@ adds a server-side delay per request, a stand-in for the network round trip of t
 Usage::
 
     python tests/benchmarks/bench_submit.py [--jobs 5000] [--floor-jobs 1000] [--latency-ms 0]
+
+Other modes (``--tree DIR`` runs them on another checkout, e.g. an older commit unpacked
+with ``git archive``, for before/after figures):
+
+  --mode validate     ``prelabel validate`` of one big job (``--mb 71``): wall, CPU, peak RSS
+  --mode submit-cpu   ``prelabel submit`` of ``--jobs`` jobs of ``--job-kb`` KB each to the
+                      sandbox (own process): the client's CPU seconds and wall
+  --mode startup      ``prelabel --version`` and ``prelabel --help``: median wall of 15 runs
 """
 
 from __future__ import annotations
@@ -106,12 +114,158 @@ def submitter(concurrency: int, tmp: Path) -> Callable[[str, str, int], None]:
     return run
 
 
+def big_job(ref: str, target_bytes: int) -> dict[str, Any]:
+    """One valid job of about ``target_bytes``: 500 frames (20 below 5 MB), rectangle
+    trackers on every frame."""
+    n_frames = 500 if target_bytes > 5 << 20 else 20
+    frames = [
+        {"frame_id": f"f{i:05d}", "src": f"https://images.example.com/{ref}/{i:05d}.jpg"}
+        for i in range(n_frames)
+    ]
+
+    def box(t: int, i: int) -> dict[str, Any]:
+        x, y = (t % 50) / 60, (i % 50) / 60
+        return {
+            "_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{ref}/{t}/{i}")),
+            "label": "Car",
+            "attributes": {"occluded": {"value": "false"}},
+            "coordinates": [
+                {"x": x, "y": y},
+                {"x": x + 0.1, "y": y},
+                {"x": x + 0.1, "y": y + 0.1},
+                {"x": x, "y": y + 0.1},
+            ],
+        }
+
+    def tracker(t: int) -> dict[str, Any]:
+        return {
+            "_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{ref}/{t}")),
+            "type": "rectangle",
+            "label": "Car",
+            "frames": {f["frame_id"]: box(t, i) for i, f in enumerate(frames)},
+        }
+
+    room = target_bytes - len(orjson.dumps(frames)) - 200
+    n_trackers = max(1, room // (len(orjson.dumps(tracker(0))) + 1))
+    trackers = [tracker(t) for t in range(n_trackers)]
+    job = {
+        "reference_id": ref,
+        "work_flow_id": "wf-bench",
+        "data": {
+            "video_data": {"frames": frames},
+            "maker_response": {"video2d": {"data": {"annotations": trackers}}},
+        },
+    }
+    # the estimate above misses the separators: trim to the target
+    per_tracker = len(orjson.dumps(trackers)) / len(trackers)
+    keep = max(1, int(len(trackers) - (len(orjson.dumps(job)) - target_bytes) / per_tracker))
+    del trackers[keep:]
+    return job
+
+
+def _child(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one child."""
+    import os
+
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def _env(tree: str | None) -> dict[str, str]:
+    import os
+
+    env = dict(os.environ)
+    if tree:
+        env["PYTHONPATH"] = tree
+    return env
+
+
+CLI = [sys.executable, "-c", "from prelabel.cli import main; main()"]
+
+
+def bench_validate(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "big.jsonl"
+        path.write_bytes(orjson.dumps(big_job("big", args.mb << 20)) + b"\n")
+        size = path.stat().st_size / 2**20
+        env = _env(args.tree)
+        _child([*CLI, "validate", str(path)], env)  # warm-up
+        got = [_child([*CLI, "validate", str(path)], env) for _ in range(args.runs)]
+    got.sort()
+    wall, cpu, rss = got[len(got) // 2]
+    print(
+        f"validate one {size:.0f} MB job ({args.tree or 'this checkout'}), median of {args.runs}:"
+    )
+    print(f"  wall {wall:.2f} s, CPU {cpu:.2f} s, peak RSS {rss:.0f} MiB")
+
+
+def bench_submit_cpu(args: argparse.Namespace) -> None:
+    proc, url = start_sandbox(0.0)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "jobs.jsonl"
+            kb = args.job_kb << 10
+            one = orjson.dumps(big_job("r", kb))
+            with path.open("wb") as f:
+                for i in range(args.jobs):  # the same job under another reference_id
+                    f.write(one.replace(b'"reference_id":"r"', f'"reference_id":"r{i}"'.encode()))
+                    f.write(b"\n")
+            size = path.stat().st_size / 2**20
+            env = _env(args.tree)
+            env["PLAYMENT_API_KEY"] = KEY
+            results = []
+            for run in range(args.runs):
+                project = uuid.uuid4().hex[:8]
+                cmd = [*CLI, "submit", str(path), "--project-id", project, "--base-url", url,
+                       "--rate", "0", "--concurrency", "4", "-q",
+                       "--ledger", str(Path(tmp) / f"l{run}.sqlite")]  # fmt: skip
+                results.append(_child(cmd, env))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    results.sort(key=lambda r: r[1])
+    wall, cpu, rss = results[len(results) // 2]
+    print(
+        f"submit {args.jobs} x {args.job_kb} KB jobs ({size:.0f} MB, {args.tree or 'this checkout'}),"
+        f" median of {args.runs}: client CPU {cpu:.2f} s, wall {wall:.2f} s, peak RSS {rss:.0f} MiB"
+    )
+
+
+def bench_startup(args: argparse.Namespace) -> None:
+    env = _env(args.tree)
+    for what in (["--version"], ["--help"]):
+        _child([*CLI, *what], env)
+        walls = sorted(_child([*CLI, *what], env)[0] for _ in range(15))
+        print(
+            f"prelabel {what[0]} ({args.tree or 'this checkout'}): median {walls[7] * 1000:.0f} ms"
+            f" (min {walls[0] * 1000:.0f}, max {walls[-1] * 1000:.0f}) over 15 runs"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument(
+        "--mode", choices=["throughput", "validate", "submit-cpu", "startup"], default="throughput"
+    )
     ap.add_argument("--jobs", type=int, default=5000, help="jobs per Submitter run")
     ap.add_argument("--floor-jobs", type=int, default=1000, help="jobs per sequential loop")
     ap.add_argument("--latency-ms", type=float, default=0.0, help="server delay per request")
+    ap.add_argument("--mb", type=int, default=71, help="validate: size of the job")
+    ap.add_argument("--job-kb", type=int, default=71, help="submit-cpu: size of each job")
+    ap.add_argument("--runs", type=int, default=3, help="validate/submit-cpu: counted runs")
+    ap.add_argument("--tree", help="run the CLI from this source tree (PYTHONPATH)")
     args = ap.parse_args()
+    if args.mode != "throughput":
+        {"validate": bench_validate, "submit-cpu": bench_submit_cpu, "startup": bench_startup}[
+            args.mode
+        ](args)
+        return
     proc, url = start_sandbox(args.latency_ms)
     rows: list[tuple[str, int, float]] = []
     try:

@@ -197,14 +197,25 @@ def test_max_attempts_is_live(tmp_path: Path, max_attempts: int, expected: str) 
 
 
 def test_rate_limit_is_live(tmp_path: Path) -> None:
+    """--rate reaches the limiter every request goes through: the slots it hands out are
+    1/rate apart (the spacing itself is tested on a fake clock in test_limits)."""
     script = Script()
-    t0 = time.monotonic()
-    with _submitter(script, tmp_path, rate=20, concurrency=4) as s:
+    slots: list[float] = []
+    with _submitter(script, tmp_path, rate=20, concurrency=1) as s:
+        limiter = s._limiter
+        acquire = limiter.acquire
+
+        def recording(stop: threading.Event) -> bool:
+            ok = acquire(stop)
+            slots.append(limiter._next - limiter.interval)  # the start just reserved
+            return ok
+
+        limiter.acquire = recording  # type: ignore[method-assign]
         assert s.submit(jobs(10)).ok
-    # 10 requests 50 ms apart: at least 9 intervals
-    assert time.monotonic() - t0 >= 0.45
-    gaps = [b[0] - a[0] for a, b in zip(script.requests, script.requests[1:])]
-    assert min(gaps) >= 0.045
+    assert limiter.interval == pytest.approx(0.05) and len(script.requests) == 10
+    slots.sort()
+    gaps = [b - a for a, b in zip(slots, slots[1:])]
+    assert gaps == pytest.approx([0.05] * 9)
 
 
 def test_changed_payload_is_never_resent(tmp_path: Path) -> None:

@@ -413,6 +413,30 @@ def test_cli_project_images_one_job_per_task(tmp_path: Path) -> None:
     assert validate_file(out) == 0
 
 
+def test_project_images_without_task_id_or_in_folders(tmp_path: Path) -> None:
+    # an older project export names only the subset; a task's images may sit in folders
+    xml = """<annotations><meta><project><tasks><task><id>5</id><name>day</name></task>
+      </tasks></project></meta>
+      <image id="0" name="cam1/a.jpg" subset="Train" task_id="5" width="9" height="9"/>
+      <image id="1" name="cam2/a.jpg" subset="Train" task_id="5" width="9" height="9"/>
+      <image id="0" name="a.jpg" subset="Test" width="9" height="9"/>
+      <image id="0" name="b.jpg" subset="Test" task_id="77" width="9" height="9"/>
+      </annotations>"""
+    f = read_cvat(write(tmp_path, xml)).frames
+    assert f.name.tolist() == ["Train/cam1/a.jpg", "Train/cam2/a.jpg", "Test/a.jpg", "Test/b.jpg"]
+    # task 77 is not in the meta: its subset names the sequence
+    assert f.sequence.tolist() == ["day/cam1", "day/cam2", "Test", "Test"]
+    assert f.index.tolist() == [0, 0, 0, 1]  # Test: ids 0 and 0, file order
+
+
+def test_project_subset_leaving_the_root_refused(tmp_path: Path) -> None:
+    xml = '<annotations><image id="0" name="a.jpg" subset=".." width="9" height="9"/></annotations>'
+    with pytest.raises(InputError) as err:
+        read_cvat(write(tmp_path, xml))
+    assert err.value.location == "<image> line 1"
+    assert "image path '../a.jpg' leaves the dataset root" in err.value.message
+
+
 def test_datumaro_images_file_notes_its_meta() -> None:
     """datumaro writes one file per subset, an empty <id>, and stop_frame = size."""
     report = Report()

@@ -775,6 +775,9 @@ def test_seven_values_in_every_row_are_refused_listing_the_candidates(tmp_path: 
     assert message.startswith("rows of 7 values read more than one way: ")
     assert "(--columns cls,poly)" in message and "(--columns cls,box,conf,track)" in message
     assert message.endswith("give --columns (or --task) to say which")
+    # not a bad line to drop: the whole file reads two ways
+    with pytest.raises(InputError, match="read more than one way"):
+        read_yolo(tmp_path, names=["x"], on_bad_line="drop")
     # declaring it settles it
     ann = read_yolo(tmp_path, names=["x"], columns="cls,box,conf,track")
     assert ann.track.tolist() == [1, 1] and ann.kind.tolist() == [Kind.RECTANGLE] * 2

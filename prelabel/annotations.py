@@ -17,6 +17,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from prelabel._ragged import (
+    concat_offsets,
+    offsets_from_counts,
+    position_in_run,
+    run_owner,
+    run_rows,
+)
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 ObjArray = npt.NDArray[np.object_]
@@ -191,7 +199,7 @@ class Annotations:
     @property
     def point_shape(self) -> IntArray:
         """For every point, the row of the shape it belongs to."""
-        return np.repeat(np.arange(len(self), dtype=np.int64), self.counts)
+        return run_owner(self.counts)
 
     def __getitem__(self, rows: npt.ArrayLike) -> Annotations:
         """The shapes selected by a boolean mask or an index array; frames are kept whole."""
@@ -201,12 +209,7 @@ class Annotations:
                 raise IndexError(f"mask of {len(sel)} for {len(self)} shapes")
             sel = np.flatnonzero(sel)
         sel = sel.astype(np.int64).ravel()
-        counts = self.counts[sel]
-        offsets = np.zeros(len(sel) + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        # point rows of the selected shapes, in order, without a Python loop
-        starts = np.repeat(self.offsets[:-1][sel] - offsets[:-1], counts)
-        pidx = starts + np.arange(offsets[-1], dtype=np.int64)
+        pidx, offsets = run_rows(self.offsets, sel)
         return replace(
             self,
             kind=self.kind[sel],
@@ -252,9 +255,7 @@ class Annotations:
                     labels.append(name)
                 remap[i] = position[name]
             remaps.append(remap)
-        counts = np.concatenate([p.counts for p in parts])
-        offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
+        offsets = concat_offsets([p.offsets for p in parts])
         return Annotations(
             frames=frames,
             labels=tuple(labels),
@@ -390,8 +391,7 @@ class Annotations:
         """
         arrays = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in shapes]
         counts = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
-        offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
+        offsets = offsets_from_counts(counts)
         pts = np.concatenate(arrays) if arrays else np.zeros((0, 2))
         if point_labels is not None:
             pl = np.concatenate(
@@ -399,7 +399,7 @@ class Annotations:
                 or [np.zeros(0, np.int32)]
             )
         elif kind == Kind.LANDMARK:
-            pl = (np.arange(len(pts)) - np.repeat(offsets[:-1], counts) + 1).astype(np.int32)
+            pl = (position_in_run(counts) + 1).astype(np.int32)
         else:
             pl = None
         return cls.from_runs(

@@ -63,14 +63,14 @@ class Reason(str, Enum):
 # crossing: 0.75 s); "structure" does the same rings in 0.06 s and 0.02 s but builds a
 # different polygon where the ring overlaps itself. So: linework (the repair prelabel has
 # always made) for ordinary rings, structure above these sizes, and a reported drop above
-# MAX_CROSSINGS (structure: ~0.5 s at 20k crossings, 4 s at 110k) or when counting them would
-# test more than MAX_CROSSING_PAIRS pairs of edges.
+# MAX_CROSSINGS (structure: ~0.3 s at 10k crossings, 1 s at 18k, 4 s at 110k) or when
+# counting them would test more than MAX_CROSSING_PAIRS pairs of edges.
 LINEWORK_MAX_CROSSINGS = 500
 LINEWORK_MAX_POINTS = 5_000
-MAX_CROSSINGS = 20_000
-MAX_CROSSING_PAIRS = 10_000_000
+MAX_CROSSINGS = 10_000
+MAX_CROSSING_PAIRS = 2_000_000
 # rings this long are counted before GEOS's validity check (see prepare, step 5)
-PRECHECK_POINTS = 20_000
+PRECHECK_POINTS = 5_000
 # edge pairs tested per chunk while counting crossings (bounds the memory of a count)
 _PAIRS_PER_CHUNK = 250_000
 
@@ -534,9 +534,11 @@ def prepare(
     if fix.any() or fix2.any():
         run.ann = _rectangles_from_bounds(run.ann, np.flatnonzero(fix | fix2))
 
-    # 5. self-intersecting polygons; GEOS's validity check is itself superlinear on a long
-    # ring with many crossings (1-2 s for 100k random vertices), so long rings are counted
-    # first and one over the budget is known invalid without it
+    # 5. self-intersecting polygons. GEOS's validity check is itself superlinear on long rings
+    # with many crossings or many overlapping edges (1-2 s for 100k random vertices, minutes
+    # for a valid 100k-vertex zigzag of parallel edges), so long rings are counted first: one
+    # over the crossing budget is known invalid, one with too many edge pairs to test is
+    # dropped as too complex to check
     finite = run.tracked["finite"]
     crossings = np.full(len(run.ann), -1, dtype=np.int64)
     pairs = np.zeros(len(run.ann), dtype=np.int64)
@@ -544,14 +546,16 @@ def prepare(
         finite & (run.ann.kind == Kind.POLYGON) & (run.ann.counts >= PRECHECK_POINTS)
     )
     crossings[long], pairs[long] = self_crossings(run.ann, long)
-    over = crossings > MAX_CROSSINGS
+    many = crossings > MAX_CROSSINGS
+    dense = ~many & (pairs > MAX_CROSSING_PAIRS)
     run.track("crossings", crossings)
     run.track("crossing_pairs", pairs)
-    invalid, zero_area = polygon_validity(run.ann, only=finite & ~over)
-    invalid |= over
+    invalid, zero_area = polygon_validity(run.ann, only=finite & ~many & ~dense)
+    run.track("invalid", invalid | many)
     run.track("zero_area", zero_area)
     run.track("changed", np.zeros(len(run.ann), dtype=bool))
-    fix = run.handle(invalid, Reason.SELF_INTERSECTION)
+    run.drop(dense, Reason.SELF_INTERSECTION_TOO_COMPLEX, _DENSE)
+    fix = run.handle(run.tracked.pop("invalid"), Reason.SELF_INTERSECTION)
     if fix.any():
         _make_valid(run, np.flatnonzero(fix), report=True)
 
@@ -617,7 +621,9 @@ def _make_valid(run: _Run, rows: IntArray, report: bool = False) -> None:
         pairs = run.tracked["crossing_pairs"][rows]
     todo = crossings < 0
     crossings[todo], pairs[todo] = self_crossings(run.ann, rows[todo])
-    too_complex = (crossings > MAX_CROSSINGS) | (pairs > MAX_CROSSING_PAIRS)
+    many = crossings > MAX_CROSSINGS
+    dense = ~many & (pairs > MAX_CROSSING_PAIRS)
+    too_complex = many | dense
     linework = (
         ~too_complex
         & (crossings <= LINEWORK_MAX_CROSSINGS)
@@ -643,13 +649,14 @@ def _make_valid(run: _Run, rows: IntArray, report: bool = False) -> None:
     run.ann = replace_runs(run.ann, repairable[has], counts, pts)
     n = len(run.ann)
     run.track("_no_area", np.isin(np.arange(n), repairable[~has]))
-    run.drop(
-        np.isin(np.arange(n), rows[too_complex]),
-        Reason.SELF_INTERSECTION_TOO_COMPLEX,
-        f"more than {MAX_CROSSINGS:,} crossings, or more than {MAX_CROSSING_PAIRS:,} pairs"
-        " of edges to test",
-    )
+    run.track("_dense", np.isin(np.arange(n), rows[dense]))
+    run.drop(np.isin(np.arange(n), rows[many]), Reason.SELF_INTERSECTION_TOO_COMPLEX, _MANY)
+    run.drop(run.tracked.pop("_dense"), Reason.SELF_INTERSECTION_TOO_COMPLEX, _DENSE)
     run.drop(run.tracked.pop("_no_area"), Reason.ZERO_AREA)
+
+
+_MANY = f"more than {MAX_CROSSINGS:,} crossings"
+_DENSE = f"more than {MAX_CROSSING_PAIRS:,} pairs of overlapping edges to test"
 
 
 def _empty(ann: Annotations) -> BoolArray:

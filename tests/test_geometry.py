@@ -12,6 +12,7 @@ from prelabel.errors import GeometryError
 from prelabel.geometry import (
     LINEWORK_MAX_CROSSINGS,
     LINEWORK_MAX_POINTS,
+    MAX_CROSSING_PAIRS,
     MAX_CROSSINGS,
     denormalise,
     normalise,
@@ -321,3 +322,31 @@ def test_one_call_mixes_linework_structure_and_drops_row_by_row(square_frame: Fr
     ]
     # the bow-tie's left lobe: (0, 100), (50, 50), (0, 0) of the 1000 x 1000 frame
     assert out.points[: out.offsets[1]].tolist() == [[0.0, 0.1], [0.05, 0.05], [0.0, 0.0]]
+
+
+def _zigzag(n: int) -> np.ndarray:
+    """A valid ring of ``n`` points: parallel diagonals up and down across the frame, closed
+    underneath. Its edges never cross, but every edge's box overlaps nearly every other's:
+    about n * n / 2 pairs to test (GEOS's own validity check takes minutes at 100k points)."""
+    m = (n - 2) // 2
+    x = np.arange(m) * (0.5 / m)
+    pts = np.empty((2 * m, 2))
+    pts[0::2] = np.stack([x, np.zeros(m)], axis=1)
+    pts[1::2] = np.stack([x + 0.5, np.ones(m)], axis=1)
+    pts = np.vstack([pts, [[1.0, 1.2], [0.0, 1.2]]])
+    return pts * 700 + 100  # inside the 1000 x 1000 frame
+
+
+@pytest.mark.parametrize("policy", ["repair", "drop"])
+def test_a_ring_with_too_many_edge_pairs_to_check_is_dropped_and_reported(
+    square_frame: Frames, policy: str
+) -> None:
+    ring = _zigzag(10_000)
+    assert shapely.Polygon(_zigzag(1_000)).is_valid  # the same shape, small enough to check
+    ann = Annotations.from_polygons(square_frame, [ring, _zigzag(1_000)], ["big", "small"], [0, 0])
+    out, report = prepare(ann, policy)
+    assert [out.labels[i] for i in out.label] == ["small"]
+    assert [(r["shape"], r["reason"]) for r in report.rows] == [
+        (0, "self_intersection_too_complex")
+    ]
+    assert f"more than {MAX_CROSSING_PAIRS:,} pairs" in report.rows[0]["detail"]

@@ -12,7 +12,9 @@ Families of rings:
 - ``random``: vertices uniform over the frame in random order (about n * n / 10 crossings);
 - ``twist``: a circle with one pair of neighbouring vertices swapped (one bow-tie crossing);
 - ``tangle``: a circle with 200 consecutive vertices scattered in a 100-pixel box (~4,500
-  crossings, under the budget's cap).
+  crossings, under the budget's cap);
+- ``zigzag``: a valid ring of parallel diagonals up and down across the frame: no crossing,
+  but every edge's box overlaps nearly every other's (n * n / 2 pairs to test).
 
 ``--before`` runs the same rows with the budget switched off (every ring through linework, as
 prelabel did before), each child killed after ``--timeout`` seconds.
@@ -33,7 +35,7 @@ import time
 
 import numpy as np
 
-FAMILIES = ("random", "twist", "tangle")
+FAMILIES = ("random", "twist", "tangle", "zigzag")
 SIZES = (200, 400, 1000, 10_000, 100_000)
 
 
@@ -41,6 +43,13 @@ def ring(family: str, n: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     if family == "random":
         return rng.uniform(0, 1000, (n, 2))
+    if family == "zigzag":
+        m = (n - 2) // 2
+        x = np.arange(m) * (0.5 / m)
+        zz = np.empty((2 * m, 2))
+        zz[0::2] = np.stack([x, np.zeros(m)], axis=1)
+        zz[1::2] = np.stack([x + 0.5, np.ones(m)], axis=1)
+        return np.vstack([zz, [[1.0, 1.2], [0.0, 1.2]]]) * 700 + 100
     t = np.linspace(0, 2 * np.pi, n, endpoint=False)
     pts = np.stack([500 + 400 * np.cos(t), 500 + 400 * np.sin(t)], axis=1)
     if family == "twist":
@@ -66,7 +75,7 @@ def child(family: str, n: int, before: bool) -> None:
     start = time.perf_counter()
     out, report = prepare(ann, "repair")
     seconds = time.perf_counter() - start
-    crossings, _ = self_crossings(geometry.normalise(ann), np.array([0]))
+    crossings, pairs = self_crossings(geometry.normalise(ann), np.array([0]))
     rows = report.rows
     if not rows:
         outcome = "unchanged"
@@ -75,7 +84,8 @@ def child(family: str, n: int, before: bool) -> None:
     else:
         method = "structure" if "structure" in (rows[0].get("detail") or "") else "linework"
         outcome = f"repaired ({method}, {int(out.counts[0]) if len(out) else 0} points)"
-    capped = int(crossings[0]) > geometry.MAX_CROSSINGS
+    # the count stops at the cap, or once it has tested MAX_CROSSING_PAIRS pairs of edges
+    capped = crossings[0] > geometry.MAX_CROSSINGS or pairs[0] > geometry.MAX_CROSSING_PAIRS
     print(
         json.dumps(
             {

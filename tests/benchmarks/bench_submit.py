@@ -25,6 +25,9 @@ with ``git archive``, for before/after figures):
   --mode submit-cpu   ``prelabel submit`` of ``--jobs`` jobs of ``--job-kb`` KB each to the
                       sandbox (own process): the client's CPU seconds and wall
   --mode startup      ``prelabel --version`` and ``prelabel --help``: median wall of 15 runs
+  --mode hostile      ``prelabel submit`` of one job against tests/submit/hostile.py: a
+                      trickle (1 byte / 50 ms, ``--timeout 0.5 --max-attempts 2``) and a
+                      64 MB body; wall and peak RSS of the client
 """
 
 from __future__ import annotations
@@ -163,7 +166,9 @@ def big_job(ref: str, target_bytes: int) -> dict[str, Any]:
     return job
 
 
-def _child(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+def _child(
+    cmd: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)
+) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one child.
 
     The child runs in the ``--tree`` directory when one is given: ``python -c`` puts its
@@ -181,7 +186,7 @@ def _child(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     err = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
+    if os.waitstatus_to_exitcode(status) not in ok:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
@@ -261,10 +266,35 @@ def bench_startup(args: argparse.Namespace) -> None:
         )
 
 
+def bench_hostile(args: argparse.Namespace) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests.submit.hostile import HostileServer
+
+    env = _env(args.tree)
+    env["PLAYMENT_API_KEY"] = KEY
+    where = args.tree or "this checkout"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "jobs.jsonl"
+        path.write_bytes(orjson.dumps(small_job("a")) + b"\n")
+        for mode in ("trickle", "huge"):
+            with HostileServer(mode, trickle_gap=0.05) as srv:
+                cmd = [*CLI, "submit", str(path), "--project-id", "p", "--base-url", srv.url,
+                       "--timeout", "0.5" if mode == "trickle" else "60", "--max-attempts", "2",
+                       "--backoff-base", "0", "--rate", "0", "-q",
+                       "--ledger", str(Path(tmp) / f"{mode}.sqlite")]  # fmt: skip
+                wall, cpu, rss = _child(cmd, env, ok=(0, 1))  # 1: the job failed
+                print(
+                    f"{mode} ({where}): wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss:.0f} "
+                    f"MiB, {srv.sent_bytes / 2**20:.1f} MiB sent by the server"
+                )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument(
-        "--mode", choices=["throughput", "validate", "submit-cpu", "startup"], default="throughput"
+        "--mode",
+        choices=["throughput", "validate", "submit-cpu", "startup", "hostile"],
+        default="throughput",
     )
     ap.add_argument("--jobs", type=int, default=5000, help="jobs per Submitter run")
     ap.add_argument("--floor-jobs", type=int, default=1000, help="jobs per sequential loop")
@@ -275,9 +305,13 @@ def main() -> None:
     ap.add_argument("--tree", help="run the CLI from this source tree (PYTHONPATH)")
     args = ap.parse_args()
     if args.mode != "throughput":
-        {"validate": bench_validate, "submit-cpu": bench_submit_cpu, "startup": bench_startup}[
-            args.mode
-        ](args)
+        modes = {
+            "validate": bench_validate,
+            "submit-cpu": bench_submit_cpu,
+            "startup": bench_startup,
+            "hostile": bench_hostile,
+        }
+        modes[args.mode](args)
         return
     proc, url = start_sandbox(args.latency_ms)
     rows: list[tuple[str, int, float]] = []

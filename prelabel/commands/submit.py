@@ -237,9 +237,7 @@ def submit_command(
     if dry_run:
         sys.exit(_dry_run(source, ledger_path, workflow_id, batch_id, batch_name, not no_validate))
     key = load_api_key(api_key_file)
-    progress = Progress(
-        len(source), desc="submit", unit="job", enabled=not quiet, order=PROGRESS_ORDER
-    )
+    progress: Progress | None = None
     result: SubmitResult | None = None
     try:
         with (
@@ -257,11 +255,15 @@ def submit_command(
                 backoff_base=backoff_base,
                 timeout=timeout,
                 fsync=fsync,
-                on_outcome=lambda o: progress.update(1, **{o.status: 1}),
-                on_retry=lambda code: progress.count("retries"),
             ) as submitter,
             stop_on_signals(submitter.stop) as signals,
         ):
+            # shown once the ledger and the client are ready (an error before has no bar)
+            bar = progress = Progress(
+                len(source), desc="submit", unit="job", enabled=not quiet, order=PROGRESS_ORDER
+            )
+            submitter.on_outcome = lambda o: bar.update(1, **{o.status: 1})
+            submitter.on_retry = lambda code: bar.count("retries")
             if batch_name:
                 info = submitter.create_batch(batch_name, batch_description, reuse=True)
                 submitter.batch_id = info.batch_id
@@ -273,7 +275,8 @@ def submit_command(
                 sys.exit(1)
             result = submitter.submit(source, source=str(jobs))
     finally:
-        progress.close()
+        if progress is not None:
+            progress.close()
     assert result is not None
     _finish(result, len(source), report, ledger_path, source)
 

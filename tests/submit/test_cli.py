@@ -34,6 +34,8 @@ def test_submit_report_rerun_and_status(tmp_path: Path, sandbox: Sandbox) -> Non
     r = _submit([*args, "--report", str(report), "--batch-name", "b1"])
     assert r.exit_code == 0, r.output
     assert "30 jobs: 30 created" in r.output
+    # stderr is not a terminal here: the progress display is its final plain line
+    assert "submit: 100% 30/30 [" in r.output and "created 30]" in r.output
     lines = [orjson.loads(x) for x in report.read_bytes().splitlines()]
     assert len(lines) == 30 and {x["status"] for x in lines} == {"created"}
     assert all(x["job_id"] for x in lines)

@@ -55,6 +55,9 @@ PathLikeStr = str | PathLike[str]
 # empty, "." or ".." component, doubled or trailing slash (a match sends the names the slow way)
 _UNUSUAL_NAME = re.compile(r"^/|^.:|\\|\x00|(?:^|/)\.{1,2}(?:/|$)|//|/$|^$", re.MULTILINE)
 
+#: Label Studio's route for files of its local storage: ``/data/local-files/?d=clip/1.png``.
+LOCAL_FILES_ROUTE = "/data/local-files/?"
+
 
 # --- small column helpers -----------------------------------------------------------------
 Loc = Callable[[int], str]
@@ -243,6 +246,41 @@ def _safe_names(names: list[str], path: PathLikeStr, loc: Loc) -> list[str]:
     return [safe_relative(n, path=path, location=loc(i)) for i, n in enumerate(names)]
 
 
+def _local_files_names(names: list[str], path: PathLikeStr, loc: Loc, report: Report) -> list[str]:
+    """Label Studio's URLs of its local storage read as the paths they name.
+
+    Label Studio's COCO export run without its local-files document root writes each image's
+    URL, ``/data/local-files/?d=clip/1.png``, as ``file_name``. Its server reads ``d`` (a query
+    value, URL-decoded) as the file's path relative to that root, so that path is the frame
+    name; it is then checked like any other ``file_name``. One ``noted`` report row says so.
+    """
+    if LOCAL_FILES_ROUTE not in "\n".join(names):  # one scan of the names, no per-name work
+        return names
+    from urllib.parse import parse_qs
+
+    out = list(names)
+    rows = [i for i, name in enumerate(names) if name.startswith(LOCAL_FILES_ROUTE)]
+    for i in rows:
+        query = parse_qs(names[i][len(LOCAL_FILES_ROUTE) :], keep_blank_values=True)
+        values = query.get("d", [])
+        if len(values) != 1 or not values[0]:
+            raise InputError(
+                path,
+                loc(i),
+                f"Label Studio local-files URL {names[i]!r} names no file (one d=PATH)",
+            )
+        out[i] = values[0]
+    if rows:
+        report.add(
+            Action.NOTED,
+            "label_studio_local_files",
+            source=loc(rows[0]),
+            detail=f"{len(rows)} file_name(s) read as Label Studio local-files URLs: the frame "
+            "is the d= path (URL-decoded), relative to Label Studio's local-files document root",
+        )
+    return out
+
+
 def _parent(name: str) -> str:
     return name.rpartition("/")[0]
 
@@ -281,7 +319,7 @@ def _video_names(videos: Any, path: PathLikeStr) -> tuple[_Ids, list[str], list[
 
 
 def _image_table(
-    data: dict[str, Any], path: PathLikeStr, image_dir: PathLikeStr | None
+    data: dict[str, Any], path: PathLikeStr, image_dir: PathLikeStr | None, report: Report
 ) -> _ImageTable:
     """Frames from a COCO ``images`` list (with ``videos`` when the file has them)."""
     images = _objects(data.get("images"), path, "$.images")
@@ -292,10 +330,9 @@ def _image_table(
         "$.images",
         "image",
     )
-    raw_names = _strings(
-        _required(images, "file_name", path, "$.images"), path, _where("$.images", "file_name")
-    )
-    names = _safe_names(raw_names, path, _where("$.images", "file_name"))
+    loc_name = _where("$.images", "file_name")
+    raw_names = _strings(_required(images, "file_name", path, "$.images"), path, loc_name)
+    names = _safe_names(_local_files_names(raw_names, path, loc_name, report), path, loc_name)
     if len(set(names)) != n:
         seen: dict[str, int] = {}
         for i, name in enumerate(names):
@@ -1388,7 +1425,7 @@ def _read(
         return _read_ytvis(data, data.get("annotations", []), "$.annotations", path, opts, report)
     if "images" not in data:
         raise InputError(path, "$.images", "missing (not a COCO instances, video or results file)")
-    table = _image_table(data, path, image_dir)
+    table = _image_table(data, path, image_dir, report)
     cats = _categories(data, path)
     anns = _objects(data.get("annotations", []), path, "$.annotations")
     recs, names = _coco_records(anns, "$.annotations", path, table, cats)
@@ -1417,7 +1454,7 @@ def _read_results(
             )
         return _read_ytvis(info, anns, "$", path, opts, report, info_path=images)
     if info is not None:
-        table = _image_table(info, images, image_dir)  # type: ignore[arg-type]
+        table = _image_table(info, images, image_dir, report)  # type: ignore[arg-type]
         cats = _categories(info, images)  # type: ignore[arg-type]
     elif image_dir is not None:
         table = _image_dir_table(image_dir, path)

@@ -477,6 +477,48 @@ def test_bad_field_names_its_json_path(
         assert message in info.value.message
 
 
+@pytest.mark.parametrize(
+    ("file_name", "frame"),
+    [
+        ("/data/local-files/?d=clip/1.png", "clip/1.png"),
+        # the query is URL-decoded as Label Studio's server reads it; other keys are ignored
+        ("/data/local-files/?d=my%20clip/a%2Bb.png", "my clip/a+b.png"),
+        ("/data/local-files/?x=1&d=clip/f+2.png", "clip/f 2.png"),
+    ],
+)
+def test_label_studio_local_files_url_is_its_d_path(
+    tmp_path: Path, file_name: str, frame: str
+) -> None:
+    doc = _doc()
+    doc["images"][1]["file_name"] = file_name
+    report = Report()
+    ann = read_coco(_write(tmp_path, doc), report=report)
+    assert ann.frames.name.tolist() == ["a.jpg", frame]
+    assert reasons(report) == [("noted", "label_studio_local_files", "$.images[1].file_name")]
+
+
+@pytest.mark.parametrize(
+    ("file_name", "message"),
+    [
+        ("/data/local-files/?d=../b.jpg", "leaves the dataset root"),
+        ("/data/local-files/?d=%2Fetc%2Fb.jpg", "absolute image path '/etc/b.jpg'"),
+        ("/data/local-files/?d=", "names no file"),
+        ("/data/local-files/?f=b.jpg", "names no file"),
+        ("/data/local-files/?d=a.jpg&d=b.jpg", "names no file"),
+        ("/data/local-files/?d=a.jpg", "duplicate of $.images[0].file_name"),
+    ],
+)
+def test_label_studio_local_files_url_checked_like_any_name(
+    tmp_path: Path, file_name: str, message: str
+) -> None:
+    doc = _doc()
+    doc["images"][1]["file_name"] = file_name
+    with pytest.raises(InputError) as info:
+        read_coco(_write(tmp_path, doc))
+    assert info.value.location == "$.images[1].file_name"
+    assert message in info.value.message
+
+
 def test_invalid_json_names_line_and_column(tmp_path: Path) -> None:
     src = tmp_path / "bad.json"
     src.write_text('{"images": [\n  {"id": 1,, }\n]}')

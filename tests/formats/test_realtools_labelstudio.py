@@ -17,13 +17,13 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pytest
 from click.testing import CliRunner
 
 from prelabel.annotations import Annotations, Kind
 from prelabel.cli import main
 from prelabel.formats.coco import read_coco
 from prelabel.formats.yolo import read_yolo
+from prelabel.report import Report
 
 LS = Path(__file__).resolve().parents[2] / "fixtures" / "realtools" / "labelstudio"
 W, H = 80, 40
@@ -211,21 +211,49 @@ def test_coco_export_cli_matches_the_yolo_export(tmp_path: Path) -> None:
             assert np.allclose(p, q, atol=1e-9), fid
 
 
-@pytest.mark.parametrize("extra", [[], ["--src-prefix", "https://cdn.example.com/"]])
-def test_coco_export_with_local_files_urls_never_crashes(tmp_path: Path, extra: list[str]) -> None:
+def test_coco_export_with_local_files_urls_names_the_frames_by_d() -> None:
     # Without local files access the converter leaves file_name as the task's URL,
-    # "/data/local-files/?d=clip/1.png": converted, or one clear error, never a traceback
+    # "/data/local-files/?d=clip/1.png": the frame is the d= path, relative to the document root
+    report = Report()
+    src = LS / "local_files_coco" / "result.json"
+    # the task without annotations has "width": null (the converter had no image to read):
+    # its size comes from the image under the document root
+    ann = read_coco(src, image_dir=LS / "dataset", report=report)
+    assert natural_order(ann) == [f"clip/{k}.png" for k in FRAMES]
+    assert set(ann.frames.sequence.tolist()) == {"clip"}
+    assert ann.frames.width.tolist() == [W] * 12 and ann.frames.height.tolist() == [H] * 12
+    assert_project(ann, lambda name: int(Path(name).stem))
+    (row,) = report.rows
+    assert (row["action"], row["reason"], row["source"]) == (
+        "noted",
+        "label_studio_local_files",
+        "$.images[0].file_name",
+    )
+    assert row["detail"].startswith("12 file_name(s)")
+
+
+def test_coco_export_with_local_files_urls_cli_matches_the_root_export(tmp_path: Path) -> None:
+    src = LS / "local_files_coco" / "result.json"
+    summary: list[str] = []
+    jobs = convert(tmp_path, "coco", str(src), "--image-dir", str(LS / "dataset"),
+                   "--src-prefix", "https://cdn.example.com/", summary=summary)  # fmt: skip
+    assert any("noted (label_studio_local_files)" in ln for ln in summary), summary
+    assert len(jobs) == 1
+    frames = jobs[0]["data"]["video_data"]["frames"]
+    assert [fr["src"] for fr in frames] == [f"https://cdn.example.com/clip/{k}.png" for k in FRAMES]
+    root = convert(tmp_path, "coco", str(LS / "dataset" / "result.json"),
+                   "--src-prefix", "https://cdn.example.com/")  # fmt: skip
+    assert payload_shapes(jobs[0]) == payload_shapes(root[0])
+
+
+def test_coco_export_with_local_files_urls_without_sizes_is_one_error(tmp_path: Path) -> None:
     src = LS / "local_files_coco" / "result.json"
     out = tmp_path / "jobs.jsonl"
-    res = CliRunner().invoke(main, ["convert", "coco", str(src), *extra, "-o", str(out), "-q"])
-    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
-    assert "Traceback" not in res.output
-    assert res.exit_code in (0, 2), res.output
-    if res.exit_code == 2:
-        lines = [ln for ln in res.output.splitlines() if ln.strip()]
-        assert len(lines) == 1 and str(src) in lines[0], res.output
-    else:
-        assert CliRunner().invoke(main, ["validate", str(out)]).exit_code == 0
-        jobs = [json.loads(line) for line in out.read_text().splitlines()]
-        frames = [fr for j in jobs for fr in j["data"]["video_data"]["frames"]]
-        assert len(frames) == 12
+    res = CliRunner().invoke(
+        main, ["convert", "coco", str(src), "--src-prefix", "https://x/", "-o", str(out), "-q"]
+    )
+    assert res.exit_code == 2, res.output
+    assert res.output.strip().splitlines() == [
+        f"error: {src}:$.images[7].width: missing (or give --image-dir to read it)"
+    ]
+    assert not out.exists()

@@ -103,10 +103,8 @@ def _traceback(exc: BaseException, code: int) -> None:
     then exit with ``code``: every command's --debug output goes through here."""
     import traceback
 
-    from prelabel.submit.secrets import scrub_text
-
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    click.echo(scrub_text(text).rstrip("\n"), err=True)
+    click.echo(_scrub(text).rstrip("\n"), err=True)
     sys.exit(code)
 
 
@@ -124,8 +122,15 @@ def _fail(exc: PrelabelError) -> None:
             click.echo(f"... and {more} more (write them all with --report)", err=True)
         if exc.path:
             message = f"{exc.path}: {message}"
-    click.echo(printable(f"error: {message}"), err=True)
+    click.echo(printable(f"error: {_scrub(message)}"), err=True)
     sys.exit(exc.exit_code)
+
+
+def _scrub(text: str) -> str:
+    """``text`` without any secret prelabel holds (the API key): a secret can only be known
+    once ``prelabel.submit.secrets`` is loaded, so nothing is imported for it."""
+    secrets = sys.modules.get("prelabel.submit.secrets")
+    return text if secrets is None else str(secrets.scrub_text(text))
 
 
 def _problem_line(path: str | None, row: dict[str, object]) -> str:

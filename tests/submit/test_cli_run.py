@@ -240,3 +240,34 @@ def test_signal_stops_cleanly_and_writes_the_report(tmp_path: Path, sig: int) ->
         again = subprocess.run([*CLI, *args], env=env, capture_output=True, timeout=120)
         assert again.returncode == 0, again.stderr
         assert sb.job_count() == n and set(sb.reference_counts().values()) == {1}
+
+
+def test_debug_tracebacks_are_scrubbed() -> None:
+    """Whatever an exception says, its --debug traceback (and a bug's traceback) passes
+    through the registry of secrets: the key becomes ***."""
+    import click
+
+    from prelabel.cli import PrelabelGroup
+    from prelabel.errors import SubmitError
+    from prelabel.submit.secrets import register
+
+    register(KEY)
+
+    @click.group(cls=PrelabelGroup)
+    @click.option("--debug", is_flag=True)
+    def group(debug: bool) -> None:
+        pass
+
+    @group.command()
+    def known() -> None:
+        raise SubmitError(f"the server said {KEY}")
+
+    @group.command()
+    def bug() -> None:
+        raise RuntimeError(f"unexpected {KEY}")
+
+    for args, code in ((["--debug", "known"], 1), (["known"], 1), (["bug"], 1)):
+        r = CliRunner().invoke(group, args)
+        assert r.exit_code == code, r.output
+        assert KEY not in r.output and "***" in r.output
+        assert ("Traceback" in r.output) == (args != ["known"])

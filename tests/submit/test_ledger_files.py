@@ -114,3 +114,6 @@ def test_cli_empty_ledger_is_exit_2_and_nothing_sent(tmp_path: Path) -> None:
         assert sb.stats["requests"] == 0
         st = CliRunner().invoke(main, ["status", str(ledger)])
         assert st.exit_code == 2 and "the ledger is empty" in st.output
+        debug = CliRunner().invoke(main, ["--debug", *args], env={"PLAYMENT_API_KEY": KEY})
+        assert debug.exit_code == 2 and "Traceback" in debug.output  # --debug: the traceback
+        assert "InputError" in debug.output and sb.stats["requests"] == 0

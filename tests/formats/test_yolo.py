@@ -16,13 +16,8 @@ from hypothesis import strategies as st
 from prelabel.annotations import Annotations, Kind
 from prelabel.cli import main
 from prelabel.errors import InputError
-from prelabel.formats.yolo import (
-    Schema,
-    _decimal_values,
-    parse_columns,
-    read_yolo,
-    schema_for_task,
-)
+from prelabel.formats.yolo import Schema, parse_columns, read_yolo, schema_for_task
+from prelabel.formats.yolo._layout import _decimal_values
 from prelabel.report import Report
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "yolo"

@@ -428,7 +428,7 @@ def status_command(ledger: Path, show_all: bool, as_json: bool) -> None:
     with Ledger(ledger, readonly=True) as led:
         counts = led.counts()
         in_doubt = led.count_where("state IN ('pending', 'sending', 'failed') AND maybe_sent")
-        missing = [r for r in led.rows() if r.done and r.job_id is None]
+        missing = led.rows_missing_job_id()
         failures = list(led.rows("failed"))
         runs = led.runs()
     if as_json:

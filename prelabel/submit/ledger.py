@@ -428,6 +428,15 @@ class Ledger:
             out.setdefault(batch_id, []).append(ref)
         return out
 
+    def rows_missing_job_id(self) -> list[LedgerRow]:
+        """The created/existing rows without a job_id (what ``status`` reports)."""
+        with self._lock:
+            got = self._db.execute(
+                f"SELECT {_COLUMNS} FROM jobs WHERE state IN ('created', 'exists') "
+                "AND job_id IS NULL ORDER BY rowid"
+            ).fetchall()
+        return [_row(r) for r in got]
+
     def note_missing_job_id(self, reference_id: str, code: str, reason: str) -> None:
         """Why a created/existing job still has no job_id (shown by ``status``)."""
         with self._lock:

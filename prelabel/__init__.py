@@ -47,6 +47,7 @@ _LAZY = {
     "read_coco": "prelabel.formats.coco",
     "read_yolo": "prelabel.formats.yolo",
     "read_cvat": "prelabel.formats.cvat",
+    "read_mot": "prelabel.formats.mot",
     "Submitter": "prelabel.submit",
     "file_problems": "prelabel.validate",
     "job_problems": "prelabel.validate",

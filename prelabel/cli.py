@@ -22,6 +22,7 @@ CONVERTERS = {
     "coco": "prelabel.commands.convert_coco:command",
     "yolo": "prelabel.commands.convert_yolo:command",
     "cvat": "prelabel.commands.convert_cvat:command",
+    "mot": "prelabel.commands.convert_mot:command",
 }
 TOP_LEVEL = {
     "submit": "prelabel.commands.submit:submit_command",
@@ -38,6 +39,7 @@ SHORT_HELP = {
     "coco": "COCO instances, results, keypoints and video files -> job payloads.",
     "yolo": "YOLO / Darknet labels -> job payloads.",
     "cvat": "CVAT for video / images XML -> job payloads.",
+    "mot": "MOTChallenge gt/det files and tracker results -> job payloads.",
 }
 
 

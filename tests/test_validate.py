@@ -282,7 +282,10 @@ def test_attribute_value_of_the_wrong_type_is_one_problem() -> None:
 
 
 _json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(alphabet='ab":\\\n{}[],'),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.text(alphabet='ab":\\\n{}[],'),
     lambda inner: (
         st.lists(inner, max_size=4)
         | st.dictionaries(st.text(alphabet='ab":\\{}', max_size=4), inner, max_size=4)

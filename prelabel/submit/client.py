@@ -454,8 +454,8 @@ class Submitter:
     def _get_data(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         """GET with retries (reads are safe to repeat); the ``data`` object of the answer."""
         for attempt in range(1, self.max_attempts + 1):
-            if not self._limiter.acquire(threading.Event()):
-                break
+            if not self._limiter.acquire(self._stop):  # Ctrl-C / SIGTERM: stop listing
+                raise SubmitError(f"GET {path}: interrupted")
             got = self._request("GET", path, params=params)
             if isinstance(got, Answer):
                 obj = got.data
@@ -474,8 +474,10 @@ class Submitter:
                 oc = got
             if oc.verdict is not Verdict.RETRY:
                 raise SubmitError(f"GET {path}: {oc.code}: {oc.message}")
-            if attempt < self.max_attempts:
-                time.sleep(self._backoff.delay(attempt, oc.retry_after))
+            if attempt < self.max_attempts and self._stop.wait(
+                self._backoff.delay(attempt, oc.retry_after)
+            ):
+                raise SubmitError(f"GET {path}: interrupted")
         raise SubmitError(f"GET {path}: gave up after {self.max_attempts} attempts; {RESUME_HINT}")
 
     # -- batches ------------------------------------------------------------------------
@@ -623,6 +625,7 @@ class Submitter:
         result.withheld = self._scrubber.withheld - withheld_before
         result.elapsed = time.monotonic() - started
         self.ledger.end_run(self._run_id, result.stop_reason, result.summary())
+        self._stop.clear()  # the next call (a listing, a batch) is a new request, not this run
         return result
 
     def _plan(self, index: int, payload: Any, seen: dict[str, str]) -> Prepared | None:

@@ -179,12 +179,22 @@ def test_unresolved_job_ids_are_counted_with_their_reason(tmp_path: Path) -> Non
 def test_jobs_file_rewritten_during_the_run_is_not_mixed(tmp_path: Path) -> None:
     path = _write(tmp_path / "jobs.jsonl", jobs(5))
     source = JobsFile(path)
-    _write(path, jobs(2, prefix="other"))  # rewritten (and shorter) after the read
+
+    def rewrite(outcome: object) -> None:  # after the first job: another, shorter file
+        if not rewritten:
+            rewritten.append(1)
+            _write(path, [small_job("other", work_flow_id="wf-2")])
+
+    rewritten: list[int] = []
     with Sandbox(KEY, retry_after=0) as sb:
-        with Submitter("p", KEY, base_url=sb.url, ledger=tmp_path / "l.sqlite", rate=0) as s:
+        with Submitter(
+            "p", KEY, base_url=sb.url, ledger=tmp_path / "l.sqlite", rate=0, concurrency=1,
+            on_outcome=rewrite,
+        ) as s:  # fmt: skip
             r = s.submit(source)
         refs = sorted(j["reference_id"] for j in sb.jobs())
-    assert r.ok and refs == [f"job-{i:05d}" for i in range(5)]
+    assert rewritten and b"other" in path.read_bytes()
+    assert r.ok and refs == [f"job-{i:05d}" for i in range(5)]  # the jobs read, all of them
 
 
 def test_input_bad_after_sending_began_is_exit_1_with_report(tmp_path: Path) -> None:

@@ -841,7 +841,9 @@ class Submitter:
             else:
                 if default is None:
                     self._unresolved(
-                        refs, "no default batch", "the project details name no default batch"
+                        refs,
+                        "no default batch",
+                        "the project details name no default batch with a usable id",
                     )
                 else:
                     wanted.setdefault(default, []).extend(refs)

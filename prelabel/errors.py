@@ -6,12 +6,10 @@ exit code, so the message must name the file and the place in it.
 
 from __future__ import annotations
 
-import re
 from os import PathLike
 
-# C0 and C1 control characters, DEL, and Unicode's line and paragraph separators: any of
-# them in a file name or a value would break an error line apart or garble the terminal
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+from prelabel.text import LINE_BREAKING
+
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -20,7 +18,7 @@ def printable(text: str) -> str:
 
     The CLI prints every message through this, so a name with a newline in it (a file, a
     label, an id) cannot split an error into lines that look like separate messages."""
-    return _CONTROL.sub(lambda m: _NAMED.get(m[0]) or _escape(m[0]), text)
+    return LINE_BREAKING.sub(lambda m: _NAMED.get(m[0]) or _escape(m[0]), text)
 
 
 def _escape(c: str) -> str:

@@ -12,7 +12,6 @@ would write for the equivalent dicts (the tests check it), and the pydantic mode
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import orjson
 from prelabel.annotations import Annotations, Frames, Kind
 from prelabel.errors import InputError, PayloadError
 from prelabel.gcpause import paused_gc
+from prelabel.text import ID_CONTROL, first_control
 from prelabel.trackers import (
     JobLayout,
     TrackerLayout,
@@ -39,9 +39,6 @@ ID_NAMESPACE = uuid.UUID("6f1c7f0e-5d2a-5b8e-9c43-1d2a7be0c0de")
 MAKER_RESPONSE_KEY = "video2d"
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-
-# what the payload schema refuses in an id (prelabel.schema): C0 controls, DEL, C1 controls
-_ID_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def uuid5_many(names: list[bytes]) -> list[bytes]:
@@ -156,16 +153,18 @@ def _reference_ids(layout: JobLayout, options: JobOptions) -> list[str]:
     if any(not i for i in ids):
         raise PayloadError("a reference_id is empty: give --reference-id or name the sequences")
     for option, value in (("--workflow-id", options.workflow_id), ("--batch-id", options.batch_id)):
-        if value and _control(value):
+        if value and first_control(value):
             raise InputError(
-                None, None, f"{option} {value!r} contains a control character ({_control(value)})"
+                None,
+                None,
+                f"{option} {value!r} contains a control character ({first_control(value)})",
             )
-    bad = next((i for i in ids if _control(i)), None)
+    bad = next((i for i in ids if first_control(i)), None)
     if bad is not None:
         raise InputError(
             None,
             None,
-            f"reference_id {bad!r} contains a control character ({_control(bad)}): "
+            f"reference_id {bad!r} contains a control character ({first_control(bad)}): "
             "rename the sequence or give --reference-id",
         )
     seen: dict[str, int] = {}
@@ -207,26 +206,20 @@ def _check_frames(ann: Annotations, layout: JobLayout, ref_ids: list[str]) -> No
         )
 
 
-def _control(text: str) -> str | None:
-    """``U+000A at 3`` for the first character ids may not hold, or None."""
-    bad = _ID_CONTROL.search(text)
-    return None if bad is None else f"U+{ord(bad.group()):04X} at {bad.start()}"
-
-
 def _check_frame_id_text(frames: Frames, layout: JobLayout) -> None:
     """frame_ids without control characters (a name with a newline gives one by ``{stem}``);
     one regex over all the ids, the offender looked for only when there is one."""
     ids = frames.frame_id.tolist()
-    if not _ID_CONTROL.search("".join(ids)):
+    if not ID_CONTROL.search("".join(ids)):
         return
-    row = next(i for i, f in enumerate(ids) if _ID_CONTROL.search(f))
+    row = next(i for i, f in enumerate(ids) if ID_CONTROL.search(f))
     index_ok = first_duplicate(layout.job_of_frame, frames.index.astype(np.int64)) is None
     fix = "e.g. --frame-id 'frame_{index:06d}'" if index_ok else "with --frames"
     raise InputError(
         None,
         None,
         f"image {_image_name(frames, row)} gets frame_id {ids[row]!r}, which contains a control "
-        f"character ({_control(ids[row])}); give it an id without one, {fix}",
+        f"character ({first_control(ids[row])}); give it an id without one, {fix}",
     )
 
 

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from prelabel.text import first_control
 from prelabel.urls import is_url
 
 
@@ -43,16 +44,10 @@ def _url(v: str) -> str:
     return v
 
 
-# C0 controls, DEL and C1 controls: invisible in a report, and a NUL ends the string in C code
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def _id(v: str) -> str:
-    bad = _CONTROL.search(v)
+    bad = first_control(v)
     if bad:
-        raise ValueError(
-            f"id contains a control character (U+{ord(bad.group()):04X} at {bad.start()})"
-        )
+        raise ValueError(f"id contains a control character ({bad})")
     return v
 
 

@@ -281,20 +281,6 @@ def test_reference_and_batch_ids_with_control_characters_are_refused() -> None:
         build_jobs(ok, JobOptions(batch_id="b\x00"))
 
 
-def test_ids_refused_by_the_builder_are_those_the_schema_refuses() -> None:
-    from prelabel.schema import _id
-
-    def schema_refuses(c: str) -> bool:
-        try:
-            _id(c)
-        except ValueError:
-            return True
-        return False
-
-    chars = [chr(i) for i in range(0x250)] + ["\u2028", "\ufeff"]
-    assert [c for c in chars if jobs_module._control(c)] == [c for c in chars if schema_refuses(c)]
-
-
 def test_collision_of_unnamed_frames_suggests_the_index() -> None:
     ann = _named(["", ""], ["f", "f"])
     with pytest.raises(InputError, match=r"#0 of 'cam' and #1 of 'cam'.*frame_\{index:06d\}"):

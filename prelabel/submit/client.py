@@ -43,7 +43,7 @@ from prelabel.submit.transport import (
     Answer,
     AnswerTooLarge,
     deadline,
-    deadline_transport,
+    install_deadlines,
     read_answer,
 )
 
@@ -359,8 +359,6 @@ class Submitter:
             max_keepalive_connections=concurrency,
             keepalive_expiry=30.0,
         )
-        if transport is None:
-            transport = deadline_transport(limits=limits)
         self._client = httpx.Client(
             base_url=self.base_url,
             # each operation's own limit; the whole request is bounded by deadline()
@@ -373,6 +371,8 @@ class Submitter:
             transport=transport,
             headers={"user-agent": f"prelabel/{__version__}", "accept": "application/json"},
         )
+        # every socket operation bounded by the request's deadline (proxies included)
+        install_deadlines(self._client)
         self._own_ledger = not isinstance(ledger, Ledger)
         try:
             if isinstance(ledger, Ledger):

@@ -114,23 +114,24 @@ class DeadlineBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def deadline_transport(*, limits: httpx.Limits, verify: bool = True) -> httpx.HTTPTransport:
-    """An ``httpx.HTTPTransport`` whose connections honour :func:`deadline`.
+def install_deadlines(client: httpx.Client) -> int:
+    """Make every connection pool of ``client`` (its transport and the proxy transports
+    httpx mounted from the environment) open its connections through
+    :class:`DeadlineBackend`; returns how many pools were changed.
 
-    httpx has no public switch for the network backend, so the transport's connection pool
-    is rebuilt with the same settings and :class:`DeadlineBackend`.
+    httpx has no public switch for the network backend, so this sets httpcore's pool
+    attribute; a transport it does not know (a test's MockTransport) is left alone, and
+    :func:`body_of` still checks the deadline between reads.
     """
-    transport = httpx.HTTPTransport(verify=verify, limits=limits)
-    pool = transport._pool
-    if isinstance(pool, httpcore.ConnectionPool):
-        transport._pool = httpcore.ConnectionPool(
-            ssl_context=pool._ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=DeadlineBackend(),
-        )
-    return transport
+    transports = [getattr(client, "_transport", None)]
+    transports += list(getattr(client, "_mounts", {}).values())
+    changed = 0
+    for t in transports:
+        pool = getattr(t, "_pool", None)
+        if isinstance(pool, httpcore.ConnectionPool) and hasattr(pool, "_network_backend"):
+            pool._network_backend = DeadlineBackend()
+            changed += 1
+    return changed
 
 
 class AnswerTooLarge(Exception):

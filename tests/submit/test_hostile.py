@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from prelabel.submit import api
 from prelabel.submit.client import Status, Submitter
 from prelabel.submit.ledger import Ledger, file_bytes
 from prelabel.submit.secrets import WITHHELD
+from prelabel.submit.transport import DeadlineBackend
 
 from .conftest import KEY, small_job
 from .hostile import HostileServer
@@ -124,3 +127,14 @@ def test_success_false_and_not_json_are_retried_then_fail(tmp_path: Path) -> Non
         with Ledger(tmp_path / mode / "l.sqlite", readonly=True) as led:
             row = led.get("a")
         assert row is not None and row.maybe_sent  # a later FS_0001 is ours
+
+
+def test_deadline_covers_env_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy from the environment is still used (https only), and its connections are
+    bounded by the deadline like direct ones."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    with Submitter("p", KEY, base_url="https://api.example.com") as s:
+        client = s._client
+        pools = [client._transport._pool] + [t._pool for t in client._mounts.values() if t]
+    assert len(pools) == 2  # the direct pool and the proxy's
+    assert all(isinstance(p._network_backend, DeadlineBackend) for p in pools)

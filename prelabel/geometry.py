@@ -498,6 +498,16 @@ def prepare(
     Every drop and repair becomes a report row. The result is normalised, finite and inside
     [0, 1], with valid geometry for its kind.
     """
+    # coordinates near the float limit (an ellipse with rx=1e308) overflow inside numpy and
+    # GEOS: the checks see the inf/NaN they give and drop or clip those shapes, so the
+    # floating-point warnings would only be stray lines on stderr
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _prepare(ann, policy, report)
+
+
+def _prepare(
+    ann: Annotations, policy: Policy | str, report: Report | None
+) -> tuple[Annotations, Report]:
     policy = Policy(policy)
     report = report if report is not None else Report()
     run = _Run(ann, policy, report)

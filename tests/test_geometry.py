@@ -350,3 +350,18 @@ def test_a_ring_with_too_many_edge_pairs_to_check_is_dropped_and_reported(
         (0, "self_intersection_too_complex")
     ]
     assert f"more than {MAX_CROSSING_PAIRS:,} pairs" in report.rows[0]["detail"]
+
+
+def test_coordinates_near_the_float_limit_give_no_warning(frames: Frames) -> None:
+    # a CVAT ellipse with rx=1e308 becomes a polygon whose area and clip overflow in GEOS;
+    # the shape is handled by the checks (clipped or dropped and reported), and no
+    # RuntimeWarning line reaches stderr
+    huge = [[10.0, 10.0], [1e308, 10.0], [1e308, 1e308], [10.0, 1e308]]
+    ann = Annotations.from_polygons(frames, [huge], ["p"], [0])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out, report = prepare(ann, "repair")
+    assert len(out) + sum(r["action"] == "dropped" for r in report.rows) == 1
+    assert report.rows

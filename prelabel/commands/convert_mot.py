@@ -32,6 +32,13 @@ from prelabel.formats.mot import read_mot
     help="Sequence folder (seqinfo.ini, img1/) of a lone .txt file; for a folder of tracker "
     "results, the folder of the sequence folders.",
 )
+@click.option(
+    "--first-class",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Number of the first label: 1 in MOTChallenge files, 0 for YOLO class ids (boxmot).",
+)
 @click.option("--width", type=click.IntRange(min=1), help="Image width (overrides seqinfo.ini).")
 @click.option("--height", type=click.IntRange(min=1), help="Image height (with --width).")
 @click.option(
@@ -51,6 +58,7 @@ def command(
     rows: str | None,
     names_file: str | None,
     image_dir: str | None,
+    first_class: int,
     width: int | None,
     height: int | None,
     world_coordinates: bool,
@@ -71,6 +79,7 @@ def command(
             width=width,
             height=height,
             rows=rows,  # type: ignore[arg-type]
+            first_class=first_class,
             world_coordinates=world_coordinates,
             keep_ignored=keep_ignored,
             on_invalid=common["on_invalid"],

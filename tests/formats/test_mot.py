@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from prelabel.annotations import Annotations
@@ -210,6 +210,18 @@ def test_whitespace_rows_and_bom(tmp_path: Path) -> None:
     assert ann.source.tolist() == ["a.txt:1", "a.txt:3"]  # the blank line 2 still counts
 
 
+def test_first_class_zero_for_yolo_class_ids(tmp_path: Path) -> None:
+    # boxmot's example writer: np.savetxt(fmt="%d") of frame, id, ltwh, conf, YOLO cls, -1
+    src = write(tmp_path / "clip.txt", "1 3 100 200 50 120 0 0 -1\n2 3 104 200 50 120 0 2 -1\n")
+    with pytest.raises(InputError, match=r"clip.txt:1: class 0 is not -1 or one of 1..12"):
+        read_mot(src, width=640, height=480)
+    ann = read_mot(src, width=640, height=480, first_class=0, names=["person", "bicycle", "car"])
+    assert [label(ann, 0), label(ann, 1)] == ["person", "car"]  # classes 0 and 2
+    # "1 3 100 200 50 120": x2 = 100 + 50, y2 = 200 + 120
+    assert box(ann, 0) == [[100, 200], [150, 200], [150, 320], [100, 320]]
+    assert ann.track.tolist() == [3, 3]
+
+
 def test_world_coordinates_of_mot15(tmp_path: Path) -> None:
     src = write(tmp_path / "gt.txt", "1,1,10,10,5,5,1,-12.5,4.25,0\n")
     with pytest.raises(InputError, match=r":1: class -12.5 is not -1 or one of 1..12"):
@@ -271,11 +283,19 @@ def test_frames_beyond_seqlength_are_refused(tmp_path: Path) -> None:
         (
             "[Sequence]\nseqLength=abc\n",
             "seqLength",
-            "seqLength 'abc' is not a positive whole number",
+            "seqLength 'abc' is not a whole number in 1..1,000,000",
         ),
         # bounded: a declared length is checked before any frame is allocated
-        ("[Sequence]\nseqLength=1000000000\n", "seqLength", "up to 1,000,000"),
-        ("[Sequence]\nimWidth=0\n", "imWidth", "imWidth '0' is not a positive whole number"),
+        (
+            "[Sequence]\nseqLength=1000000000\n",
+            "seqLength",
+            "seqLength '1000000000' is not a whole number in 1..1,000,000",
+        ),
+        (
+            "[Sequence]\nimWidth=0\n",
+            "imWidth",
+            "imWidth '0' is not a whole number in 1..2,147,483,648",
+        ),
         ("[Sequence]\nimDir=../elsewhere\n", "imDir", "leaves the dataset root"),
         ("[Sequence]\nimExt=jpg\n", "imExt", "imExt 'jpg' is not a file suffix"),
         ("[Other]\nname=x\n", None, "no [Sequence] section"),
@@ -301,7 +321,9 @@ def test_two_sequences_of_one_name_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_folder_without_mot_files(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="no MOTChallenge files"):
+    with pytest.raises(
+        InputError, match="no seqinfo.ini, gt/gt.txt, det/det.txt or <seq>.txt here"
+    ):
         read_mot(tmp_path)
 
 
@@ -314,6 +336,7 @@ def test_a_folder_without_mot_files(tmp_path: Path) -> None:
         [str(FIXTURES / "train" / "seq-02"), "--rows", "det", "--min-score", "0.5"],
         [str(FIXTURES / "results"), "--image-dir", str(FIXTURES / "train")],
         [str(FIXTURES / "results" / "seq-05.txt"), "--width", "640", "--height", "480"],
+        [str(FIXTURES / "train" / "seq-02" / "gt" / "gt.txt"), "--first-class", "0"],
     ],
 )
 def test_cli_output_validates(tmp_path: Path, args: list[str]) -> None:
@@ -418,5 +441,7 @@ def test_fuzz_mutated_real_files_give_valid_output_or_an_input_error(
         convert(ann, out, frames=PREFIX, policy=policy, report=report, default_sequence=fixture)
     except InputError as exc:
         assert str(exc) and "\n" not in exc.message
+        event("InputError")
         return
     assert list(file_problems(out)) == []
+    event("valid output")

@@ -674,7 +674,7 @@ def test_track_frame_beyond_the_task_limit_without_a_range(tmp_path: Path) -> No
 def test_interpolation_is_bounded_before_allocating(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import prelabel.formats.cvat as cvat
+    import prelabel.formats.cvat._tracks as cvat
 
     xml = """<annotations><meta><task><name>v</name><size>100</size><original_size>
       <width>10</width><height>10</height></original_size></task></meta>

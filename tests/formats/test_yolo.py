@@ -17,7 +17,7 @@ from prelabel.annotations import Annotations, Kind
 from prelabel.cli import main
 from prelabel.errors import InputError
 from prelabel.formats.yolo import Schema, parse_columns, read_yolo, schema_for_task
-from prelabel.formats.yolo._layout import _decimal_values
+from prelabel.formats.yolo._lines import decimal_values
 from prelabel.report import Report
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "yolo"
@@ -618,7 +618,7 @@ def test_column_parser_takes_the_usual_yolo_numbers() -> None:
     arr = np.frombuffer(blob, dtype=np.uint8)
     space = (arr == 32) | (arr == 10)
     change = np.r_[0, np.flatnonzero(space[1:] != space[:-1]) + 1]
-    got = _decimal_values(arr, change[0::2], change[1::2])
+    got = decimal_values(arr, change[0::2], change[1::2])
     assert got is not None and got.tolist() == [float(t) for t in tokens]
 
 
@@ -641,7 +641,7 @@ def test_column_parser_matches_strtod_or_declines(tokens: list[str]) -> None:
     change = np.flatnonzero(space[1:] != space[:-1]) + 1
     if not space[0]:
         change = np.r_[0, change]
-    got = _decimal_values(arr, change[0::2], change[1::2])
+    got = decimal_values(arr, change[0::2], change[1::2])
     if got is None:
         return
     assert got.tolist() == [float(t) for t in tokens]

@@ -42,7 +42,6 @@ MOT_CLASSES = (
 MAX_FRAMES = 1_000_000  # per sequence (9 hours at 30 fps): checked before frames are made
 IGNORED, INVALID_ROW = "ignored_in_source", "invalid_row"
 _SEP = bytes.maketrans(b",\t\r\x0b\x0c", b"     ")
-_EMPTY_FIELD = re.compile(rb",[ \t]*,|(?:^|\n)[ \t]*,")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _MESSAGES = (
     "",
@@ -217,9 +216,9 @@ def _labels(path: Path, required: bool) -> tuple[str, ...]:
 def _parse(data: bytes) -> tuple[npt.NDArray[np.float64], Any, Any, npt.NDArray[np.bool_]]:
     """Every value of the file (NaN where a line does not parse), values per line, each
     line's first value, and per line: a token that is not a number or an empty field."""
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 BOM
+        data = b"   " + data[3:]
     blob = data.translate(_SEP) + b"\n"
-    if blob.startswith(b"\xef\xbb\xbf"):
-        blob = b"   " + blob[3:]
     arr = np.frombuffer(blob, dtype=np.uint8)
     line_end = np.flatnonzero(arr == 10)
     space = (arr == 32) | (arr == 10)
@@ -243,8 +242,17 @@ def _parse(data: bytes) -> tuple[npt.NDArray[np.float64], Any, Any, npt.NDArray[
             bad[i] = len(v) != ncol[i]
             if not bad[i]:
                 values[first[i] : first[i] + ncol[i]] = v
-    empty = [m.end() - 1 for m in _EMPTY_FIELD.finditer(data)]  # ",,": a missing value
-    bad[np.searchsorted(line_end, np.asarray(empty, dtype=np.int64))] = True
+    # ",," or a line starting with ",": a missing value, which splitting would hide
+    raw = np.frombuffer(b"\n" + data, dtype=np.uint8)  # a line start before the first byte
+    at = np.flatnonzero(raw == 44)
+    before = raw[at - 1]
+    if ((before == 32) | (before == 9)).any():  # blanks before a comma: look past them
+        solid = np.flatnonzero((raw != 32) & (raw != 9))
+        byte = raw[solid]
+        at = solid[1:][(byte[1:] == 44) & ((byte[:-1] == 44) | (byte[:-1] == 10))]
+    else:
+        at = at[(before == 44) | (before == 10)]
+    bad[np.searchsorted(line_end, at - 1)] = True
     return values, ncol, first, bad
 
 

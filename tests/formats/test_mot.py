@@ -241,6 +241,8 @@ GOOD = "1,1,10,10,5,5,1,1,1\n"
         ("2,1,x,10,5,5,1,1,1", "not a number (or an empty field) in '2,1,x,10,5,5,1,1,1'"),
         ("2,1,,10,5,5,1,1,1", "not a number (or an empty field)"),
         (",1,10,10,5,5,1,1,1", "not a number (or an empty field)"),
+        ("2,1 , ,10,5,5,1,1,1", "not a number (or an empty field)"),
+        ("\t ,1,10,10,5,5,1,1,1", "not a number (or an empty field)"),
         ("2,1,nan,10,5,5,1,1,1", "not a finite number in '2,1,nan,10,5,5,1,1,1'"),
         ("0,1,10,10,5,5,1,1,1", "frame 0 is not a whole number >= 1 (MOT frames count from 1)"),
         ("1.5,1,10,10,5,5,1,1,1", "frame 1.5 is not a whole number >= 1"),

@@ -197,13 +197,12 @@ def _fill_gaps(
             detail="the next keyframe has another type or point count",
         )
     pair, step_in, t = fill_steps(gap, span, lerp)
-    s0, s1 = src[pair], dst[pair]
+    s0 = src[pair]
+    # a held shape mixes with itself: the next one may have fewer points (or be the last row)
+    s1 = np.where(lerp[pair], dst[pair], s0)
     n_counts = counts[s0]
     i0, offsets = run_rows(raw.offsets, s0)
-    # the next shape's rows with this shape's counts
-    i1 = np.repeat(raw.offsets[:-1][s1] - offsets[:-1], n_counts) + np.arange(
-        offsets[-1], dtype=np.int64
-    )
+    i1 = run_rows(raw.offsets, s1)[0]
     tp = np.repeat(t, n_counts)[:, None]
     p0, p1 = raw.pairs[i0], raw.pairs[i1]
     p1 = np.where(np.isnan(p1), p0, p1)  # a skeleton point missing later: hold it

@@ -28,7 +28,7 @@ from prelabel.errors import InputError
 from prelabel.imagesize import image_sizes
 from prelabel.jsonio import read_text
 from prelabel.order import natural_order
-from prelabel.paths import safe_relative
+from prelabel.paths import resolve_inside, safe_relative
 from prelabel.report import Action, Report
 
 __all__ = ["MOT_CLASSES", "read_mot"]
@@ -185,7 +185,8 @@ def _seqinfo(s: _Seq) -> None:
                 raise InputError(path, key, f"{key} {text!r} is not a whole number in 1..{most:,}")
             setattr(s, attr, int(text))
     s.name = sec.get("name", "").strip() or s.name
-    s.im_dir = safe_relative(sec.get("imDir", s.im_dir).strip(), path=path, location="imDir")
+    s.im_dir = safe_relative(sec.get("imDir", s.im_dir).strip() or ".", path=path, location="imDir")
+    resolve_inside(s.root, s.im_dir, path=path, location="imDir")  # type: ignore[arg-type]
     s.im_ext = sec.get("imExt", s.im_ext).strip()
     if not re.fullmatch(r"\.[A-Za-z0-9]+", s.im_ext):
         raise InputError(path, "imExt", f"imExt {s.im_ext!r} is not a file suffix such as .jpg")
@@ -303,9 +304,10 @@ def _rows(
     keep = (ncol > 0) & (problem == 0)
     ignored = keep & s.gt & (np.trunc(conf) == 0)  # TrackEval: int(flag) == 0 is left out
     if not keep_ignored:
+        why = "ground truth with consider flag 0 (left out of the evaluation)"
         for i in np.flatnonzero(ignored).tolist():
-            rep.add(Action.DROPPED, IGNORED, source=f"{s.rel}:{lineno[i]}", frame=_frame_name(s, int(frame[i])),
-                    detail="ground truth with consider flag 0 (left out of the evaluation)")  # fmt: skip
+            where, name = f"{s.rel}:{lineno[i]}", _frame_name(s, int(frame[i]))
+            rep.add(Action.DROPPED, IGNORED, source=where, frame=name, detail=why)
         keep &= ~ignored
     rows = np.flatnonzero(keep)
     attributes = None
@@ -336,7 +338,7 @@ def _whole(v: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
 
 # --- frames --------------------------------------------------------------------------------------
 def _frame_name(s: _Seq, n: int) -> str:
-    return f"{s.prefix}{s.im_dir}/{n:06d}{s.im_ext}"
+    return f"{s.prefix}{'' if s.im_dir == '.' else s.im_dir + '/'}{n:06d}{s.im_ext}"
 
 
 def _last_image(s: _Seq) -> int:

@@ -314,6 +314,21 @@ def test_bad_seqinfo(tmp_path: Path, ini: str, where: str | None, message: str) 
     assert message in err.value.message
 
 
+def test_imdir_of_seqinfo_names_the_frames(tmp_path: Path) -> None:
+    root = tmp_path / "seq"
+    write(root / "seqinfo.ini", "[Sequence]\nimDir=frames/\nimExt=.png\nseqLength=2\n")
+    write(root / "gt" / "gt.txt", GOOD)
+    ann = read_mot(root, width=10, height=10)
+    assert ann.frames.name.tolist() == ["frames/000001.png", "frames/000002.png"]
+    write(root / "seqinfo.ini", "[Sequence]\nimDir=.\nseqLength=1\n")
+    assert read_mot(root, width=10, height=10).frames.name.tolist() == ["000001.jpg"]
+    (tmp_path / "outside").mkdir()
+    (root / "link").symlink_to(tmp_path / "outside")
+    write(root / "seqinfo.ini", "[Sequence]\nimDir=link\n")
+    with pytest.raises(InputError, match="imDir: image path 'link' resolves outside"):
+        read_mot(root, width=10, height=10)
+
+
 def test_two_sequences_of_one_name_are_refused(tmp_path: Path) -> None:
     write(tmp_path / "a.txt", GOOD)
     write(tmp_path / "b" / "seqinfo.ini", "[Sequence]\nname=a\n")

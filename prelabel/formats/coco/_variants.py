@@ -1,0 +1,108 @@
+"""Which file is which: instances / video COCO, results lists, YouTube-VIS (files and results)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prelabel.annotations import Annotations
+from prelabel.errors import InputError
+from prelabel.formats.coco._categories import read_categories
+from prelabel.formats.coco._columns import (
+    PathLikeStr,
+    object_list,
+)
+from prelabel.formats.coco._frames import (
+    image_dir_table,
+    image_table,
+    video_names,
+    ytvis_frames,
+)
+from prelabel.formats.coco._options import Options
+from prelabel.formats.coco._records import (
+    coco_records,
+    ytvis_records,
+)
+from prelabel.formats.coco._shapes import record_shapes
+from prelabel.jsonio import load_json
+from prelabel.report import Report
+
+
+def read_document(
+    data: Any,
+    path: PathLikeStr,
+    images: PathLikeStr | None,
+    image_dir: PathLikeStr | None,
+    opts: Options,
+    report: Report,
+) -> Annotations:
+    """The annotations of the parsed JSON of ``path``, read as the variant its top level says."""
+    if isinstance(data, list):
+        return read_results(data, path, images, image_dir, opts, report)
+    if not isinstance(data, dict):
+        raise InputError(path, "$", "expected a COCO object or a results list")
+    if images is not None:
+        raise InputError(path, None, "has its own images; --images is for results lists only")
+    if "images" not in data and "videos" in data:
+        return read_ytvis(data, data.get("annotations", []), "$.annotations", path, opts, report)
+    if "images" not in data:
+        raise InputError(path, "$.images", "missing (not a COCO instances, video or results file)")
+    table = image_table(data, path, image_dir, report)
+    cats = read_categories(data, path)
+    anns = object_list(data.get("annotations", []), path, "$.annotations")
+    recs, names = coco_records(anns, "$.annotations", path, table, cats)
+    return record_shapes(recs, names, table.frames, opts, report)
+
+
+def read_results(
+    data: list[Any],
+    path: PathLikeStr,
+    images: PathLikeStr | None,
+    image_dir: PathLikeStr | None,
+    opts: Options,
+    report: Report,
+) -> Annotations:
+    anns = object_list(data, path, "$")
+    info: dict[str, Any] | None = None
+    if images is not None:
+        loaded = load_json(images)
+        if not isinstance(loaded, dict):
+            raise InputError(images, "$", "expected a COCO object with 'images' (or 'videos')")
+        info = loaded
+    if anns and "video_id" in anns[0] and "image_id" not in anns[0]:
+        if info is None or "videos" not in info:
+            raise InputError(
+                path, None, "video results need --images FILE with the 'videos' section"
+            )
+        return read_ytvis(info, anns, "$", path, opts, report, info_path=images)
+    if info is not None:
+        table = image_table(info, images, image_dir, report)  # type: ignore[arg-type]
+        cats = read_categories(info, images)  # type: ignore[arg-type]
+    elif image_dir is not None:
+        table = image_dir_table(image_dir, path)
+        cats = read_categories(None, path)
+    else:
+        raise InputError(
+            path,
+            None,
+            "a results list has no image names or sizes: give --images FILE or --image-dir DIR",
+        )
+    recs, names = coco_records(anns, "$", path, table, cats)
+    return record_shapes(recs, names, table.frames, opts, report)
+
+
+def read_ytvis(
+    info: dict[str, Any],
+    anns: Any,
+    base: str,
+    path: PathLikeStr,
+    opts: Options,
+    report: Report,
+    info_path: PathLikeStr | None = None,
+) -> Annotations:
+    ipath = info_path if info_path is not None else path
+    vids, vnames, videos = video_names(info["videos"], ipath)
+    frames, first = ytvis_frames(videos, vnames, ipath)
+    cats = read_categories(info, ipath)
+    anns = object_list(anns, path, base)
+    recs, names = ytvis_records(anns, base, path, vids, first, cats)
+    return record_shapes(recs, names, frames, opts, report)

@@ -32,8 +32,9 @@ from prelabel.formats.cvat._tables import (
     Task,
     Tracks,
     bounded_int,
+    element_frame,
 )
-from prelabel.formats.cvat._xml import feed, hardened_parser
+from prelabel.formats.cvat._xml import feed, hardened_parser, skip_elements
 from prelabel.report import Action, Report
 
 
@@ -305,7 +306,7 @@ class StreamParser:
 
         row = len(self.report.rows)
         self._report_drop(e, frame, label, what)
-        self._skip(depth, done)
+        skip_elements(self.parser, depth, SHAPE_CODES, (self._fast_start, self._fast_end), done)
 
     def _drop_skeleton(self, e: BadElement) -> None:
         """A skeleton found bad at its end: remove its row."""
@@ -318,9 +319,7 @@ class StreamParser:
         self.attr_owner = "track" if self.track_row >= 0 else "none"
 
     def _skeleton_context(self, row: int) -> tuple[str | None, str | None]:
-        s = self.shapes
-        frame = str(s.frame[row]) if s.track[row] >= 0 else self.images.name[s.frame[row]]
-        return frame, self.labels[s.label[row]]
+        return element_frame(self.shapes, self.images, row), self.labels[self.shapes.label[row]]
 
     def _report_drop(self, e: BadElement, frame: str | None, label: str | None, what: str) -> None:
         self.report.add(
@@ -332,38 +331,10 @@ class StreamParser:
             detail=f"{e.message}: {what} is left out",
         )
 
-    def _skip(self, depth: int, done: Callable[[int], None]) -> None:
-        """Ignore the next elements until ``depth`` open elements have closed, then call
-        ``done`` with the number of shape elements skipped and restore the handlers."""
-        p = self.parser
-        state = [depth, 0]
-
-        def start(tag: str, a: dict[str, str]) -> None:
-            state[0] += 1
-            if tag in SHAPE_CODES:
-                state[1] += 1
-
-        def end(tag: str) -> None:
-            state[0] -= 1
-            if state[0] == 0:
-                p.StartElementHandler = self._fast_start
-                p.EndElementHandler = self._fast_end
-                done(state[1])
-
-        p.StartElementHandler = start
-        p.EndElementHandler = end
-        p.CharacterDataHandler = None
-
     # -- elements -------------------------------------------------------------------------
     def _image(self, a: dict[str, str]) -> None:
         name, seq, number, w, h = image_record(a, self.path, self._where("image"), self.task_by_key)
-        img = self.images
-        self.image_row = len(img.name)
-        img.name.append(name)
-        img.sequence.append(seq)
-        img.number.append(number)
-        img.width.append(w)
-        img.height.append(h)
+        self.image_row = self.images.append(name, seq, number, w, h)
 
     def _track(self, a: dict[str, str]) -> None:
         try:
@@ -374,10 +345,7 @@ class StreamParser:
         except ValueError as e:
             raise BadElement(self.path, self._where("track"), str(e), "bad_track_id") from None
         label_idx = self._label(label, "track")
-        self.track_row = len(self.tracks.id)
-        self.tracks.id.append(tid)
-        self.tracks.task.append(a.get("task_id"))
-        self.tracks.label.append(label_idx)
+        self.track_row = self.tracks.append(tid, a.get("task_id"), label_idx)
         self.attr_owner = "track"
 
     def _shape(self, tag: str, code: int, a: dict[str, str]) -> None:
@@ -396,27 +364,11 @@ class StreamParser:
             raise missing(self.path, self._where(tag), e.args[0]) from None
         except ValueError as e:
             raise BadElement(self.path, self._where(tag), str(e), "bad_frame") from None
-        if run is not None:
-            s.geo.append(run)
-        elif mask is not None:
-            s.masks[row] = mask
-        else:  # a skeleton: its points follow as children; npairs set when it closes
+        if run is None and mask is None:  # a skeleton: its points follow as children
             self.skel = []
-        s.npairs.append(npairs)
-        if self.track_row >= 0 and a.get("outside") == "1":
-            s.outside.append(row)
-        if a.get("occluded") == "1":
-            s.occluded.append(row)
-        rot = a.get("rotation")
-        if rot is not None:
-            s.rot_rows.append(row)
-            s.rot_text.append(rot)
-        s.kind.append(code)
-        s.frame.append(frame)
-        s.label.append(label)
-        s.track.append(self.track_row)
-        s.line.append(self.parser.CurrentLineNumber)
-        s.attrs.append(None)
+        s.append(code, frame, label, self.track_row, self.parser.CurrentLineNumber, a, run, npairs)
+        if mask is not None:
+            s.masks[row] = mask
         self.shape_row = row
         self.in_shape = True
         self.attr_owner = "shape"

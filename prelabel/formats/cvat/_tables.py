@@ -88,6 +88,15 @@ class Images:
     width: list[float] = field(default_factory=list)
     height: list[float] = field(default_factory=list)
 
+    def append(self, name: str, sequence: str, number: int, width: float, height: float) -> int:
+        """Add an image; its row."""
+        self.name.append(name)
+        self.sequence.append(sequence)
+        self.number.append(number)
+        self.width.append(width)
+        self.height.append(height)
+        return len(self.name) - 1
+
 
 @dataclass
 class Tracks:
@@ -97,6 +106,13 @@ class Tracks:
     task: list[str | None] = field(default_factory=list)
     label: list[int] = field(default_factory=list)
     attrs: dict[int, dict[str, str]] = field(default_factory=dict)
+
+    def append(self, id: int, task: str | None, label: int) -> int:
+        """Add a track; its row."""
+        self.id.append(id)
+        self.task.append(task)
+        self.label.append(label)
+        return len(self.id) - 1
 
 
 @dataclass
@@ -122,6 +138,37 @@ class ShapeElements:
     rot_text: list[str] = field(default_factory=list)
     masks: dict[int, tuple[str, str, str, str, str]] = field(default_factory=dict)
     skel_vis: dict[int, list[bool]] = field(default_factory=dict)
+
+    def append(
+        self,
+        code: int,
+        frame: int,
+        label: int,
+        track: int,
+        line: int,
+        a: dict[str, str],
+        run: str | None,
+        npairs: int,
+    ) -> None:
+        """Add a shape element (attributes ``a``) with its ``x,y;x,y`` text, if it has one."""
+        row = len(self.kind)
+        if run is not None:
+            self.geo.append(run)
+        self.npairs.append(npairs)
+        if track >= 0 and a.get("outside") == "1":
+            self.outside.append(row)
+        if a.get("occluded") == "1":
+            self.occluded.append(row)
+        rot = a.get("rotation")
+        if rot is not None:
+            self.rot_rows.append(row)
+            self.rot_text.append(rot)
+        self.kind.append(code)
+        self.frame.append(frame)
+        self.label.append(label)
+        self.track.append(track)
+        self.line.append(line)
+        self.attrs.append(None)
 
     def pop_last(self, row: int) -> None:
         """Remove the row just added (a skeleton: its geometry is not in ``geo`` yet)."""
@@ -150,7 +197,11 @@ class ParsedFile:
 
     def frame_of_element(self, row: int) -> str:
         """A parsed shape's frame for the report: the image name, or CVAT's frame number."""
-        s = self.shapes
-        if s.track[row] >= 0:
-            return str(s.frame[row])
-        return self.images.name[s.frame[row]]
+        return element_frame(self.shapes, self.images, row)
+
+
+def element_frame(shapes: ShapeElements, images: Images, row: int) -> str:
+    """A parsed shape's frame for the report: the image name, or CVAT's frame number."""
+    if shapes.track[row] >= 0:
+        return str(shapes.frame[row])
+    return images.name[shapes.frame[row]]

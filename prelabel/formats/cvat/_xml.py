@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import xml.parsers.expat as expat
+from collections.abc import Callable, Container
 from os import PathLike
 from typing import Any
 
@@ -101,6 +102,34 @@ def _encoding_refused(exc: BaseException) -> bool:
     if type(exc) is LookupError:  # codecs.lookup; KeyError and IndexError are bugs
         return str(exc).startswith("unknown encoding")
     return type(exc) is ValueError and "encodings are not supported" in str(exc)
+
+
+def skip_elements(
+    parser: Any,
+    depth: int,
+    counted: Container[str],
+    resume: tuple[Callable[[str, dict[str, str]], None], Callable[[str], None]],
+    done: Callable[[int], None],
+) -> None:
+    """Ignore the next elements until ``depth`` open elements have closed, then put the
+    ``resume`` (start, end) handlers back and call ``done`` with the number of elements
+    skipped whose tag is in ``counted``."""
+    state = [depth, 0]
+
+    def start(tag: str, a: dict[str, str]) -> None:
+        state[0] += 1
+        if tag in counted:
+            state[1] += 1
+
+    def end(tag: str) -> None:
+        state[0] -= 1
+        if state[0] == 0:
+            parser.StartElementHandler, parser.EndElementHandler = resume
+            done(state[1])
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = None
 
 
 def cvat_export_kind(path: str | PathLike[str]) -> str:

@@ -2,17 +2,14 @@
 geometry policy, jobs, the output file, the report and the summary.
 
 A reader returns :class:`Annotations` in pixels; :func:`convert` does the rest. The CLI's
-``run_convert`` is a thin layer over it, and library users call :func:`convert` (or the
-stages) directly.
+``run_convert`` (``prelabel.commands._convert``) is a thin layer over it, and library users
+call :func:`convert` (or the stages) directly. This module does not import click.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import posixpath
-import sys
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from os import PathLike
@@ -21,18 +18,17 @@ from string import Formatter
 from typing import Any
 from urllib.parse import quote
 
-import click
 import numpy as np
 
 from prelabel.annotations import Annotations, Frames
-from prelabel.errors import GeometryError, InputError, PayloadError, PrelabelError, printable
+from prelabel.errors import GeometryError, InputError, PayloadError, PrelabelError
 from prelabel.geometry import Policy, prepare
 from prelabel.jobs import JobOptions, job_chunks
 from prelabel.jsonio import load_json, load_yaml, read_text
 from prelabel.report import Action, Report
 from prelabel.trackers import layout_jobs
 from prelabel.urls import is_url
-from prelabel.writer import check_output, same_output, write_json, write_jsonl
+from prelabel.writer import check_output, write_jsonl
 
 # The fields of --frame-id and --src-template; {number} is index + 1: the 1-based frame
 # number of ffmpeg's %06d frames and of Ultralytics' <video>_<N>.txt track files
@@ -404,30 +400,37 @@ def convert(
     progress: Callable[[Any], Any] | None = None,
     source: str | PathLike[str] | None = None,
     soft_limit: int | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> ConvertResult:
     """Frames, labels, checks, trackers, jobs: pixel ``Annotations`` to a JSON Lines file.
 
     What it writes passes ``prelabel validate``: an input without frames is refused rather
     than written as an empty file, and shapes with an empty label are dropped (reported).
     ``source`` (the input file) is named in errors; jobs larger than ``soft_limit`` bytes
-    (default :data:`JOB_SOFT_LIMIT`) are reported and listed in ``warnings``.
+    (default :data:`JOB_SOFT_LIMIT`) are reported and listed in ``warnings``. ``progress``
+    wraps the iterator of job lines (one item per job written); ``on_stage`` is told the
+    name of each stage as it starts (``frames``, ``checks``, ``jobs``), for a display.
     """
+    stage = on_stage or (lambda name: None)
     check_output(output)
     check_options(frames, jobs)
     report = report if report is not None else Report()
     if len(ann.frames) == 0:
         raise InputError(source, None, "the input has no images or frames: nothing to convert")
+    stage("frames")
     ann = replace(
         ann,
         frames=assign_frames(ann.frames, frames, default_sequence=default_sequence, source=source),
     )
     ann = apply_labels(ann, labels, report, policy=policy, source=source)
+    stage("checks")
     try:
         ann, report = prepare(ann, policy, report)
     except GeometryError as exc:
         if exc.path is None and source is not None:
             exc.path = str(source)
         raise
+    stage("jobs")
     sizes: list[int] = []
     lines: Any = (_measured(pieces, sizes) for pieces in job_chunks(ann, jobs))
     if progress is not None:
@@ -487,165 +490,6 @@ def _size_text(n: int) -> str:
     return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n:,} bytes"
 
 
-# --- CLI glue ------------------------------------------------------------------------------
-def convert_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """The options every ``convert`` command shares (see docs/cli.md)."""
-    options = [
-        click.option(
-            "-o",
-            "--output",
-            required=True,
-            help="JSON Lines of job payloads: a regular file's path, or '-' for stdout.",
-        ),
-        click.option(
-            "--report",
-            "report_path",
-            type=click.Path(dir_okay=False),
-            help="Write a JSON report of every shape dropped or repaired.",
-        ),
-        click.option(
-            "--frame-id",
-            "frame_id",
-            default=None,
-            help="frame_id template; fields {stem} {name} {index} {number} (index + 1) {sequence}. [default: {stem}; frame_{index:06d} for video]",
-        ),
-        click.option(
-            "--src-prefix",
-            help="Each frame's src is this URL joined with the image's relative path.",
-        ),
-        click.option(
-            "--src-template", help="Each frame's src from a template with the --frame-id fields."
-        ),
-        click.option(
-            "--frames",
-            "frames_file",
-            type=click.Path(exists=True, dir_okay=False),
-            help="CSV or JSON: image name -> frame_id, src, reference images.",
-        ),
-        click.option(
-            "--frames-per-job",
-            type=click.IntRange(min=1),
-            help="Split each sequence into jobs of N frames.",
-        ),
-        click.option(
-            "--reference-id",
-            default="{sequence}",
-            show_default=True,
-            help="reference_id template; fields {sequence} {chunk}.",
-        ),
-        click.option("--workflow-id", help="work_flow_id of every job."),
-        click.option("--batch-id", help="batch_id of every job."),
-        click.option(
-            "--labels",
-            "labels_file",
-            type=click.Path(exists=True, dir_okay=False),
-            help="JSON or YAML map: source label -> platform label (or {label, min_score}).",
-        ),
-        click.option(
-            "--drop-unmapped",
-            is_flag=True,
-            help="Drop (and report) labels missing from --labels instead of failing.",
-        ),
-        click.option("--min-score", type=float, help="Leave out shapes scored below this."),
-        click.option(
-            "--on-invalid",
-            type=click.Choice([p.value for p in Policy]),
-            default=Policy.REPAIR.value,
-            show_default=True,
-            help="What to do with shapes that fail a check.",
-        ),
-        click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary."),
-    ]
-    for opt in reversed(options):
-        f = opt(f)
-    return f
-
-
-def run_convert(
-    read: Callable[[Report], Annotations],
-    *,
-    default_frame_id: str = "{stem}",
-    default_sequence: str | None = None,
-    output: str,
-    report_path: str | None,
-    frame_id: str | None,
-    src_prefix: str | None,
-    src_template: str | None,
-    frames_file: str | None,
-    frames_per_job: int | None,
-    reference_id: str,
-    workflow_id: str | None,
-    batch_id: str | None,
-    labels_file: str | None,
-    drop_unmapped: bool,
-    min_score: float | None,
-    on_invalid: str,
-    quiet: bool,
-) -> None:
-    """Read, convert and write; print the summary; write the report. Errors propagate as
-    :class:`PrelabelError` for the CLI to print as one line."""
-    start = time.perf_counter()
-    ctx = click.get_current_context(silent=True)
-    source = ctx.params.get("source") if ctx else None
-    if default_sequence is None:
-        default_sequence = Path(str(source)).stem if source else "sequence"
-    frame_options = FrameOptions(
-        frame_id or default_frame_id, src_prefix, src_template, frames_file
-    )
-    job_options = JobOptions(reference_id, frames_per_job, workflow_id, batch_id)
-    # everything that can be refused without reading the input is refused first
-    check_output(output)
-    if report_path is not None:
-        check_output(report_path, "--report")
-        if same_output(report_path, output):
-            raise InputError(report_path, None, "--report names the same file as -o/--output")
-    inputs = {"the input": source, "the --labels": labels_file, "the --frames": frames_file}
-    for option, path in [("-o/--output", output), ("--report", report_path)]:
-        for what, given in inputs.items():
-            if path is not None and given is not None and same_output(path, given):
-                raise InputError(path, None, f"{option} names {what} file: it would be replaced")
-    check_options(frame_options, job_options)
-    mapping = load_label_map(labels_file) if labels_file else None
-    report = Report()
-    ann = read(report)
-    progress = None
-    if not quiet and sys.stderr.isatty():
-        progress = functools.partial(_progress, label="writing jobs")
-    try:
-        result = convert(
-            ann,
-            output,
-            frames=frame_options,
-            labels=LabelOptions(mapping, drop_unmapped, min_score, labels_file),
-            jobs=job_options,
-            policy=on_invalid,
-            report=report,
-            default_sequence=default_sequence,
-            progress=progress,
-            source=None if source is None else str(source),
-        )
-    finally:
-        if report_path:
-            write_json(report_path, report.to_dict())
-    for warning in result.warnings:
-        click.echo(printable(f"warning: {warning}"), err=True)
-    if not quiet:
-        secs = time.perf_counter() - start
-        click.echo(
-            printable(
-                f"{result.jobs:,} job(s), {result.frames:,} frame(s), {result.shapes:,} shape(s) -> {output} in {secs:.1f}s"
-            ),
-            err=True,
-        )
-        for line in report.summary_lines():
-            click.echo(printable(line), err=True)
-
-
-def _progress(lines: Any, label: str) -> Any:
-    with click.progressbar(lines, label=label, file=sys.stderr) as bar:
-        yield from bar
-
-
 __all__ = [
     "ConvertResult",
     "FrameOptions",
@@ -657,7 +501,5 @@ __all__ = [
     "check_options",
     "check_template",
     "convert",
-    "convert_options",
     "load_label_map",
-    "run_convert",
 ]

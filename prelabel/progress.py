@@ -48,6 +48,8 @@ class Progress:
         clock: Callable[[], float] = time.monotonic,
         heartbeat: bool = True,
         order: tuple[str, ...] = (),
+        delay: float = 0.0,
+        bar_format: str | None = None,
     ) -> None:
         self.total = total
         self.desc = desc
@@ -58,10 +60,14 @@ class Progress:
         self.interval = interval
         self.clock = clock
         self.order = order  # counts shown first, in this order (the rest after)
+        # nothing is shown before ``delay`` seconds: a quick run prints no progress at all
+        self.delay = delay
+        self.bar_format = bar_format
+        self._lines_written = 0
         self.n = 0
         self.counts: Counter[str] = Counter()
         self.started = clock()
-        self._next_line = self.started + interval
+        self._next_line = self.started + max(interval, delay)
         self._lock = threading.RLock()
         self._bar: Any = None
         self._closed = False
@@ -80,6 +86,8 @@ class Progress:
                 mininterval=0.2,
                 dynamic_ncols=True,
                 leave=True,
+                delay=delay,
+                bar_format=bar_format,
             )
         elif heartbeat:
             self._thread = threading.Thread(target=self._beat, name="progress", daemon=True)
@@ -98,6 +106,24 @@ class Progress:
                 self._bar.set_postfix_str(self.postfix(), refresh=False)
                 self._bar.update(n)
         self.tick()
+
+    def set_description(self, desc: str) -> None:
+        """Name what is being worked on now (a stage of a longer run)."""
+        if not self.enabled:
+            return
+        with self._lock:
+            self.desc = desc
+            if self._bar is not None:
+                self._bar.set_description_str(desc, refresh=False)
+
+    def set_format(self, bar_format: str | None) -> None:
+        """A tqdm ``bar_format`` for what follows (None: tqdm's own)."""
+        if not self.enabled:
+            return
+        with self._lock:
+            self.bar_format = bar_format
+            if self._bar is not None:
+                self._bar.bar_format = bar_format
 
     def count(self, name: str, n: int = 1) -> None:
         """Add to a named count without advancing the done figure (e.g. retries)."""
@@ -125,6 +151,7 @@ class Progress:
                     prefix=self.desc,
                     unit=self.unit,
                     postfix=self.postfix() or None,
+                    bar_format=self.bar_format,
                 )
             )
 
@@ -154,10 +181,13 @@ class Progress:
                 self._bar.set_postfix_str(self.postfix(), refresh=False)
                 self._bar.close()
                 return
+            if self.delay and not self._lines_written and self.clock() - self.started < self.delay:
+                return  # a quick run: no progress was shown, and no final line either
             text = self.line()
         self._write(text)
 
     def _write(self, text: str) -> None:
+        self._lines_written += 1
         try:
             self.stream.write(text + "\n")
             self.stream.flush()

@@ -297,3 +297,19 @@ def test_a_job_over_the_soft_limit_is_warned_with_the_option_that_splits_it(
     assert result.report.counts[("noted", "job_over_soft_limit")] == 1
     split = convert(_boxes(), out, soft_limit=limit, jobs=JobOptions(frames_per_job=1))
     assert split.warnings == () and max(split.job_bytes) <= limit
+
+
+def test_the_library_does_not_import_click() -> None:
+    # the CLI is a layer over the library: importing prelabel, its convert pipeline and
+    # every reader must not pull in click (it is only imported by prelabel.cli/commands).
+    # prelabel.submit is left out: httpx itself imports click for its own command line.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, prelabel, prelabel.convert, prelabel.validate;"
+        "from prelabel import convert, read_coco, read_yolo, read_cvat, read_mot;"
+        "print(sorted(m for m in sys.modules if m == 'click' or m.startswith('click.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

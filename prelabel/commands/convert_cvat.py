@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import click
 
-from prelabel.convert import convert_options, run_convert
+from prelabel.commands._convert import convert_options, run_convert
 from prelabel.formats.cvat import cvat_export_kind, read_cvat
 
 

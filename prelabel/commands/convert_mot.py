@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from prelabel.convert import convert_options, run_convert
+from prelabel.commands._convert import convert_options, run_convert
 from prelabel.formats.mot import read_mot
 
 

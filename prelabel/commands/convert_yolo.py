@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import click
 
-from prelabel.convert import convert_options, run_convert
+from prelabel.commands._convert import convert_options, run_convert
 from prelabel.errors import InputError
 from prelabel.formats.yolo import TASKS, parse_columns, read_yolo
 

@@ -30,6 +30,7 @@ from prelabel.jsonio import read_text
 from prelabel.order import natural_order
 from prelabel.paths import resolve_inside, safe_relative
 from prelabel.report import Action, Report
+from prelabel.text import ID_CONTROL
 
 __all__ = ["MOT_CLASSES", "read_mot"]
 
@@ -42,7 +43,6 @@ MOT_CLASSES = (
 MAX_FRAMES = 1_000_000  # per sequence (9 hours at 30 fps): checked before frames are made
 IGNORED, INVALID_ROW = "ignored_in_source", "invalid_row"
 _SEP = bytes.maketrans(b",\t\r\x0b\x0c", b"     ")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _MESSAGES = (
     "",
     "expected at least 6 values (frame,id,x,y,w,h), got {n}",
@@ -197,7 +197,7 @@ def _names(lines: Sequence[str], path: Path | None = None) -> tuple[str, ...]:
     while out and not out[-1]:
         out.pop()
     for i, name in enumerate(out):
-        if bad := _CONTROL.search(name):
+        if bad := ID_CONTROL.search(name):
             where = str(i + 1) if path else f"names[{i}]"
             why = f"label {name!r} has a control character (U+{ord(bad.group()):04X})"
             raise InputError(path, where, why)

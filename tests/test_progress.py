@@ -18,8 +18,16 @@ class FakeClock:
 
 def test_plain_lines_at_a_steady_interval_and_at_the_end() -> None:
     clock, out = FakeClock(), io.StringIO()
-    p = Progress(100, desc="submit", unit="job", stream=out, tty=False, clock=clock,
-                 heartbeat=False, order=("created", "failed"))  # fmt: skip
+    p = Progress(
+        100,
+        desc="submit",
+        unit="job",
+        stream=out,
+        tty=False,
+        clock=clock,
+        heartbeat=False,
+        order=("created", "failed"),
+    )
     for _ in range(30):  # 30 jobs in 9 s: no line yet (the first is due at 10 s)
         clock.now += 0.3
         p.update(1, created=1)
@@ -80,3 +88,49 @@ def test_disabled_writes_nothing() -> None:
         p.update(4, created=4)
         p.tick()
     assert out.getvalue() == ""
+
+
+def test_a_quick_run_with_a_delay_prints_nothing() -> None:
+    # convert's display: nothing for a run shorter than the delay, not even the final line
+    clock, out = FakeClock(), io.StringIO()
+    p = Progress(
+        None,
+        desc="reading x",
+        stream=out,
+        tty=False,
+        clock=clock,
+        heartbeat=False,
+        interval=10,
+        delay=1.0,
+        bar_format="{desc} [{elapsed}]",
+    )
+    clock.now += 0.5
+    p.tick()
+    p.close()
+    assert out.getvalue() == ""
+
+
+def test_a_long_run_names_its_stage_and_elapsed_time() -> None:
+    clock, out = FakeClock(), io.StringIO()
+    p = Progress(
+        None,
+        desc="reading x.json",
+        stream=out,
+        tty=False,
+        clock=clock,
+        heartbeat=False,
+        interval=10,
+        delay=1.0,
+        bar_format="{desc} [{elapsed}]",
+    )
+    clock.now += 12
+    p.tick()  # 12 s in: the first line, still reading
+    p.set_description("writing jobs")
+    p.set_format("{desc}: {n_fmt} {unit}(s) [{elapsed}]")
+    p.update(3)
+    clock.now += 1
+    p.close()
+    assert out.getvalue().splitlines() == [
+        "reading x.json [00:12]",
+        "writing jobs: 3 it(s) [00:13]",
+    ]

@@ -21,6 +21,17 @@ from prelabel.errors import InputError
 
 _O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 
+# The suffixes (lower case) of the files a reader takes for images when it scans a folder: the
+# one definition every reader uses. They are Ultralytics' IMG_FORMATS (ultralytics/data/utils.py),
+# which YOLO data sets are made for, and every one has a header read here or by imagesize
+# (JPEG, MPO = JPEG; TIFF, DNG = TIFF; HEIC, AVIF = ISO BMFF; JPEG 2000; BMP, PNG, WebP).
+# Left out: .gif, a video to Ultralytics (VID_FORMATS) whose header gives one frame's size, and
+# .pfm, which Ultralytics has dropped and no header reader here knows.
+IMAGE_SUFFIXES = frozenset(
+    {".avif", ".bmp", ".dng", ".heic", ".jp2", ".jpeg", ".jpeg2000", ".jpg", ".mpo", ".png",
+     ".tif", ".tiff", ".webp"}
+)  # fmt: skip
+
 
 def image_size(path: str | PathLike[str]) -> tuple[int, int]:
     """(width, height) of an image file read from its header; InputError when unknown."""

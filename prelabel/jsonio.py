@@ -39,14 +39,32 @@ def parse_json(data: bytes | str, path: str | PathLike[str] | None, line: int | 
         ) from None
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def read_text(path: str | PathLike[str], encoding: str = "utf-8") -> str:
-    """A text input file (CSV, YAML, a names list); unreadable or not text: one InputError."""
+    r"""A text input file (CSV, YAML, a names list, an image list, obj.data); unreadable or not
+    text: one InputError naming the byte where the text stops being text.
+
+    The one text reader of the package. Line ends are read as text mode reads them (``\r\n``
+    and ``\r`` become ``\n``); ``encoding="utf-8-sig"`` drops a leading byte-order mark, as
+    Windows tools write one, and the byte named in an error still counts it.
+    """
     try:
-        return Path(path).read_text(encoding=encoding)
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"byte {exc.start}", f"not {encoding} text") from None
+        sig = encoding.lower().replace("_", "-") == "utf-8-sig"
+        start = exc.start + (len(_BOM) if sig and data.startswith(_BOM) else 0)
+        raise InputError(
+            path, f"byte {start}", f"not {'utf-8' if sig else encoding} text"
+        ) from None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 # Label maps and data.yaml files nest a few levels and hold hundreds of values: a bound far

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from prelabel.errors import InputError
-from prelabel.imagesize import image_size, image_sizes
+from prelabel.imagesize import IMAGE_SUFFIXES, image_size, image_sizes
 
 
 def _jpeg_with_orientation(path: Path, w: int, h: int, orientation: int) -> None:
@@ -46,3 +46,49 @@ def test_unreadable_and_unknown_files(tmp_path: Path) -> None:
     (tmp_path / "text.jpg").write_bytes(b"not an image at all")
     with pytest.raises(InputError, match="image size not found"):
         image_size(tmp_path / "text.jpg")
+
+
+def _box(kind: bytes, payload: bytes, version: int | None = None) -> bytes:
+    """An ISO BMFF / JPEG 2000 box; with ``version``, a full box (version and flags)."""
+    if version is not None:
+        payload = struct.pack(">I", version << 24) + payload
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def _image_bytes(suffix: str, w: int, h: int) -> bytes:
+    """A small file of the kind ``suffix`` names: encoded by OpenCV where it can, else the
+    header written by hand (HEIC and AVIF: ftyp + meta with an ispe property; JPEG 2000: the
+    signature, ftyp and jp2h/ihdr boxes)."""
+    if suffix in (".heic", ".avif"):
+        brand = suffix[1:].encode()
+        ftyp = _box(b"ftyp", brand + b"\0\0\0\0mif1" + brand)
+        ispe = _box(b"ispe", struct.pack(">II", w, h), version=0)
+        ipma = _box(b"ipma", struct.pack(">IHBB", 1, 1, 1, 0x81), version=0)
+        hdlr = _box(b"hdlr", b"\0" * 4 + b"pict" + b"\0" * 13, version=0)
+        pitm = _box(b"pitm", struct.pack(">H", 1), version=0)
+        meta = _box(b"meta", hdlr + pitm + _box(b"iprp", _box(b"ipco", ispe) + ipma), version=0)
+        return ftyp + meta
+    if suffix in (".jp2", ".jpeg2000"):
+        ihdr = _box(b"ihdr", struct.pack(">IIHBBBB", h, w, 3, 7, 7, 0, 0))
+        signature = b"\0\0\0\x0cjP  \r\n\x87\n"
+        return signature + _box(b"ftyp", b"jp2 \0\0\0\0jp2 ") + _box(b"jp2h", ihdr)
+    # MPO is a JPEG with more pictures after the first; DNG is a TIFF
+    encode_as = {".mpo": ".jpg", ".dng": ".tif"}.get(suffix, suffix)
+    ok, data = cv2.imencode(encode_as, np.zeros((h, w, 3), np.uint8))
+    assert ok, suffix
+    return data.tobytes()
+
+
+@pytest.mark.parametrize("suffix", sorted(IMAGE_SUFFIXES))
+def test_every_image_suffix_has_a_header_reader(tmp_path: Path, suffix: str) -> None:
+    """A reader that takes a file for an image by its suffix must be able to size it."""
+    p = tmp_path / f"x{suffix}"
+    p.write_bytes(_image_bytes(suffix, 40, 20))
+    assert image_size(p) == (40, 20)
+
+
+def test_image_suffixes_are_lower_case_and_leave_out_videos_and_float_maps() -> None:
+    assert all(s.startswith(".") and s == s.lower() for s in IMAGE_SUFFIXES)
+    # .gif is a video to Ultralytics; .pfm has no header reader (and Ultralytics dropped it)
+    assert not {".gif", ".pfm"} & IMAGE_SUFFIXES
+    assert {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"} <= IMAGE_SUFFIXES

@@ -43,6 +43,17 @@ def test_text_files_that_are_not_text(tmp_path: Path) -> None:
         read_text(f)
 
 
+def test_text_with_a_bom_and_windows_line_ends(tmp_path: Path) -> None:
+    f = tmp_path / "names.txt"
+    f.write_bytes(b"\xef\xbb\xbfcar\r\ntruck\rbus\n")
+    assert read_text(f, encoding="utf-8-sig") == "car\ntruck\nbus\n"
+    assert read_text(f).startswith("\ufeffcar\n")  # plain utf-8 keeps the BOM as text
+    f.write_bytes(b"\xef\xbb\xbfcar\n\xff")
+    # the byte named counts the BOM: 3 + len("car\n") = 7
+    with pytest.raises(InputError, match=r"names.txt:byte 7: not utf-8 text"):
+        read_text(f, encoding="utf-8-sig")
+
+
 # --- YAML --------------------------------------------------------------------------------------
 def test_yaml_nested_5000_deep_is_one_error_with_the_place(tmp_path: Path) -> None:
     f = tmp_path / "data.yaml"

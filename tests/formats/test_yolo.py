@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import struct
 from pathlib import Path
 
 import cv2
@@ -528,6 +529,63 @@ def test_other_image_formats_fall_back_to_the_header_reader(tmp_path: Path) -> N
     write(tmp_path / "a.txt", "0 0.5 0.5 1 1\n")
     ann = read_yolo(tmp_path, names=["x"])
     assert ann.frames.width.tolist() == [9] and ann.frames.height.tolist() == [7]
+
+
+def test_a_gif_is_not_a_frame_and_its_label_has_no_image(tmp_path: Path) -> None:
+    """One set of image suffixes (prelabel.imagesize): .gif is a video to Ultralytics, so a
+    GIF beside the images is no frame and its label file is one without an image."""
+    png(tmp_path / "images" / "a.png", 10, 10)
+    ok, gif = cv2.imencode(".gif", np.zeros((10, 10, 3), np.uint8))
+    assert ok
+    (tmp_path / "images" / "b.gif").write_bytes(gif.tobytes())
+    write(tmp_path / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
+    write(tmp_path / "labels" / "b.txt", "0 0.5 0.5 0.2 0.2\n")
+    report = Report()
+    ann = read_yolo(tmp_path, names=["x"], on_bad_line="drop", report=report)
+    assert ann.frames.name.tolist() == ["images/a.png"]
+    assert [(r["reason"], r["source"]) for r in report.rows if r["action"] == "skipped"] == [
+        ("label file without an image", "labels/b.txt")
+    ]
+
+
+def test_jpeg2000_and_pfm_as_ultralytics_reads_them(tmp_path: Path) -> None:
+    """.jp2 is an image (Ultralytics' IMG_FORMATS; its header gives the size); .pfm is not
+    (Ultralytics dropped it and no header reader knows it)."""
+
+    def box(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+    ihdr = box(b"ihdr", struct.pack(">IIHBBBB", 20, 40, 3, 7, 7, 0, 0))  # height 20, width 40
+    jp2 = b"\0\0\0\x0cjP  \r\n\x87\n" + box(b"ftyp", b"jp2 \0\0\0\0jp2 ") + box(b"jp2h", ihdr)
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "a.jp2").write_bytes(jp2)
+    (tmp_path / "images" / "b.pfm").write_bytes(b"PF\n40 20\n-1.0\n" + b"\0" * 9600)
+    write(tmp_path / "labels" / "a.txt", "0 0.5 0.5 0.5 0.5\n")
+    write(tmp_path / "labels" / "b.txt", "0 0.5 0.5 0.5 0.5\n")
+    report = Report()
+    ann = read_yolo(tmp_path, names=["x"], on_bad_line="drop", report=report)
+    assert ann.frames.name.tolist() == ["images/a.jp2"]
+    assert (ann.frames.width.tolist(), ann.frames.height.tolist()) == ([40], [20])
+    # xc 0.5 w 0.5 of 40 px -> x 10..30; yc 0.5 h 0.5 of 20 px -> y 5..15
+    assert shape_points(ann, 0) == [[10, 5], [30, 5], [30, 15], [10, 15]]
+    assert [r["source"] for r in report.rows if r["action"] == "skipped"] == ["labels/b.txt"]
+
+
+def test_text_inputs_that_are_not_utf8_name_the_byte(tmp_path: Path) -> None:
+    """Names files, image lists and obj.data go through the one text reader (jsonio): a BOM
+    is dropped, and a byte that is not UTF-8 is named, counting the BOM."""
+    write(tmp_path / "obj.data", "train = train.txt\nnames = obj.names\n")
+    (tmp_path / "obj.names").write_bytes(b"\xef\xbb\xbfcar\r\ntruck\r\n")
+    (tmp_path / "train.txt").write_bytes(b"\xef\xbb\xbfa.png\n")
+    png(tmp_path / "a.png", 10, 10)
+    write(tmp_path / "a.txt", "1 0.5 0.5 0.2 0.2\n")
+    ann = read_yolo(tmp_path / "obj.data")
+    assert ann.labels == ("car", "truck") and ann.label.tolist() == [1]
+    (tmp_path / "train.txt").write_bytes(b"\xef\xbb\xbfa.png\n\xff.png\n")
+    with pytest.raises(InputError) as err:
+        read_yolo(tmp_path / "obj.data")
+    # BOM (3 bytes) + "a.png\n" (6 bytes): the 0xff is byte 9
+    assert str(err.value).endswith("train.txt:byte 9: not utf-8 text")
 
 
 # --- properties --------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ import posixpath
 
 from prelabel.errors import InputError
 from prelabel.formats.yolo._layout import (
-    IMAGE_SUFFIXES,
     DirCache,
     Layout,
     dir_entries,
@@ -29,6 +28,8 @@ from prelabel.formats.yolo._names import (
     yaml_names,
 )
 from prelabel.formats.yolo._schema import TASKS
+from prelabel.imagesize import IMAGE_SUFFIXES
+from prelabel.jsonio import read_text
 from prelabel.paths import resolve_inside, safe_relative
 
 
@@ -90,11 +91,7 @@ def _ultralytics(yaml_path: str, names_file: str | None) -> Layout:
 def _darknet(data_path: str, names_file: str | None) -> Layout:
     root = os.path.dirname(data_path) or "."
     lay = Layout(root=root)
-    try:
-        with open(data_path, "rb") as f:
-            text = f.read().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(data_path, None, f"cannot read: {exc}") from None
+    text = read_text(data_path, encoding="utf-8-sig")
     values: dict[str, tuple[str, int]] = {}
     for i, line in enumerate(text.splitlines(), 1):
         key, eq, value = line.partition("=")

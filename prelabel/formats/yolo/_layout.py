@@ -16,14 +16,10 @@ import numpy.typing as npt
 from prelabel.annotations import Frames, _obj
 from prelabel.errors import InputError
 from prelabel.formats.yolo._names import NAMES_FILES, is_names_file
-from prelabel.imagesize import image_sizes
+from prelabel.imagesize import IMAGE_SUFFIXES, image_sizes
+from prelabel.jsonio import read_text
 from prelabel.order import natural_order
 from prelabel.paths import resolve_inside, safe_relative
-
-# Ultralytics' IMG_FORMATS (data/utils.py), the suffixes an image folder is scanned for.
-IMAGE_SUFFIXES = frozenset(
-    {".bmp", ".dng", ".jpeg", ".jpg", ".mpo", ".png", ".tif", ".tiff", ".webp", ".pfm", ".heic"}
-)
 
 
 # --- layout: which label file belongs to which image ------------------------------------------
@@ -163,13 +159,7 @@ def list_entries(
     lst: str, root: str, lay: Layout, cache: DirCache, seen: set[str], report_missing: bool
 ) -> None:
     """Frames from an image list (``train.txt``): one image path per line."""
-    try:
-        with open(lst, "rb") as f:
-            text = f.read().decode("utf-8-sig")
-    except OSError as exc:
-        raise InputError(lst, None, f"cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(lst, None, f"not UTF-8 text: {exc.reason}") from None
+    text = read_text(lst, encoding="utf-8-sig")
     lst_rel = _rel(lst, root)
     parent = _base(os.path.dirname(lst) or ".", root)
     for i, raw in enumerate(text.splitlines(), 1):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from prelabel._ragged import offsets_from_counts
 from prelabel.annotations import FloatArray, IntArray
 from prelabel.errors import InputError
 
@@ -67,8 +68,7 @@ class Lines:
 
 def split_lines(contents: list[bytes]) -> Lines:
     sizes = np.fromiter((len(c) for c in contents), dtype=np.int64, count=len(contents))
-    file_start = np.zeros(len(contents), dtype=np.int64)
-    np.cumsum(sizes[:-1] + 1, out=file_start[1:])
+    file_start = offsets_from_counts(sizes + 1)[:-1]  # each file and its joining '\n'
     blob = b"\n".join(contents) + b"\n"
     blob = blob.translate(_SPACES)
     if _BOM in blob:

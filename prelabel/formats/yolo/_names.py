@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from prelabel.errors import InputError
-from prelabel.jsonio import load_yaml
+from prelabel.jsonio import load_yaml, read_text
 
 NAMES_FILES = ("classes.txt", "obj.names", "names.txt", "data.names")
 
@@ -90,13 +90,7 @@ def read_names_file(path: str) -> list[str]:
         if names is None:
             raise InputError(path, None, "no names in this file")
         return names
-    try:
-        with open(path, "rb") as f:
-            text = f.read().decode("utf-8-sig")
-    except OSError as exc:
-        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(path, None, f"not UTF-8 text: {exc.reason}") from None
+    text = read_text(path, encoding="utf-8-sig")
     lines = [line.strip() for line in text.splitlines()]
     while lines and not lines[-1]:
         lines.pop()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from prelabel._ragged import offsets_from_counts
 from prelabel.annotations import FloatArray, IntArray
 from prelabel.errors import InputError
 from prelabel.formats.yolo._layout import Layout
@@ -216,8 +217,7 @@ def _coordinates_inside(lines: Lines, reading: Reading, sid: IntArray) -> bool:
             ncol - schema.fixed if geometry == "poly" else np.full(len(rows), schema.size(geometry))
         )
         start = lines.tok_first[rows] + pos[geometry]
-        off = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(count, out=off[1:])
+        off = offsets_from_counts(count)
         v = lines.values[np.repeat(start - off[:-1], count) + np.arange(int(off[-1]))]
         if not ((v >= -0.01) & (v <= 1.01)).all():
             return False

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from prelabel._ragged import offsets_from_counts
 from prelabel.annotations import Annotations, FloatArray, Frames, IntArray, Kind
 from prelabel.formats.yolo._layout import Layout
 from prelabel.formats.yolo._lines import Lines
@@ -79,8 +80,7 @@ def _group_parts(
         counts = ncol - schema.fixed
         total = int(counts.sum())
         starts = first + pos["poly"]
-        off = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(counts, out=off[1:])
+        off = offsets_from_counts(counts)
         idx = np.repeat(starts - off[:-1], counts) + np.arange(total)
         pts = vals[idx].reshape(-1, 2)
         npts = counts // 2
@@ -166,8 +166,7 @@ def build_shapes(
     points = np.concatenate([p[2] for p in parts]).reshape(-1, 2)
     plabels = np.concatenate([p[3] for p in parts])
     row = np.concatenate([p[4] for p in parts]).astype(np.int64)
-    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
+    offsets = offsets_from_counts(counts)
     ann = Annotations.from_runs(
         frames, kinds, points, offsets, cls[row], frame[row], names=labels, track=track[row],
         score=score[row], point_label=plabels, source=source[row],

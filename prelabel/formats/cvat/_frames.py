@@ -76,9 +76,13 @@ def task_frame_count(
 
 
 def task_length(
-    by_stop: int | None, by_size: int | None, needed: int | None, first: int, step: int,
+    by_stop: int | None,
+    by_size: int | None,
+    needed: int | None,
+    first: int,
+    step: int,
     used: npt.NDArray[np.int64],
-) -> int:  # fmt: skip
+) -> int:
     """The frames of a task: the meta's count; where ``size`` and ``start_frame ..
     stop_frame`` disagree (datumaro writes ``stop_frame = size``, which CVAT reads as the last
     frame), the smaller one that holds the ``needed`` frames, else the larger; with neither,

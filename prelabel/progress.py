@@ -89,7 +89,8 @@ class Progress:
                 delay=delay,
                 bar_format=bar_format,
             )
-        elif heartbeat:
+        if heartbeat:
+            # keeps the elapsed time moving while nothing completes (a long read, retries)
             self._thread = threading.Thread(target=self._beat, name="progress", daemon=True)
             self._thread.start()
 
@@ -196,7 +197,12 @@ class Progress:
 
     def _beat(self) -> None:
         while not self._stop.wait(min(1.0, self.interval)):
-            self.tick()
+            if self._bar is None:
+                self.tick()
+                continue
+            with self._lock:
+                if not self._closed and self.clock() - self.started >= self.delay:
+                    self._bar.refresh()
 
     def __enter__(self) -> Progress:
         return self

@@ -22,7 +22,7 @@ from prelabel.formats.coco._columns import (
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Categories:
     ids: IdIndex | None  # None: no categories section, labels are the ids as text
     names: tuple[str, ...]

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from prelabel._ragged import offsets_from_counts
 from prelabel.annotations import FloatArray, IntArray
 from prelabel.errors import InputError
 
@@ -120,8 +121,7 @@ def number_lists(
     # ... but not booleans, which become 0.0 / 1.0: look at the objects behind those values only
     maybe = np.flatnonzero((flat == 0.0) | (flat == 1.0))
     if maybe.size:
-        starts = np.zeros(len(lists) + 1, np.int64)
-        np.cumsum(lengths, out=starts[1:])
+        starts = offsets_from_counts(lengths)
         owner = np.searchsorted(starts, maybe, side="right") - 1
         for j, p in zip(owner.tolist(), (maybe - starts[owner]).tolist()):
             if type(lists[j][p]) is bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from prelabel._ragged import offsets_from_counts, position_in_run
 from prelabel.annotations import FloatArray, Frames, IntArray, ObjArray
 from prelabel.errors import InputError
 from prelabel.formats.coco._columns import (
@@ -46,7 +47,7 @@ _UNUSUAL_NAME = re.compile(r"^/|^.:|\\|\x00|(?:^|/)\.{1,2}(?:/|$)|//|/$|^$", re.
 LOCAL_FILES_ROUTE = "/data/local-files/?"
 
 
-@dataclass
+@dataclass(frozen=True)
 class ImageTable:
     frames: Frames
     ids: IdIndex | None = None  # image ids (COCO images), or
@@ -336,8 +337,7 @@ def ytvis_frames(
                 )
             out.append(float(val))
     n_per = np.array(counts, dtype=np.int64)
-    first = np.zeros(len(videos) + 1, dtype=np.int64)
-    np.cumsum(n_per, out=first[1:])
+    first = offsets_from_counts(n_per)
     n = int(first[-1])
     name_col = np.empty(n, dtype=object)
     name_col[:] = files
@@ -346,7 +346,7 @@ def ytvis_frames(
     frames = Frames(
         name=name_col,
         sequence=seq,
-        index=np.arange(n, dtype=np.int64) - np.repeat(first[:-1], n_per),
+        index=position_in_run(n_per),
         width=np.repeat(np.asarray(width, dtype=np.float64), n_per),
         height=np.repeat(np.asarray(height, dtype=np.float64), n_per),
         frame_id=blank(n),

@@ -6,6 +6,7 @@ from functools import partial
 
 import numpy as np
 
+from prelabel._ragged import position_in_run, run_owner
 from prelabel.annotations import IntArray, Kind
 from prelabel.errors import InputError
 from prelabel.formats.coco._columns import (
@@ -41,10 +42,8 @@ def keypoint_piece(recs: Records, rows: IntArray, opts: Options, report: Report)
         )
     per = lengths // 3
     xyv = flat.reshape(-1, 3)
-    owner = np.repeat(np.arange(len(rows)), per)
-    starts = np.zeros(len(rows) + 1, np.int64)
-    np.cumsum(per, out=starts[1:])
-    number = (np.arange(len(xyv)) - starts[owner] + 1).astype(np.int32)
+    owner = run_owner(per)
+    number = (position_in_run(per) + 1).astype(np.int32)
     v = xyv[:, 2]
     keep = np.ones(len(xyv), bool) if recs.confidence_v else v > 0
     counts = np.bincount(owner[keep], minlength=len(rows)).astype(np.int64)

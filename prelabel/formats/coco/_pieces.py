@@ -8,6 +8,7 @@ from functools import partial
 import numpy as np
 import numpy.typing as npt
 
+from prelabel._ragged import offsets_from_counts, run_rows
 from prelabel.annotations import FloatArray, IntArray, Kind, ObjArray
 from prelabel.formats.coco._columns import (
     box_column,
@@ -18,7 +19,7 @@ from prelabel.formats.coco._records import (
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Piece:
     """Shapes of one kind cut from records: ``rec`` (owner), ``sub`` (order inside the owner)."""
 
@@ -47,15 +48,15 @@ def bbox_piece(recs: Records, rows: IntArray, sub: int = 0) -> Piece:
 
 
 def take_shapes(p: Piece, take: npt.NDArray[np.bool_]) -> Piece:
-    owner = np.repeat(np.arange(len(p.rec)), p.counts)
-    keep_pts = take[owner]
+    """The shapes of ``p`` where ``take`` is true, in their order."""
+    rows, _ = run_rows(offsets_from_counts(p.counts), np.flatnonzero(take))
     return Piece(
         p.kind,
         p.rec[take],
         p.sub[take],
         p.counts[take],
-        p.points[keep_pts],
-        None if p.point_label is None else p.point_label[keep_pts],
+        p.points[rows],
+        None if p.point_label is None else p.point_label[rows],
     )
 
 
@@ -78,12 +79,9 @@ def bounds_piece(p: Piece) -> Piece:
 
 
 def reorder(p: Piece, order: IntArray) -> Piece:
-    starts = np.zeros(len(p.counts) + 1, np.int64)
-    np.cumsum(p.counts, out=starts[1:])
+    """The shapes of ``p`` in the row order ``order``."""
+    pidx, _ = run_rows(offsets_from_counts(p.counts), order)
     counts = p.counts[order]
-    new_starts = np.zeros(len(order) + 1, np.int64)
-    np.cumsum(counts, out=new_starts[1:])
-    pidx = np.repeat(starts[:-1][order] - new_starts[:-1], counts) + np.arange(new_starts[-1])
     return Piece(
         p.kind,
         p.rec[order],

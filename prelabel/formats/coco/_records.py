@@ -1,4 +1,4 @@
-"""Records: one annotation on one frame, its raw ``bbox`` / ``segmentation`` / ``keypoints`` kept as parsed.
+"""Records: one annotation on one frame, its raw ``bbox`` / ``segmentation`` / ``keypoints``.
 
 Instances files, results lists and video COCO give one record per annotation; YouTube-VIS one
 per (annotation, frame) where the annotation has a box or a mask.
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from prelabel.annotations import FloatArray, IntArray, ObjArray
+from prelabel.annotations import FloatArray, Frames, IntArray
 from prelabel.errors import InputError
 from prelabel.formats.coco._categories import Categories
 from prelabel.formats.coco._columns import (
@@ -35,11 +35,17 @@ from prelabel.formats.coco._frames import (
 from prelabel.report import Action, Report
 
 
-@dataclass
+@dataclass(frozen=True)
 class Records:
-    """Annotations flattened to one row per (annotation, frame), raw geometry kept as parsed."""
+    """Annotations flattened to one row per (annotation, frame), raw geometry kept as parsed.
+
+    ``frames`` are the frames the records point into and ``labels`` the names their ``label``
+    indexes, for report rows.
+    """
 
     path: PathLikeStr
+    frames: Frames
+    labels: tuple[str, ...]
     frame: IntArray
     label: npt.NDArray[np.int32]
     kp_count: IntArray  # keypoints the record's category declares (0: undeclared)
@@ -52,8 +58,6 @@ class Records:
     loc: Callable[[int, str | None], str]
     sources: Callable[[IntArray], list[str]]
     confidence_v: bool = False  # keypoint "v" is a detector confidence (results lists)
-    frame_names: ObjArray | None = None  # set with the frames, for report rows
-    names: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -62,8 +66,8 @@ class Records:
         self, report: Report, action: Action, reason: str, r: int, detail: str | None = None
     ) -> None:
         """A report row about record ``r`` (its place, frame and label)."""
-        frame = None if self.frame_names is None else str(self.frame_names[self.frame[r]])
-        label = self.names[self.label[r]] if self.names else None
+        frame = str(self.frames.name[self.frame[r]])
+        label = self.labels[self.label[r]] if self.labels else None
         report.add(
             action, reason, source=self.loc(r, None), frame=frame, label=label, detail=detail
         )
@@ -105,7 +109,7 @@ def coco_records(
     path: PathLikeStr,
     table: ImageTable,
     cats: Categories,
-) -> tuple[Records, tuple[str, ...]]:
+) -> Records:
     """Records of an instances ``annotations`` list or a results list (``base`` "$")."""
     frame = table.rows(
         required_values(anns, "image_id", path, base), path, item_loc(base, "image_id")
@@ -129,8 +133,10 @@ def coco_records(
         _track_from_attributes(track_raw, attrs)
     n = len(anns)
     score = column("score")
-    recs = Records(
+    return Records(
         path=path,
+        frames=table.frames,
+        labels=names,
         frame=frame,
         label=label,
         kp_count=cats.keypoint_count(cat_row) if cat_row is not None else np.zeros(n, np.int64),
@@ -148,7 +154,6 @@ def coco_records(
         sources=lambda rows: [f"{base}[{i}]" for i in rows.tolist()],
         confidence_v=base == "$",
     )
-    return recs, names
 
 
 def category_rows(
@@ -179,9 +184,10 @@ def ytvis_records(
     base: str,
     path: PathLikeStr,
     videos: IdIndex,
+    frames: Frames,
     first_frame: IntArray,
     cats: Categories,
-) -> tuple[Records, tuple[str, ...]]:
+) -> Records:
     """One record per (annotation, frame) where the annotation has a box or a mask."""
     vloc = item_loc(base, "video_id")
     vrow = videos.rows(ints(required_values(anns, "video_id", path, base), path, vloc), path, vloc)
@@ -240,8 +246,10 @@ def ytvis_records(
     kp_count = (
         cats.keypoint_count(cat_row) if cat_row is not None else np.zeros(len(anns), np.int64)
     )
-    recs = Records(
+    return Records(
         path=path,
+        frames=frames,
+        labels=names,
         frame=first_frame[vrow[rec_ann]] + rec_k if len(rec_ann) else np.zeros(0, np.int64),
         label=label_all[rec_ann],
         kp_count=kp_count[rec_ann],
@@ -254,4 +262,3 @@ def ytvis_records(
         loc=loc,
         sources=sources,
     )
-    return recs, names

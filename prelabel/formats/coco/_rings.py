@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import chain
 from operator import itemgetter
 
 import numpy as np
 
+from prelabel._ragged import offsets_from_counts, position_in_run, run_owner
 from prelabel.annotations import FloatArray, Frames, IntArray, Kind
 from prelabel.errors import InputError
 from prelabel.formats.coco._columns import (
@@ -64,14 +66,14 @@ def ring_pieces(
         np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if n_rings else np.zeros(0, np.int64)
     )
     per_rec = np.diff(np.r_[starts, n_rings])
-    sub = np.arange(n_rings, dtype=np.int64) - np.repeat(starts, per_rec)
+    sub = position_in_run(per_rec)
     piece = Piece(Kind.POLYGON, owner, sub, count, pts)
     multi = per_rec > 1
     if not multi.any() or not split:
         return [piece]
     # several parts: the largest carries the track; the others stand alone or are dropped
     area = _ring_areas(count, pts)
-    ring_rec_pos = np.repeat(np.arange(len(starts)), per_rec)
+    ring_rec_pos = run_owner(per_rec)
     order = np.lexsort((-area, ring_rec_pos))
     largest = np.zeros(n_rings, bool)
     largest[order[starts]] = True
@@ -91,8 +93,7 @@ def ring_pieces(
         recs.note(
             report, Action.SPLIT, "multipart_segmentation", r, f"{k} parts, each its own shape"
         )
-    piece.keep_track = largest
-    return [piece]
+    return [replace(piece, keep_track=largest)]
 
 
 def _ring_areas(counts: IntArray, pts: FloatArray) -> FloatArray:
@@ -100,9 +101,8 @@ def _ring_areas(counts: IntArray, pts: FloatArray) -> FloatArray:
     n = len(counts)
     if not len(pts):
         return np.zeros(n)
-    ring = np.repeat(np.arange(n), counts)
-    starts = np.zeros(n + 1, np.int64)
-    np.cumsum(counts, out=starts[1:])
+    ring = run_owner(counts)
+    starts = offsets_from_counts(counts)
     nxt = np.arange(len(pts)) + 1
     last = starts[1:][counts > 0] - 1
     nxt[last] = starts[:-1][counts > 0]
@@ -120,8 +120,7 @@ def _polygon_rings(recs: Records, rows: IntArray) -> tuple[IntArray, IntArray, F
     rings_per = segs if first_t == {list} else [s if type(s[0]) is list else [s] for s in segs]
     n_per = np.fromiter(map(len, rings_per), np.int64, len(rings_per))
     rings = list(chain.from_iterable(rings_per))
-    ring_starts = np.zeros(len(rings_per) + 1, np.int64)
-    np.cumsum(n_per, out=ring_starts[1:])
+    ring_starts = offsets_from_counts(n_per)
 
     def loc(j: int) -> str:
         k = int(np.searchsorted(ring_starts, j, side="right")) - 1

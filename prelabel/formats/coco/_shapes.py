@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
 import numpy.typing as npt
 
-from prelabel.annotations import Annotations, Frames, IntArray
+from prelabel._ragged import offsets_from_counts
+from prelabel.annotations import Annotations, IntArray
 from prelabel.errors import InputError
 from prelabel.formats.coco._attributes import (
     attribute_column,
@@ -35,11 +37,9 @@ from prelabel.formats.coco._rings import ring_pieces
 from prelabel.report import Action, Report
 
 
-def record_shapes(
-    recs: Records, names: tuple[str, ...], frames: Frames, opts: Options, report: Report
-) -> Annotations:
+def record_shapes(recs: Records, opts: Options, report: Report) -> Annotations:
     """Every record's shapes, in record order (see the module doc and docs/formats/coco.md)."""
-    recs.frame_names, recs.names = frames.name, names
+    frames = recs.frames
     n = len(recs)
     path = recs.path
     seg = (
@@ -130,10 +130,8 @@ def record_shapes(
                     lm = landmarks
                     take = np.isin(lm.rec, no_bb)
                     if take.any():
-                        sub_piece = take_shapes(lm, take)
-                        box = bounds_piece(sub_piece)
-                        box.sub = np.ones_like(box.sub)
-                        pieces.append(box)
+                        box = bounds_piece(take_shapes(lm, take))
+                        pieces.append(replace(box, sub=np.ones_like(box.sub)))
         geo = ~has_kp
         pieces += ring_pieces(
             recs,
@@ -149,21 +147,14 @@ def record_shapes(
         if not has_bb.all():
             raise no_geometry(box_rows[~has_bb])
         pieces.append(bbox_piece(recs, box_rows))
-    return assemble(recs, names, frames, [p for p in pieces if len(p.rec)], opts, report)
+    return assemble(recs, [p for p in pieces if len(p.rec)], opts, report)
 
 
-def assemble(
-    recs: Records,
-    names: tuple[str, ...],
-    frames: Frames,
-    pieces: list[Piece],
-    opts: Options,
-    report: Report,
-) -> Annotations:
+def assemble(recs: Records, pieces: list[Piece], opts: Options, report: Report) -> Annotations:
     """One table from the pieces, shapes in record order; each piece's points are copied once,
     straight to their final rows."""
     if not pieces:
-        return Annotations.empty(frames, names)
+        return Annotations.empty(recs.frames, recs.labels)
     rec = np.concatenate([p.rec for p in pieces])
     sub = np.concatenate([p.sub for p in pieces])
     counts = np.concatenate([p.counts for p in pieces])
@@ -182,16 +173,14 @@ def assemble(
     else:
         position = np.empty(m, np.int64)
         position[order] = np.arange(m)
-        out_starts = np.zeros(m + 1, np.int64)
-        np.cumsum(counts[order], out=out_starts[1:])
+        out_starts = offsets_from_counts(counts[order])
         total = int(out_starts[-1])
         points = np.empty((total, 2), np.float64)
         point_label = np.zeros(total, np.int32)
         first = 0
         for p in pieces:
             k = len(p.rec)
-            local = np.zeros(k, np.int64)
-            np.cumsum(p.counts[:-1], out=local[1:])
+            local = offsets_from_counts(p.counts)[:-1]  # each shape's first row in the piece
             dest = np.repeat(out_starts[position[first : first + k]] - local, p.counts)
             dest += np.arange(len(p.points))
             points[dest] = p.points
@@ -205,13 +194,12 @@ def assemble(
             keep_track[order],
             attrs[order],
         )
-    offsets = np.zeros(m + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
+    offsets = offsets_from_counts(counts)
     source = np.empty(m, dtype=object)
     source[:] = recs.sources(rec)
     return Annotations(
-        frames=frames,
-        labels=names,
+        frames=recs.frames,
+        labels=recs.labels,
         kind=kind,
         frame=recs.frame[rec],
         label=recs.label[rec],

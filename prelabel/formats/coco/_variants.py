@@ -49,8 +49,7 @@ def read_document(
     table = image_table(data, path, image_dir, report)
     cats = read_categories(data, path)
     anns = object_list(data.get("annotations", []), path, "$.annotations")
-    recs, names = coco_records(anns, "$.annotations", path, table, cats)
-    return record_shapes(recs, names, table.frames, opts, report)
+    return record_shapes(coco_records(anns, "$.annotations", path, table, cats), opts, report)
 
 
 def read_results(
@@ -86,8 +85,7 @@ def read_results(
             None,
             "a results list has no image names or sizes: give --images FILE or --image-dir DIR",
         )
-    recs, names = coco_records(anns, "$", path, table, cats)
-    return record_shapes(recs, names, table.frames, opts, report)
+    return record_shapes(coco_records(anns, "$", path, table, cats), opts, report)
 
 
 def read_ytvis(
@@ -104,5 +102,4 @@ def read_ytvis(
     frames, first = ytvis_frames(videos, vnames, ipath)
     cats = read_categories(info, ipath)
     anns = object_list(anns, path, base)
-    recs, names = ytvis_records(anns, base, path, vids, first, cats)
-    return record_shapes(recs, names, frames, opts, report)
+    return record_shapes(ytvis_records(anns, base, path, vids, frames, first, cats), opts, report)

@@ -21,6 +21,7 @@ from prelabel.formats.cvat._elements import (
     skeleton_geometry,
     skeleton_point,
 )
+from prelabel.formats.cvat._fast import fast_handlers
 from prelabel.formats.cvat._meta import parse_meta
 from prelabel.formats.cvat._tables import (
     SHAPE_CODES,
@@ -71,8 +72,8 @@ class StreamParser:
         self.attr_name: str | None = None
         self.attr_text: list[str] = []
         self.attr_owner = "none"
-        self._fast_start: Callable[[str, dict[str, str]], None] = self._start
-        self._fast_end: Callable[[str], None] = self._end
+        self._fast_start: Callable[[str, dict[str, str]], None] = self.start_element
+        self._fast_end: Callable[[str], None] = self.end_element
 
     # -- errors ---------------------------------------------------------------------------
     def _where(self, tag: str, line: int | None = None) -> str:
@@ -81,7 +82,7 @@ class StreamParser:
     # -- parsing --------------------------------------------------------------------------
     def parse(self, source: Any) -> ParsedFile:
         p = self.parser
-        self._fast_start, self._fast_end = self._fast_handlers()
+        self._fast_start, self._fast_end = fast_handlers(self)
         p.StartElementHandler = self._fast_start
         p.EndElementHandler = self._fast_end
         feed(p, self.path, source)
@@ -93,89 +94,6 @@ class StreamParser:
             tracks=self.tracks,
             shapes=self.shapes,
         )
-
-    def _fast_handlers(self) -> tuple[Callable[[str, dict[str, str]], None], Callable[[str], None]]:
-        """Handlers for the common elements (box, polygon, polyline, points of an image or a
-        track) with the lists bound to locals; anything else, or anything unusual (a missing
-        attribute, an unknown label, a rotation), goes to the general methods, which also
-        raise the errors."""
-        fast = {"box": 0, "polygon": 1, "polyline": 2, "points": 3}
-        kinds = self.shapes.kind
-        kind_append = kinds.append
-        frame_append = self.shapes.frame.append
-        label_append = self.shapes.label.append
-        track_append = self.shapes.track.append
-        line_append = self.shapes.line.append
-        npairs_append = self.shapes.npairs.append
-        geo_append = self.shapes.geo.append
-        attrs_append = self.shapes.attrs.append
-        occluded_append = self.shapes.occluded.append
-        outside_append = self.shapes.outside.append
-        label_get = self.label_ids.get
-        trk_label = self.tracks.label
-        parser = self.parser
-        slow_start, slow_end = self._start, self._end
-
-        def start(tag: str, a: dict[str, str]) -> None:
-            code = fast.get(tag)
-            if code is None or self.skel is not None or "rotation" in a:
-                slow_start(tag, a)
-                return
-            trow = self.track_row
-            if trow >= 0:
-                text = a.get("frame")
-                # str.isdigit() also accepts digits int() refuses (superscripts); up to 18
-                # ASCII digits are always within range
-                if text is None or not (text.isascii() and text.isdigit()) or len(text) > 18:
-                    slow_start(tag, a)
-                    return
-                frame = int(text)
-                label = trk_label[trow]
-            else:
-                frame = self.image_row
-                got = label_get(a.get("label"))  # type: ignore[arg-type]
-                if frame < 0 or got is None:
-                    slow_start(tag, a)
-                    return
-                label = got
-            if code:
-                run = a.get("points")
-                if run is None:
-                    slow_start(tag, a)
-                    return
-                n = run.count(";") + 1
-            else:
-                try:
-                    run = f"{a['xtl']},{a['ytl']};{a['xbr']},{a['ybr']}"
-                except KeyError:
-                    slow_start(tag, a)
-                    return
-                n = 2
-            row = len(kinds)
-            if trow >= 0 and a.get("outside") == "1":
-                outside_append(row)
-            if a.get("occluded") == "1":
-                occluded_append(row)
-            geo_append(run)
-            npairs_append(n)
-            kind_append(code)
-            frame_append(frame)
-            label_append(label)
-            track_append(trow)
-            line_append(parser.CurrentLineNumber)
-            attrs_append(None)
-            self.shape_row = row
-            self.in_shape = True
-            self.attr_owner = "shape"
-
-        def end(tag: str) -> None:
-            if tag in fast and self.skel is None and self.in_shape:
-                self.in_shape = False
-                self.attr_owner = "track" if self.track_row >= 0 else "none"
-            else:
-                slow_end(tag)
-
-        return start, end
 
     def _label(self, name: str, tag: str) -> int:
         idx = self.label_ids.get(name)
@@ -193,8 +111,8 @@ class StreamParser:
             self.labels.append(name)
         return idx
 
-    def _start(self, tag: str, a: dict[str, str]) -> None:
-        # the general path only: the common elements never come here (see _fast_handlers),
+    def start_element(self, tag: str, a: dict[str, str]) -> None:
+        # the general path only: the common elements never come here (see _fast),
         # and an element that raises has changed nothing yet, so it can be skipped
         try:
             code = SHAPE_CODES.get(tag)
@@ -241,7 +159,7 @@ class StreamParser:
                 raise
             self._drop_started(tag, a, e)
 
-    def _end(self, tag: str) -> None:
+    def end_element(self, tag: str) -> None:
         if tag == "attribute":
             self._attribute_end()
         elif tag in SHAPE_CODES:

@@ -38,6 +38,7 @@ from prelabel.errors import InputError
 USE_O_TMPFILE = hasattr(os, "O_TMPFILE")
 _AT_FDCWD = -100
 _AT_EMPTY_PATH = 0x1000
+_NEW_FILE_MODE = 0o666  # less the umask, applied by the kernel
 _TEMP_SUFFIX = re.compile(r"([0-9a-f]{8})-(\d+)-[A-Za-z0-9_]+\.tmp")
 
 
@@ -129,8 +130,11 @@ def write_atomic(path: str | PathLike[str], write: Callable[[BinaryIO], None]) -
     try:
         write(f)
         f.flush()
-        # a new file is 0600 (mkstemp, O_TMPFILE): give it the mode a plain open() would have
-        os.fchmod(f.fileno(), _mode_for(target))
+        # the temporary file was created 0666 less the umask, as open() would; a file being
+        # replaced keeps its own permissions
+        existing = _existing_mode(target)
+        if existing is not None:
+            os.fchmod(f.fileno(), existing)
         os.fsync(f.fileno())
         if tmp is None:
             tmp = _name_temporary(f, directory, target.name)
@@ -163,14 +167,23 @@ def _temporary_name(directory: Path, name: str) -> str:
 
 
 def _open_temporary(directory: Path, name: str) -> tuple[int, str | None]:
-    """An open file for the new content, and its name (``None``: unnamed, ``O_TMPFILE``)."""
+    """An open file for the new content, and its name (``None``: unnamed, ``O_TMPFILE``).
+
+    It is created with mode 0666, so the kernel applies the process umask as for a plain
+    ``open()``; the umask is never read or changed (that would race with other threads)."""
     if USE_O_TMPFILE:
         try:
-            return os.open(directory, os.O_TMPFILE | os.O_RDWR, 0o600), None
+            return os.open(directory, os.O_TMPFILE | os.O_RDWR, _NEW_FILE_MODE), None
         except OSError:
             pass  # not supported by this file system or kernel: a named one below
-    fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(name), suffix=".tmp", dir=directory)
-    return fd, tmp
+    flags = os.O_CREAT | os.O_EXCL | os.O_RDWR | getattr(os, "O_BINARY", 0)
+    for _ in range(tempfile.TMP_MAX):
+        tmp = _temporary_name(directory, name)
+        try:
+            return os.open(tmp, flags, _NEW_FILE_MODE), tmp
+        except FileExistsError:
+            continue  # 32 random bits taken: draw again, as mkstemp does
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(directory))
 
 
 def _name_temporary(f: BinaryIO, directory: Path, name: str) -> str:
@@ -239,14 +252,12 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _mode_for(target: Path) -> int:
-    """The existing file's permissions, else 0666 less the process umask."""
+def _existing_mode(target: Path) -> int | None:
+    """The permissions of the file about to be replaced, or None when there is none."""
     try:
         return target.stat().st_mode & 0o777
     except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
+        return None
 
 
 def write_jsonl(path: str | PathLike[str], lines: Iterable[bytes | Iterable[bytes]]) -> int:

@@ -220,3 +220,52 @@ def test_an_unnamed_file_that_cannot_be_linked_is_copied(
     write_jsonl(tmp_path / "jobs.jsonl", [b'{"a":1}'] * 3)
     assert (tmp_path / "jobs.jsonl").read_bytes() == b'{"a":1}\n' * 3
     assert [p.name for p in tmp_path.iterdir()] == ["jobs.jsonl"]
+
+
+_MODES_SCRIPT = """
+import os, sys
+from pathlib import Path
+from prelabel import writer
+writer.USE_O_TMPFILE = sys.argv[2] == "1"
+os.umask(0o027)
+out = Path(sys.argv[1])
+writer.write_jsonl(out / "new.jsonl", [b"{}"])
+kept = out / "kept.jsonl"
+kept.write_bytes(b"old")
+os.chmod(kept, 0o604)
+writer.write_jsonl(kept, [b"{}"])
+print(oct(os.stat(out / "new.jsonl").st_mode & 0o777), oct(os.stat(kept).st_mode & 0o777))
+"""
+
+
+@pytest.mark.parametrize("o_tmpfile", [True, False])
+def test_a_new_file_gets_the_umask_and_a_replaced_one_keeps_its_mode(
+    tmp_path: Path, o_tmpfile: bool
+) -> None:
+    """Under umask 027 a new output is 0666 & ~027 = 0640, as open() would make it; a file
+    being replaced keeps its 0604. In a child process: a umask is process-wide."""
+    if o_tmpfile and not writer.USE_O_TMPFILE:
+        pytest.skip("O_TMPFILE is Linux only")
+    proc = subprocess.run(
+        [sys.executable, "-c", _MODES_SCRIPT, str(tmp_path), "1" if o_tmpfile else "0"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.stdout.split() == ["0o640", "0o604"]
+
+
+@pytest.mark.parametrize("o_tmpfile", [True, False])
+def test_writing_never_touches_the_process_umask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, o_tmpfile: bool
+) -> None:
+    """Reading the umask means setting it (os.umask), a race with every other thread."""
+
+    def refuse(mask: int) -> int:
+        raise AssertionError(f"os.umask({mask:o}) called")
+
+    monkeypatch.setattr(writer, "USE_O_TMPFILE", o_tmpfile and writer.USE_O_TMPFILE)
+    monkeypatch.setattr(os, "umask", refuse)
+    write_jsonl(tmp_path / "jobs.jsonl", [b"{}"])
+    write_jsonl(tmp_path / "jobs.jsonl", [b"{}", b"[]"])  # replacing an existing file
+    assert (tmp_path / "jobs.jsonl").read_bytes() == b"{}\n[]\n"

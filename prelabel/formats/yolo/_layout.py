@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from prelabel.annotations import Frames, _obj
+from prelabel.annotations import Frames, IntArray, _obj
 from prelabel.errors import InputError
 from prelabel.formats.yolo._names import NAMES_FILES, is_names_file
 from prelabel.imagesize import IMAGE_SUFFIXES, image_sizes
@@ -297,15 +297,22 @@ def keep_frames(lay: Layout, keep: npt.NDArray[np.bool_]) -> None:
         setattr(lay, col, [v for v, k in zip(values, keep.tolist()) if k])
 
 
-def build_frames(lay: Layout, have_images: bool) -> Frames:
-    """Frames in (sequence, natural name) order: a folder of frames is one video; so are the
-    ``<video>_<N>.txt`` files of an Ultralytics video run, frame N at index N - 1."""
-    seq = [
+def _sequences(lay: Layout) -> list[str]:
+    """The sequence of each frame: its folder, or the video of a ``<video>_<N>.txt``."""
+    return [
         v[0] if v is not None else n.rpartition("/")[0] for n, v in zip(lay.frame_name, lay.video)
     ]
-    order = natural_order(lay.frame_name, seq).tolist()
-    _keep_order(lay, order)
-    seq = [seq[i] for i in order]
+
+
+def sort_frames(lay: Layout) -> None:
+    """Put the frames in (sequence, natural name) order, in place."""
+    _keep_order(lay, natural_order(lay.frame_name, _sequences(lay)).tolist())
+
+
+def build_frames(lay: Layout, have_images: bool) -> Frames:
+    """The frames of a sorted layout (:func:`sort_frames`): a folder of frames is one video; so
+    are the ``<video>_<N>.txt`` files of an Ultralytics video run, frame N at index N - 1."""
+    seq = _sequences(lay)
     n = len(seq)
     index = np.zeros(n, dtype=np.int64)
     if n:
@@ -329,6 +336,28 @@ def build_frames(lay: Layout, have_images: bool) -> Frames:
         height=h,
         frame_id=_obj([""] * n),
         src=_obj([""] * n),
+    )
+
+
+@dataclass(frozen=True)
+class LabelFiles:
+    """The label files to read, one row each: the file, its name in messages and reports
+    (relative to the data set root), and the frame it belongs to (row and name)."""
+
+    path: list[str]
+    rel: list[str]
+    frame: IntArray
+    frame_name: list[str]
+
+
+def label_files(lay: Layout) -> LabelFiles:
+    """The frames' label files, in frame order (frames without one have none)."""
+    rows = [i for i, p in enumerate(lay.label) if p is not None]
+    return LabelFiles(
+        path=[lay.label[i] for i in rows],  # type: ignore[misc]
+        rel=[lay.label_rel[i] for i in rows],
+        frame=np.asarray(rows, dtype=np.int64),
+        frame_name=[lay.frame_name[i] for i in rows],
     )
 
 

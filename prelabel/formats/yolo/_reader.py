@@ -12,7 +12,7 @@ import numpy as np
 from prelabel.annotations import Annotations
 from prelabel.errors import InputError
 from prelabel.formats.yolo._datasets import discover, with_image_dir
-from prelabel.formats.yolo._layout import build_frames, keep_frames
+from prelabel.formats.yolo._layout import build_frames, keep_frames, label_files, sort_frames
 from prelabel.formats.yolo._lines import read_files, split_lines
 from prelabel.formats.yolo._names import check_class_name
 from prelabel.formats.yolo._rows import (
@@ -112,23 +112,22 @@ def _read_yolo(
             "--pixels needs the images for their sizes: none found (give --image-dir)",
         )  # fmt: skip
 
+    sort_frames(lay)
     frames = build_frames(lay, have_images)
     labels = tuple(lay.names) if lay.names is not None else None
-    label_frames = [i for i, p in enumerate(lay.label) if p is not None]
-    label_paths: list[str] = [lay.label[i] for i in label_frames]  # type: ignore[misc]
-    if not label_paths:
+    files = label_files(lay)
+    if not files.path:
         note_reading(reading, None, rep)
         return empty_annotations(frames, labels, normalised=not have_images)
-    lines = split_lines(read_files(label_paths))
+    lines = split_lines(read_files(files.path))
     if reading is not None:
         check_declared_size(reading, lines, lay)
     if reading is None:
-        reading, sid = infer_reading(lines, label_paths, normalised=not pixels)
+        reading, sid = infer_reading(lines, files.path, normalised=not pixels)
     else:
         sid = reading.schema_ids(lines.ncol)
-    file_frame = np.asarray(label_frames, dtype=np.int64)
     n_names = len(labels) if labels is not None else None
-    keep_line = check_lines(lines, reading, sid, n_names, lay, label_paths, label_frames, drop, rep)
+    keep_line = check_lines(lines, reading, sid, n_names, files, drop, rep)
     note_reading(reading, sid[keep_line], rep)
     if labels is None:
         # no names anywhere: classes are named by their ids
@@ -137,6 +136,6 @@ def _read_yolo(
         )
         labels = tuple(str(i) for i in range(top + 1))
     return build_shapes(
-        lines, keep_line, reading, sid, frames, labels, file_frame, lay, have_images, pixels,
+        lines, keep_line, reading, sid, frames, labels, files, have_images, pixels,
         keypoints_with_box, rep,
     )  # fmt: skip

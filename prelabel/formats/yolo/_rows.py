@@ -10,7 +10,7 @@ import numpy.typing as npt
 from prelabel._ragged import offsets_from_counts
 from prelabel.annotations import FloatArray, IntArray
 from prelabel.errors import InputError
-from prelabel.formats.yolo._layout import Layout
+from prelabel.formats.yolo._layout import LabelFiles, Layout
 from prelabel.formats.yolo._lines import Lines, parse_tokens
 from prelabel.formats.yolo._names import MAX_UNNAMED_CLASS
 from prelabel.formats.yolo._schema import (
@@ -260,8 +260,8 @@ def note_reading(reading: Reading | None, used: IntArray | None, rep: Report) ->
 
 
 def check_lines(
-    lines: Lines, reading: Reading, sid: IntArray, n_names: int | None, lay: Layout,
-    label_paths: list[str], label_frames: list[int], drop: bool, rep: Report,
+    lines: Lines, reading: Reading, sid: IntArray, n_names: int | None, files: LabelFiles,
+    drop: bool, rep: Report,
 ) -> npt.NDArray[np.bool_]:  # fmt: skip
     """Per line: keep it? Raises on the first refused line unless ``drop``."""
     ncol = lines.ncol
@@ -296,12 +296,12 @@ def check_lines(
             reason, message = _line_problem(tokens, reading, n_names)
             f = int(lines.file[i])
             if not drop:
-                raise InputError(label_paths[f], str(int(lines.lineno[i])), message)
+                raise InputError(files.path[f], str(int(lines.lineno[i])), message)
             rep.add(
                 Action.DROPPED,
                 reason,
-                source=f"{lay.label_rel[label_frames[f]]}:{int(lines.lineno[i])}",
-                frame=lay.frame_name[label_frames[f]],
+                source=f"{files.rel[f]}:{int(lines.lineno[i])}",
+                frame=files.frame_name[f],
                 detail=message,
             )
     return present & ~bad

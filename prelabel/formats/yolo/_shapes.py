@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from prelabel._ragged import offsets_from_counts
 from prelabel.annotations import Annotations, FloatArray, Frames, IntArray, Kind
-from prelabel.formats.yolo._layout import Layout
+from prelabel.formats.yolo._layout import LabelFiles
 from prelabel.formats.yolo._lines import Lines
 from prelabel.formats.yolo._schema import Reading, Schema, positions_per_line
 from prelabel.report import Action, Report
@@ -109,7 +109,7 @@ def _group_parts(
 
 def build_shapes(
     lines: Lines, keep: npt.NDArray[np.bool_], reading: Reading, sid: IntArray,
-    frames: Frames, labels: tuple[str, ...], file_frame: IntArray, lay: Layout,
+    frames: Frames, labels: tuple[str, ...], files: LabelFiles,
     have_images: bool, pixels: bool, keypoints_with_box: bool, rep: Report,
 ) -> Annotations:  # fmt: skip
     rows = np.flatnonzero(keep)
@@ -117,15 +117,13 @@ def build_shapes(
     if n == 0:
         return empty_annotations(frames, labels, normalised=not have_images)
     vals = lines.values
-    frame = file_frame[lines.file[rows]]
+    frame = files.frame[lines.file[rows]]
     # pixels per unit of the source: the frame size for normalised rows with images, else 1
     scale_x = frames.width[frame] if have_images and not pixels else np.ones(n)
     scale_y = frames.height[frame] if have_images and not pixels else np.ones(n)
     tol = _AXIS_TOL_PIXELS if pixels else _AXIS_TOL_NORMALISED
-    label_rel = np.asarray(lay.label_rel, dtype=object)
-    file_rel = label_rel[file_frame]
     # "labels/a.txt:3" per shape, as object-array sums (no Python loop per shape)
-    prefix = np.array([f"{r}:" for r in file_rel.tolist()] or [""], dtype=object)
+    prefix = np.array([f"{r}:" for r in files.rel] or [""], dtype=object)
     line_text = np.array([str(i) for i in range(int(lines.lineno.max()) + 1)], dtype=object)
     source = prefix[lines.file[rows]] + line_text[lines.lineno[rows]]
     cls = np.zeros(n, dtype=np.int32)

@@ -29,8 +29,9 @@ from prelabel.report import Action, Report
 # same for face 2 (the back). Its canvas names the back edges from the other side: edge
 # (tl2, bl2) is "dorsal right" and joins the front's right edge (tr1-tl2, br1-bl2), edge
 # (tr2, br2) is "dorsal left" and joins the front's left edge (tl1-tr2, bl1-br2).
-# CVAT corner index (that order) of p1..p8 = front TL, TR, BR, BL, back TL, TR, BR, BL,
-# where "back TL" is the back corner behind the front's top-left one.
+# CVAT corner index (that order) of p1..p8 = front BL, BR, TR, TL, back BL, BR, TR, TL
+# (the API example's order: p1, p2 at the bottom), where "back BL" is the back corner
+# behind the front's bottom-left one (bl1-br2 joins them: p5 = br2).
 CUBOID_CVAT_TO_P = np.array([1, 3, 2, 0, 7, 5, 4, 6])
 
 

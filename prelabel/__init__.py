@@ -49,6 +49,7 @@ _LAZY = {
     "read_cvat": "prelabel.formats.cvat",
     "read_mot": "prelabel.formats.mot",
     "Submitter": "prelabel.submit",
+    "paused_gc": "prelabel.gcpause",
     "file_problems": "prelabel.validate",
     "job_problems": "prelabel.validate",
 }
@@ -76,6 +77,7 @@ __all__ = [
     "job_lines",
     "job_problems",
     "normalise",
+    "paused_gc",
     "prepare",
     "write_jsonl",
 ]

@@ -24,7 +24,6 @@ import orjson
 
 from prelabel.annotations import Annotations, Frames, Kind
 from prelabel.errors import InputError, PayloadError
-from prelabel.gcpause import paused_gc
 from prelabel.text import ID_CONTROL, first_control
 from prelabel.trackers import (
     JobLayout,
@@ -372,17 +371,16 @@ def _pieces(job: _JobContext, blocks: Iterator[bytes]) -> Iterator[bytes]:
 def _block_json(shared: _Shared, j: int, lo: int) -> bytes:
     job = shared.jobs[j]
     hi = min(len(job.rows), lo + _BLOCK)
-    with paused_gc():
-        return _objects_json(
-            shared.ann[job.rows[lo:hi]],
-            shared.frame_text,
-            job.tracker_names,
-            job.tracker_ids,
-            job.tracker_of_shape[lo:hi],
-            job.single_shape[lo:hi],
-            job.offsets,
-            lo,
-        )
+    return _objects_json(
+        shared.ann[job.rows[lo:hi]],
+        shared.frame_text,
+        job.tracker_names,
+        job.tracker_ids,
+        job.tracker_of_shape[lo:hi],
+        job.single_shape[lo:hi],
+        job.offsets,
+        lo,
+    )
 
 
 _BLOCK = 8192

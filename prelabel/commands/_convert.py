@@ -18,6 +18,7 @@ import click
 from prelabel.annotations import Annotations
 from prelabel.convert import FrameOptions, LabelOptions, check_options, convert, load_label_map
 from prelabel.errors import InputError, printable
+from prelabel.gcpause import paused_gc
 from prelabel.geometry import Policy
 from prelabel.jobs import JobOptions
 from prelabel.progress import Progress
@@ -192,7 +193,9 @@ def run_convert(
     report = Report()
     display = _Display(enabled=not quiet, source=source)
     display.stage("reading")
-    with display:
+    # reading, checking and formatting make many containers and no cycles: the collector's
+    # passes over them would cost more than the work (the CLI's decision, see gcpause)
+    with display, paused_gc():
         ann = read(report)
         try:
             result = convert(

@@ -11,14 +11,21 @@ polyline (0, 0) (50, 25) (99, 49), track 3; face points (20, 20) (25, 22), track
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from prelabel.cli import main
+from .realtools import (
+    Point,
+    approx_points,
+    convert_ok,
+    frame_ids,
+    frame_srcs,
+    pixel_points,
+    rect,
+    trackers,
+)
 
 ROOT = Path(__file__).resolve().parents[2] / "fixtures" / "realtools" / "datumaro"
 W, H = 100, 50
@@ -26,39 +33,19 @@ PREFIX = "https://cdn.test/dm/"
 ITEMS = (1, 2, 10)
 
 
-def _convert(fmt: str, source: Path, tmp_path: Path, *extra: str) -> tuple[Any, list[dict], str]:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    out, report = tmp_path / "jobs.jsonl", tmp_path / "report.json"
-    args = ["convert", fmt, str(source), "-o", str(out), "--report", str(report)]
-    result = CliRunner().invoke(main, [*args, *extra])
-    assert result.exit_code == 0, result.output
-    checked = CliRunner().invoke(main, ["validate", str(out)])
-    assert checked.exit_code == 0, checked.output
-    jobs = [json.loads(line) for line in out.read_text().splitlines()]
-    return json.loads(report.read_text()), jobs, result.output
+def _pixels(obj: dict) -> list[Any]:
+    return approx_points(pixel_points(obj, W, H))
 
 
-def _trackers(job: dict) -> list[dict]:
-    trackers: list[dict] = job["data"]["maker_response"]["video2d"]["data"]["annotations"]
-    return trackers
-
-
-def _pixels(obj: dict) -> list[tuple[float, float]]:
-    pts = obj.get("coordinates") or list(obj["points"].values())
-    return [(pytest.approx(p["x"] * W), pytest.approx(p["y"] * H)) for p in pts]
-
-
-def _car(subset: str, k: int) -> list[tuple[float, float]]:
+def _car(subset: str, k: int) -> list[Point]:
     """TL, TR, BR, BL of the car on item k."""
-    x0, y0, x1, y1 = (
-        (5 * k, 5, 5 * k + 10, 25) if subset == "train" else (60, 2 * k, 80, 2 * k + 10)
-    )
-    return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+    if subset == "train":
+        return rect(5 * k, 5, 5 * k + 10, 25)
+    return rect(60, 2 * k, 80, 2 * k + 10)
 
 
-def _person(i: int) -> list[tuple[float, float]]:
-    d = 2 * i
-    return [(10 + d, 30), (30 + d, 30), (30 + d, 40), (10 + d, 40)]
+def _person(i: int) -> list[Point]:
+    return rect(10 + 2 * i, 30, 30 + 2 * i, 40)
 
 
 LANE = [(0, 0), (50, 25), (99, 49)]
@@ -76,15 +63,15 @@ def _meta_note(report: dict) -> list[dict]:
 def test_cvat_images_one_file_per_subset(subset: str, tmp_path: Path) -> None:
     # datumaro writes one XML per subset, each a task with <size>3</size> and
     # <stop_frame>3</stop_frame> (CVAT reads that as 4 frames, 0..3)
-    report, jobs, output = _convert(
+    run = convert_ok(
         "cvat", ROOT / "cvat_images" / f"{subset}.xml", tmp_path, "--src-prefix", PREFIX
     )
+    jobs = run.jobs
     assert [j["reference_id"] for j in jobs] == [subset]  # images at the top: named after the file
-    frames = jobs[0]["data"]["video_data"]["frames"]
-    assert [f["frame_id"] for f in frames] == ["1", "2", "10"]
-    assert [f["src"] for f in frames] == [f"{PREFIX}{k}.jpg" for k in ITEMS]
+    assert frame_ids(jobs[0]) == ["1", "2", "10"]
+    assert frame_srcs(jobs[0]) == [f"{PREFIX}{k}.jpg" for k in ITEMS]
     by_frame: dict[str, dict[str, Any]] = {}
-    for t in _trackers(jobs[0]):
+    for t in trackers(jobs[0]):
         ((fid, obj),) = t["frames"].items()  # image export: every shape on its own
         by_frame.setdefault(fid, {})[t["type"]] = (t["label"], obj)
     colour = "red" if subset == "train" else "blue"
@@ -99,60 +86,58 @@ def test_cvat_images_one_file_per_subset(subset: str, tmp_path: Path) -> None:
         face = shapes["landmark"][1]
         assert _pixels(face) == FACE
         assert [p["label"] for p in face["points"].values()] == [1, 2]  # file order
-    assert len(_meta_note(report)) == 1
-    assert "noted" in output  # said in the summary too (the detail is in the report)
+    assert len(_meta_note(run.report)) == 1
+    assert "noted" in run.stderr  # said in the summary too (the detail is in the report)
 
 
 @pytest.mark.parametrize("subset", ["train", "val"])
 def test_cvat_video_tracks_use_the_frames_the_file_has(subset: str, tmp_path: Path) -> None:
     template = "https://cdn.test/dm/{sequence}/{index:06d}.jpg"
-    report, jobs, output = _convert(
+    run = convert_ok(
         "cvat", ROOT / "cvat_video" / f"{subset}.xml", tmp_path, "--src-template", template
     )
+    jobs = run.jobs
     assert [j["reference_id"] for j in jobs] == [subset]  # the task's <name>
-    frames = jobs[0]["data"]["video_data"]["frames"]
     # size 3: frames 0, 1, 2, not the 4 that start_frame 0 .. stop_frame 3 would give
-    assert [f["frame_id"] for f in frames] == ["frame_000000", "frame_000001", "frame_000002"]
-    assert [f["src"] for f in frames] == [
-        f"https://cdn.test/dm/{subset}/{i:06d}.jpg" for i in range(3)
-    ]
-    trackers = {t["label"]: t for t in _trackers(jobs[0])}
-    assert sorted(trackers) == ["car", "face", "lane", "person"]  # one tracker per track
+    assert frame_ids(jobs[0]) == ["frame_000000", "frame_000001", "frame_000002"]
+    assert frame_srcs(jobs[0]) == [f"https://cdn.test/dm/{subset}/{i:06d}.jpg" for i in range(3)]
+    by_label = {t["label"]: t for t in trackers(jobs[0])}
+    assert sorted(by_label) == ["car", "face", "lane", "person"]  # one tracker per track
     expected_type = {"car": "rectangle", "person": "polygon", "lane": "line", "face": "landmark"}
-    assert {lab: t["type"] for lab, t in trackers.items()} == expected_type
+    assert {lab: t["type"] for lab, t in by_label.items()} == expected_type
     ids = [f"frame_{i:06d}" for i in range(3)]
-    for lab, t in trackers.items():
+    for lab, t in by_label.items():
         assert list(t["frames"]) == ids, lab  # every frame of the task, none held past it
     for i, k in enumerate(ITEMS):
         fid = ids[i]
-        assert _pixels(trackers["car"]["frames"][fid]) == _car(subset, k)
-        assert _pixels(trackers["person"]["frames"][fid]) == _person(i)
-        assert _pixels(trackers["lane"]["frames"][fid]) == LANE
-        assert _pixels(trackers["face"]["frames"][fid]) == FACE
-    assert len(_meta_note(report)) == 1
-    assert "noted" in output
+        assert _pixels(by_label["car"]["frames"][fid]) == _car(subset, k)
+        assert _pixels(by_label["person"]["frames"][fid]) == _person(i)
+        assert _pixels(by_label["lane"]["frames"][fid]) == LANE
+        assert _pixels(by_label["face"]["frames"][fid]) == FACE
+    assert len(_meta_note(run.report)) == 1
+    assert "noted" in run.stderr
 
 
 @pytest.mark.parametrize("subset", ["train", "val"])
 def test_coco_instances_tracks_from_attributes(subset: str, tmp_path: Path) -> None:
     source = ROOT / "coco" / "annotations" / f"instances_{subset}.json"
-    report, jobs, _ = _convert("coco", source, tmp_path, "--src-prefix", PREFIX)
+    run = convert_ok("coco", source, tmp_path, "--src-prefix", PREFIX)
+    jobs = run.jobs
     assert [j["reference_id"] for j in jobs] == [f"instances_{subset}"]
-    frames = jobs[0]["data"]["video_data"]["frames"]
-    assert [f["frame_id"] for f in frames] == ["1", "2", "10"]
-    assert [f["src"] for f in frames] == [f"{PREFIX}{k}.jpg" for k in ITEMS]
+    assert frame_ids(jobs[0]) == ["1", "2", "10"]
+    assert frame_srcs(jobs[0]) == [f"{PREFIX}{k}.jpg" for k in ITEMS]
     # coco_instances keeps boxes and polygons (not polylines or points); attributes.track_id
     # is the track, so the car and the person are one tracker each over the three frames
-    trackers = {t["label"]: t for t in _trackers(jobs[0])}
-    assert sorted(trackers) == ["car", "person"]
-    assert trackers["car"]["type"] == "rectangle" and trackers["person"]["type"] == "polygon"
+    by_label = {t["label"]: t for t in trackers(jobs[0])}
+    assert sorted(by_label) == ["car", "person"]
+    assert by_label["car"]["type"] == "rectangle" and by_label["person"]["type"] == "polygon"
     colour = "red" if subset == "train" else "blue"
     for i, k in enumerate(ITEMS):
-        car = trackers["car"]["frames"][str(k)]
+        car = by_label["car"]["frames"][str(k)]
         assert _pixels(car) == _car(subset, k)
         assert car["attributes"] == {"color": {"value": colour}}  # track_id is not an attribute
-        assert _pixels(trackers["person"]["frames"][str(k)]) == _person(i)
-    assert report["rows"] == []
+        assert _pixels(by_label["person"]["frames"][str(k)]) == _person(i)
+    assert run.report["rows"] == []
 
 
 @pytest.mark.parametrize("subset", ["train", "val"])
@@ -161,10 +146,9 @@ def test_coco_person_keypoints_without_keypoint_names(subset: str, tmp_path: Pat
     # category's `keypoints` list is empty (no PointsCategories declared): the points are
     # numbered 1, 2 in their order, and attributes.track_id = 4 makes them one tracker
     source = ROOT / "coco_keypoints" / "annotations" / f"person_keypoints_{subset}.json"
-    _, jobs, _ = _convert("coco", source, tmp_path, "--src-prefix", PREFIX)
-    frames = jobs[0]["data"]["video_data"]["frames"]
-    assert [f["frame_id"] for f in frames] == ["1", "2", "10"]
-    (face,) = _trackers(jobs[0])
+    jobs = convert_ok("coco", source, tmp_path, "--src-prefix", PREFIX).jobs
+    assert frame_ids(jobs[0]) == ["1", "2", "10"]
+    (face,) = trackers(jobs[0])
     assert (face["type"], face["label"], list(face["frames"])) == (
         "landmark",
         "face",
@@ -178,13 +162,8 @@ def test_coco_person_keypoints_without_keypoint_names(subset: str, tmp_path: Pat
 def _boxes_by_job(jobs: list[dict]) -> dict[str, tuple[list[str], list[str], dict]]:
     out = {}
     for job in jobs:
-        frames = job["data"]["video_data"]["frames"]
-        cars = {fid: _pixels(obj) for t in _trackers(job) for fid, obj in t["frames"].items()}
-        out[job["reference_id"]] = (
-            [f["frame_id"] for f in frames],
-            [f["src"] for f in frames],
-            cars,
-        )
+        cars = {fid: _pixels(obj) for t in trackers(job) for fid, obj in t["frames"].items()}
+        out[job["reference_id"]] = (frame_ids(job), frame_srcs(job), cars)
     return out
 
 
@@ -193,8 +172,7 @@ def test_yolo_darknet_both_subsets(tmp_path: Path) -> None:
     # (datumaro reads every key but classes, names and backup as a subset); each list names
     # data/obj_<subset>_data/<k>.jpg. Rows "0 xc yc w h" with 6 decimals: the train car on 10
     # is "0 0.550000 0.300000 0.100000 0.400000" -> x 55 +- 5, y 15 +- 10 px
-    _, jobs, _ = _convert("yolo", ROOT / "yolo", tmp_path, "--src-prefix", PREFIX)
-    got = _boxes_by_job(jobs)
+    got = _boxes_by_job(convert_ok("yolo", ROOT / "yolo", tmp_path, "--src-prefix", PREFIX).jobs)
     assert sorted(got) == ["obj_train_data", "obj_val_data"]
     for subset in ("train", "val"):
         ids, srcs, cars = got[f"obj_{subset}_data"]
@@ -206,12 +184,12 @@ def test_yolo_darknet_both_subsets(tmp_path: Path) -> None:
 def test_yolo_ultralytics_both_subsets(tmp_path: Path) -> None:
     # data.yaml: train: train.txt, val: val.txt (lists of ./images/<subset>/<k>.jpg), names a
     # mapping, no task: the rows' length (5) says boxes
-    _, jobs, output = _convert("yolo", ROOT / "yolo_ultralytics", tmp_path, "--src-prefix", PREFIX)
-    got = _boxes_by_job(jobs)
+    run = convert_ok("yolo", ROOT / "yolo_ultralytics", tmp_path, "--src-prefix", PREFIX)
+    got = _boxes_by_job(run.jobs)
     assert sorted(got) == ["images/train", "images/val"]  # one sequence per image folder
     for subset in ("train", "val"):
         ids, srcs, cars = got[f"images/{subset}"]
         assert ids == ["1", "2", "10"]
         assert srcs == [f"{PREFIX}images/{subset}/{k}.jpg" for k in ITEMS]
         assert cars == {str(k): _car(subset, k) for k in ITEMS}
-    assert "read from the rows" in output
+    assert "read from the rows" in run.stderr

@@ -12,65 +12,54 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from prelabel.cli import main
+from .realtools import (
+    JOBS,
+    Point,
+    approx_points,
+    convert_ok,
+    frame_ids,
+    frame_srcs,
+    pixel_points,
+    rect,
+    run_convert,
+    shapes_by_frame,
+    trackers,
+)
 
 ROOT = Path(__file__).resolve().parents[2] / "fixtures" / "realtools" / "fiftyone"
 W, H = 100, 50
 PREFIX = "https://cdn.test/fo/"
 NAMES = ["1.jpg", "2.jpg", "10.jpg", "x.jpg", "x.png"]
 NUMBER = dict(zip(NAMES, (1, 2, 10, 20, 30), strict=True))
-
-
-def _invoke(fmt: str, source: Path, out: Path, *extra: str) -> Any:
-    args = ["convert", fmt, str(source), "-o", str(out), "--report", str(out) + ".report.json"]
-    return CliRunner().invoke(main, [*args, *extra])
-
-
-def _convert(fmt: str, source: Path, tmp_path: Path, *extra: str) -> tuple[Any, list[dict], str]:
-    out = tmp_path / "jobs.jsonl"
-    result = _invoke(fmt, source, out, *extra)
-    assert result.exit_code == 0, result.output
-    checked = CliRunner().invoke(main, ["validate", str(out)])
-    assert checked.exit_code == 0, checked.output
-    jobs = [json.loads(line) for line in out.read_text().splitlines()]
-    report = json.loads(Path(str(out) + ".report.json").read_text())
-    return report, jobs, result.output
+BY_NAME = ("--src-prefix", PREFIX, "--frame-id", "{name}")  # frame ids that tell x.jpg, x.png apart
 
 
 def _by_frame(job: dict) -> dict[str, dict[str, tuple[str, list]]]:
     """frame_id -> label -> (type, points in pixels); one shape per label and frame here."""
     out: dict[str, dict[str, tuple[str, list]]] = {}
-    for t in job["data"]["maker_response"]["video2d"]["data"]["annotations"]:
-        for fid, obj in t["frames"].items():
-            pts = obj.get("coordinates") or list(obj["points"].values())
+    for fid, shapes in shapes_by_frame(job, W, H).items():
+        for kind, label, pts in shapes:
             # pixels, rounded off the float noise of / W * W
-            px = [(round(p["x"] * W, 6), round(p["y"] * H, 6)) for p in pts]
-            assert t["label"] not in out.setdefault(fid, {})
-            out[fid][t["label"]] = (t["type"], px)
+            px = [(round(x, 6), round(y, 6)) for x, y in pts]
+            assert label not in out.setdefault(fid, {})
+            out[fid][label] = (kind, px)
     return out
 
 
-def _rect(x0: float, y0: float, x1: float, y1: float) -> list[tuple[float, float]]:
-    return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
-
-
-def _car(name: str) -> list[tuple[float, float]]:
+def _car(name: str) -> list[Point]:
     n = NUMBER[name]
-    return _rect(2 * n, 5, 2 * n + 10, 25)
+    return rect(2 * n, 5, 2 * n + 10, 25)
 
 
-PERSON = _rect(60, 30, 90, 45)
+PERSON = rect(60, 30, 90, 45)
 LANE = [(0, 0), (50, 25), (99, 49)]
 
 
-def _zone(i: int) -> list[tuple[float, float]]:
-    d = 2 * i
-    return [(10 + d, 30), (30 + d, 30), (30 + d, 40), (10 + d, 40)]
+def _zone(i: int) -> list[Point]:
+    return rect(10 + 2 * i, 30, 30 + 2 * i, 40)
 
 
 @pytest.mark.parametrize(
@@ -78,30 +67,20 @@ def _zone(i: int) -> list[tuple[float, float]]:
     [("coco", ROOT / "coco" / "labels.json"), ("cvat", ROOT / "cvat_image" / "labels.xml")],
 )
 def test_same_stem_is_one_clear_error(fmt: str, source: Path, tmp_path: Path) -> None:
-    out = tmp_path / "jobs.jsonl"
-    result = _invoke(fmt, source, out, "--src-prefix", PREFIX)
+    result = run_convert(fmt, source, tmp_path, "--src-prefix", PREFIX)
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1, result.output  # one line, no traceback
     assert "'x.jpg'" in lines[0] and "'x.png'" in lines[0]
     assert "--frame-id '{name}'" in lines[0]  # the template that makes them unique
-    assert not out.exists()
+    assert not (tmp_path / JOBS).exists()
 
 
 def test_coco_detections(tmp_path: Path) -> None:
-    _, jobs, _ = _convert(
-        "coco",
-        ROOT / "coco" / "labels.json",
-        tmp_path,
-        "--src-prefix",
-        PREFIX,
-        "--frame-id",
-        "{name}",
-    )
+    jobs = convert_ok("coco", ROOT / "coco" / "labels.json", tmp_path, *BY_NAME).jobs
     assert len(jobs) == 1
-    frames = jobs[0]["data"]["video_data"]["frames"]
-    assert [f["frame_id"] for f in frames] == NAMES  # 1, 2, 10 by value, then x.jpg, x.png
-    assert [f["src"] for f in frames] == [PREFIX + n for n in NAMES]
+    assert frame_ids(jobs[0]) == NAMES  # 1, 2, 10 by value, then x.jpg, x.png
+    assert frame_srcs(jobs[0]) == [PREFIX + n for n in NAMES]
     shapes = _by_frame(jobs[0])
     for name in NAMES:
         # FiftyOne's relative [x, y, w, h] times (100, 50) is COCO's pixel bbox
@@ -109,17 +88,8 @@ def test_coco_detections(tmp_path: Path) -> None:
 
 
 def test_coco_polylines_as_polygons(tmp_path: Path) -> None:
-    _, jobs, _ = _convert(
-        "coco",
-        ROOT / "coco_lines" / "labels.json",
-        tmp_path,
-        "--src-prefix",
-        PREFIX,
-        "--frame-id",
-        "{name}",
-    )
-    frames = jobs[0]["data"]["video_data"]["frames"]
-    assert [f["frame_id"] for f in frames] == NAMES
+    jobs = convert_ok("coco", ROOT / "coco_lines" / "labels.json", tmp_path, *BY_NAME).jobs
+    assert frame_ids(jobs[0]) == NAMES
     shapes = _by_frame(jobs[0])
     for i, name in enumerate(NAMES):
         # FiftyOne writes every polyline as a COCO polygon, the open lane too (a thin
@@ -132,11 +102,9 @@ def test_coco_instance_masks_polygons_and_crowd_rle(tmp_path: Path) -> None:
     from pycocotools import mask as mask_utils
 
     source = ROOT / "coco_masks" / "labels.json"
-    report, jobs, _ = _convert(
-        "coco", source, tmp_path, "--src-prefix", PREFIX, "--frame-id", "{name}"
-    )
-    frames = jobs[0]["data"]["video_data"]["frames"]
-    assert [f["frame_id"] for f in frames] == NAMES
+    run = convert_ok("coco", source, tmp_path, *BY_NAME)
+    jobs = run.jobs
+    assert frame_ids(jobs[0]) == NAMES
     shapes = _by_frame(jobs[0])
     doc = json.loads(source.read_text())
     image_of = {img["id"]: img["file_name"] for img in doc["images"]}
@@ -158,24 +126,15 @@ def test_coco_instance_masks_polygons_and_crowd_rle(tmp_path: Path) -> None:
         assert (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1) == (60, 30, 89, 44)
         assert int(mask.sum()) == 29 * 14 - 9 * 4
         assert sorted(got) == [(60, 30), (60, 44), (89, 30), (89, 44)]
-    counts = {(c["action"], c["reason"]): c["count"] for c in report["counts"]}
+    counts = {(c["action"], c["reason"]): c["count"] for c in run.report["counts"]}
     assert counts[("repaired", "mask_holes_filled")] == 5  # one per frame
 
 
 def test_cvat_image_boxes_polygons_and_polylines(tmp_path: Path) -> None:
-    _, jobs, _ = _convert(
-        "cvat",
-        ROOT / "cvat_image" / "labels.xml",
-        tmp_path,
-        "--src-prefix",
-        PREFIX,
-        "--frame-id",
-        "{name}",
-    )
+    jobs = convert_ok("cvat", ROOT / "cvat_image" / "labels.xml", tmp_path, *BY_NAME).jobs
     assert len(jobs) == 1
-    frames = jobs[0]["data"]["video_data"]["frames"]
-    assert [f["frame_id"] for f in frames] == NAMES
-    assert [f["src"] for f in frames] == [PREFIX + n for n in NAMES]
+    assert frame_ids(jobs[0]) == NAMES
+    assert frame_srcs(jobs[0]) == [PREFIX + n for n in NAMES]
     shapes = _by_frame(jobs[0])
     for i, name in enumerate(NAMES):
         assert shapes[name] == {
@@ -186,7 +145,7 @@ def test_cvat_image_boxes_polygons_and_polylines(tmp_path: Path) -> None:
         }
     cars = [
         obj["attributes"]
-        for t in jobs[0]["data"]["maker_response"]["video2d"]["data"]["annotations"]
+        for t in trackers(jobs[0])
         if t["label"] == "car"
         for obj in t["frames"].values()
     ]
@@ -197,10 +156,11 @@ def test_yolov5_renamed_duplicate_stem_and_absolute_path(tmp_path: Path) -> None
     # FiftyOne's YOLOv5 exporter renames x.png to x-2.png (labels x.txt and x-2.txt), and its
     # dataset.yaml has `path:` the absolute export folder of the machine that wrote it (a
     # folder that does not exist here): the YAML's own folder is used instead, with a note
-    report, jobs, output = _convert("yolo", ROOT / "yolov5", tmp_path, "--src-prefix", PREFIX)
+    run = convert_ok("yolo", ROOT / "yolov5", tmp_path, "--src-prefix", PREFIX)
+    jobs = run.jobs
     assert [j["reference_id"] for j in jobs] == ["images/val"]
     frames = jobs[0]["data"]["video_data"]["frames"]
-    ids = [f["frame_id"] for f in frames]
+    ids = frame_ids(jobs[0])
     assert ids[:3] == ["1", "2", "10"] and sorted(ids[3:]) == ["x", "x-2"]
     src = {f["frame_id"]: f["src"] for f in frames}
     assert src["x"] == f"{PREFIX}images/val/x.jpg" and src["x-2"] == f"{PREFIX}images/val/x-2.png"
@@ -210,8 +170,8 @@ def test_yolov5_renamed_duplicate_stem_and_absolute_path(tmp_path: Path) -> None
         # rows "cls xc yc w h" with 6 decimals: x.jpg's car "0 0.45 0.3 0.1 0.4" is
         # x 45 +- 5, y 15 +- 10 px, i.e. (40, 5) .. (50, 25)
         assert shapes[fid] == {"car": ("rectangle", _car(name)), "person": ("rectangle", PERSON)}
-    assert any(r["action"] == "noted" and "path" in r["reason"] for r in report["rows"])
-    assert "noted" in output
+    assert any(r["action"] == "noted" and "path" in r["reason"] for r in run.report["rows"])
+    assert "noted" in run.stderr
 
 
 def test_cvat_video_track(tmp_path: Path) -> None:
@@ -219,27 +179,23 @@ def test_cvat_video_track(tmp_path: Path) -> None:
     # at x = 10f .. 10f + 10) are CVAT frames 0, 1, 2; after the last one it writes an
     # `outside="1"` box on frame 3, past the task's <size>3</size>
     template = "https://cdn.test/fo/{sequence}/{index:06d}.jpg"
-    report, jobs, _ = _convert(
+    run = convert_ok(
         "cvat", ROOT / "cvat_video" / "labels" / "clip.xml", tmp_path, "--src-template", template
     )
+    jobs = run.jobs
     assert [j["reference_id"] for j in jobs] == ["clip.mp4"]  # the task's <name>
-    frames = jobs[0]["data"]["video_data"]["frames"]
     ids = [f"frame_{i:06d}" for i in range(3)]
-    assert [f["frame_id"] for f in frames] == ids
-    assert [f["src"] for f in frames] == [
-        f"https://cdn.test/fo/clip.mp4/{i:06d}.jpg" for i in range(3)
-    ]
-    (track,) = jobs[0]["data"]["maker_response"]["video2d"]["data"]["annotations"]
+    assert frame_ids(jobs[0]) == ids
+    assert frame_srcs(jobs[0]) == [f"https://cdn.test/fo/clip.mp4/{i:06d}.jpg" for i in range(3)]
+    (track,) = trackers(jobs[0])
     assert (track["type"], track["label"], list(track["frames"])) == ("rectangle", "car", ids)
     for i, fid in enumerate(ids):
         x = 10 * (i + 1)
-        got = [
-            (pytest.approx(p["x"] * W), pytest.approx(p["y"] * H))
-            for p in track["frames"][fid]["coordinates"]
-        ]
-        assert got == _rect(x, 5, x + 10, 25)
+        assert "coordinates" in track["frames"][fid]
+        got = approx_points(pixel_points(track["frames"][fid], W, H))
+        assert got == rect(x, 5, x + 10, 25)
     # whatever is reported concerns only the outside marker on frame 3, nothing drawn
     assert all(
         r["action"] in ("skipped", "noted") and "frame 3" in (r.get("detail") or "")
-        for r in report["rows"]
+        for r in run.report["rows"]
     )

@@ -13,56 +13,27 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from prelabel.cli import main
+from .realtools import (
+    Converted,
+    approx_points,
+    bounds,
+    convert_ok,
+    frame_ids,
+    frame_srcs,
+    shapes_by_frame,
+    shoelace_area,
+)
 
 ROOT = Path(__file__).resolve().parents[2] / "fixtures" / "realtools" / "supervision"
 W, H = 100, 50
 PREFIX = "https://cdn.test/sv/"
 
 
-def _convert(fmt: str, source: Path, tmp_path: Path, *extra: str) -> tuple[Any, list[dict], str]:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    out, report = tmp_path / "jobs.jsonl", tmp_path / "report.json"
-    args = ["convert", fmt, str(source), "-o", str(out), "--report", str(report)]
-    result = CliRunner().invoke(main, [*args, "--src-prefix", PREFIX, *extra])
-    assert result.exit_code == 0, result.output
-    checked = CliRunner().invoke(main, ["validate", str(out)])
-    assert checked.exit_code == 0, checked.output
-    jobs = [json.loads(line) for line in out.read_text().splitlines()]
-    return json.loads(report.read_text()), jobs, result.output
-
-
-def _shapes(job: dict) -> dict[str, list[tuple[str, str, list[tuple[float, float]]]]]:
-    """frame_id -> [(type, label, points in pixels)] in the tracker order of the payload."""
-    out: dict[str, list[tuple[str, str, list[tuple[float, float]]]]] = {}
-    for t in job["data"]["maker_response"]["video2d"]["data"]["annotations"]:
-        for fid, obj in t["frames"].items():
-            pts = obj.get("coordinates") or list(obj["points"].values())
-            px = [(p["x"] * W, p["y"] * H) for p in pts]
-            out.setdefault(fid, []).append((t["type"], t["label"], px))
-    return out
-
-
-def _area(points: list[tuple[float, float]]) -> float:
-    """Shoelace area, in square pixels."""
-    s = 0.0
-    for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1], strict=True):
-        s += x0 * y1 - x1 * y0
-    return abs(s) / 2
-
-
-def _bounds(points: list[tuple[float, float]]) -> tuple[float, float, float, float]:
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    return min(xs), min(ys), max(xs), max(ys)
-
-
-def _approx(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    return [(pytest.approx(x, abs=1e-9), pytest.approx(y, abs=1e-9)) for x, y in points]
+def _convert(fmt: str, source: Path, tmp_path: Path, *extra: str) -> Converted:
+    return convert_ok(fmt, source, tmp_path, "--src-prefix", PREFIX, *extra)
 
 
 def _ring(a: int, b: int, c: int, d: int) -> list[tuple[float, float]]:
@@ -80,26 +51,26 @@ def _check_boxes_and_block_masks(shapes: dict) -> None:
     for k in range(1, 7):
         car = _only(shapes[str(k)], "rectangle", "car")
         # bbox [5k, 5, 10, 20]: TL (5k, 5), TR (5k + 10, 5), BR (5k + 10, 25), BL (5k, 25)
-        assert car == _approx([(5 * k, 5), (5 * k + 10, 5), (5 * k + 10, 25), (5 * k, 25)])
+        assert car == approx_points([(5 * k, 5), (5 * k + 10, 5), (5 * k + 10, 25), (5 * k, 25)])
         person = _only(shapes[str(k)], "rectangle", "person")
-        assert person == _approx([(60, 30), (90, 30), (90, 45), (60, 45)])
+        assert person == approx_points([(60, 30), (90, 30), (90, 45), (60, 45)])
     for k in range(7, 13):
         # the car mask covers columns 5k..5k+9, rows 5..24
         car = _only(shapes[str(k)], "polygon", "car")
-        assert car == _approx(_ring(5 * k, 5 * k + 9, 5, 24))
+        assert car == approx_points(_ring(5 * k, 5 * k + 9, 5, 24))
     for k in (7, 8, 9):
         person = _only(shapes[str(k)], "polygon", "person")
-        assert person == _approx(_ring(10, 29, 30, 39))  # columns 10..29, rows 30..39
+        assert person == approx_points(_ring(10, 29, 30, 39))  # columns 10..29, rows 30..39
 
 
 def test_coco_without_approximation(tmp_path: Path) -> None:
-    report, jobs, _ = _convert("coco", ROOT / "coco" / "annotations.json", tmp_path)
+    run = _convert("coco", ROOT / "coco" / "annotations.json", tmp_path)
+    jobs = run.jobs
     assert len(jobs) == 1  # a flat image list is one sequence
-    frames = jobs[0]["data"]["video_data"]["frames"]
     # natural order: 1, 2, ..., 12 (as strings the file would give 1, 10, 11, 12, 2, ...)
-    assert [f["frame_id"] for f in frames] == [str(k) for k in range(1, 13)]
-    assert [f["src"] for f in frames] == [f"{PREFIX}{k}.jpg" for k in range(1, 13)]
-    shapes = _shapes(jobs[0])
+    assert frame_ids(jobs[0]) == [str(k) for k in range(1, 13)]
+    assert frame_srcs(jobs[0]) == [f"{PREFIX}{k}.jpg" for k in range(1, 13)]
+    shapes = shapes_by_frame(jobs[0], W, H)
     _check_boxes_and_block_masks(shapes)
 
     # frame 10: the disk of radius 12 about (50, 25), its full OpenCV contour
@@ -107,31 +78,32 @@ def test_coco_without_approximation(tmp_path: Path) -> None:
     doc = json.loads((ROOT / "coco" / "annotations.json").read_text())
     written = next(a for a in doc["annotations"] if a["image_id"] == 10 and a["category_id"] == 2)
     flat = written["segmentation"][0]
-    assert disk == _approx(list(zip(flat[::2], flat[1::2], strict=True)))
+    assert disk == approx_points(list(zip(flat[::2], flat[1::2], strict=True)))
     assert all((x - 50) ** 2 + (y - 25) ** 2 <= 12**2 for x, y in disk)
 
     # frame 11: RLE (iscrowd=1) of the 20 x 40 block columns 75..94, rows 5..44 with a hole;
     # traced on pixel corners the outline is 75..95 x 5..45, area 20 * 40 = 800 px^2 once the
     # hole (6 x 10 = 60 px^2) is filled
     holed = _only(shapes["11"], "polygon", "person")
-    assert _bounds(holed) == pytest.approx((75, 5, 95, 45))
-    assert _area(holed) == pytest.approx(800)
+    assert bounds(holed) == pytest.approx((75, 5, 95, 45))
+    assert shoelace_area(holed) == pytest.approx(800)
     # frame 12: RLE of two 10 x 10 blocks -> two polygons of 100 px^2 each
-    parts = sorted((_bounds(pts), _area(pts)) for k, lab, pts in shapes["12"] if lab == "person")
+    parts = sorted(
+        (bounds(pts), shoelace_area(pts)) for k, lab, pts in shapes["12"] if lab == "person"
+    )
     assert parts == [
         (pytest.approx((75, 5, 85, 15)), pytest.approx(100)),
         (pytest.approx((85, 30, 95, 40)), pytest.approx(100)),
     ]
-    counts = {(c["action"], c["reason"]): c["count"] for c in report["counts"]}
+    counts = {(c["action"], c["reason"]): c["count"] for c in run.report["counts"]}
     assert counts == {("repaired", "mask_holes_filled"): 1, ("split", "multipart_segmentation"): 1}
 
 
 def test_coco_with_polygon_approximation(tmp_path: Path) -> None:
-    _, plain, _ = _convert("coco", ROOT / "coco" / "annotations.json", tmp_path / "a")
-    _, approx, _ = _convert("coco", ROOT / "coco_approx" / "annotations.json", tmp_path / "b")
-    frames = approx[0]["data"]["video_data"]["frames"]
-    assert [f["frame_id"] for f in frames] == [str(k) for k in range(1, 13)]
-    full, simplified = _shapes(plain[0]), _shapes(approx[0])
+    plain = _convert("coco", ROOT / "coco" / "annotations.json", tmp_path / "a").jobs
+    approx = _convert("coco", ROOT / "coco_approx" / "annotations.json", tmp_path / "b").jobs
+    assert frame_ids(approx[0]) == [str(k) for k in range(1, 13)]
+    full, simplified = shapes_by_frame(plain[0], W, H), shapes_by_frame(approx[0], W, H)
     _check_boxes_and_block_masks(simplified)
     # Ramer-Douglas-Peucker keeps a subset of the contour's vertices: 75 % fewer, at least 3
     disk_full = _only(full["10"], "polygon", "person")
@@ -145,9 +117,8 @@ def test_coco_with_polygon_approximation(tmp_path: Path) -> None:
 
 def _check_yolo(jobs: list[dict]) -> None:
     assert len(jobs) == 1
-    frames = jobs[0]["data"]["video_data"]["frames"]
-    assert [f["frame_id"] for f in frames] == [str(k) for k in range(1, 13)]
-    shapes = _shapes(jobs[0])
+    assert frame_ids(jobs[0]) == [str(k) for k in range(1, 13)]
+    shapes = shapes_by_frame(jobs[0], W, H)
     # the rows are written with 5 decimals; every value here is a multiple of 1 / 100 of
     # the width or 1 / 50 of the height, so the pixels come back exactly (to float noise)
     _check_boxes_and_block_masks(shapes)
@@ -160,7 +131,7 @@ def _check_yolo(jobs: list[dict]) -> None:
         75 - 1e-6 <= x <= 94 + 1e-6 and 5 - 1e-6 <= y <= 44 + 1e-6 for p in holed for x, y in p
     )
     # frame 12: the two segments are two rows, two polygons
-    parts = sorted(_bounds(pts) for k, lab, pts in shapes["12"] if lab == "person")
+    parts = sorted(bounds(pts) for k, lab, pts in shapes["12"] if lab == "person")
     assert parts == [pytest.approx((75, 5, 84, 14)), pytest.approx((85, 30, 94, 39))]
 
 
@@ -168,20 +139,16 @@ def test_yolo_boxes_and_polygons_mixed_without_a_task(tmp_path: Path) -> None:
     # supervision's data.yaml holds only nc and names: no task, and label files with boxes
     # (frames 1..6, 5 values a row) and polygons (frames 7..12, 9 or more values a row);
     # the rows' lengths say which is which
-    _, jobs, output = _convert(
-        "yolo", ROOT / "yolo", tmp_path, "--image-dir", str(ROOT / "yolo" / "images")
-    )
-    _check_yolo(jobs)
-    frames = jobs[0]["data"]["video_data"]["frames"]
-    assert [f["src"] for f in frames] == [f"{PREFIX}{k}.jpg" for k in range(1, 13)]
-    assert "read from the rows" in output
+    run = _convert("yolo", ROOT / "yolo", tmp_path, "--image-dir", str(ROOT / "yolo" / "images"))
+    _check_yolo(run.jobs)
+    assert frame_srcs(run.jobs[0]) == [f"{PREFIX}{k}.jpg" for k in range(1, 13)]
+    assert "read from the rows" in run.stderr
 
 
 def test_yolo_images_beside_labels_without_splits(tmp_path: Path) -> None:
     # the data.yaml names no train / val: the frames are still the images of images/, the
     # folder that labels/ mirrors (Ultralytics' img2label_paths), with their sizes, as for a
     # bare folder with labels/ and images/
-    _, jobs, _ = _convert("yolo", ROOT / "yolo", tmp_path)
+    jobs = _convert("yolo", ROOT / "yolo", tmp_path).jobs
     _check_yolo(jobs)
-    frames = jobs[0]["data"]["video_data"]["frames"]
-    assert [f["src"] for f in frames] == [f"{PREFIX}images/{k}.jpg" for k in range(1, 13)]
+    assert frame_srcs(jobs[0]) == [f"{PREFIX}images/{k}.jpg" for k in range(1, 13)]

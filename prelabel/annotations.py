@@ -142,8 +142,6 @@ class Frames:
 _FRAME_COLUMNS = ("name", "sequence", "index", "width", "height", "frame_id", "src", "reference")
 _FRAME_KEY = ("name", "sequence", "index", "width", "height", "frame_id", "src")
 
-SHAPE_COLUMNS = ("kind", "frame", "label", "track", "score", "attributes", "source")
-
 
 @dataclass(eq=False)
 class Annotations:

@@ -40,12 +40,6 @@ MAKER_RESPONSE_KEY = "video2d"
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 
-def uuid5_many(names: list[bytes]) -> list[bytes]:
-    """``uuid.uuid5(ID_NAMESPACE, name)`` as ASCII bytes, for many names at once."""
-    ns = ID_NAMESPACE.bytes
-    return _uuid_text([hashlib.sha1(ns + name, usedforsecurity=False).digest() for name in names])
-
-
 # --- byte templates of annotation objects ----------------------------------------------------
 def _points_template(n: int, with_label: bool) -> bytes:
     one = b'"p%d":{"x":%%s,"y":%%s,"label":%%s}' if with_label else b'"p%d":{"x":%%s,"y":%%s}'

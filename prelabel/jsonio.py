@@ -133,11 +133,3 @@ def _check_yaml_size(text: str, path: str | PathLike[str]) -> None:
 def _mark(event: Any) -> str | None:
     mark = getattr(event, "start_mark", None)
     return f"{mark.line + 1}:{mark.column + 1}" if mark else None
-
-
-def json_path(*parts: str | int) -> str:
-    """``json_path("annotations", 17, "bbox")`` -> ``"$.annotations[17].bbox"``."""
-    out = "$"
-    for p in parts:
-        out += f"[{p}]" if isinstance(p, int) else f".{p}"
-    return out

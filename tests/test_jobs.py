@@ -14,7 +14,7 @@ import prelabel.jobs as jobs_module
 from prelabel.annotations import Annotations, Frames
 from prelabel.errors import InputError, PayloadError
 from prelabel.geometry import prepare
-from prelabel.jobs import ID_NAMESPACE, JobOptions, build_jobs, job_lines, uuid5_many
+from prelabel.jobs import ID_NAMESPACE, JobOptions, build_jobs, job_lines
 from prelabel.report import Report
 from prelabel.validate import job_problems
 from tests.strategies import annotations
@@ -32,11 +32,6 @@ def _frames(n: int = 3, sequence: str = "cam") -> Frames:
 
 def _trackers(job: dict) -> list[dict]:
     return job["data"]["maker_response"]["video2d"]["data"]["annotations"]
-
-
-def test_uuid5_many_matches_uuid5() -> None:
-    names = [b"job/t1-0/f1", b"", "ünï".encode()]
-    assert uuid5_many(names) == [str(uuid.uuid5(ID_NAMESPACE, n.decode())).encode() for n in names]
 
 
 def test_rectangle_object_as_in_the_spec() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from prelabel.errors import InputError
-from prelabel.jsonio import json_path, load_json, load_yaml, read_text
+from prelabel.jsonio import load_json, load_yaml, read_text
 
 
 @pytest.mark.parametrize(
@@ -30,10 +30,6 @@ def test_refused_with_line_and_column(tmp_path: Path, text: str, where: str) -> 
 def test_unreadable(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read"):
         load_json(tmp_path / "missing.json")
-
-
-def test_json_path() -> None:
-    assert json_path("annotations", 17, "bbox") == "$.annotations[17].bbox"
 
 
 def test_text_files_that_are_not_text(tmp_path: Path) -> None:

@@ -212,7 +212,7 @@ def test_an_unnamed_file_that_cannot_be_linked_is_copied(
 ) -> None:
     """Where neither linkat(AT_EMPTY_PATH) nor the /proc/self/fd link is allowed."""
 
-    def no_link(*args: object, **kwargs: object) -> None:
+    def no_link(*_args: object, **_kwargs: object) -> None:
         raise OSError(18, "Invalid cross-device link")
 
     monkeypatch.setattr(writer, "_AT_EMPTY_PATH", 0)  # linkat(fd, "", ..., 0) fails

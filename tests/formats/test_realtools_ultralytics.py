@@ -10,7 +10,6 @@ runs) and ``convert_coco(use_segments=True)`` (a data set); ``save_txt`` writes 
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
@@ -18,11 +17,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from prelabel.annotations import Annotations, Kind
-from prelabel.cli import main
 from prelabel.formats.yolo import read_yolo
+
+from .realtools import convert_ok, frame_ids, frame_srcs, payload_points, rect, trackers
 
 U = Path(__file__).resolve().parents[2] / "fixtures" / "realtools" / "ultralytics"
 IMAGES = U / "images"
@@ -38,42 +37,12 @@ def g(v: float) -> float:
     return float(f"{v:g}")
 
 
-def rect(x1: float, y1: float, x2: float, y2: float) -> list[list[float]]:
-    """A rectangle's corners TL, TR, BR, BL."""
-    return [[x1, y1], [x2, y1], [x2, y2], [x1, y2]]
-
-
 def by_frame_name(ann: Annotations) -> dict[str, list[int]]:
     """Shape rows per frame name, in shape order."""
     out: dict[str, list[int]] = {}
     for i, f in enumerate(ann.frame.tolist()):
         out.setdefault(str(ann.frames.name[f]), []).append(i)
     return out
-
-
-def convert(tmp_path: Path, *args: str, summary: list[str] | None = None) -> list[dict]:
-    """``prelabel convert yolo ARGS``; the output must pass ``prelabel validate``.
-
-    ``summary`` collects the summary lines convert prints (``-q`` otherwise).
-    """
-    out = tmp_path / "jobs.jsonl"
-    quiet = [] if summary is not None else ["-q"]
-    res = CliRunner().invoke(main, ["convert", "yolo", *args, "-o", str(out), *quiet])
-    assert res.exit_code == 0, res.output
-    assert "Traceback" not in res.output
-    if summary is not None:
-        summary.extend(res.output.splitlines())
-    val = CliRunner().invoke(main, ["validate", str(out)])
-    assert val.exit_code == 0, val.output
-    return [json.loads(line) for line in out.read_text().splitlines()]
-
-
-def trackers(job: dict) -> list[dict]:
-    return job["data"]["maker_response"]["video2d"]["data"]["annotations"]
-
-
-def xy(obj: dict) -> list[list[float]]:
-    return [[c["x"], c["y"]] for c in obj["coordinates"]]
 
 
 # --- predict: detect ---------------------------------------------------------------------------
@@ -117,15 +86,16 @@ def test_detect_without_conf_needs_no_flag_and_stays_normalised() -> None:
 
 
 def test_detect_cli_urls_from_the_source_images(tmp_path: Path) -> None:
-    jobs = convert(tmp_path, str(U / "detect"), "--columns", "cls,box,conf",
-                   "--image-dir", str(IMAGES), "--src-prefix", "https://cdn.example.com/src/")  # fmt: skip
+    jobs = convert_ok("yolo", U / "detect", tmp_path, "--columns", "cls,box,conf",
+                      "--image-dir", str(IMAGES), "--src-prefix", "https://cdn.example.com/src/",
+                      quiet=True).jobs  # fmt: skip
     assert len(jobs) == 1
-    frames = jobs[0]["data"]["video_data"]["frames"]
-    assert [f["src"] for f in frames] == [
+    assert frame_srcs(jobs[0]) == [
         f"https://cdn.example.com/src/{n}" for n in ("a.png", "b.png", "c.png")
     ]
-    assert [f["frame_id"] for f in frames] == ["a", "b", "c"]
-    got = sorted(xy(t["frames"][fid]) for t in trackers(jobs[0]) for fid in t["frames"])
+    assert frame_ids(jobs[0]) == ["a", "b", "c"]
+    assert {t["type"] for t in trackers(jobs[0])} == {"rectangle"}
+    got = sorted(payload_points(t["frames"][fid]) for t in trackers(jobs[0]) for fid in t["frames"])
     # normalised again: a.png (16, 8, 48, 24)/(64, 32); (0, 0, 8, 4)/(64, 32); b (20, 10, 60, 30)/(80, 40)
     want = sorted(
         [rect(0.25, 0.25, 0.75, 0.75), rect(0, 0, 0.125, 0.125), rect(0.25, 0.25, 0.75, 0.75)]
@@ -134,8 +104,9 @@ def test_detect_cli_urls_from_the_source_images(tmp_path: Path) -> None:
 
 
 def test_min_score_filters_on_the_saved_confidence(tmp_path: Path) -> None:
-    jobs = convert(tmp_path, str(U / "detect"), "--columns", "cls,box,conf", "--min-score", "0.7",
-                   "--image-dir", str(IMAGES), "--src-prefix", "https://cdn.example.com/")  # fmt: skip
+    jobs = convert_ok("yolo", U / "detect", tmp_path, "--columns", "cls,box,conf",
+                      "--min-score", "0.7", "--image-dir", str(IMAGES),
+                      "--src-prefix", "https://cdn.example.com/", quiet=True).jobs  # fmt: skip
     # conf 0.9 and 0.75 stay, 0.5 goes
     assert sum(len(t["frames"]) for t in trackers(jobs[0])) == 2
 
@@ -178,12 +149,12 @@ def test_segment_masks_saved_as_polygons(folder: str, columns: str | None) -> No
 
 
 def test_segment_cli_without_flags(tmp_path: Path) -> None:
-    jobs = convert(tmp_path, str(U / "segment"), "--image-dir", str(IMAGES),
-                   "--src-prefix", "https://cdn.example.com/")  # fmt: skip
+    jobs = convert_ok("yolo", U / "segment", tmp_path, "--image-dir", str(IMAGES),
+                      "--src-prefix", "https://cdn.example.com/", quiet=True).jobs  # fmt: skip
     shapes = [o for t in trackers(jobs[0]) for o in t["frames"].values()]
     assert [t["type"] for t in trackers(jobs[0])] == ["polygon"] * 4
     # a.png's square: pixels (8, 4), (8, 20), (24, 20), (24, 4) / (64, 32)
-    square = [[p["x"], p["y"]] for p in shapes[0]["points"].values()]
+    square = payload_points(shapes[0])
     assert np.allclose(square, [[0.125, 0.125], [0.125, 0.625], [0.375, 0.625], [0.375, 0.125]])
 
 
@@ -204,8 +175,9 @@ def test_pose_17_keypoints_with_confidence() -> None:
 
 
 def test_pose_cli(tmp_path: Path) -> None:
-    jobs = convert(tmp_path, str(U / "pose"), "--columns", "cls,box,kpts:17x3,conf",
-                   "--image-dir", str(IMAGES), "--src-prefix", "https://cdn.example.com/")  # fmt: skip
+    jobs = convert_ok("yolo", U / "pose", tmp_path, "--columns", "cls,box,kpts:17x3,conf",
+                      "--image-dir", str(IMAGES), "--src-prefix", "https://cdn.example.com/",
+                      quiet=True).jobs  # fmt: skip
     (lm,) = [t for t in trackers(jobs[0]) if t["type"] == "landmark"]
     (obj,) = lm["frames"].values()
     pts = obj["points"]
@@ -305,12 +277,12 @@ def test_track_files_are_one_sequence_per_video_with_gaps(columns: str | None) -
 
 def test_track_cli_trackers_and_numbered_frame_urls(tmp_path: Path) -> None:
     template = "https://cdn.example.com/frames/{sequence}/{number:06d}.jpg"
-    jobs = convert(tmp_path, str(U / "track" / "labels"), "--columns", "cls,box,conf,track",
-                   "--src-template", template)  # fmt: skip
+    jobs = convert_ok("yolo", U / "track" / "labels", tmp_path, "--columns", "cls,box,conf,track",
+                      "--src-template", template, quiet=True).jobs  # fmt: skip
     assert len(jobs) == 2  # one job per video
     by_video = {}
     for job in jobs:
-        srcs = [fr["src"] for fr in job["data"]["video_data"]["frames"]]
+        srcs = frame_srcs(job)
         m = re.fullmatch(
             r"https://cdn\.example\.com/frames/(?:.*/)?(walk|cam_2)/\d{6}\.jpg", srcs[0]
         )
@@ -332,7 +304,10 @@ def test_track_cli_trackers_and_numbered_frame_urls(tmp_path: Path) -> None:
     ])  # fmt: skip
     (one,) = [t for t in walk_tr if len(t["frames"]) == 3]
     # walk frame 2, id 1: (4, 0, 20, 16) / (64, 32)
-    assert np.allclose(xy(one["frames"][ids["000002.jpg"]]), rect(0.0625, 0, 0.3125, 0.5))
+    assert one["type"] == "rectangle"
+    assert np.allclose(
+        payload_points(one["frames"][ids["000002.jpg"]]), rect(0.0625, 0, 0.3125, 0.5)
+    )
     (cam_t,) = trackers(cam)
     assert len(cam_t["frames"]) == 2  # id 1 of cam_2 is its own object, not walk's id 1
 
@@ -388,15 +363,15 @@ def test_segment_dataset_without_task_reads_polygons_in_natural_order() -> None:
 
 
 def test_segment_dataset_cli(tmp_path: Path) -> None:
-    summary: list[str] = []
-    jobs = convert(tmp_path, str(U / "seg_dataset"), "--src-prefix", "https://cdn.example.com/ds/",
-                   summary=summary)  # fmt: skip
+    run = convert_ok(
+        "yolo", U / "seg_dataset", tmp_path, "--src-prefix", "https://cdn.example.com/ds/"
+    )
+    jobs = run.jobs
     # the summary names the schema and that it was read from the rows, not declared
-    (line,) = [ln for ln in summary if "row schema" in ln]
+    (line,) = [ln for ln in run.stderr.splitlines() if "row schema" in ln]
     assert "cls,poly" in line and "read from the rows" in line and "cls,box" not in line
     assert len(jobs) == 1
-    frames = jobs[0]["data"]["video_data"]["frames"]
-    assert [fr["src"] for fr in frames] == [
+    assert frame_srcs(jobs[0]) == [
         f"https://cdn.example.com/ds/images/train/{n}.png" for n in (1, 2, 3, 10)
     ]
     assert {t["label"] for t in trackers(jobs[0])} == {"square", "triangle"}

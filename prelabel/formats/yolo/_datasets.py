@@ -77,12 +77,12 @@ def _ultralytics(yaml_path: str, names_file: str | None) -> Layout:
                 lay.notes.append(("split not found", f"{yaml_path}:{split}"))
     labels = os.path.join(root, "labels")
     images = os.path.join(root, "images")
-    if not lay.frame_name and os.path.isdir(labels) and os.path.isdir(images):
+    if not lay.frames and os.path.isdir(labels) and os.path.isdir(images):
         # no split (supervision writes only nc and names), or splits without images: the
         # images of images/, which labels/ mirrors, as in a bare folder
         lay.orphans = []
         dir_entries(images, root, lay, seen)
-    if not lay.frame_name:  # no image anywhere: the labels alone
+    if not lay.frames:  # no image anywhere: the labels alone
         lay.orphans = []
         labels_only(labels if os.path.isdir(labels) else root, root, lay, names_file)
     return lay
@@ -142,7 +142,7 @@ def _bare_into(folder: str, lay: Layout, names_path: str | None) -> None:
     images = os.path.join(folder, "images")
     if os.path.isdir(labels) and os.path.isdir(images):
         dir_entries(images, folder, lay, set())
-        if lay.frame_name:
+        if lay.frames:
             outside_labels(folder, lay, names_path)
             return
         lay.orphans = []
@@ -151,12 +151,12 @@ def _bare_into(folder: str, lay: Layout, names_path: str | None) -> None:
         labels_only(labels, folder, lay, names_path)
         labels_only(folder, folder, lay, names_path, exclude=("labels",))
         return
-    before = len(lay.frame_name)
+    before = len(lay.frames)
     dir_entries(folder, folder, lay, set())
     # names files and label files without images in a folder that has images: orphans already;
     # a folder without any image: every label file is a frame named after it
     lay.orphans = [o for o in lay.orphans if not is_names_file(o[0], names_path)]
-    if len(lay.frame_name) == before:
+    if len(lay.frames) == before:
         lay.orphans = []
         labels_only(folder, folder, lay, names_path)
 
@@ -204,7 +204,7 @@ def with_image_dir(lay: Layout, image_dir: str) -> Layout:
             full[key] = path
     by_stem: dict[str, list[str]] | None = None
     labels = [
-        (p, r, k) for p, r, k in zip(lay.label, lay.label_rel, lay.label_key) if p is not None
+        (e.label, e.label_rel, e.label_key) for e in lay.frames if e.label is not None
     ] + lay.orphans
     matched: dict[str, tuple[str, str]] = {}
     out = Layout(
@@ -235,12 +235,7 @@ def with_image_dir(lay: Layout, image_dir: str) -> Layout:
             out.orphans.append((path, rel, key))
     for key in sorted(images):
         lab = matched.get(key)
-        out.frame_name.append(images[key])
-        out.image.append(full[key])
-        out.label.append(lab[0] if lab else None)
-        out.label_rel.append(lab[1] if lab else "")
-        out.label_key.append(key)
-        out.video.append(None)
+        out.add(images[key], full[key], lab[0] if lab else None, lab[1] if lab else "", key)
     return out
 
 

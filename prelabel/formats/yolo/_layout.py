@@ -9,6 +9,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +24,18 @@ from prelabel.paths import resolve_inside, safe_relative
 
 
 # --- layout: which label file belongs to which image ------------------------------------------
+class Entry(NamedTuple):
+    """One frame of a data set and its label file."""
+
+    name: str  # the image's name (relative to the root), or the label file's without images
+    image: str | None  # the image file
+    label: str | None  # the label file
+    label_rel: str  # the label file's name in messages and reports (relative to the root)
+    label_key: str  # the label's relative path without suffix, to match --image-dir images
+    # a video's frame read from Ultralytics' '<video>_<N>.txt': its sequence and N
+    video: tuple[str, int] | None = None
+
+
 @dataclass
 class Layout:
     """Frames of a data set and their label files, before any label is read."""
@@ -32,15 +45,7 @@ class Layout:
     task: str | None = None
     kpt_shape: tuple[int, int] | None = None
     yaml_path: str | None = None  # the data.yaml that declared task / kpt_shape
-    # one row per frame: image name (relative to root), image file or None, label file or None,
-    # the label's name for messages (relative to root), the label's key for --image-dir matching
-    frame_name: list[str] = field(default_factory=list)
-    image: list[str | None] = field(default_factory=list)
-    label: list[str | None] = field(default_factory=list)
-    label_rel: list[str] = field(default_factory=list)
-    label_key: list[str] = field(default_factory=list)
-    # a video's frame read from Ultralytics' '<video>_<N>.txt': its sequence and N (else None)
-    video: list[tuple[str, int] | None] = field(default_factory=list)
+    frames: list[Entry] = field(default_factory=list)
     orphans: list[tuple[str, str, str]] = field(default_factory=list)  # path, rel, key
     missing: list[tuple[str, str, str, int]] = field(default_factory=list)  # name, list, rel, line
     notes: list[tuple[str, str]] = field(default_factory=list)  # reason, source
@@ -50,15 +55,7 @@ class Layout:
         self, name: str, image: str | None, label: str | None, rel: str, key: str,
         video: tuple[str, int] | None = None,
     ) -> None:  # fmt: skip
-        self.frame_name.append(name)
-        self.image.append(image)
-        self.label.append(label)
-        self.label_rel.append(rel)
-        self.label_key.append(key)
-        self.video.append(video)
-
-
-_FRAME_COLUMNS = ("frame_name", "image", "label", "label_rel", "label_key", "video")
+        self.frames.append(Entry(name, image, label, rel, key, video))
 
 
 def _rel(path: str, root: str) -> str:
@@ -292,21 +289,18 @@ def outside_labels(folder: str, lay: Layout, names_path: str | None) -> None:
 
 
 def keep_frames(lay: Layout, keep: npt.NDArray[np.bool_]) -> None:
-    for col in _FRAME_COLUMNS:
-        values = getattr(lay, col)
-        setattr(lay, col, [v for v, k in zip(values, keep.tolist()) if k])
+    lay.frames = [e for e, k in zip(lay.frames, keep.tolist()) if k]
 
 
 def _sequences(lay: Layout) -> list[str]:
     """The sequence of each frame: its folder, or the video of a ``<video>_<N>.txt``."""
-    return [
-        v[0] if v is not None else n.rpartition("/")[0] for n, v in zip(lay.frame_name, lay.video)
-    ]
+    return [e.video[0] if e.video is not None else e.name.rpartition("/")[0] for e in lay.frames]
 
 
 def sort_frames(lay: Layout) -> None:
     """Put the frames in (sequence, natural name) order, in place."""
-    _keep_order(lay, natural_order(lay.frame_name, _sequences(lay)).tolist())
+    order = natural_order([e.name for e in lay.frames], _sequences(lay)).tolist()
+    lay.frames = [lay.frames[i] for i in order]
 
 
 def build_frames(lay: Layout, have_images: bool) -> Frames:
@@ -320,16 +314,16 @@ def build_frames(lay: Layout, have_images: bool) -> Frames:
         new = np.r_[True, s[1:] != s[:-1]]
         starts = np.flatnonzero(new)
         index = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
-        numbered = [i for i, v in enumerate(lay.video) if v is not None]
+        numbered = [(i, e.video[1]) for i, e in enumerate(lay.frames) if e.video is not None]
         if numbered:
             # the frame's own number: frames without a label file keep their place (gaps)
-            index[numbered] = [lay.video[i][1] - 1 for i in numbered]  # type: ignore[index]
+            index[[i for i, _ in numbered]] = [number - 1 for _, number in numbered]
     if have_images:
-        w, h = image_sizes(lay.image)  # type: ignore[arg-type]
+        w, h = image_sizes([e.image for e in lay.frames])  # type: ignore[misc]
     else:
         w, h = np.ones(n), np.ones(n)
     return Frames(
-        name=_obj(lay.frame_name),
+        name=_obj([e.name for e in lay.frames]),
         sequence=_obj(seq),
         index=index.astype(np.int64),
         width=w,
@@ -352,16 +346,11 @@ class LabelFiles:
 
 def label_files(lay: Layout) -> LabelFiles:
     """The frames' label files, in frame order (frames without one have none)."""
-    rows = [i for i, p in enumerate(lay.label) if p is not None]
+    rows = [i for i, e in enumerate(lay.frames) if e.label is not None]
+    entries = [lay.frames[i] for i in rows]
     return LabelFiles(
-        path=[lay.label[i] for i in rows],  # type: ignore[misc]
-        rel=[lay.label_rel[i] for i in rows],
+        path=[e.label for e in entries],  # type: ignore[misc]
+        rel=[e.label_rel for e in entries],
         frame=np.asarray(rows, dtype=np.int64),
-        frame_name=[lay.frame_name[i] for i in rows],
+        frame_name=[e.name for e in entries],
     )
-
-
-def _keep_order(lay: Layout, order: list[int]) -> None:
-    for col in _FRAME_COLUMNS:
-        values = getattr(lay, col)
-        setattr(lay, col, [values[i] for i in order])

@@ -91,7 +91,7 @@ def _read_yolo(
         rep.add(Action.SKIPPED, reason, source=source)
 
     # label files without an image; images listed but missing
-    have_images = any(i is not None for i in lay.image)
+    have_images = any(e.image is not None for e in lay.frames)
     if lay.orphans and (have_images or image_dir is not None):
         if not drop:
             p = lay.orphans[0][0]
@@ -99,7 +99,7 @@ def _read_yolo(
         for _p, rel, _k in lay.orphans:
             rep.add(Action.SKIPPED, "label file without an image", source=rel)
     if lay.missing and have_images:
-        keep = np.array([i is not None for i in lay.image], dtype=bool)
+        keep = np.array([e.image is not None for e in lay.frames], dtype=bool)
         if not drop:
             name, lst, _rel_lst, line = lay.missing[0]
             raise InputError(lst, str(line), f"image {name!r} not found")

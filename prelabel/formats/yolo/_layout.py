@@ -23,7 +23,6 @@ from prelabel.order import natural_order
 from prelabel.paths import resolve_inside, safe_relative
 
 
-# --- layout: which label file belongs to which image ------------------------------------------
 class Entry(NamedTuple):
     """One frame of a data set and its label file."""
 

@@ -26,7 +26,6 @@ _SPACES = bytes.maketrans(b"\t\v\f\r", b"    ")
 _O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 
 
-# --- reading label files ------------------------------------------------------------------------
 def read_files(paths: Sequence[str]) -> list[bytes]:
     """The bytes of every file: os.read, no file objects (half the cost of open().read())."""
     out: list[bytes] = []

@@ -24,7 +24,6 @@ TASKS = ("detect", "segment", "pose", "obb")
 _MAX_ROW = 2**40
 
 
-# --- row schema -----------------------------------------------------------------------------
 _ALIASES = {
     "cls": "cls", "class": "cls", "class_id": "cls",
     "box": "box", "xywh": "box", "bbox": "box",

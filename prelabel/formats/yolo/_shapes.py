@@ -20,7 +20,6 @@ _AXIS_TOL_NORMALISED = 1e-9
 _AXIS_TOL_PIXELS = 1e-6
 
 
-# --- shapes -------------------------------------------------------------------------------------
 def _gather(values: FloatArray, first: IntArray, size: int) -> FloatArray:
     """(n, size) block of values starting at ``first`` of each row."""
     return values[first[:, None] + np.arange(size)]

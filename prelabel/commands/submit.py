@@ -33,19 +33,11 @@ from prelabel.submit.client import (
     plan_against,
     prepare_payload,
 )
-from prelabel.submit.ledger import Ledger, default_ledger_path
+from prelabel.submit.config import Limits, Retries, Timeouts
+from prelabel.submit.ledger import JobState, Ledger, default_ledger_path
 
 MAX_SHOWN = 20
-PROGRESS_ORDER = (
-    Status.CREATED,
-    Status.EXISTS,
-    Status.DONE,
-    Status.DUPLICATE,
-    Status.FAILED,
-    Status.CONFLICT,
-    Status.NOT_SENT,
-    "retries",
-)
+PROGRESS_ORDER = (*(s.value for s in Status), "retries")
 
 
 class JobsFile:
@@ -246,14 +238,12 @@ def submit_command(
                 key,
                 base_url=base,
                 ledger=ledger_path,
-                concurrency=concurrency,
-                rate=rate,
                 workflow_id=workflow_id,
                 batch_id=batch_id,
                 validate=not no_validate,
-                max_attempts=max_attempts,
-                backoff_base=backoff_base,
-                timeout=timeout,
+                retries=Retries(max_attempts=max_attempts, backoff=backoff_base),
+                limits=Limits(concurrency=concurrency, rate=rate),
+                timeouts=Timeouts(request=timeout),
                 fsync=fsync,
             ) as submitter,
             stop_on_signals(submitter.stop) as signals,
@@ -262,7 +252,7 @@ def submit_command(
             bar = progress = Progress(
                 len(source), desc="submit", unit="job", enabled=not quiet, order=PROGRESS_ORDER
             )
-            submitter.on_outcome = lambda o: bar.update(1, **{o.status: 1})
+            submitter.on_outcome = lambda o: bar.update(1, **{o.status.value: 1})
             submitter.on_retry = lambda code: bar.count("retries")
             if batch_name:
                 info = submitter.create_batch(batch_name, batch_description, reuse=True)
@@ -298,7 +288,7 @@ def _finish(
         if source is not None and len(outcomes) < len(source):
             reached = {o.index for o in outcomes}
             outcomes += [
-                JobOutcome(i, source.reference_id(i), Status.NOT_SENT)
+                JobOutcome(index=i, reference_id=source.reference_id(i), status=Status.NOT_SENT)
                 for i in range(len(source))
                 if i not in reached
             ]
@@ -427,9 +417,9 @@ def status_command(ledger: Path, show_all: bool, as_json: bool) -> None:
     Exit 1 when any job failed, 0 otherwise."""
     with Ledger(ledger, readonly=True) as led:
         counts = led.counts()
-        in_doubt = led.count_where("state IN ('pending', 'sending', 'failed') AND maybe_sent")
+        in_doubt = led.in_doubt()
         missing = led.rows_missing_job_id()
-        failures = list(led.rows("failed"))
+        failures = list(led.rows(JobState.FAILED))
         runs = led.runs()
     if as_json:
         doc = {

@@ -17,6 +17,7 @@ from prelabel.submit.client import (
     load_api_key,
     prepare_payload,
 )
+from prelabel.submit.config import Limits, Retries, Timeouts
 from prelabel.submit.ledger import JobState, Ledger, LedgerRow, default_ledger_path
 from prelabel.submit.limits import Backoff, RateLimiter, RetryBudget
 
@@ -28,13 +29,16 @@ __all__ = [
     "JobState",
     "Ledger",
     "LedgerRow",
+    "Limits",
     "Outcome",
     "RateLimiter",
     "RetryBudget",
+    "Retries",
     "Sandbox",
     "Status",
     "SubmitResult",
     "Submitter",
+    "Timeouts",
     "Verdict",
     "check_base_url",
     "default_ledger_path",

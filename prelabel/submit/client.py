@@ -17,15 +17,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import random
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from os import PathLike
 from pathlib import Path
 from queue import Queue
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -35,11 +37,11 @@ from prelabel import __version__
 from prelabel.errors import InputError, SubmitError
 from prelabel.submit import api
 from prelabel.submit.api import Outcome, Verdict
+from prelabel.submit.config import Limits, Retries, Timeouts
 from prelabel.submit.ledger import JobState, Ledger, LedgerRow
 from prelabel.submit.limits import Backoff, RateLimiter, RetryBudget
 from prelabel.submit.secrets import Scrubber, is_id
 from prelabel.submit.transport import (
-    MAX_ANSWER_BYTES,
     Answer,
     AnswerTooLarge,
     deadline,
@@ -51,9 +53,12 @@ log = logging.getLogger("prelabel.submit")
 
 RESUME_HINT = "nothing is lost: resume with the same command"
 
+T = TypeVar("T")
 
-class Status:
-    """What happened to one job in this run (``JobOutcome.status``)."""
+
+class Status(str, Enum):
+    """What happened to one job in this run (``JobOutcome.status``); compares, hashes and
+    prints as its value (``"created"``), as the report and the counts spell it."""
 
     CREATED = "created"  # created by this run
     EXISTS = "exists"  # FS_0001 to a request of ours whose answer was lost: delivered
@@ -63,16 +68,28 @@ class Status:
     CONFLICT = "conflict"  # changed payload for a sent reference_id, or a foreign FS_0001
     NOT_SENT = "not_sent"  # the run stopped before this job got an answer
 
-    OK = frozenset({CREATED, EXISTS, DONE, DUPLICATE})
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    @property
+    def ok(self) -> bool:
+        """The job is on the server (or needs nothing): it does not make the run fail."""
+        return self in _OK
 
 
-@dataclass(frozen=True)
+_OK = frozenset({Status.CREATED, Status.EXISTS, Status.DONE, Status.DUPLICATE})
+
+
+@dataclass(frozen=True, kw_only=True)
 class JobOutcome:
-    """One job's line in the report."""
+    """One job's line in the report (built by keyword: most fields are optional)."""
 
     index: int
     reference_id: str | None
-    status: str
+    status: Status
     state: str | None = None
     attempts: int = 0
     job_id: str | None = None
@@ -112,7 +129,7 @@ class SubmitResult:
     @property
     def ok(self) -> bool:
         """True when every job is created or exists and the run was not stopped."""
-        bad = sum(n for s, n in self.counts.items() if s not in Status.OK)
+        bad = sum(n for s, n in self.counts.items() if not Status(s).ok)
         return bad == 0 and self.stop_reason is None and self.input_error is None
 
     @property
@@ -121,19 +138,10 @@ class SubmitResult:
 
     @property
     def problems(self) -> list[JobOutcome]:
-        return [o for o in self.outcomes if o.status not in Status.OK]
+        return [o for o in self.outcomes if not o.status.ok]
 
     def summary(self) -> str:
-        order = [
-            Status.CREATED,
-            Status.EXISTS,
-            Status.DONE,
-            Status.DUPLICATE,
-            Status.FAILED,
-            Status.CONFLICT,
-            Status.NOT_SENT,
-        ]
-        parts = [f"{self.counts.get(s, 0)} {s}" for s in order if self.counts.get(s, 0)]
+        parts = [f"{self.counts[s]} {s}" for s in Status if self.counts.get(s, 0)]
         text = f"{self.total} jobs: " + (", ".join(parts) or "nothing to do")
         if self.retries:
             causes = ", ".join(f"{c} {n}" for c, n in self.retries_by_cause.most_common())
@@ -177,6 +185,21 @@ class Prepared:
     maybe_sent: bool = False  # the ledger says an earlier request may have reached the API
 
 
+@dataclass(frozen=True)
+class Ended:
+    """A retry loop that ended without a result: stopped, or given up after ``attempts``."""
+
+    last: Outcome | None  # the last attempt's failure (None: stopped before the first)
+    attempts: int
+    stopped: bool
+
+    def why(self, what: str) -> str:
+        if self.stopped:
+            return f"{what}: interrupted"
+        last = f" ({self.last.code}: {self.last.message})" if self.last else ""
+        return f"{what}: gave up after {self.attempts} attempts{last}; {RESUME_HINT}"
+
+
 def prepare_payload(
     index: int,
     payload: Any,
@@ -193,18 +216,18 @@ def prepare_payload(
     """
     if not isinstance(payload, dict):
         return JobOutcome(
-            index,
-            None,
-            Status.FAILED,
+            index=index,
+            reference_id=None,
+            status=Status.FAILED,
             error_code=api.LOCAL_INVALID,
             error_message="a job must be a JSON object",
         )
     ref = payload.get("reference_id")
     if not isinstance(ref, str) or not ref:
         return JobOutcome(
-            index,
-            None,
-            Status.FAILED,
+            index=index,
+            reference_id=None,
+            status=Status.FAILED,
             error_code=api.LOCAL_INVALID,
             error_message="$.reference_id: a non-empty string is required",
         )
@@ -217,9 +240,9 @@ def prepare_payload(
         body = orjson.dumps(job, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
     except TypeError as exc:
         return JobOutcome(
-            index,
-            ref,
-            Status.FAILED,
+            index=index,
+            reference_id=ref,
+            status=Status.FAILED,
             error_code=api.LOCAL_INVALID,
             error_message=f"not serialisable as JSON: {exc}",
         )
@@ -259,34 +282,37 @@ def plan_against(row: LedgerRow | None, prep: Prepared) -> JobOutcome | None:
         return None
     if row.done:
         if row.sha256 == prep.sha256:
-            return JobOutcome(
-                prep.index, prep.reference_id, Status.DONE, row.state, row.attempts, row.job_id
-            )
-        return JobOutcome(
-            prep.index,
-            prep.reference_id,
+            return _from_row(prep, row, Status.DONE, job_id=row.job_id)
+        return _from_row(
+            prep,
+            row,
             Status.CONFLICT,
-            row.state,
-            row.attempts,
-            row.job_id,
-            api.LOCAL_PAYLOAD_CHANGED,
-            f"already {row.state} with another payload (sha256 {row.sha256[:12]}, now "
-            f"{prep.sha256[:12]}); not sent again: give the new payload a new reference_id",
+            job_id=row.job_id,
+            error_code=api.LOCAL_PAYLOAD_CHANGED,
+            error_message=f"already {row.state} with another payload (sha256 "
+            f"{row.sha256[:12]}, now {prep.sha256[:12]}); not sent again: give the new "
+            "payload a new reference_id",
         )
     if row.sha256 != prep.sha256 and row.maybe_sent:
-        return JobOutcome(
-            prep.index,
-            prep.reference_id,
+        return _from_row(
+            prep,
+            row,
             Status.CONFLICT,
-            row.state,
-            row.attempts,
-            None,
-            api.LOCAL_PAYLOAD_CHANGED,
-            f"an earlier payload (sha256 {row.sha256[:12]}) may have reached the server and "
-            "the answer was lost; the changed one is not sent: resend the original payload "
-            "to settle it, or use a new reference_id",
+            error_code=api.LOCAL_PAYLOAD_CHANGED,
+            error_message=f"an earlier payload (sha256 {row.sha256[:12]}) may have reached "
+            "the server and the answer was lost; the changed one is not sent: resend the "
+            "original payload to settle it, or use a new reference_id",
         )
     return None
+
+
+def _from_row(prep: Prepared, row: LedgerRow | None, status: Status, **kw: Any) -> JobOutcome:
+    """The outcome of ``prep`` with the ledger row's state and attempt count (``kw`` sets
+    the other fields, or overrides these)."""
+    fields: dict[str, Any] = {"state": row.state, "attempts": row.attempts} if row else {}
+    return JobOutcome(
+        index=prep.index, reference_id=prep.reference_id, status=status, **{**fields, **kw}
+    )
 
 
 class Submitter:
@@ -294,10 +320,9 @@ class Submitter:
 
     ``ledger``: a path (kept across runs: rerunning sends only what is not yet created), a
     :class:`Ledger`, or None for an in-memory ledger (no resume after a crash).
-    ``rate`` is requests per second for the whole run (0 = unlimited). Retries: at most
-    ``max_attempts`` per job, full-jitter backoff from ``backoff_base`` seconds, Retry-After
-    honoured up to ``retry_after_cap``; the run stops (resumable) when the retry budget is
-    spent. ``transport`` replaces the network (tests).
+    ``retries``, ``limits`` and ``timeouts`` group the settings (:mod:`prelabel.submit.config`);
+    the run stops (resumable) when the retry budget is spent. ``transport`` replaces the
+    network (tests).
     """
 
     def __init__(
@@ -307,67 +332,52 @@ class Submitter:
         *,
         base_url: str = api.DEFAULT_BASE_URL,
         ledger: str | PathLike[str] | Ledger | None = None,
-        concurrency: int = 4,
-        rate: float = 5.0,
         workflow_id: str | None = None,
         batch_id: str | None = None,
         validate: bool = True,
-        max_attempts: int = 8,
-        backoff_base: float = 0.5,
-        backoff_cap: float = 30.0,
-        retry_after_cap: float = 60.0,
-        job_timeout: float = 600.0,
-        retry_budget: RetryBudget | None = None,
-        timeout: float = 30.0,
-        max_answer_bytes: int = MAX_ANSWER_BYTES,
+        retries: Retries | None = None,
+        limits: Limits | None = None,
+        timeouts: Timeouts | float | None = None,
         fsync: bool = False,
         transport: httpx.BaseTransport | None = None,
-        seed: int | None = None,
         on_outcome: Callable[[JobOutcome], None] | None = None,
         on_retry: Callable[[str], None] | None = None,
     ) -> None:
         if not project_id:
             raise ValueError("project_id is required")
-        if concurrency < 1 or rate < 0 or max_attempts < 1:
-            raise ValueError("concurrency >= 1, rate >= 0 and max_attempts >= 1 are required")
         self.project_id = project_id
         self.base_url = api.check_base_url(base_url)
         self._key = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
         check_api_key(self._key)
         # every string of every answer passes through this before anything keeps it
         self._scrubber = Scrubber(self._key.get_secret_value())
-        if not timeout > 0:
-            raise ValueError("timeout must be > 0")
-        self.timeout = float(timeout)
-        self.max_answer_bytes = max_answer_bytes
-        self.concurrency = concurrency
+        self.retries = retries or Retries()
+        self.limits = limits or Limits()
+        if isinstance(timeouts, int | float):
+            timeouts = Timeouts(float(timeouts))
+        self.timeouts = timeouts or Timeouts()
         self.workflow_id = workflow_id
         self.batch_id = batch_id
         self.validate = validate
-        self.max_attempts = max_attempts
-        self.job_timeout = job_timeout
         self.on_outcome = on_outcome
         self.on_retry = on_retry
-        import random
-
-        self._backoff = Backoff(backoff_base, backoff_cap, retry_after_cap, random.Random(seed))
-        self._limiter = RateLimiter(rate)
-        self._budget_template = retry_budget
+        r = self.retries
+        self._backoff = Backoff(r.backoff, r.backoff_cap, r.retry_after_cap, random.Random(r.seed))
+        self._limiter = RateLimiter(self.limits.rate)
         loopback = api.is_loopback(httpx.URL(self.base_url).host)
-        limits = httpx.Limits(
-            max_connections=concurrency,
-            max_keepalive_connections=concurrency,
-            keepalive_expiry=30.0,
-        )
+        n = self.limits.concurrency
+        request = self.timeouts.request
         self._client = httpx.Client(
             base_url=self.base_url,
             # each operation's own limit; the whole request is bounded by deadline()
-            timeout=httpx.Timeout(self.timeout, connect=min(5.0, self.timeout)),
+            timeout=httpx.Timeout(request, connect=min(self.timeouts.connect, request)),
             follow_redirects=False,
             verify=True,
             # proxies from the environment only for TLS: a proxy must never see the key
             trust_env=not loopback,
-            limits=limits,
+            limits=httpx.Limits(
+                max_connections=n, max_keepalive_connections=n, keepalive_expiry=30.0
+            ),
             transport=transport,
             headers={"user-agent": f"prelabel/{__version__}", "accept": "application/json"},
         )
@@ -409,7 +419,8 @@ class Submitter:
         self.close()
 
     def stop(self, reason: str = "interrupted") -> None:
-        """Ask a running ``submit`` to stop after the requests in flight (thread-safe)."""
+        """Ask a running ``submit`` (or a listing, or a batch's creation) to stop after the
+        requests in flight (thread-safe): no new attempt starts, no backoff is waited out."""
         self._halt(reason)
 
     def _halt(self, reason: str) -> None:
@@ -433,29 +444,66 @@ class Submitter:
         headers = self._headers()
         if "content" in kw:
             headers["content-type"] = "application/json"
+        limit = self.timeouts.request
         started = time.monotonic()
         try:
-            with deadline(self.timeout):
+            with deadline(limit):
                 request = self._client.build_request(method, path, headers=headers, **kw)
                 response = self._client.send(request, stream=True)
                 try:
-                    return read_answer(response, self._scrubber, self.max_answer_bytes)
+                    return read_answer(response, self._scrubber, self.limits.answer_bytes)
                 finally:
                     response.close()
         except (httpx.HTTPError, AnswerTooLarge) as exc:
             oc = api.classify_exception(exc)
             msg = self._scrub(oc.message)
             if isinstance(exc, httpx.TimeoutException) and (
-                time.monotonic() - started >= self.timeout * 0.99
+                time.monotonic() - started >= limit * 0.99
             ):
-                msg += f" (no complete answer within the {self.timeout:g} s deadline)"
+                msg += f" (no complete answer within the {limit:g} s deadline)"
             return replace(oc, message=msg)
+
+    def _retrying(
+        self,
+        attempt: Callable[[int], T | Outcome],
+        retrying: Callable[[Outcome], T | None] | None = None,
+    ) -> T | Ended:
+        """The one retry loop of every request kind.
+
+        ``attempt(n)`` makes attempt n and returns its result, or the :class:`Outcome` of a
+        failure worth another attempt. Before each attempt: a slot of the rate limiter;
+        after a failure, unless attempts or time are spent: ``retrying`` (which may end the
+        loop with a result), the server's Retry-After imposed on every worker, and the
+        backoff. :meth:`stop` ends every wait at once. Returns the result, or
+        :class:`Ended` (given up, or stopped).
+        """
+        first = time.monotonic()
+        last: Outcome | None = None
+        n = 0
+        while True:
+            if not self._limiter.acquire(self._stop):
+                return Ended(last, n, stopped=True)
+            n += 1
+            got = attempt(n)
+            if not isinstance(got, Outcome):
+                return got
+            last = got
+            spent = time.monotonic() - first > self.retries.give_up_after
+            if n >= self.retries.max_attempts or spent:
+                return Ended(got, n, stopped=False)
+            if retrying is not None:
+                ended = retrying(got)
+                if ended is not None:
+                    return ended
+            if got.retry_after is not None:
+                self._limiter.pause(min(got.retry_after, self.retries.retry_after_cap))
+            if self._stop.wait(self._backoff.delay(n, got.retry_after)):
+                return Ended(got, n, stopped=True)
 
     def _get_data(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         """GET with retries (reads are safe to repeat); the ``data`` object of the answer."""
-        for attempt in range(1, self.max_attempts + 1):
-            if not self._limiter.acquire(self._stop):  # Ctrl-C / SIGTERM: stop listing
-                raise SubmitError(f"GET {path}: interrupted")
+
+        def attempt(_: int) -> dict[str, Any] | Outcome:
             got = self._request("GET", path, params=params)
             if isinstance(got, Answer):
                 obj = got.data
@@ -474,11 +522,12 @@ class Submitter:
                 oc = got
             if oc.verdict is not Verdict.RETRY:
                 raise SubmitError(f"GET {path}: {oc.code}: {oc.message}")
-            if attempt < self.max_attempts and self._stop.wait(
-                self._backoff.delay(attempt, oc.retry_after)
-            ):
-                raise SubmitError(f"GET {path}: interrupted")
-        raise SubmitError(f"GET {path}: gave up after {self.max_attempts} attempts; {RESUME_HINT}")
+            return oc
+
+        got = self._retrying(attempt)
+        if isinstance(got, Ended):
+            raise SubmitError(got.why(f"GET {path}"))
+        return got
 
     # -- batches ------------------------------------------------------------------------
 
@@ -507,15 +556,19 @@ class Submitter:
                 raise SubmitError(f"a batch named {name!r} exists already (batch_id {found})")
             self.ledger.remember_batch(name, found)
             return BatchInfo(found, name, False)
+        body = orjson.dumps({"name": name, "description": description})
         maybe_sent = False
-        oc: Outcome | None = None
-        for attempt in range(1, self.max_attempts + 1):
-            self._limiter.acquire(threading.Event())
-            got = self._request(
-                "POST",
-                api.batch_path(self.project_id),
-                content=orjson.dumps({"name": name, "description": description}),
-            )
+
+        def listed(created: bool) -> BatchInfo | None:
+            found = self.find_batch(name)
+            if found is None:
+                return None
+            self.ledger.remember_batch(name, found)
+            return BatchInfo(found, name, created)
+
+        def attempt(_: int) -> BatchInfo | Outcome:
+            nonlocal maybe_sent
+            got = self._request("POST", api.batch_path(self.project_id), content=body)
             if isinstance(got, Answer):
                 bid = _batch_id_of(got)
                 if bid:
@@ -531,26 +584,21 @@ class Submitter:
                 oc = got
             if oc.code == api.BATCH_EXISTS:
                 # ours when an earlier attempt's answer was lost, else someone else's
-                found = self.find_batch(name)
-                if found and (reuse or maybe_sent):
-                    self.ledger.remember_batch(name, found)
-                    return BatchInfo(found, name, maybe_sent)
-                raise SubmitError(f"a batch named {name!r} exists already")
+                info = listed(maybe_sent) if reuse or maybe_sent else None
+                if info is None:
+                    raise SubmitError(f"a batch named {name!r} exists already")
+                return info
             if oc.verdict is not Verdict.RETRY:
                 raise SubmitError(f"batch {name!r} not created: {oc.code}: {oc.message}")
             if oc.maybe_sent:
                 maybe_sent = True
-                found = self.find_batch(name)
-                if found:
-                    self.ledger.remember_batch(name, found)
-                    return BatchInfo(found, name, True)
-            if attempt < self.max_attempts:
-                time.sleep(self._backoff.delay(attempt, oc.retry_after))
-        assert oc is not None
-        raise SubmitError(
-            f"batch {name!r}: gave up after {self.max_attempts} attempts "
-            f"({oc.code}: {oc.message}); {RESUME_HINT}"
-        )
+                return listed(True) or oc
+            return oc
+
+        got = self._retrying(attempt)
+        if isinstance(got, Ended):
+            raise SubmitError(got.why(f"batch {name!r}"))
+        return got
 
     def batch_jobs(self, batch_id: str) -> Iterator[dict[str, Any]]:
         """Every job of a batch (``id``, ``reference_id``, ``status``), page by page."""
@@ -578,17 +626,18 @@ class Submitter:
         started = time.monotonic()
         self._stop.clear()
         self._stop_reason = None
-        self._budget = self._budget_template or RetryBudget()
+        self._budget = self.retries.budget or RetryBudget()
         self._budget.started = self._budget.retries = self._budget.failures_in_a_row = 0
         self._result = SubmitResult()
         withheld_before = self._scrubber.withheld
         self._run_id, self._result.recovered = self.ledger.begin_run(source)
         seen: dict[str, str] = {}
         error: list[BaseException] = []
-        q: Queue[Prepared | None] = Queue(maxsize=2 * self.concurrency)
+        n = self.limits.concurrency
+        q: Queue[Prepared | None] = Queue(maxsize=2 * n)
         workers: list[threading.Thread] = []
-        if self.concurrency > 1:
-            for i in range(self.concurrency):
+        if n > 1:
+            for i in range(n):
                 t = threading.Thread(
                     target=self._worker, args=(q, error), name=f"submit-{i}", daemon=True
                 )
@@ -642,18 +691,16 @@ class Submitter:
         earlier = seen.get(prep.reference_id)
         if earlier is not None:
             if earlier == prep.sha256:
-                self._emit(JobOutcome(index, prep.reference_id, Status.DUPLICATE))
+                self._emit(_from_row(prep, None, Status.DUPLICATE))
             else:
                 self._emit(
-                    JobOutcome(
-                        index,
-                        prep.reference_id,
+                    _from_row(
+                        prep,
+                        None,
                         Status.CONFLICT,
-                        None,
-                        0,
-                        None,
-                        api.LOCAL_PAYLOAD_CHANGED,
-                        "reference_id used earlier in this input with another payload",
+                        error_code=api.LOCAL_PAYLOAD_CHANGED,
+                        error_message="reference_id used earlier in this input with another "
+                        "payload",
                     )
                 )
             return None
@@ -671,15 +718,13 @@ class Submitter:
                 prep.reference_id, prep.sha256, prep.batch_id, self._run_id, code, message
             )
             self._emit(
-                JobOutcome(
-                    index,
-                    prep.reference_id,
+                _from_row(
+                    prep,
+                    row,
                     Status.FAILED,
-                    JobState.FAILED.value,
-                    row.attempts if row else 0,
-                    None,
-                    code,
-                    message,
+                    state=JobState.FAILED.value,
+                    error_code=code,
+                    error_message=message,
                 )
             )
             return None
@@ -707,57 +752,52 @@ class Submitter:
             if self.on_outcome is not None:
                 self.on_outcome(outcome)
 
-    def _not_sent(
-        self, prep: Prepared, code: str | None = None, msg: str | None = None
-    ) -> JobOutcome:
+    def _not_sent(self, prep: Prepared) -> JobOutcome:
+        """``not_sent``, with what the ledger last recorded for the job."""
         row = self.ledger.get(prep.reference_id)
-        return JobOutcome(
-            prep.index,
-            prep.reference_id,
+        return _from_row(
+            prep,
+            row,
             Status.NOT_SENT,
-            row.state if row else None,
-            row.attempts if row else 0,
-            None,
-            code or (row.error_code if row else None),
-            msg or (row.error_message if row else None),
+            error_code=row.error_code if row else None,
+            error_message=row.error_message if row else None,
         )
 
     def _send(self, prep: Prepared) -> JobOutcome:
-        """Send one job until it has a final answer, the run stops, or it gives up."""
+        """Send one job until it has a final answer, the run stops, or it gives up.
+
+        The ledger hears of every attempt before it goes out (``sending``) and of its
+        answer after; an outcome that is not final leaves the job ``pending``."""
         ref = prep.reference_id
         maybe_sent = prep.maybe_sent
+        attempts = 0  # the ledger's count for the job, earlier runs included
         self._budget.job_started()
-        first = time.monotonic()
-        tries = 0
-        while True:
-            if not self._limiter.acquire(self._stop):
-                return self._not_sent(prep)
+
+        def out(status: Status, state: JobState, **kw: Any) -> JobOutcome:
+            return JobOutcome(
+                index=prep.index,
+                reference_id=ref,
+                status=status,
+                state=state.value,
+                attempts=attempts,
+                **kw,
+            )
+
+        def settle(status: Status, state: JobState, code: str | None, msg: str) -> JobOutcome:
+            """Record the attempt's answer in the ledger and return it as the outcome."""
+            self.ledger.record(
+                ref, state, error_code=code, error_message=msg, maybe_sent=maybe_sent
+            )
+            return out(status, state, error_code=code, error_message=msg)
+
+        def attempt(_: int) -> JobOutcome | Outcome:
+            nonlocal attempts, maybe_sent
             attempts = self.ledger.mark_sending(ref, prep.sha256, prep.batch_id, self._run_id)
-            tries += 1
             with self._emit_lock:
                 self._result.requests += 1
-            got = self._request(
-                "POST",
-                api.jobs_path(self.project_id),
-                content=prep.body,
-            )
+            got = self._request("POST", api.jobs_path(self.project_id), content=prep.body)
             oc = api.classify_answer(got) if isinstance(got, Answer) else got
             msg = oc.message
-
-            def out(
-                status: str, state: JobState, attempts: int = attempts, **kw: Any
-            ) -> JobOutcome:
-                return JobOutcome(prep.index, ref, status, state.value, attempts, **kw)
-
-            def settle(
-                status: str, state: JobState, code: str | None, message: str, sent: bool
-            ) -> JobOutcome:
-                """Record the attempt's answer in the ledger and return it as the outcome."""
-                self.ledger.record(
-                    ref, state, error_code=code, error_message=message, maybe_sent=sent
-                )
-                return out(status, state, error_code=code, error_message=message)
-
             if oc.verdict is Verdict.CREATED:
                 self._budget.answered()
                 code = oc.code or None  # job_id_withheld: created, the id not usable
@@ -785,43 +825,47 @@ class Submitter:
                     f"{oc.code} {msg}: the server has this reference_id but this ledger never "
                     "sent it (another run, ledger or tool created it); not counted as created"
                 )
-                self.ledger.record(
-                    ref, JobState.FAILED, error_code=api.LOCAL_FOREIGN_DUPLICATE, error_message=why
-                )
-                return out(
-                    Status.CONFLICT,
-                    JobState.FAILED,
-                    error_code=api.LOCAL_FOREIGN_DUPLICATE,
-                    error_message=why,
-                )
+                return settle(Status.CONFLICT, JobState.FAILED, api.LOCAL_FOREIGN_DUPLICATE, why)
             if oc.verdict is Verdict.REJECTED:
                 self._budget.answered()
-                return settle(Status.FAILED, JobState.FAILED, oc.code, msg, maybe_sent)
+                return settle(Status.FAILED, JobState.FAILED, oc.code, msg)
             if oc.verdict is Verdict.FATAL:
                 self._halt(f"{oc.code}: {msg}")
-                return settle(Status.NOT_SENT, JobState.PENDING, oc.code, msg, maybe_sent)
-            # RETRY
+                return settle(Status.NOT_SENT, JobState.PENDING, oc.code, msg)
             maybe_sent = maybe_sent or oc.maybe_sent
-            if tries >= self.max_attempts or time.monotonic() - first > self.job_timeout:
-                why = f"{msg} (gave up after {tries} attempts in this run; rerun to try again)"
-                return settle(Status.FAILED, JobState.FAILED, oc.code, why, maybe_sent)
+            return oc
+
+        def retrying(oc: Outcome) -> JobOutcome | None:
+            """Another attempt is due: the job waits as ``pending``, unless the budget of
+            the run is spent; the retry is counted here, where it is decided."""
             self.ledger.record(
-                ref, JobState.PENDING, error_code=oc.code, error_message=msg, maybe_sent=maybe_sent
+                ref,
+                JobState.PENDING,
+                error_code=oc.code,
+                error_message=oc.message,
+                maybe_sent=maybe_sent,
             )
             spent = self._budget.failed()
             if spent is not None:
-                self._halt(f"the API keeps failing: {spent} (last: {oc.code} {msg})")
-                return out(Status.NOT_SENT, JobState.PENDING, error_code=oc.code, error_message=msg)
-            # counted here, where the retry is decided: the summary's figures agree
+                self._halt(f"the API keeps failing: {spent} (last: {oc.code} {oc.message})")
+                return out(
+                    Status.NOT_SENT, JobState.PENDING, error_code=oc.code, error_message=oc.message
+                )
             with self._emit_lock:
                 self._result.retries_by_cause[oc.code] += 1
                 if self.on_retry is not None:
                     self.on_retry(oc.code)
-            log.debug("retry %s after %s: %s", ref, oc.code, msg)
-            if oc.retry_after is not None:
-                self._limiter.pause(min(oc.retry_after, self._backoff.retry_after_cap))
-            if self._stop.wait(self._backoff.delay(tries, oc.retry_after)):
-                return out(Status.NOT_SENT, JobState.PENDING, error_code=oc.code, error_message=msg)
+            log.debug("retry %s after %s: %s", ref, oc.code, oc.message)
+            return None
+
+        got = self._retrying(attempt, retrying)
+        if not isinstance(got, Ended):
+            return got
+        if got.stopped or got.last is None:
+            return self._not_sent(prep)
+        oc, n = got.last, got.attempts
+        why = f"{oc.message} (gave up after {n} attempts in this run; rerun to try again)"
+        return settle(Status.FAILED, JobState.FAILED, oc.code, why)
 
     def _reconcile(self) -> None:
         """Fill in the job_id of every created/existing job that lacks one (FS_0001 does not

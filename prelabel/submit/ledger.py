@@ -21,7 +21,6 @@ progress. The API key is never stored here.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import threading
@@ -402,19 +401,6 @@ class Ledger:
                 (job_id, _now(), reference_id),
             )
 
-    def exists_without_job_id(self, run_id: int) -> dict[str, list[str]]:
-        """batch_id -> reference_ids marked ``exists`` in this run with no job_id yet."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT batch_id, reference_id FROM jobs WHERE state = 'exists' AND "
-                "job_id IS NULL AND run_id = ? AND batch_id IS NOT NULL",
-                (run_id,),
-            ).fetchall()
-        out: dict[str, list[str]] = {}
-        for batch_id, ref in rows:
-            out.setdefault(batch_id, []).append(ref)
-        return out
-
     def missing_job_ids(self) -> dict[str | None, list[str]]:
         """batch_id (None: the project's default batch) -> reference_ids of every job that
         is created or exists without a known job_id, whichever run settled it."""
@@ -454,17 +440,25 @@ class Ledger:
             )
         return {s.value: int(got.get(s.value, 0)) for s in JobState}
 
-    def count_where(self, where: str) -> int:
+    def in_doubt(self) -> int:
+        """Jobs not (yet) created of which a request may have reached the API: the next run
+        settles them (FS_0001 then means ours)."""
         with self._lock:
-            return int(self._db.execute(f"SELECT COUNT(*) FROM jobs WHERE {where}").fetchone()[0])
+            got = self._db.execute(
+                "SELECT COUNT(*) FROM jobs WHERE state IN ('pending', 'sending', 'failed') "
+                "AND maybe_sent"
+            ).fetchone()
+        return int(got[0])
 
-    def rows(self, state: str | None = None) -> Iterator[LedgerRow]:
+    def rows(self, state: JobState | None = None) -> Iterator[LedgerRow]:
+        """Every row, or those in ``state``, in the order they were first recorded."""
         with self._lock:
             if state is None:
                 got = self._db.execute(f"SELECT {_COLUMNS} FROM jobs ORDER BY rowid").fetchall()
             else:
                 got = self._db.execute(
-                    f"SELECT {_COLUMNS} FROM jobs WHERE state = ? ORDER BY rowid", (state,)
+                    f"SELECT {_COLUMNS} FROM jobs WHERE state = ? ORDER BY rowid",
+                    (JobState(state).value,),
                 ).fetchall()
         return (_row(r) for r in got)
 
@@ -520,12 +514,3 @@ def _check_file(name: str, real: str) -> None:
             None,
             f"the ledger is truncated ({size} bytes; its header says {pages * page_size})",
         )
-
-
-def file_bytes(path: str | PathLike[str]) -> bytes:
-    """The ledger file plus its WAL, for tests that scan what is on disk."""
-    out = b""
-    for suffix in ("", "-wal", "-journal"):
-        with contextlib.suppress(FileNotFoundError):
-            out += Path(os.fspath(path) + suffix).read_bytes()
-    return out

@@ -8,7 +8,7 @@ the same run it times:
                      ``requests.post`` (the client construction includes a TLS context)
   floor new-conn     one request at a time over a fresh ``http.client`` connection: the
                      cost of a new connection alone, with no client construction
-  submitter cN       ``Submitter(concurrency=N, rate=0)`` with a ledger file, N = 1, 4, 16
+  submitter cN       ``Submitter(limits=Limits(concurrency=N, rate=0))`` with a ledger file, N = 1, 4, 16
 
 and prints jobs/s and the ratio to each floor, plus the process's peak RSS. ``--latency-ms``
 adds a server-side delay per request, a stand-in for the network round trip of the real API
@@ -47,7 +47,7 @@ from typing import Any
 import httpx
 import orjson
 
-from prelabel.submit import Submitter
+from prelabel.submit import Limits, Submitter
 
 KEY = "bench-key"
 
@@ -107,8 +107,7 @@ def submitter(concurrency: int, tmp: Path) -> Callable[[str, str, int], None]:
             KEY,
             base_url=url,
             ledger=tmp / f"{project}.sqlite",
-            concurrency=concurrency,
-            rate=0,
+            limits=Limits(concurrency=concurrency, rate=0),
         ) as s:
             result = s.submit(small_job(f"s{i}") for i in range(n))
         if not result.ok or result.counts["created"] != n:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +33,15 @@ def small_job(ref: str, **extra: Any) -> dict[str, Any]:
 
 def jobs(n: int, prefix: str = "job") -> list[dict[str, Any]]:
     return [small_job(f"{prefix}-{i:05d}") for i in range(n)]
+
+
+def ledger_bytes(path: str | os.PathLike[str]) -> bytes:
+    """A ledger file plus its WAL and journal, as they are on disk (to scan for the key)."""
+    out = b""
+    for suffix in ("", "-wal", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            out += Path(os.fspath(path) + suffix).read_bytes()
+    return out
 
 
 @pytest.fixture

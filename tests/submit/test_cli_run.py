@@ -19,10 +19,11 @@ from prelabel.cli import main
 from prelabel.commands.submit import JobsFile, _finish
 from prelabel.errors import InputError
 from prelabel.submit.client import SubmitResult, Submitter
-from prelabel.submit.ledger import Ledger, file_bytes
+from prelabel.submit.config import Limits, Retries
+from prelabel.submit.ledger import Ledger
 from prelabel.submit.sandbox import Sandbox
 
-from .conftest import KEY, jobs, small_job
+from .conftest import KEY, jobs, ledger_bytes, small_job
 from .hostile import HostileServer
 
 CLI = [sys.executable, "-c", "from prelabel.cli import main; main()"]
@@ -62,7 +63,7 @@ def test_the_key_is_in_no_byte_prelabel_writes(tmp_path: Path) -> None:
                     tmp_path,
                 )
             )  # fmt: skip
-            written.append(file_bytes(ledger))
+            written.append(ledger_bytes(ledger))
             for extra in ([], ["--json"]):
                 runs.append(inproc(["--debug", "status", str(ledger), *extra]))
         srv.mode = "echo"
@@ -137,9 +138,13 @@ def test_exists_jobs_in_the_default_batch_get_their_job_id(tmp_path: Path) -> No
     of those jobs, created in the default batch (no batch_id), come from its listing."""
     with Sandbox(KEY, reset_rate=0.3, retry_after=0, seed=3) as sb:
         with Submitter(
-            "p", KEY, base_url=sb.url, ledger=tmp_path / "l.sqlite", rate=0,
-            backoff_base=0, max_attempts=10, seed=2,
-        ) as s:  # fmt: skip
+            "p",
+            KEY,
+            base_url=sb.url,
+            ledger=tmp_path / "l.sqlite",
+            limits=Limits(rate=0),
+            retries=Retries(backoff=0, max_attempts=10, seed=2),
+        ) as s:
             r = s.submit(jobs(60))
         server = {j["reference_id"]: j["job_id"] for j in sb.jobs()}
         assert all(j["batch_id"] for j in sb.jobs())  # the sandbox's Default batch
@@ -155,11 +160,18 @@ def test_unresolved_job_ids_are_counted_with_their_reason(tmp_path: Path) -> Non
     looks again."""
     with Sandbox(KEY, retry_after=0) as sb:
         led_path = tmp_path / "l.sqlite"
-        with Submitter("p", KEY, base_url=sb.url, ledger=led_path, rate=0) as s:
+        with Submitter("p", KEY, base_url=sb.url, ledger=led_path, limits=Limits(rate=0)) as s:
             s.submit([small_job("a")])
         with Ledger(led_path) as led:  # pretend the answer was lost: exists, no job_id
             led._db.execute("UPDATE jobs SET state = 'exists', job_id = NULL, batch_id = 'gone'")
-        with Submitter("p", KEY, base_url=sb.url, ledger=led_path, rate=0, max_attempts=1) as s:
+        with Submitter(
+            "p",
+            KEY,
+            base_url=sb.url,
+            ledger=led_path,
+            limits=Limits(rate=0),
+            retries=Retries(max_attempts=1),
+        ) as s:
             r = s.submit([])
         assert sum(r.missing_job_id.values()) == 1
         assert "1 without a job_id" in r.summary()
@@ -168,7 +180,7 @@ def test_unresolved_job_ids_are_counted_with_their_reason(tmp_path: Path) -> Non
         assert row is not None and row.job_id is None and row.error_code == "job_id_unknown"
         with Ledger(led_path) as led:  # the batch is known again: the next run resolves it
             led._db.execute("UPDATE jobs SET batch_id = NULL")
-        with Submitter("p", KEY, base_url=sb.url, ledger=led_path, rate=0) as s:
+        with Submitter("p", KEY, base_url=sb.url, ledger=led_path, limits=Limits(rate=0)) as s:
             r = s.submit([])
         assert not r.missing_job_id
         with Ledger(led_path, readonly=True) as led:
@@ -188,9 +200,13 @@ def test_jobs_file_rewritten_during_the_run_is_not_mixed(tmp_path: Path) -> None
     rewritten: list[int] = []
     with Sandbox(KEY, retry_after=0) as sb:
         with Submitter(
-            "p", KEY, base_url=sb.url, ledger=tmp_path / "l.sqlite", rate=0, concurrency=1,
+            "p",
+            KEY,
+            base_url=sb.url,
+            ledger=tmp_path / "l.sqlite",
+            limits=Limits(concurrency=1, rate=0),
             on_outcome=rewrite,
-        ) as s:  # fmt: skip
+        ) as s:
             r = s.submit(source)
         refs = sorted(j["reference_id"] for j in sb.jobs())
     assert rewritten and b"other" in path.read_bytes()
@@ -204,7 +220,9 @@ def test_input_bad_after_sending_began_is_exit_1_with_report(tmp_path: Path) -> 
 
     with (
         Sandbox(KEY, retry_after=0) as sb,
-        Submitter("p", KEY, base_url=sb.url, ledger=tmp_path / "l.sqlite", rate=0) as s,
+        Submitter(
+            "p", KEY, base_url=sb.url, ledger=tmp_path / "l.sqlite", limits=Limits(rate=0)
+        ) as s,
     ):
         r = s.submit(payloads())
     assert r.counts == {"created": 1} and r.input_error is not None and not r.ok

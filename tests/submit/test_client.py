@@ -14,6 +14,7 @@ import pytest
 from prelabel.errors import SubmitError
 from prelabel.submit import api
 from prelabel.submit.client import Submitter
+from prelabel.submit.config import Limits, Retries
 from prelabel.submit.ledger import Ledger
 from prelabel.submit.sandbox import Sandbox
 
@@ -86,12 +87,29 @@ def _error(status: int, code: str, message: str = "", **headers: str) -> httpx.R
     return httpx.Response(status, json=body, headers=headers)
 
 
-def _submitter(script: Script, tmp_path: Path | None = None, **kw: Any) -> Submitter:
-    opts: dict[str, Any] = {"concurrency": 1, "rate": 0, "backoff_base": 0.001, "seed": 0}
-    opts.update(kw)
+def _submitter(
+    script: Script,
+    tmp_path: Path | None = None,
+    *,
+    concurrency: int = 1,
+    rate: float = 0,
+    workflow_id: str | None = None,
+    batch_id: str | None = None,
+    **retries: Any,
+) -> Submitter:
+    """A Submitter on ``script``: no rate limit, one worker, a short seeded backoff (the
+    other keywords are :class:`Retries` fields)."""
     ledger = tmp_path / "l.sqlite" if tmp_path is not None else None
     return Submitter(
-        "p", KEY, base_url=URL, ledger=ledger, transport=httpx.MockTransport(script), **opts
+        "p",
+        KEY,
+        base_url=URL,
+        ledger=ledger,
+        transport=httpx.MockTransport(script),
+        workflow_id=workflow_id,
+        batch_id=batch_id,
+        limits=Limits(concurrency=concurrency, rate=rate),
+        retries=Retries(**{"backoff": 0.001, "seed": 0, **retries}),
     )
 
 
@@ -179,7 +197,7 @@ def test_retry_budget_stops_a_failing_run(tmp_path: Path) -> None:
 
     script = Script(default=_error(503, "api_error"))
     budget = RetryBudget(minimum=5, ratio=0.0, consecutive=1000)
-    with _submitter(script, tmp_path, retry_budget=budget, max_attempts=100) as s:
+    with _submitter(script, tmp_path, budget=budget, max_attempts=100) as s:
         r = s.submit(jobs(10))
     assert r.stop_reason is not None and "retry budget" in r.stop_reason
     assert len(script.requests) == 6  # 1 first attempt + 5 retries, then the breaker opens
@@ -286,7 +304,12 @@ def test_workflow_and_batch_fill_only_what_is_missing(tmp_path: Path) -> None:
 def test_sandbox_end_to_end_with_batch_and_job_ids(tmp_path: Path) -> None:
     with Sandbox(KEY, reset_rate=0.3, seed=3, retry_after=0) as sb:
         with Submitter(
-            "p", KEY, base_url=sb.url, ledger=tmp_path / "l.sqlite", rate=0, backoff_base=0.001
+            "p",
+            KEY,
+            base_url=sb.url,
+            ledger=tmp_path / "l.sqlite",
+            limits=Limits(rate=0),
+            retries=Retries(backoff=0.001),
         ) as s:
             batch = s.create_batch("b1", "first", reuse=True)
             s.batch_id = batch.batch_id
@@ -302,7 +325,9 @@ def test_sandbox_end_to_end_with_batch_and_job_ids(tmp_path: Path) -> None:
 
 def test_batch_create_is_idempotent_when_answers_are_lost(tmp_path: Path) -> None:
     with Sandbox(KEY, reset_rate=1.0) as sb:  # every POST is handled, then dropped
-        with Submitter("p", KEY, base_url=sb.url, rate=0, backoff_base=0.001) as s:
+        with Submitter(
+            "p", KEY, base_url=sb.url, limits=Limits(rate=0), retries=Retries(backoff=0.001)
+        ) as s:
             info = s.create_batch("nightly", reuse=False)
             assert info.created
             with pytest.raises(SubmitError, match="exists already"):

@@ -4,30 +4,30 @@ back out, no request outlives its deadline, no answer is read past the size cap.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from prelabel.submit import api
 from prelabel.submit.client import Status, Submitter
-from prelabel.submit.ledger import Ledger, file_bytes
+from prelabel.submit.config import Limits, Retries, Timeouts
+from prelabel.submit.ledger import Ledger
 from prelabel.submit.secrets import WITHHELD
 from prelabel.submit.transport import DeadlineBackend
 
-from .conftest import KEY, small_job
+from .conftest import KEY, ledger_bytes, small_job
 from .hostile import HostileServer
 
 
-def _submitter(url: str, tmp_path: Path, **kw: object) -> Submitter:
-    opts: dict[str, object] = {
+def _submitter(url: str, tmp_path: Path, **kw: Any) -> Submitter:
+    opts: dict[str, Any] = {
         "ledger": tmp_path / "l.sqlite",
-        "concurrency": 1,
-        "rate": 0,
-        "backoff_base": 0,
-        "max_attempts": 2,
-        "timeout": 0.5,
+        "limits": Limits(concurrency=1, rate=0),
+        "retries": Retries(backoff=0, max_attempts=2),
+        "timeouts": Timeouts(0.5),
     }
     opts.update(kw)
-    return Submitter("p", KEY, base_url=url, **opts)  # type: ignore[arg-type]
+    return Submitter("p", KEY, base_url=url, **opts)
 
 
 def _no_key(*texts: object) -> None:
@@ -47,7 +47,7 @@ def test_job_id_holding_the_key_is_withheld(tmp_path: Path) -> None:
     with Ledger(tmp_path / "l.sqlite", readonly=True) as led:
         row = led.get("a")
     assert row is not None and row.state == "created" and row.job_id is None
-    _no_key(r, r.summary(), file_bytes(tmp_path / "l.sqlite"))
+    _no_key(r, r.summary(), ledger_bytes(tmp_path / "l.sqlite"))
 
 
 def test_error_code_and_message_holding_the_key(tmp_path: Path) -> None:
@@ -55,7 +55,7 @@ def test_error_code_and_message_holding_the_key(tmp_path: Path) -> None:
         r = s.submit([small_job("a")])
     (o,) = r.outcomes
     assert o.status == Status.FAILED and o.error_code == WITHHELD
-    _no_key(r, r.summary(), file_bytes(tmp_path / "l.sqlite"))
+    _no_key(r, r.summary(), ledger_bytes(tmp_path / "l.sqlite"))
 
 
 def test_html_page_quoting_the_key(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_html_page_quoting_the_key(tmp_path: Path) -> None:
     (o,) = r.outcomes
     assert o.status == Status.FAILED and o.error_code == "http_502"
     assert "x-api-key: ***" in (o.error_message or "")  # the words kept, the key not
-    _no_key(r, file_bytes(tmp_path / "l.sqlite"))
+    _no_key(r, ledger_bytes(tmp_path / "l.sqlite"))
 
 
 def test_redirect_to_a_url_holding_the_key(tmp_path: Path) -> None:
@@ -72,14 +72,14 @@ def test_redirect_to_a_url_holding_the_key(tmp_path: Path) -> None:
         r = s.submit([small_job("a"), small_job("b")])
     assert r.stop_reason is not None and "redirect" in r.stop_reason
     assert sum(srv.requests.values()) == 1  # not followed, and the run stopped
-    _no_key(r, r.stop_reason, file_bytes(tmp_path / "l.sqlite"))
+    _no_key(r, r.stop_reason, ledger_bytes(tmp_path / "l.sqlite"))
 
 
 def test_trickle_is_cut_at_the_deadline(tmp_path: Path) -> None:
     """A valid answer sent 1 byte per 50 ms takes ~25 s; a 0.5 s deadline cuts each
     attempt: two attempts, both "no answer", and only a few bytes ever sent."""
     with HostileServer("trickle", trickle_gap=0.05) as srv:
-        with _submitter(srv.url, tmp_path, timeout=0.5) as s:
+        with _submitter(srv.url, tmp_path, timeouts=Timeouts(0.5)) as s:
             r = s.submit([small_job("a")])
         answer_len = len(srv._echo_answer("/v1/projects/p/jobs", KEY, "a")) + 250
         sent = srv.sent_bytes
@@ -90,7 +90,7 @@ def test_trickle_is_cut_at_the_deadline(tmp_path: Path) -> None:
 
 
 def test_silent_server_is_cut_at_the_deadline(tmp_path: Path) -> None:
-    with HostileServer("silent") as srv, _submitter(srv.url, tmp_path, timeout=0.3) as s:
+    with HostileServer("silent") as srv, _submitter(srv.url, tmp_path, timeouts=Timeouts(0.3)) as s:
         r = s.submit([small_job("a")])
     (o,) = r.outcomes
     assert o.error_code == "no_answer" and o.attempts == 2
@@ -99,7 +99,12 @@ def test_silent_server_is_cut_at_the_deadline(tmp_path: Path) -> None:
 
 def test_huge_body_is_cut_off_at_the_cap(tmp_path: Path) -> None:
     with HostileServer("huge") as srv:
-        with _submitter(srv.url, tmp_path, timeout=20, max_answer_bytes=1 << 16) as s:
+        with _submitter(
+            srv.url,
+            tmp_path,
+            timeouts=Timeouts(20),
+            limits=Limits(concurrency=1, rate=0, answer_bytes=1 << 16),
+        ) as s:
             r = s.submit([small_job("a")])
         sent = srv.sent_bytes
     (o,) = r.outcomes
@@ -110,7 +115,10 @@ def test_huge_body_is_cut_off_at_the_cap(tmp_path: Path) -> None:
 
 
 def test_declared_huge_body_is_not_read(tmp_path: Path) -> None:
-    with HostileServer("huge_declared") as srv, _submitter(srv.url, tmp_path, timeout=20) as s:
+    with (
+        HostileServer("huge_declared") as srv,
+        _submitter(srv.url, tmp_path, timeouts=Timeouts(20)) as s,
+    ):
         r = s.submit([small_job("a")])
     (o,) = r.outcomes
     assert o.error_code == api.LOCAL_TOO_LARGE and "Content-Length" in (o.error_message or "")

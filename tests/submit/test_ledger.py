@@ -18,6 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from prelabel.errors import InputError, SubmitError
 from prelabel.submit import api
 from prelabel.submit.client import Status, Submitter
+from prelabel.submit.config import Limits, Retries
 from prelabel.submit.ledger import JobState, Ledger, default_ledger_path
 
 from .conftest import KEY, small_job
@@ -43,12 +44,15 @@ def test_states_and_recovery(tmp_path: Path) -> None:
         assert recovered == 1
         b = led.get("b")
         assert b is not None and b.maybe_sent  # its job may exist: FS_0001 will mean ours
+        assert led.in_doubt() == 1  # "b"; "a" is created, so not in doubt
         assert led.mark_sending("b", "s2", "B", run2) == 2
         led.record("b", JobState.EXISTS)
+        assert led.in_doubt() == 0
         assert led.counts() == {"pending": 0, "sending": 0, "created": 1, "exists": 1, "failed": 0}
-        assert led.exists_without_job_id(run2) == {"B": ["b"]}
+        assert led.missing_job_ids() == {"B": ["b"]}
+        assert [r.reference_id for r in led.rows(JobState.EXISTS)] == ["b"]
         led.set_job_id("b", "J2")
-        assert led.exists_without_job_id(run2) == {}
+        assert led.missing_job_ids() == {}
         a = led.get("a")
         assert a is not None and a.job_id == "J1" and a.done
 
@@ -154,10 +158,8 @@ class LedgerMachine(RuleBasedStateMachine):
             KEY,
             base_url="http://127.0.0.1:9",
             ledger=self.path,
-            concurrency=1,
-            rate=0,
-            backoff_base=0,
-            max_attempts=max_attempts,
+            limits=Limits(concurrency=1, rate=0),
+            retries=Retries(backoff=0, max_attempts=max_attempts),
             transport=httpx.MockTransport(self.server.handler),
         )
         try:

@@ -19,10 +19,11 @@ import orjson
 import pytest
 
 from prelabel.submit.client import Submitter
-from prelabel.submit.ledger import Ledger, file_bytes
+from prelabel.submit.config import Limits, Retries
+from prelabel.submit.ledger import Ledger
 from prelabel.submit.sandbox import Sandbox
 
-from .conftest import KEY, jobs, small_job
+from .conftest import KEY, jobs, ledger_bytes, small_job
 
 CLI = [sys.executable, "-c", "from prelabel.cli import main; main()"]
 
@@ -50,9 +51,13 @@ def test_chaos_2000_jobs(tmp_path: Path) -> None:
     ledger = tmp_path / "chaos.sqlite"
     with Sandbox(KEY, fail_rate=0.2, reset_rate=0.05, retry_after=0, seed=11) as sb:
         with Submitter(
-            "p", KEY, base_url=sb.url, ledger=ledger, concurrency=8, rate=0,
-            backoff_base=0.001, seed=1, max_attempts=12,
-        ) as s:  # fmt: skip
+            "p",
+            KEY,
+            base_url=sb.url,
+            ledger=ledger,
+            limits=Limits(concurrency=8, rate=0),
+            retries=Retries(backoff=0.001, seed=1, max_attempts=12),
+        ) as s:
             batch = s.create_batch("chaos", reuse=True)
             s.batch_id = batch.batch_id
             t0 = time.monotonic()
@@ -184,7 +189,12 @@ def test_key_never_leaves_the_header(tmp_path: Path, caplog: pytest.LogCaptureFi
         outputs += [r.stdout, r.stderr]
         # and the library, with every logger at DEBUG
         with Submitter(
-            "p", KEY, base_url=sb.url, ledger=tmp_path / "lib.sqlite", rate=0, backoff_base=0.001
+            "p",
+            KEY,
+            base_url=sb.url,
+            ledger=tmp_path / "lib.sqlite",
+            limits=Limits(rate=0),
+            retries=Retries(backoff=0.001),
         ) as s:
             outputs.append(repr(s).encode())
             outputs.append(repr(s.submit(jobs(50, "lib"))).encode())
@@ -195,4 +205,4 @@ def test_key_never_leaves_the_header(tmp_path: Path, caplog: pytest.LogCaptureFi
     for f in tmp_path.rglob("*"):
         if f.is_file() and f != key_file:
             assert KEY.encode() not in f.read_bytes(), f
-    assert KEY.encode() not in file_bytes(tmp_path / "jobs.jsonl.ledger.sqlite")
+    assert KEY.encode() not in ledger_bytes(tmp_path / "jobs.jsonl.ledger.sqlite")

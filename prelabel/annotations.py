@@ -94,6 +94,16 @@ class Frames:
     def __len__(self) -> int:
         return len(self.name)
 
+    def __repr__(self) -> str:
+        """A summary (counts and sizes), not the columns: a million frames print as one line."""
+        sequences = len(set(self.sequence.tolist()))
+        size = ""
+        if len(self):
+            w, h = self.width, self.height
+            one = bool((w == w[0]).all() and (h == h[0]).all())
+            size = f", {float(w[0]):g}x{float(h[0]):g}" if one else ", sizes vary"
+        return f"Frames({_plural(len(self), 'frame')} in {_plural(sequences, 'sequence')}{size})"
+
     @classmethod
     def build(
         cls,
@@ -189,6 +199,69 @@ class Annotations:
     def __len__(self) -> int:
         return len(self.kind)
 
+    def is_empty(self) -> bool:
+        """True when there are no shapes (the frames may still be many)."""
+        return len(self.kind) == 0
+
+    def __repr__(self) -> str:
+        """A summary, not the columns: shapes per kind, frames, labels, tracks, units.
+
+        ``Annotations(3 shapes: 2 rectangles, 1 polygon; 2 frames in 1 sequence, 1920x1080;
+        2 labels ('car', 'person'); 1 track; pixels)``"""
+        per_kind = np.bincount(self.kind.astype(np.int64), minlength=len(Kind))
+        kinds = ", ".join(
+            _plural(int(n), Kind(k).type_name) for k, n in enumerate(per_kind.tolist()) if n
+        )
+        shapes = _plural(len(self), "shape") + (f": {kinds}" if kinds else "")
+        frames = repr(self.frames)[len("Frames(") : -1]
+        shown = ", ".join(repr(name) for name in self.labels[:_REPR_LABELS])
+        if len(self.labels) > _REPR_LABELS:
+            shown += f", ... {len(self.labels) - _REPR_LABELS} more"
+        labels = _plural(len(self.labels), "label") + (f" ({shown})" if shown else "")
+        tracks = _plural(len(np.unique(self.track[self.track >= 0])), "track")
+        units = "normalised" if self.normalised else "pixels"
+        return f"Annotations({shapes}; {frames}; {labels}; {tracks}; {units})"
+
+    @property
+    def xyxy(self) -> FloatArray:
+        """Per shape, its bounding box as an (N, 4) float array ``x1, y1, x2, y2`` (min x, min
+        y, max x, max y of its points, in the table's units); NaN for a shape without points.
+        """
+        out = np.full((len(self), 4), np.nan)
+        has = self.counts > 0
+        if has.any():
+            # the runs of empty shapes are empty, so each reduction spans one shape's points
+            starts = self.offsets[:-1][has]
+            out[has, :2] = np.minimum.reduceat(self.points, starts, axis=0)
+            out[has, 2:] = np.maximum.reduceat(self.points, starts, axis=0)
+        return out
+
+    @property
+    def area(self) -> FloatArray:
+        """Per shape, its area in the table's units (pixels², or a fraction of the frame once
+        normalised): polygons by the shoelace formula over the implicitly closed ring (the
+        lobes of a self-intersecting ring count with their signs; :func:`prelabel.prepare`
+        repairs such rings), rectangles and cuboids their bounding box's width x height,
+        lines and landmarks 0. NaN for a rectangle or cuboid without points."""
+        out = np.zeros(len(self))
+        boxed = (self.kind == Kind.RECTANGLE) | (self.kind == Kind.CUBOID)
+        if boxed.any():
+            b = self.xyxy[boxed]
+            out[boxed] = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+        polygon = self.kind == Kind.POLYGON
+        if polygon.any():
+            rows, offsets = run_rows(self.offsets, np.flatnonzero(polygon))
+            pts = self.points[rows]
+            counts = np.diff(offsets)
+            following = np.arange(1, len(pts) + 1, dtype=np.int64)
+            ends = offsets[1:][counts > 0] - 1
+            following[ends] = offsets[:-1][counts > 0]  # each ring's last point closes it
+            x, y = pts[:, 0], pts[:, 1]
+            cross = x * y[following] - x[following] * y
+            twice = np.bincount(run_owner(counts), weights=cross, minlength=len(counts))
+            out[polygon] = np.abs(twice) / 2
+        return out
+
     @property
     def counts(self) -> IntArray:
         """Number of points of each shape."""
@@ -199,14 +272,23 @@ class Annotations:
         """For every point, the row of the shape it belongs to."""
         return run_owner(self.counts)
 
-    def __getitem__(self, rows: npt.ArrayLike) -> Annotations:
-        """The shapes selected by a boolean mask or an index array; frames are kept whole."""
-        sel = np.asarray(rows)
-        if sel.dtype == bool:
-            if len(sel) != len(self):
-                raise IndexError(f"mask of {len(sel)} for {len(self)} shapes")
-            sel = np.flatnonzero(sel)
-        sel = sel.astype(np.int64).ravel()
+    def __getitem__(self, rows: int | slice | npt.ArrayLike) -> Annotations:
+        """The shapes selected by a boolean mask, an index array, a slice (``ann[2:5]``) or
+        one index (``ann[-1]``, still a table of one shape); frames are kept whole."""
+        n = len(self)
+        if isinstance(rows, slice):
+            sel = np.arange(*rows.indices(n), dtype=np.int64)
+        else:
+            sel = np.asarray(rows)
+            if sel.dtype == bool:
+                if sel.shape != (n,):
+                    raise IndexError(f"mask of {len(sel)} for {n} shapes")
+                sel = np.flatnonzero(sel)
+            sel = sel.astype(np.int64).ravel()
+            if sel.size and (sel.min() < -n or sel.max() >= n):
+                raise IndexError(f"shape index out of range for {n} shapes")
+            if sel.size and sel.min() < 0:
+                sel = np.where(sel < 0, sel + n, sel)
         pidx, offsets = run_rows(self.offsets, sel)
         return replace(
             self,
@@ -300,8 +382,21 @@ class Annotations:
     ) -> Annotations:
         """The general constructor: shapes as runs of points (``offsets``, ``points``).
 
-        ``labels`` are names (strings), or class ids into ``names``. Every other ``from_*``
-        constructor and every reader ends here.
+        Every other ``from_*`` constructor and every reader ends here; their keywords mean
+        the same:
+
+        - ``labels``: one per shape, names (strings, or one string for all), or class ids
+          into ``names``;
+        - ``frame``: per shape, its row in ``frames`` (or one row for all);
+        - ``names``: the class names that integer ``labels`` index (a model's class list);
+        - ``track``: per shape, an identity across frames (same track, same object);
+          -1 or omitted: none;
+        - ``score``: per shape, the model's confidence; NaN or omitted: none;
+        - ``point_label``: per point, a landmark's point number (0 elsewhere);
+        - ``attributes``: per shape, a mapping of attribute name to value, or None;
+        - ``source``: per shape, where it came from (a JSON path, ``file:line``), shown in
+          the report;
+        - ``normalised``: the coordinates are already fractions of the frame size, not pixels.
         """
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         off = np.asarray(offsets, dtype=np.int64)
@@ -423,10 +518,29 @@ class Annotations:
         polygons: Sequence[npt.ArrayLike],
         labels: Sequence[str] | npt.ArrayLike,
         frame: npt.ArrayLike,
-        **kw: Any,
+        *,
+        names: Sequence[str] | None = None,
+        track: npt.ArrayLike | None = None,
+        score: npt.ArrayLike | None = None,
+        attributes: Sequence[Mapping[str, Any] | None] | None = None,
+        source: Sequence[str | None] | None = None,
+        normalised: bool = False,
     ) -> Annotations:
-        """Polygons from (K, 2) vertex arrays (the ring is closed implicitly)."""
-        return cls.from_point_lists(frames, Kind.POLYGON, polygons, labels, frame, **kw)
+        """Polygons from (K, 2) vertex arrays, one per shape (the ring is closed implicitly:
+        do not repeat the first vertex). The keywords are those of :meth:`from_runs`."""
+        return cls.from_point_lists(
+            frames,
+            Kind.POLYGON,
+            polygons,
+            labels,
+            frame,
+            names=names,
+            track=track,
+            score=score,
+            attributes=attributes,
+            source=source,
+            normalised=normalised,
+        )
 
     @classmethod
     def from_lines(
@@ -435,10 +549,29 @@ class Annotations:
         lines: Sequence[npt.ArrayLike],
         labels: Sequence[str] | npt.ArrayLike,
         frame: npt.ArrayLike,
-        **kw: Any,
+        *,
+        names: Sequence[str] | None = None,
+        track: npt.ArrayLike | None = None,
+        score: npt.ArrayLike | None = None,
+        attributes: Sequence[Mapping[str, Any] | None] | None = None,
+        source: Sequence[str | None] | None = None,
+        normalised: bool = False,
     ) -> Annotations:
-        """Polylines from (K, 2) vertex arrays."""
-        return cls.from_point_lists(frames, Kind.LINE, lines, labels, frame, **kw)
+        """Polylines from (K, 2) vertex arrays, one per shape, in drawing order. The keywords
+        are those of :meth:`from_runs`."""
+        return cls.from_point_lists(
+            frames,
+            Kind.LINE,
+            lines,
+            labels,
+            frame,
+            names=names,
+            track=track,
+            score=score,
+            attributes=attributes,
+            source=source,
+            normalised=normalised,
+        )
 
     @classmethod
     def from_landmarks(
@@ -447,10 +580,35 @@ class Annotations:
         landmarks: Sequence[npt.ArrayLike],
         labels: Sequence[str] | npt.ArrayLike,
         frame: npt.ArrayLike,
-        **kw: Any,
+        *,
+        names: Sequence[str] | None = None,
+        track: npt.ArrayLike | None = None,
+        score: npt.ArrayLike | None = None,
+        point_labels: Sequence[npt.ArrayLike] | None = None,
+        attributes: Sequence[Mapping[str, Any] | None] | None = None,
+        source: Sequence[str | None] | None = None,
+        normalised: bool = False,
     ) -> Annotations:
-        """Landmarks (keypoint sets) from (K, 2) arrays; points are numbered 1..K by default."""
-        return cls.from_point_lists(frames, Kind.LANDMARK, landmarks, labels, frame, **kw)
+        """Landmarks (keypoint sets) from (K, 2) arrays, one per shape.
+
+        ``point_labels``: per shape, an integer array of K point numbers (a skeleton's
+        keypoint numbers, e.g. COCO's 1..17 with the invisible ones left out); by default the
+        points are numbered 1..K in the given order. The other keywords are those of
+        :meth:`from_runs`."""
+        return cls.from_point_lists(
+            frames,
+            Kind.LANDMARK,
+            landmarks,
+            labels,
+            frame,
+            names=names,
+            track=track,
+            score=score,
+            point_labels=point_labels,
+            attributes=attributes,
+            source=source,
+            normalised=normalised,
+        )
 
     @classmethod
     def from_cuboids(
@@ -459,12 +617,38 @@ class Annotations:
         cuboids: npt.ArrayLike,
         labels: Sequence[str] | npt.ArrayLike,
         frame: npt.ArrayLike,
-        **kw: Any,
+        *,
+        names: Sequence[str] | None = None,
+        track: npt.ArrayLike | None = None,
+        score: npt.ArrayLike | None = None,
+        attributes: Sequence[Mapping[str, Any] | None] | None = None,
+        source: Sequence[str | None] | None = None,
+        normalised: bool = False,
     ) -> Annotations:
         """Cuboids from an (N, 8, 2) array: the front face bottom-left, bottom-right, top-right,
-        top-left, then the back face likewise (the corner order of the API page's example)."""
+        top-left, then the back face likewise (the corner order of the API page's example).
+        The keywords are those of :meth:`from_runs`."""
         c = np.asarray(cuboids, dtype=np.float64).reshape(-1, 8, 2)
-        return cls.from_point_lists(frames, Kind.CUBOID, list(c), labels, frame, **kw)
+        return cls.from_point_lists(
+            frames,
+            Kind.CUBOID,
+            list(c),
+            labels,
+            frame,
+            names=names,
+            track=track,
+            score=score,
+            attributes=attributes,
+            source=source,
+            normalised=normalised,
+        )
+
+
+_REPR_LABELS = 5  # label names a repr shows
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def _column(values: npt.ArrayLike | None, n: int, fill: Any, dtype: Any) -> Any:

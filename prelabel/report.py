@@ -28,6 +28,9 @@ class Action(str, Enum):
     NOTED = "noted"
 
 
+_REPR_COUNTS = 6  # (action, reason) counts a repr shows
+
+
 @dataclass
 class Report:
     """Rows of ``{action, reason, frame, label, shape, source}`` and their counts."""
@@ -104,6 +107,18 @@ class Report:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def __repr__(self) -> str:
+        """A summary, not the rows: the count per action and reason, most frequent first.
+
+        ``Report(5 rows: 3 dropped (zero_area), 2 repaired (clipped))``"""
+        counts = self.counts.most_common()
+        parts = [f"{n:,} {action} ({reason})" for (action, reason), n in counts[:_REPR_COUNTS]]
+        if len(counts) > _REPR_COUNTS:
+            rest = sum(n for _, n in counts[_REPR_COUNTS:])
+            parts.append(f"{rest:,} more ({len(counts) - _REPR_COUNTS} other reasons)")
+        rows = f"{len(self.rows):,} row" + ("" if len(self.rows) == 1 else "s")
+        return f"Report({rows}: {', '.join(parts)})" if parts else f"Report({rows})"
 
     def summary_lines(self) -> list[str]:
         """One line per (action, reason), most frequent first."""

@@ -74,3 +74,111 @@ def test_concat_of_different_frames_offsets_frame_rows(frames: Frames) -> None:
 def test_columns_must_agree(frames: Frames) -> None:
     with pytest.raises(ValueError, match="frame that does not exist"):
         Annotations.from_boxes(frames, [[0, 0, 1, 1]], ["x"], [5])
+
+
+@pytest.fixture
+def mixed(frames: Frames) -> Annotations:
+    """A box, a polygon, a line, a landmark set, a cuboid, in that order."""
+    box = Annotations.from_boxes(frames, [[10, 20, 30, 60]], ["car"], [0], track=[4])
+    # a right triangle with legs 4 and 3; an L-shaped hexagon (a 2x2 square less a corner)
+    poly = Annotations.from_polygons(
+        frames,
+        [[[0, 0], [4, 0], [4, 3]], [[0, 0], [2, 0], [2, 1], [1, 1], [1, 2], [0, 2]]],
+        ["roof", "roof"],
+        [1, 1],
+        track=[4, 9],
+    )
+    line = Annotations.from_lines(frames, [[[0, 0], [5, 5]]], ["lane"], [0])
+    marks = Annotations.from_landmarks(frames, [[[1, 2], [3, 1]]], ["face"], [1])
+    cube = np.array([[[0, 10], [6, 10], [6, 4], [0, 4], [2, 8], [8, 8], [8, 2], [2, 2]]])
+    cuboid = Annotations.from_cuboids(frames, cube, ["box"], [0])
+    return Annotations.concat([box, poly, line, marks, cuboid])
+
+
+def test_slices_and_negative_indices_select_shapes(mixed: Annotations) -> None:
+    part = mixed[2:5]
+    assert part.kind.tolist() == [Kind.POLYGON, Kind.LINE, Kind.LANDMARK]
+    # the hexagon's 6 points, the line's 2, the landmarks' 2
+    assert part.counts.tolist() == [6, 2, 2] and len(part.points) == 10
+    assert part.points[6:].tolist() == [[0, 0], [5, 5], [1, 2], [3, 1]]
+    assert mixed[-1].kind.tolist() == [Kind.CUBOID] and mixed[-1].counts.tolist() == [8]
+    assert mixed[::2].kind.tolist() == [Kind.RECTANGLE, Kind.POLYGON, Kind.LANDMARK]
+    assert len(mixed[10:]) == 0 and mixed[10:].is_empty()
+    with pytest.raises(IndexError):
+        mixed[[6]]
+    with pytest.raises(IndexError):
+        mixed[[-7]]
+
+
+def test_is_empty(frames: Frames, mixed: Annotations) -> None:
+    assert not mixed.is_empty()
+    assert Annotations.empty(frames, ["car"]).is_empty()
+    assert mixed[mixed.score > 0].is_empty()  # no scores given: all NaN
+
+
+def test_xyxy_is_the_bounds_of_each_shape(mixed: Annotations) -> None:
+    assert mixed.xyxy.tolist() == [
+        [10, 20, 30, 60],  # the box as given
+        [0, 0, 4, 3],  # triangle
+        [0, 0, 2, 2],  # hexagon
+        [0, 0, 5, 5],  # line
+        [1, 1, 3, 2],  # landmarks (1, 2), (3, 1)
+        [0, 2, 8, 10],  # cuboid: x 0..8 over both faces, y 2..10
+    ]
+    assert mixed.xyxy.dtype == np.float64 and mixed.xyxy.shape == (6, 4)
+
+
+def test_xyxy_of_a_shape_without_points_is_nan(frames: Frames) -> None:
+    ann = Annotations.from_polygons(
+        frames,
+        [[[0, 0], [1, 0], [0, 1]], np.zeros((0, 2)), [[5, 5], [6, 5], [5, 7]]],
+        ["p"] * 3,
+        [0, 0, 0],
+    )
+    b = ann.xyxy
+    assert np.isnan(b[1]).all()
+    assert b[0].tolist() == [0, 0, 1, 1] and b[2].tolist() == [5, 5, 6, 7]
+    assert ann.area.tolist() == [0.5, 0.0, 1.0]  # 1*1/2; no ring; 1*2/2
+
+
+def test_area_per_kind(mixed: Annotations) -> None:
+    assert mixed.area.tolist() == [
+        20 * 40,  # box 10..30 x 20..60
+        4 * 3 / 2,  # right triangle
+        3.0,  # hexagon: the 2x2 square less its 1x1 top-right corner
+        0.0,  # line
+        0.0,  # landmarks
+        8 * 8,  # cuboid: its bounding box, x 0..8, y 2..10
+    ]
+
+
+def test_area_does_not_depend_on_orientation_and_scales_when_normalised(frames: Frames) -> None:
+    ring = [[0, 0], [4, 0], [4, 3]]
+    ann = Annotations.from_polygons(frames, [ring, ring[::-1]], ["p", "p"], [0, 1])
+    assert ann.area.tolist() == [6.0, 6.0]
+    from prelabel.geometry import normalise
+
+    # frame a is 640 x 480, frame b 1280 x 720: 6 / (640 * 480) and 6 / (1280 * 720)
+    np.testing.assert_allclose(normalise(ann).area, [6 / 307_200, 6 / 921_600], rtol=1e-12)
+
+
+def test_repr_summarises(frames: Frames, mixed: Annotations) -> None:
+    assert repr(mixed) == (
+        "Annotations(6 shapes: 1 rectangle, 2 polygons, 1 line, 1 cuboid, 1 landmark; "
+        "2 frames in 1 sequence, sizes vary; "
+        "5 labels ('car', 'roof', 'lane', 'face', 'box'); 2 tracks; pixels)"
+    )
+    many = Annotations.from_boxes(frames, np.zeros((7, 4)), list("abcdefg"), [0] * 7)
+    assert "7 labels ('a', 'b', 'c', 'd', 'e', ... 2 more)" in repr(many)
+    fixed = Frames.build(1920, 1080, frame_id=["x", "y", "z"], sequence=["s1", "s2", "s1"])
+    assert repr(fixed) == "Frames(3 frames in 2 sequences, 1920x1080)"
+    empty = Annotations.empty(fixed)
+    assert repr(empty) == (
+        "Annotations(0 shapes; 3 frames in 2 sequences, 1920x1080; 0 labels; 0 tracks; pixels)"
+    )
+
+
+def test_repr_of_a_large_table_stays_short(frames: Frames) -> None:
+    n = 100_000
+    ann = Annotations.from_boxes(frames, np.tile([0, 0, 5, 5], (n, 1)), ["car"] * n, [0] * n)
+    assert len(repr(ann)) < 200

@@ -24,3 +24,24 @@ def test_rows_name_frame_label_shape_and_source() -> None:
     assert r.counts == {("dropped", "zero_extent"): 2, ("skipped", "tag"): 1}
     assert r.summary_lines()[0].split() == ["2", "dropped", "(zero_extent)"]
     assert r.to_dict()["counts"][0] == {"action": "dropped", "reason": "zero_extent", "count": 2}
+
+
+def test_repr_counts_per_action_and_reason_not_rows() -> None:
+    r = Report()
+    assert repr(r) == "Report(0 rows)"
+    for _ in range(3):
+        r.add(Action.DROPPED, "zero_area", source="$.a[0]")
+    r.add(Action.REPAIRED, "clipped", source="$.a[1]")
+    assert repr(r) == "Report(4 rows: 3 dropped (zero_area), 1 repaired (clipped))"
+    assert "$.a" not in repr(r)  # the rows themselves are not printed
+
+
+def test_repr_of_many_reasons_names_the_six_most_frequent() -> None:
+    r = Report()
+    for i in range(8):  # reason r<i> has i + 1 rows: 36 rows in all
+        for _ in range(i + 1):
+            r.add(Action.DROPPED, f"r{i}")
+    text = repr(r)
+    # r7..r2 shown (8+7+6+5+4+3 = 33 rows); r1 and r0 are the 2 + 1 = 3 rows left
+    assert text.startswith("Report(36 rows: 8 dropped (r7), 7 dropped (r6),")
+    assert text.endswith("3 dropped (r2), 3 more (2 other reasons))")

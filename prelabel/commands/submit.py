@@ -20,7 +20,7 @@ from typing import Any
 import click
 import orjson
 
-from prelabel.errors import InputError
+from prelabel.errors import InputError, SubmitError
 from prelabel.progress import Progress
 from prelabel.submit import api
 from prelabel.submit.client import (
@@ -97,11 +97,6 @@ class JobsFile:
             yield job
 
 
-def read_jobs(path: Path) -> Iterator[dict[str, Any]]:
-    """The jobs of a JSON Lines file (read once, checked whole first)."""
-    return iter(JobsFile(path))
-
-
 def _base_url(value: str) -> str:
     try:
         return api.check_base_url(value)
@@ -135,7 +130,7 @@ def stop_on_signals(stop: Callable[[str], None]) -> Iterator[list[str]]:
         yield got
         return
 
-    def handler(signum: int, frame: object) -> None:
+    def handler(signum: int, _frame: object) -> None:
         name = signal.Signals(signum).name
         if got:  # the second one: do not wait any more
             raise KeyboardInterrupt
@@ -253,13 +248,18 @@ def submit_command(
                 len(source), desc="submit", unit="job", enabled=not quiet, order=PROGRESS_ORDER
             )
             submitter.on_outcome = lambda o: bar.update(1, **{o.status.value: 1})
-            submitter.on_retry = lambda code: bar.count("retries")
+            submitter.on_retry = lambda _code: bar.count("retries")
             if batch_name:
-                info = submitter.create_batch(batch_name, batch_description, reuse=True)
-                submitter.batch_id = info.batch_id
-                verb = "created" if info.created else "reusing"
-                if not quiet:
-                    click.echo(f"batch {batch_name!r}: {verb} {info.batch_id}", err=True)
+                try:
+                    info = submitter.create_batch(batch_name, batch_description, reuse=True)
+                except SubmitError:
+                    if not signals:  # a signal ends the batch's creation: said below
+                        raise
+                else:
+                    submitter.batch_id = info.batch_id
+                    verb = "created" if info.created else "reusing"
+                    if not quiet:
+                        click.echo(f"batch {batch_name!r}: {verb} {info.batch_id}", err=True)
             if signals:
                 click.echo(f"interrupted by {signals[0]}; nothing sent", err=True)
                 sys.exit(1)

@@ -192,7 +192,7 @@ def test_jobs_file_rewritten_during_the_run_is_not_mixed(tmp_path: Path) -> None
     path = _write(tmp_path / "jobs.jsonl", jobs(5))
     source = JobsFile(path)
 
-    def rewrite(outcome: object) -> None:  # after the first job: another, shorter file
+    def rewrite(_outcome: object) -> None:  # after the first job: another, shorter file
         if not rewritten:
             rewritten.append(1)
             _write(path, [small_job("other", work_flow_id="wf-2")])

@@ -13,8 +13,8 @@ import pytest
 
 from prelabel.errors import SubmitError
 from prelabel.submit import api
-from prelabel.submit.client import Submitter
-from prelabel.submit.config import Limits, Retries
+from prelabel.submit.client import Status, Submitter
+from prelabel.submit.config import Limits, Retries, Timeouts
 from prelabel.submit.ledger import Ledger
 from prelabel.submit.sandbox import Sandbox
 
@@ -323,7 +323,7 @@ def test_sandbox_end_to_end_with_batch_and_job_ids(tmp_path: Path) -> None:
         assert {o.reference_id: o.job_id for o in r.outcomes} == server
 
 
-def test_batch_create_is_idempotent_when_answers_are_lost(tmp_path: Path) -> None:
+def test_batch_create_is_idempotent_when_answers_are_lost() -> None:
     with Sandbox(KEY, reset_rate=1.0) as sb:  # every POST is handled, then dropped
         with Submitter(
             "p", KEY, base_url=sb.url, limits=Limits(rate=0), retries=Retries(backoff=0.001)
@@ -362,3 +362,107 @@ def test_key_is_not_in_repr_or_messages(tmp_path: Path) -> None:
     assert row is not None and row.error_message is not None
     assert "***" in row.error_message and KEY not in row.error_message
     assert KEY not in repr(r)
+
+
+def _stopped_mid_retry(call: Any, path_end: str) -> tuple[BaseException | None, int]:
+    """Run ``call(submitter)`` against an API answering 503 to every request to a path
+    ending in ``path_end`` (and "ok" listings otherwise), with a backoff of an hour; stop
+    the submitter once the first such request is in. Returns what ``call`` raised and how
+    many such requests arrived."""
+    arrived = threading.Event()
+    hits: list[str] = []
+    script = Script()
+
+    def api_(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith(path_end):
+            hits.append(request.method)
+            arrived.set()
+            return _error(503, "api_error", "try later")
+        return script(request)
+
+    raised: list[BaseException | None] = [None]
+    with Submitter(
+        "p",
+        KEY,
+        base_url=URL,
+        transport=httpx.MockTransport(api_),
+        limits=Limits(rate=0),
+        retries=Retries(backoff=3600, backoff_cap=3600, max_attempts=5, seed=0),
+    ) as s:
+
+        def run() -> None:
+            try:
+                call(s)
+            except BaseException as exc:
+                raised[0] = exc
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        assert arrived.wait(30)
+        s.stop("interrupted by SIGINT")
+        worker.join(30)
+        assert not worker.is_alive()  # the hour of backoff was not waited out
+    return raised[0], len(hits)
+
+
+def test_stop_ends_a_batch_creation_in_its_backoff() -> None:
+    raised, hits = _stopped_mid_retry(lambda s: s.create_batch("nightly"), "/batch")
+    assert isinstance(raised, SubmitError) and "batch 'nightly': interrupted" in str(raised)
+    assert hits == 1
+
+
+def test_stop_ends_a_listing_in_its_backoff() -> None:
+    raised, hits = _stopped_mid_retry(lambda s: s.batches(), "/details")
+    assert isinstance(raised, SubmitError) and "interrupted" in str(raised)
+    assert hits == 1
+
+
+def test_listing_gives_up_after_max_attempts_with_the_last_error() -> None:
+    script = Script()
+
+    def api_(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/details"):
+            script.requests.append((0.0, "GET", ""))
+            return _error(503, "api_error", "try later")
+        return script(request)
+
+    with (
+        Submitter(
+            "p",
+            KEY,
+            base_url=URL,
+            transport=httpx.MockTransport(api_),
+            limits=Limits(rate=0),
+            retries=Retries(backoff=0, max_attempts=3),
+        ) as s,
+        pytest.raises(SubmitError, match=r"gave up after 3 attempts \(api_error: try later\)"),
+    ):
+        s.default_batch()
+    assert len(script.requests) == 3
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Retries(max_attempts=0),
+        lambda: Retries(backoff=-1),
+        lambda: Limits(concurrency=0),
+        lambda: Limits(rate=-1),
+        lambda: Timeouts(0),
+    ],
+)
+def test_settings_are_checked_where_they_are_written(make: Any) -> None:
+    with pytest.raises(ValueError):
+        make()
+
+
+def test_a_number_is_the_request_timeout() -> None:
+    with Submitter("p", KEY, base_url=URL, timeouts=2.5) as s:
+        assert s.timeouts == Timeouts(request=2.5)
+
+
+def test_status_prints_and_counts_as_its_value() -> None:
+    assert f"{Status.NOT_SENT}" == str(Status.NOT_SENT) == "not_sent"
+    assert Status("created") is Status.CREATED and Status.CREATED.ok
+    assert not Status.FAILED.ok and not Status.NOT_SENT.ok
+    assert orjson.dumps({"s": Status.CONFLICT}) == b'{"s":"conflict"}'

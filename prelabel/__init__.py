@@ -37,6 +37,7 @@ _LAZY = {
     "assign_frames": "prelabel.convert",
     "convert": "prelabel.convert",
     "Policy": "prelabel.geometry",
+    "denormalise": "prelabel.geometry",
     "normalise": "prelabel.geometry",
     "prepare": "prelabel.geometry",
     "JobOptions": "prelabel.jobs",
@@ -44,15 +45,45 @@ _LAZY = {
     "job_lines": "prelabel.jobs",
     "Report": "prelabel.report",
     "write_jsonl": "prelabel.writer",
+    "paused_gc": "prelabel.gcpause",
     "read_coco": "prelabel.formats.coco",
     "read_yolo": "prelabel.formats.yolo",
     "read_cvat": "prelabel.formats.cvat",
     "read_mot": "prelabel.formats.mot",
     "Submitter": "prelabel.submit",
-    "paused_gc": "prelabel.gcpause",
     "file_problems": "prelabel.validate",
     "job_problems": "prelabel.validate",
 }
+
+# Type checkers see the real objects behind the lazy names (``__getattr__`` below returns
+# ``object`` to them). A local constant rather than ``typing.TYPE_CHECKING``: mypy and
+# pyright read it the same, and ``import prelabel`` does not pay for importing typing.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from prelabel.annotations import Annotations as Annotations
+    from prelabel.annotations import Frames as Frames
+    from prelabel.annotations import Kind as Kind
+    from prelabel.convert import FrameOptions as FrameOptions
+    from prelabel.convert import LabelOptions as LabelOptions
+    from prelabel.convert import assign_frames as assign_frames
+    from prelabel.convert import convert as convert
+    from prelabel.formats.coco import read_coco as read_coco
+    from prelabel.formats.cvat import read_cvat as read_cvat
+    from prelabel.formats.mot import read_mot as read_mot
+    from prelabel.formats.yolo import read_yolo as read_yolo
+    from prelabel.gcpause import paused_gc as paused_gc
+    from prelabel.geometry import Policy as Policy
+    from prelabel.geometry import denormalise as denormalise
+    from prelabel.geometry import normalise as normalise
+    from prelabel.geometry import prepare as prepare
+    from prelabel.jobs import JobOptions as JobOptions
+    from prelabel.jobs import build_jobs as build_jobs
+    from prelabel.jobs import job_lines as job_lines
+    from prelabel.report import Report as Report
+    from prelabel.submit import Submitter as Submitter
+    from prelabel.validate import file_problems as file_problems
+    from prelabel.validate import job_problems as job_problems
+    from prelabel.writer import write_jsonl as write_jsonl
 
 __all__ = [
     "Annotations",
@@ -69,16 +100,22 @@ __all__ = [
     "PrelabelError",
     "Report",
     "SubmitError",
+    "Submitter",
     "__version__",
     "assign_frames",
     "build_jobs",
     "convert",
+    "denormalise",
     "file_problems",
     "job_lines",
     "job_problems",
     "normalise",
     "paused_gc",
     "prepare",
+    "read_coco",
+    "read_cvat",
+    "read_mot",
+    "read_yolo",
     "write_jsonl",
 ]
 

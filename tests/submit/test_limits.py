@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 
 import pytest
 
@@ -26,14 +25,38 @@ def test_backoff_honours_retry_after_capped() -> None:
     assert b.delay(1, retry_after=3600) == 5.0
 
 
+class FakeWait(threading.Event):
+    """A stop event whose waits move a fake clock instead of sleeping."""
+
+    def __init__(self, clock: list[float]) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.clock[0] += timeout or 0.0
+        return self.is_set()
+
+
 def test_rate_limiter_spaces_requests() -> None:
-    limiter = RateLimiter(50.0)  # one slot every 20 ms
-    stop = threading.Event()
-    t0 = time.monotonic()
+    clock = [100.0]
+    limiter = RateLimiter(50.0, clock=lambda: clock[0])  # one slot every 20 ms
+    stop = FakeWait(clock)
+    starts = []
     for _ in range(11):
         assert limiter.acquire(stop)
-    # 11 slots: the first at once, then 10 intervals of 20 ms
-    assert time.monotonic() - t0 >= 0.19
+        starts.append(clock[0])
+    # 11 slots: the first at once, then one every 20 ms: 100.00, 100.02, ..., 100.20
+    assert starts == pytest.approx([100.0 + 0.02 * i for i in range(11)])
+
+
+def test_rate_limiter_pause_holds_every_slot() -> None:
+    clock = [100.0]
+    limiter = RateLimiter(10.0, clock=lambda: clock[0])  # one slot every 100 ms
+    stop = FakeWait(clock)
+    assert limiter.acquire(stop) and clock[0] == 100.0
+    limiter.pause(2.5)  # a Retry-After of 2.5 s: nothing starts before 102.5
+    assert limiter.acquire(stop) and clock[0] == pytest.approx(102.5)
+    assert limiter.acquire(stop) and clock[0] == pytest.approx(102.6)
 
 
 def test_rate_limiter_pause_and_stop() -> None:

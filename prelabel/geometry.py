@@ -670,7 +670,7 @@ _DENSE = f"more than {MAX_CROSSING_PAIRS:,} pairs of overlapping edges to test"
 
 
 def _empty(ann: Annotations) -> BoolArray:
-    return ann.counts == 0
+    return ann.counts <= 0  # counts are never negative: the same as == 0, typed as a bool array
 
 
 def _rectangles_from_bounds(ann: Annotations, rows: IntArray) -> Annotations:

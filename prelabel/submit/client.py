@@ -783,12 +783,18 @@ class Submitter:
                 **kw,
             )
 
-        def settle(status: Status, state: JobState, code: str | None, msg: str) -> JobOutcome:
+        def settle(
+            status: Status,
+            state: JobState,
+            code: str | None = None,
+            msg: str | None = None,
+            job_id: str | None = None,
+        ) -> JobOutcome:
             """Record the attempt's answer in the ledger and return it as the outcome."""
             self.ledger.record(
-                ref, state, error_code=code, error_message=msg, maybe_sent=maybe_sent
+                ref, state, job_id=job_id, error_code=code, error_message=msg, maybe_sent=maybe_sent
             )
-            return out(status, state, error_code=code, error_message=msg)
+            return out(status, state, job_id=job_id, error_code=code, error_message=msg)
 
         def attempt(_: int) -> JobOutcome | Outcome:
             nonlocal attempts, maybe_sent
@@ -800,27 +806,14 @@ class Submitter:
             msg = oc.message
             if oc.verdict is Verdict.CREATED:
                 self._budget.answered()
-                code = oc.code or None  # job_id_withheld: created, the id not usable
-                self.ledger.record(
-                    ref,
-                    JobState.CREATED,
-                    job_id=oc.job_id,
-                    maybe_sent=maybe_sent,
-                    error_code=code,
-                    error_message=msg or None,
-                )
-                return out(
-                    Status.CREATED,
-                    JobState.CREATED,
-                    job_id=oc.job_id,
-                    error_code=code,
-                    error_message=msg or None,
+                # a code here is job_id_withheld: created, the id not usable
+                return settle(
+                    Status.CREATED, JobState.CREATED, oc.code or None, msg or None, oc.job_id
                 )
             if oc.verdict is Verdict.DUPLICATE:
                 self._budget.answered()
                 if maybe_sent:
-                    self.ledger.record(ref, JobState.EXISTS, maybe_sent=True)
-                    return out(Status.EXISTS, JobState.EXISTS)
+                    return settle(Status.EXISTS, JobState.EXISTS)
                 why = (
                     f"{oc.code} {msg}: the server has this reference_id but this ledger never "
                     "sent it (another run, ledger or tool created it); not counted as created"

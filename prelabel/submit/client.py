@@ -53,7 +53,7 @@ log = logging.getLogger("prelabel.submit")
 
 RESUME_HINT = "nothing is lost: resume with the same command"
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 class Status(str, Enum):
@@ -186,7 +186,7 @@ class Prepared:
 
 
 @dataclass(frozen=True)
-class Ended:
+class _Ended:
     """A retry loop that ended without a result: stopped, or given up after ``attempts``."""
 
     last: Outcome | None  # the last attempt's failure (None: stopped before the first)
@@ -465,9 +465,9 @@ class Submitter:
 
     def _retrying(
         self,
-        attempt: Callable[[int], T | Outcome],
-        retrying: Callable[[Outcome], T | None] | None = None,
-    ) -> T | Ended:
+        attempt: Callable[[int], _T | Outcome],
+        retrying: Callable[[Outcome], _T | None] | None = None,
+    ) -> _T | _Ended:
         """The one retry loop of every request kind.
 
         ``attempt(n)`` makes attempt n and returns its result, or the :class:`Outcome` of a
@@ -475,14 +475,14 @@ class Submitter:
         after a failure, unless attempts or time are spent: ``retrying`` (which may end the
         loop with a result), the server's Retry-After imposed on every worker, and the
         backoff. :meth:`stop` ends every wait at once. Returns the result, or
-        :class:`Ended` (given up, or stopped).
+        :class:`_Ended` (given up, or stopped).
         """
         first = time.monotonic()
         last: Outcome | None = None
         n = 0
         while True:
             if not self._limiter.acquire(self._stop):
-                return Ended(last, n, stopped=True)
+                return _Ended(last, n, stopped=True)
             n += 1
             got = attempt(n)
             if not isinstance(got, Outcome):
@@ -490,7 +490,7 @@ class Submitter:
             last = got
             spent = time.monotonic() - first > self.retries.give_up_after
             if n >= self.retries.max_attempts or spent:
-                return Ended(got, n, stopped=False)
+                return _Ended(got, n, stopped=False)
             if retrying is not None:
                 ended = retrying(got)
                 if ended is not None:
@@ -498,7 +498,7 @@ class Submitter:
             if got.retry_after is not None:
                 self._limiter.pause(min(got.retry_after, self.retries.retry_after_cap))
             if self._stop.wait(self._backoff.delay(n, got.retry_after)):
-                return Ended(got, n, stopped=True)
+                return _Ended(got, n, stopped=True)
 
     def _get_data(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         """GET with retries (reads are safe to repeat); the ``data`` object of the answer."""
@@ -525,7 +525,7 @@ class Submitter:
             return oc
 
         got = self._retrying(attempt)
-        if isinstance(got, Ended):
+        if isinstance(got, _Ended):
             raise SubmitError(got.why(f"GET {path}"))
         return got
 
@@ -596,7 +596,7 @@ class Submitter:
             return oc
 
         got = self._retrying(attempt)
-        if isinstance(got, Ended):
+        if isinstance(got, _Ended):
             raise SubmitError(got.why(f"batch {name!r}"))
         return got
 
@@ -852,7 +852,7 @@ class Submitter:
             return None
 
         got = self._retrying(attempt, retrying)
-        if not isinstance(got, Ended):
+        if not isinstance(got, _Ended):
             return got
         if got.stopped or got.last is None:
             return self._not_sent(prep)

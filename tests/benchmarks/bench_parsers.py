@@ -1,0 +1,156 @@
+"""Benchmark: do the two hand-written decimal parsers pay for themselves?
+
+The YOLO reader parses its numbers with ``prelabel.formats.yolo._lines.decimal_values`` and
+the CVAT reader its point lists with ``prelabel.formats.cvat._numbers._plain_decimals``:
+column arithmetic over the bytes, for plain decimals only. When either returns None the
+reader falls back to numpy's own text parser (``np.fromstring(..., sep=...)``), which
+reads every number in one C pass. This script measures both ways on the bench data, in one
+process (imports paid once), jobs alternating round by round:
+
+- parser alone: the hand parser against ``np.fromstring`` on the very input the reader
+  gave it (captured during one read), and whether the two results are bit for bit equal;
+- whole read: ``read_yolo`` / ``read_cvat`` as they are, against the same call with the
+  hand parser switched off (it returns None, so the reader takes its numpy fallback).
+
+A ratio below 1 means the hand parser is faster. Usage::
+
+    python gen_data.py medium DATA --formats yolo,cvat     # ../shared/bench/gen_data.py
+    python tests/benchmarks/bench_parsers.py DATA [--runs 5]
+
+DATA is the generator's output folder (holding yolo/ and cvat/annotations.xml).
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from harness import alternate_calls, arg_parser, header, paired_text  # noqa: E402
+
+
+@contextmanager
+def _replaced(module: ModuleType, name: str, value: Callable[..., Any]) -> Iterator[None]:
+    original = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+
+
+def _captured(module: ModuleType, name: str, read: Callable[[], object]) -> tuple[Any, ...]:
+    """The arguments the reader passes to ``module.name`` during one read."""
+    seen: list[tuple[Any, ...]] = []
+    original = getattr(module, name)
+
+    def record(*args: Any) -> Any:
+        seen.append(args)
+        return original(*args)
+
+    with _replaced(module, name, record):
+        read()
+    if len(seen) != 1:
+        raise SystemExit(f"{module.__name__}.{name} was called {len(seen)} times, not once")
+    return seen[0]
+
+
+def _without(module: ModuleType, name: str, read: Callable[[], object]) -> Callable[[], object]:
+    """``read`` with the hand parser declining every input (the reader's numpy fallback)."""
+
+    def run() -> object:
+        with _replaced(module, name, lambda *_args: None):
+            return read()
+
+    return run
+
+
+def _same(a: np.ndarray | None, b: np.ndarray) -> str:
+    if a is None:
+        return "hand parser declined this input"
+    return "bit for bit equal" if a.tobytes() == b.tobytes() else "DIFFERENT"
+
+
+def _table(title: str, times: dict[str, list[float]], pairs: list[tuple[str, str]]) -> None:
+    print(f"\n{title}")
+    width = max(len(name) for name in times)
+    for name, ts in times.items():
+        print(f"{name:<{width}} {statistics.median(ts):>8.4f} s  [{min(ts):.4f}-{max(ts):.4f}]")
+    for hand, numpy_job in pairs:
+        ratio = paired_text(times[hand], times[numpy_job])
+        print(f"{hand} / {numpy_job}: {ratio} (median [min-max] of the per-round ratios)")
+
+
+def main() -> None:
+    ap = arg_parser(__doc__ or "", "the generator's output folder (yolo/, cvat/)")
+    args = ap.parse_args()
+    data: Path = args.data
+    from prelabel.formats.cvat import _numbers as cvat_numbers
+    from prelabel.formats.cvat import read_cvat
+    from prelabel.formats.yolo import _lines as yolo_lines
+    from prelabel.formats.yolo import read_yolo
+
+    yolo_dir, xml = data / "yolo", data / "cvat" / "annotations.xml"
+
+    def yolo() -> object:
+        return read_yolo(yolo_dir)
+
+    def cvat() -> object:
+        return read_cvat(xml)
+
+    arr, tok, tok_end = _captured(yolo_lines, "decimal_values", yolo)
+    blob = arr.tobytes()
+    cdata, seps = _captured(cvat_numbers, "_plain_decimals", cvat)
+    text = cdata.tobytes().decode()
+    print(f"YOLO: {len(tok):,} numbers in {len(blob) / 1e6:.1f} MB of label text")
+    print(f"CVAT: {len(seps) + 1:,} numbers in {len(text) / 1e6:.1f} MB of point lists")
+    y_hand = yolo_lines.decimal_values(arr, tok, tok_end)
+    y_numpy = np.fromstring(blob, sep=" ")
+    c_hand = cvat_numbers._plain_decimals(cdata, seps)
+    c_numpy = np.fromstring(text.replace(";", ","), dtype=np.float64, sep=",")
+    print(f"YOLO decimal_values against np.fromstring: {_same(y_hand, y_numpy)}")
+    print(f"CVAT _plain_decimals against np.fromstring: {_same(c_hand, c_numpy)}")
+
+    alone: dict[str, Callable[[], object]] = {
+        "yolo decimal_values": lambda: yolo_lines.decimal_values(arr, tok, tok_end),
+        "yolo np.fromstring": lambda: np.fromstring(blob, sep=" "),
+        "cvat _plain_decimals": lambda: cvat_numbers._plain_decimals(cdata, seps),
+        "cvat np.fromstring": lambda: np.fromstring(
+            text.replace(";", ","), dtype=np.float64, sep=","
+        ),
+    }
+    whole: dict[str, Callable[[], object]] = {
+        "read_yolo": yolo,
+        "read_yolo (numpy parse)": _without(yolo_lines, "decimal_values", yolo),
+        "read_cvat": cvat,
+        "read_cvat (numpy parse)": _without(cvat_numbers, "_plain_decimals", cvat),
+    }
+    header(str(data), args.runs, {**alone, **whole})
+    gc.collect()
+    _table(
+        "parser alone",
+        alternate_calls(alone, args.runs),
+        [
+            ("yolo decimal_values", "yolo np.fromstring"),
+            ("cvat _plain_decimals", "cvat np.fromstring"),
+        ],
+    )
+    gc.collect()
+    _table(
+        "whole read (library call)",
+        alternate_calls(whole, args.runs),
+        [("read_yolo", "read_yolo (numpy parse)"), ("read_cvat", "read_cvat (numpy parse)")],
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -197,15 +197,10 @@ def _key(k: str) -> str:
     return f".{k}" if k.isidentifier() else f"[{orjson.dumps(k).decode()}]"
 
 
-def iter_documents(path: str | PathLike[str]) -> Iterator[tuple[int, Any]]:
-    """(line, job) for each job of a JSON Lines file, or of a file holding one JSON document
-    (a job or a list of jobs). An unreadable or unparseable file raises InputError."""
-    for line, job, _ in _documents(path):
-        yield line, job
-
-
 def _documents(path: str | PathLike[str]) -> Iterator[tuple[int, Any, list[tuple[str, str]]]]:
-    """(line, job, the job's repeated keys as (JSON path, message)) for each job of a file."""
+    """(line, job, the job's repeated keys as (JSON path, message)) for each job of a JSON
+    Lines file, or of a file holding one JSON document (a job or a list of jobs). An
+    unreadable or unparseable file raises InputError."""
     p = Path(path)
     try:
         data = p.read_bytes()

@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 import sys
 import types
 
+from prelabel import formats as _formats
 from prelabel.errors import (
     GeometryError,
     InputError,
@@ -25,6 +26,7 @@ from prelabel.errors import (
     PrelabelError,
     SubmitError,
 )
+from prelabel.formats import reader_path
 
 # name -> module, imported on first use: `import prelabel` (and so `prelabel --version`)
 # costs no numpy, shapely, pydantic or httpx until one of these is asked for
@@ -46,14 +48,12 @@ _LAZY = {
     "Report": "prelabel.report",
     "write_jsonl": "prelabel.writer",
     "paused_gc": "prelabel.gcpause",
-    "read_coco": "prelabel.formats.coco",
-    "read_yolo": "prelabel.formats.yolo",
-    "read_cvat": "prelabel.formats.cvat",
-    "read_mot": "prelabel.formats.mot",
     "Submitter": "prelabel.submit",
     "file_problems": "prelabel.validate",
     "job_problems": "prelabel.validate",
 }
+# every registered format's reader, read_<name> (prelabel.formats.FORMATS)
+_LAZY.update((f"read_{name}", reader_path(name).partition(":")[0]) for name in _formats.FORMATS)
 
 # Type checkers see the real objects behind the lazy names (``__getattr__`` below returns
 # ``object`` to them). A local constant rather than ``typing.TYPE_CHECKING``: mypy and

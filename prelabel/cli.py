@@ -15,15 +15,11 @@ import click
 
 from prelabel import __version__
 from prelabel.errors import GeometryError, PrelabelError, printable
+from prelabel.formats import FORMATS, command_path
 
 # Commands are imported when used, so `prelabel convert yolo` does not pay for httpx and
 # `prelabel submit` not for the readers: name -> "module:attribute".
-CONVERTERS = {
-    "coco": "prelabel.commands.convert_coco:command",
-    "yolo": "prelabel.commands.convert_yolo:command",
-    "cvat": "prelabel.commands.convert_cvat:command",
-    "mot": "prelabel.commands.convert_mot:command",
-}
+CONVERTERS = {name: command_path(name) for name in FORMATS}
 TOP_LEVEL = {
     "submit": "prelabel.commands.submit:submit_command",
     "batch": "prelabel.commands.submit:batch_group",
@@ -36,10 +32,7 @@ SHORT_HELP = {
     "batch": "Batches of a project: create, list.",
     "status": "Counts by state and the failures recorded in a LEDGER.",
     "sandbox": "Serve a local stand-in of the job API on 127.0.0.1.",
-    "coco": "COCO instances, results, keypoints and video files -> job payloads.",
-    "yolo": "YOLO / Darknet labels -> job payloads.",
-    "cvat": "CVAT for video / images XML -> job payloads.",
-    "mot": "MOTChallenge gt/det files and tracker results -> job payloads.",
+    **FORMATS,
 }
 
 

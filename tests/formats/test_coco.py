@@ -265,6 +265,28 @@ def test_results_with_image_dir() -> None:
     assert [label for _, label, _ in shapes(ann)] == ["7", "0", "3"]
 
 
+def test_image_dir_scans_for_the_one_set_of_image_suffixes(tmp_path: Path) -> None:
+    import cv2
+
+    images = tmp_path / "images"
+    images.mkdir()
+    cv2.imwrite(str(images / "1.png"), np.zeros((6, 8, 3), np.uint8))  # 8 x 6
+    ok, jpeg = cv2.imencode(".jpg", np.zeros((4, 10, 3), np.uint8))  # 10 x 4
+    assert ok
+    (images / "2.mpo").write_bytes(jpeg.tobytes())  # MPO: a JPEG file, an image to Ultralytics
+    (images / "3.gif").write_bytes(b"GIF89a\x05\x00\x05\x00\x00\x00\x00;")  # a video to it
+    src = tmp_path / "r.json"
+    src.write_text(
+        json.dumps([{"image_id": k, "category_id": 1, "bbox": [0, 0, 1, 1]} for k in (1, 2)])
+    )
+    ann = read_coco(src, image_dir=images)
+    assert ann.frames.name.tolist() == ["1.png", "2.mpo"]
+    assert ann.frames.width.tolist() == [8, 10] and ann.frames.height.tolist() == [6, 4]
+    src.write_text(json.dumps([{"image_id": 3, "category_id": 1, "bbox": [0, 0, 1, 1]}]))
+    with pytest.raises(InputError, match="no image file for image_id 3 in --image-dir"):
+        read_coco(src, image_dir=images)
+
+
 def test_results_need_images() -> None:
     with pytest.raises(InputError, match="give --images FILE or --image-dir DIR"):
         read_coco(FIXTURES / "results.json")

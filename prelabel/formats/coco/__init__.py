@@ -23,15 +23,20 @@ The package, one idea per module:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from prelabel.annotations import Annotations
 from prelabel.formats.coco._attributes import TRACK_ATTRIBUTES
 from prelabel.formats.coco._columns import PathLikeStr
-from prelabel.formats.coco._frames import IMAGE_SUFFIXES, LOCAL_FILES_ROUTE
+from prelabel.formats.coco._frames import LOCAL_FILES_ROUTE
 from prelabel.formats.coco._options import MIN_MASK_AREA, Multipart, Options
 from prelabel.formats.coco._variants import read_document
 from prelabel.gcpause import paused_gc
 from prelabel.jsonio import load_json  # looked up here when called: the benchmark's seam
 from prelabel.report import Report
+
+if TYPE_CHECKING:
+    from prelabel.imagesize import IMAGE_SUFFIXES
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -77,3 +82,13 @@ def read_coco(
     report = report if report is not None else Report()
     with paused_gc():
         return read_document(load_json(path), path, images, image_dir, opts, report)
+
+
+def __getattr__(name: str) -> Any:
+    # the image suffixes are prelabel.imagesize's, which imports the imagesize package (urllib,
+    # ssl, xml): named here for compatibility, imported only when asked for
+    if name == "IMAGE_SUFFIXES":
+        from prelabel.imagesize import IMAGE_SUFFIXES
+
+        return IMAGE_SUFFIXES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

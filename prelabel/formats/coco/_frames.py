@@ -34,10 +34,6 @@ from prelabel.order import natural_rank
 from prelabel.paths import resolve_inside, safe_relative
 from prelabel.report import Action, Report
 
-#: Files ``--image-dir`` treats as images.
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
-
-
 # a file name safe_relative would change or refuse: absolute, drive letter, backslash, NUL,
 # empty, "." or ".." component, doubled or trailing slash (a match sends the names the slow way)
 _UNUSUAL_NAME = re.compile(r"^/|^.:|\\|\x00|(?:^|/)\.{1,2}(?:/|$)|//|/$|^$", re.MULTILINE)
@@ -268,7 +264,7 @@ def image_dir_table(image_dir: PathLikeStr, path: PathLikeStr) -> ImageTable:
     A results ``image_id`` names the file whose stem is that id: ``397133`` matches
     ``000000397133.jpg`` (the stem read as an integer) and ``"frame_7"`` matches ``frame_7.png``.
     """
-    from prelabel.imagesize import image_size
+    from prelabel.imagesize import IMAGE_SUFFIXES, image_size  # the one set every reader scans for
 
     root = Path(image_dir)
     if not root.is_dir():

@@ -47,7 +47,7 @@ def deadline(seconds: float | None) -> Iterator[None]:
 
 
 def _bounded(timeout: float | None, timeout_type: type[Exception]) -> float | None:
-    at = getattr(_local, "at", None)
+    at: float | None = getattr(_local, "at", None)
     if at is None:
         return timeout
     left = at - time.monotonic()

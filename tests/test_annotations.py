@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import shapely
+from hypothesis import given
 
 from prelabel.annotations import Annotations, Frames, Kind
+from tests.strategies import annotations
 
 
 @pytest.fixture
@@ -182,3 +185,22 @@ def test_repr_of_a_large_table_stays_short(frames: Frames) -> None:
     n = 100_000
     ann = Annotations.from_boxes(frames, np.tile([0, 0, 5, 5], (n, 1)), ["car"] * n, [0] * n)
     assert len(repr(ann)) < 200
+
+
+@given(annotations())
+def test_xyxy_and_area_agree_with_shapely(ann: Annotations) -> None:
+    """Bounds of every shape and the area of every polygon, against shapely's own (GEOS
+    computes a ring's area by the shoelace too, the lobes of a bow-tie cancelling alike)."""
+    has = ann.counts > 0
+    xyxy = ann.xyxy
+    assert np.isnan(xyxy[~has]).all()
+    for i in np.flatnonzero(has):
+        pts = ann.points[ann.offsets[i] : ann.offsets[i + 1]]
+        assert xyxy[i].tolist() == [*pts.min(axis=0), *pts.max(axis=0)]
+    polygon = np.flatnonzero((ann.kind == Kind.POLYGON) & (ann.counts >= 3))
+    if len(polygon):
+        part = ann[polygon]
+        rings = shapely.polygons(shapely.linearrings(part.points, indices=part.point_shape))
+        np.testing.assert_allclose(part.area, shapely.area(rings), rtol=1e-9, atol=1e-6)
+    flat = (ann.kind == Kind.LINE) | (ann.kind == Kind.LANDMARK)
+    assert (ann.area[flat] == 0).all() and (ann.area[has] >= 0).all()

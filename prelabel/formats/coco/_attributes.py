@@ -10,17 +10,10 @@ import numpy as np
 
 from prelabel.annotations import IntArray, ObjArray
 from prelabel.errors import InputError
-from prelabel.formats.coco._columns import (
-    NUMBER,
-    PathLikeStr,
-)
+from prelabel.formats.coco._columns import NUMBER, PathLikeStr
 from prelabel.formats.coco._options import Options
-from prelabel.formats.coco._pieces import (
-    Piece,
-)
-from prelabel.formats.coco._records import (
-    Records,
-)
+from prelabel.formats.coco._pieces import Piece
+from prelabel.formats.coco._records import Records
 from prelabel.report import Action, Report
 
 #: CVAT / datumaro keep tracking state in ``attributes``; these keys are read, never passed on.

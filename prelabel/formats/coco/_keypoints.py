@@ -9,18 +9,10 @@ import numpy as np
 from prelabel._ragged import position_in_run, run_owner
 from prelabel.annotations import IntArray, Kind
 from prelabel.errors import InputError
-from prelabel.formats.coco._columns import (
-    number_lists,
-    pick,
-)
+from prelabel.formats.coco._columns import number_lists, pick
 from prelabel.formats.coco._options import Options
-from prelabel.formats.coco._pieces import (
-    Piece,
-    row_loc,
-)
-from prelabel.formats.coco._records import (
-    Records,
-)
+from prelabel.formats.coco._pieces import Piece, row_loc
+from prelabel.formats.coco._records import Records
 from prelabel.report import Action, Report
 
 

@@ -14,6 +14,8 @@ MIN_MASK_AREA = 4.0
 
 @dataclass(frozen=True)
 class Options:
+    """What ``read_coco``'s keyword arguments ask for (see its docstring)."""
+
     multipart: Multipart = "split"
     as_boxes: bool = False
     keypoints_with_box: bool = False

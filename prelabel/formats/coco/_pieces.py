@@ -10,13 +10,8 @@ import numpy.typing as npt
 
 from prelabel._ragged import offsets_from_counts, run_rows
 from prelabel.annotations import FloatArray, IntArray, Kind, ObjArray
-from prelabel.formats.coco._columns import (
-    box_column,
-    pick,
-)
-from prelabel.formats.coco._records import (
-    Records,
-)
+from prelabel.formats.coco._columns import box_column, pick
+from prelabel.formats.coco._records import Records
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,7 @@ from prelabel.formats.coco._columns import (
     required_values,
     values_of,
 )
-from prelabel.formats.coco._frames import (
-    ImageTable,
-)
+from prelabel.formats.coco._frames import ImageTable
 from prelabel.report import Action, Report
 
 

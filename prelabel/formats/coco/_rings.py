@@ -11,19 +11,10 @@ import numpy as np
 from prelabel._ragged import offsets_from_counts, position_in_run, run_owner
 from prelabel.annotations import FloatArray, Frames, IntArray, Kind
 from prelabel.errors import InputError
-from prelabel.formats.coco._columns import (
-    number_lists,
-    pick,
-)
+from prelabel.formats.coco._columns import number_lists, pick
 from prelabel.formats.coco._options import Options
-from prelabel.formats.coco._pieces import (
-    Piece,
-    reorder,
-    take_shapes,
-)
-from prelabel.formats.coco._records import (
-    Records,
-)
+from prelabel.formats.coco._pieces import Piece, reorder, take_shapes
+from prelabel.formats.coco._records import Records
 from prelabel.report import Action, Report
 
 

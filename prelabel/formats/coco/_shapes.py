@@ -11,28 +11,12 @@ import numpy.typing as npt
 from prelabel._ragged import offsets_from_counts
 from prelabel.annotations import Annotations, IntArray
 from prelabel.errors import InputError
-from prelabel.formats.coco._attributes import (
-    attribute_column,
-)
-from prelabel.formats.coco._columns import (
-    LIST,
-    OBJECT,
-    NoneType,
-    pick,
-    value_kinds,
-)
+from prelabel.formats.coco._attributes import attribute_column
+from prelabel.formats.coco._columns import LIST, OBJECT, NoneType, pick, value_kinds
 from prelabel.formats.coco._keypoints import keypoint_piece
 from prelabel.formats.coco._options import Options
-from prelabel.formats.coco._pieces import (
-    Piece,
-    bbox_piece,
-    bounds_piece,
-    row_loc,
-    take_shapes,
-)
-from prelabel.formats.coco._records import (
-    Records,
-)
+from prelabel.formats.coco._pieces import Piece, bbox_piece, bounds_piece, row_loc, take_shapes
+from prelabel.formats.coco._records import Records
 from prelabel.formats.coco._rings import ring_pieces
 from prelabel.report import Action, Report
 

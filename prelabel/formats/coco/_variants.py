@@ -7,21 +7,10 @@ from typing import Any
 from prelabel.annotations import Annotations
 from prelabel.errors import InputError
 from prelabel.formats.coco._categories import read_categories
-from prelabel.formats.coco._columns import (
-    PathLikeStr,
-    object_list,
-)
-from prelabel.formats.coco._frames import (
-    image_dir_table,
-    image_table,
-    video_names,
-    ytvis_frames,
-)
+from prelabel.formats.coco._columns import PathLikeStr, object_list
+from prelabel.formats.coco._frames import image_dir_table, image_table, video_names, ytvis_frames
 from prelabel.formats.coco._options import Options
-from prelabel.formats.coco._records import (
-    coco_records,
-    ytvis_records,
-)
+from prelabel.formats.coco._records import coco_records, ytvis_records
 from prelabel.formats.coco._shapes import record_shapes
 from prelabel.jsonio import load_json
 from prelabel.report import Report
@@ -60,6 +49,7 @@ def read_results(
     opts: Options,
     report: Report,
 ) -> Annotations:
+    """A results list: its images from ``images`` (a COCO file) or the files in ``image_dir``."""
     anns = object_list(data, path, "$")
     info: dict[str, Any] | None = None
     if images is not None:
@@ -73,9 +63,9 @@ def read_results(
                 path, None, "video results need --images FILE with the 'videos' section"
             )
         return read_ytvis(info, anns, "$", path, opts, report, info_path=images)
-    if info is not None:
-        table = image_table(info, images, image_dir, report)  # type: ignore[arg-type]
-        cats = read_categories(info, images)  # type: ignore[arg-type]
+    if info is not None and images is not None:  # images and categories from --images
+        table = image_table(info, images, image_dir, report)
+        cats = read_categories(info, images)
     elif image_dir is not None:
         table = image_dir_table(image_dir, path)
         cats = read_categories(None, path)
@@ -97,6 +87,7 @@ def read_ytvis(
     report: Report,
     info_path: PathLikeStr | None = None,
 ) -> Annotations:
+    """YouTube-VIS: ``info`` has the videos and categories (in ``info_path``, else ``path``)."""
     ipath = info_path if info_path is not None else path
     vids, vnames, videos = video_names(info["videos"], ipath)
     frames, first = ytvis_frames(videos, vnames, ipath)

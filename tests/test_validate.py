@@ -39,7 +39,7 @@ def test_golden_valid_payload_is_what_the_builder_writes() -> None:
     assert VALID.read_bytes() == valid_line() + b"\n"
 
 
-def test_valid_fixtures_pass(tmp_path: Path) -> None:
+def test_valid_fixtures_pass() -> None:
     assert list(file_problems(VALID)) == []
     assert list(file_problems(FIXTURES / "valid.pretty.json")) == []
 
@@ -233,7 +233,7 @@ def test_repeated_keys_in_a_list_document_are_reported_per_job(tmp_path: Path) -
     ]
 
 
-def test_duplicate_key_is_exit_1_with_its_line(tmp_path: Path) -> None:
+def test_duplicate_key_is_exit_1_with_its_line() -> None:
     res = CliRunner().invoke(main, ["validate", str(FIXTURES / "invalid_duplicate_key.jsonl")])
     assert res.exit_code == 1
     assert res.stdout.splitlines()[0].endswith(

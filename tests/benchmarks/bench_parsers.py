@@ -1,23 +1,23 @@
-"""Benchmark: do the two hand-written decimal parsers pay for themselves?
+"""Benchmark: does the hand-written decimal parser pay for itself?
 
-The YOLO reader parses its numbers with ``prelabel.formats.yolo._lines.decimal_values`` and
-the CVAT reader its point lists with ``prelabel.formats.cvat._numbers._plain_decimals``:
-column arithmetic over the bytes, for plain decimals only. When either returns None the
+The YOLO reader parses its numbers with ``prelabel.formats.yolo._lines.decimal_values``:
+column arithmetic over the bytes, for plain decimals only. (The CVAT reader had one too; it
+saved 2-5% of a read and was removed, see docs/benchmarks.md.) When it returns None the
 reader falls back to numpy's own text parser (``np.fromstring(..., sep=...)``), which
 reads every number in one C pass. This script measures both ways on the bench data, in one
 process (imports paid once), jobs alternating round by round:
 
 - parser alone: the hand parser against ``np.fromstring`` on the very input the reader
   gave it (captured during one read), and whether the two results are bit for bit equal;
-- whole read: ``read_yolo`` / ``read_cvat`` as they are, against the same call with the
+- whole read: ``read_yolo`` as it is, against the same call with the
   hand parser switched off (it returns None, so the reader takes its numpy fallback).
 
 A ratio below 1 means the hand parser is faster. Usage::
 
-    python gen_data.py medium DATA --formats yolo,cvat     # ../shared/bench/gen_data.py
+    python gen_data.py medium DATA --formats yolo     # ../shared/bench/gen_data.py
     python tests/benchmarks/bench_parsers.py DATA [--runs 5]
 
-DATA is the generator's output folder (holding yolo/ and cvat/annotations.xml).
+DATA is the generator's output folder (holding yolo/).
 """
 
 from __future__ import annotations
@@ -91,48 +91,31 @@ def _table(title: str, times: dict[str, list[float]], pairs: list[tuple[str, str
 
 
 def main() -> None:
-    ap = arg_parser(__doc__ or "", "the generator's output folder (yolo/, cvat/)")
+    ap = arg_parser(__doc__ or "", "the generator's output folder (yolo/)")
     args = ap.parse_args()
     data: Path = args.data
-    from prelabel.formats.cvat import _numbers as cvat_numbers
-    from prelabel.formats.cvat import read_cvat
     from prelabel.formats.yolo import _lines as yolo_lines
     from prelabel.formats.yolo import read_yolo
 
-    yolo_dir, xml = data / "yolo", data / "cvat" / "annotations.xml"
+    yolo_dir = data / "yolo"
 
     def yolo() -> object:
         return read_yolo(yolo_dir)
 
-    def cvat() -> object:
-        return read_cvat(xml)
-
     arr, tok, tok_end = _captured(yolo_lines, "decimal_values", yolo)
     blob = arr.tobytes()
-    cdata, seps = _captured(cvat_numbers, "_plain_decimals", cvat)
-    text = cdata.tobytes().decode()
     print(f"YOLO: {len(tok):,} numbers in {len(blob) / 1e6:.1f} MB of label text")
-    print(f"CVAT: {len(seps) + 1:,} numbers in {len(text) / 1e6:.1f} MB of point lists")
     y_hand = yolo_lines.decimal_values(arr, tok, tok_end)
     y_numpy = np.fromstring(blob, sep=" ")
-    c_hand = cvat_numbers._plain_decimals(cdata, seps)
-    c_numpy = np.fromstring(text.replace(";", ","), dtype=np.float64, sep=",")
     print(f"YOLO decimal_values against np.fromstring: {_same(y_hand, y_numpy)}")
-    print(f"CVAT _plain_decimals against np.fromstring: {_same(c_hand, c_numpy)}")
 
     alone: dict[str, Callable[[], object]] = {
         "yolo decimal_values": lambda: yolo_lines.decimal_values(arr, tok, tok_end),
         "yolo np.fromstring": lambda: np.fromstring(blob, sep=" "),
-        "cvat _plain_decimals": lambda: cvat_numbers._plain_decimals(cdata, seps),
-        "cvat np.fromstring": lambda: np.fromstring(
-            text.replace(";", ","), dtype=np.float64, sep=","
-        ),
     }
     whole: dict[str, Callable[[], object]] = {
         "read_yolo": yolo,
         "read_yolo (numpy parse)": _without(yolo_lines, "decimal_values", yolo),
-        "read_cvat": cvat,
-        "read_cvat (numpy parse)": _without(cvat_numbers, "_plain_decimals", cvat),
     }
     header(str(data), args.runs, {**alone, **whole})
     gc.collect()
@@ -142,7 +125,6 @@ def main() -> None:
         parse_times,
         [
             ("yolo decimal_values", "yolo np.fromstring"),
-            ("cvat _plain_decimals", "cvat np.fromstring"),
         ],
     )
     gc.collect()
@@ -150,14 +132,13 @@ def main() -> None:
     _table(
         "whole read (library call)",
         read_times,
-        [("read_yolo", "read_yolo (numpy parse)"), ("read_cvat", "read_cvat (numpy parse)")],
+        [("read_yolo", "read_yolo (numpy parse)")],
     )
     # the whole-read ratio drowns in a loaded machine's noise; the parse time saved, as a
     # share of the read (fastest rounds of each, the least disturbed), is the steadier figure
     print("\nparse time saved per read, as a share of the read (fastest rounds)")
     for hand, numpy_job, read in [
         ("yolo decimal_values", "yolo np.fromstring", "read_yolo"),
-        ("cvat _plain_decimals", "cvat np.fromstring", "read_cvat"),
     ]:
         saved = min(parse_times[numpy_job]) - min(parse_times[hand])
         share = saved / min(read_times[read])

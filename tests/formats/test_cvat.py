@@ -19,7 +19,6 @@ from prelabel.annotations import Annotations, Kind
 from prelabel.errors import InputError
 from prelabel.formats.cvat import (
     CUBOID_CVAT_TO_P,
-    _plain_decimals,
     box_corners,
     cvat_export_kind,
     cvat_rle_to_mask,
@@ -1022,19 +1021,6 @@ def test_box_corners_and_ellipse_helpers() -> None:
     )
     e = ellipse_polygon([[0, 0, 3, 1]], [0], 8)[0]
     np.testing.assert_allclose((e[:, 0] / 3) ** 2 + e[:, 1] ** 2, 1.0)  # on the ellipse
-
-
-@given(
-    st.lists(st.tuples(st.integers(-(10**9), 10**9), st.integers(0, 6)), min_size=1, max_size=60)
-)
-def test_plain_decimals_equal_float(values: list[tuple[int, int]]) -> None:
-    tokens = [f"{m / 10**d:.{d}f}" for m, d in values]
-    text = ";".join(tokens).encode()
-    data = np.frombuffer(text, dtype=np.uint8)
-    seps = np.flatnonzero((data == 44) | (data == 59))
-    got = _plain_decimals(data, seps)
-    assert got is not None
-    assert got.tolist() == [float(t) for t in tokens]
 
 
 # --- property: random tracks -> XML -> read ------------------------------------------------------

@@ -32,7 +32,6 @@ from prelabel.formats.cvat._geometry import box_corners as box_corners
 from prelabel.formats.cvat._geometry import ellipse_polygon as ellipse_polygon
 from prelabel.formats.cvat._geometry import to_annotations
 from prelabel.formats.cvat._masks import cvat_rle_to_mask as cvat_rle_to_mask
-from prelabel.formats.cvat._numbers import _plain_decimals as _plain_decimals
 from prelabel.formats.cvat._raw import raw_shapes
 from prelabel.formats.cvat._stream import StreamParser
 from prelabel.formats.cvat._tracks import MAX_FILLED_POINTS as MAX_FILLED_POINTS

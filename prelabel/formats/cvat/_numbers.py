@@ -72,66 +72,6 @@ def _is_float(text: str) -> bool:
 
 
 # byte classes for the fast number parser: 0 separator, 1 digit, 2 '.', 3 '-', 9 other
-_BYTE_CLASS = np.full(256, 9, dtype=np.uint8)
-_BYTE_CLASS[48:58] = 1
-_BYTE_CLASS[[44, 59]] = 0
-_BYTE_CLASS[46] = 2
-_BYTE_CLASS[45] = 3
-_POW10 = 10.0 ** np.arange(23)
-
-
-def _plain_decimals(
-    data: npt.NDArray[np.uint8], seps: npt.NDArray[np.int64]
-) -> npt.NDArray[np.float64] | None:
-    """``[-]digits[.digits]`` tokens between the separators at ``seps`` -> float64.
-
-    Vectorised over tokens, one column of characters at a time (Horner's rule on the
-    mantissa); the mantissa (at most 15 digits) and the power of ten are exact in float64, so
-    their quotient is the correctly rounded value, the same as ``float(token)``. Returns
-    None for anything else (exponents, spaces, ``+``, long tokens); the caller then falls back
-    to numpy's text parser.
-    """
-    if (_BYTE_CLASS[data] == 9).any():
-        return None
-    starts = np.empty(len(seps) + 1, dtype=np.int64)
-    starts[0] = 0
-    starts[1:] = seps + 1
-    lens = np.empty_like(starts)
-    lens[:-1] = seps
-    lens[-1] = len(data)
-    lens -= starts
-    width = int(lens.max())
-    if width > 16 or lens.min() < 1:
-        return None
-    padded = np.full(len(data) + width + 1, 44, dtype=np.uint8)
-    padded[: len(data)] = data
-    n = len(starts)
-    mant = np.zeros(n)
-    frac = np.zeros(n, dtype=np.int64)
-    ndig = np.zeros(n, dtype=np.int64)
-    dots = np.zeros(n, dtype=np.int64)
-    seen_dot = np.zeros(n, dtype=bool)
-    negative = padded[starts] == 45
-    for j in range(width):
-        c = padded[starts + j]
-        valid = j < lens
-        digit = c - np.uint8(48)
-        is_digit = (digit < 10) & valid
-        mant = np.where(is_digit, mant * 10.0 + digit, mant)
-        ndig += is_digit
-        frac += is_digit & seen_dot
-        dot = (c == 46) & valid
-        dots += dot
-        seen_dot |= dot
-        if j and ((c == 45) & valid).any():
-            return None
-    if ndig.min() == 0 or ndig.max() > 15 or dots.max() > 1:
-        return None
-    values = mant / _POW10[frac]
-    values[negative] = -values[negative]
-    return values
-
-
 def parse_runs(
     parsed: ParsedFile,
     offsets: npt.NDArray[np.int64],
@@ -155,12 +95,12 @@ def parse_runs(
     kinds = data[seps]
     if len(seps) != 2 * total - 1 or (kinds[0::2] != 44).any() or (kinds[1::2] != 59).any():
         return _parse_runs_one_by_one(parsed, total, drop, report, dropped)
-    values = _plain_decimals(data, seps)
-    if values is None:
-        try:
-            values = np.fromstring(text.replace(";", ","), dtype=np.float64, sep=",")
-        except ValueError:
-            values = None
+    # numpy's own text parser, one C pass: a hand-written column parser measured 2-5% of the
+    # read faster (tests/benchmarks/bench_parsers.py history, docs/benchmarks.md), not worth it
+    try:
+        values = np.fromstring(text.replace(";", ","), dtype=np.float64, sep=",")
+    except ValueError:
+        values = None
     if values is None or len(values) != 2 * total:
         return _parse_runs_one_by_one(parsed, total, drop, report, dropped)
     return values.reshape(-1, 2)

@@ -17,7 +17,6 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from defusedxml.ElementTree import DefusedXMLParser
 
 from prelabel.errors import InputError
-from prelabel.gcpause import paused_gc
 
 _READ_CHUNK = 1 << 20
 
@@ -62,34 +61,33 @@ def _xml_error(path: str, parser: Any, exc: BaseException) -> InputError:
 
 
 def feed(parser: Any, path: str, source: Any) -> None:
-    """Feed ``source`` to ``parser`` with the cyclic GC paused; errors become InputError."""
-    # the parse creates many small objects and no cycles
+    """Feed ``source`` to ``parser``; errors become InputError. (The CLI pauses the cyclic
+    GC around the whole run; a library caller may wrap the read in ``prelabel.paused_gc``.)"""
     head = b""
-    with paused_gc():
-        try:
-            while True:
-                chunk = source.read(_READ_CHUNK)
-                if not chunk:
-                    break
-                head = head or chunk[:200]
-                parser.Parse(chunk, False)
-            parser.Parse(b"", True)
-        except (expat.ExpatError, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as e:
-            raise _xml_error(path, parser, e) from None
-        except (LookupError, ValueError) as e:
-            # pyexpat raises these for the encoding named in the XML declaration: LookupError
-            # for a name Python does not know, ValueError for a multi-byte codec (Shift_JIS,
-            # EUC-JP, UTF-7...) that expat cannot be given; anything else is not ours to catch
-            if not _encoding_refused(e):
-                raise
-            declared = _DECLARED_ENCODING.search(head)
-            name = declared.group(1).decode("ascii", "replace") if declared else "?"
-            raise InputError(
-                path,
-                f"{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}",
-                f"the XML declaration names encoding {name!r}, which the reader cannot decode "
-                f"({e}); CVAT writes UTF-8: save the file as UTF-8",
-            ) from None
+    try:
+        while True:
+            chunk = source.read(_READ_CHUNK)
+            if not chunk:
+                break
+            head = head or chunk[:200]
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except (expat.ExpatError, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as e:
+        raise _xml_error(path, parser, e) from None
+    except (LookupError, ValueError) as e:
+        # pyexpat raises these for the encoding named in the XML declaration: LookupError
+        # for a name Python does not know, ValueError for a multi-byte codec (Shift_JIS,
+        # EUC-JP, UTF-7...) that expat cannot be given; anything else is not ours to catch
+        if not _encoding_refused(e):
+            raise
+        declared = _DECLARED_ENCODING.search(head)
+        name = declared.group(1).decode("ascii", "replace") if declared else "?"
+        raise InputError(
+            path,
+            f"{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}",
+            f"the XML declaration names encoding {name!r}, which the reader cannot decode "
+            f"({e}); CVAT writes UTF-8: save the file as UTF-8",
+        ) from None
 
 
 _DECLARED_ENCODING = re.compile(

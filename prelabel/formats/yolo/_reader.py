@@ -112,8 +112,7 @@ def _read_yolo(
             "--pixels needs the images for their sizes: none found (give --image-dir)",
         )  # fmt: skip
 
-    sort_frames(lay)
-    frames = build_frames(lay, have_images)
+    frames = build_frames(lay, sort_frames(lay), have_images)
     labels = tuple(lay.names) if lay.names is not None else None
     files = label_files(lay)
     if not files.path:

@@ -23,18 +23,11 @@ import orjson
 from prelabel.errors import InputError, SubmitError
 from prelabel.progress import Progress
 from prelabel.submit import api
-from prelabel.submit.client import (
-    RESUME_HINT,
-    JobOutcome,
-    Status,
-    SubmitResult,
-    Submitter,
-    load_api_key,
-    plan_against,
-    prepare_payload,
-)
+from prelabel.submit.client import RESUME_HINT, Submitter, load_api_key
 from prelabel.submit.config import Limits, Retries, Timeouts
 from prelabel.submit.ledger import JobState, Ledger, default_ledger_path
+from prelabel.submit.outcomes import JobOutcome, Status, SubmitResult
+from prelabel.submit.plan import plan_against, prepare_payload
 
 MAX_SHOWN = 20
 PROGRESS_ORDER = (*(s.value for s in Status), "retries")

@@ -8,18 +8,12 @@ API, with injectable faults, for rehearsals and tests.
 from __future__ import annotations
 
 from prelabel.submit.api import DEFAULT_BASE_URL, Outcome, Verdict, check_base_url
-from prelabel.submit.client import (
-    BatchInfo,
-    JobOutcome,
-    Status,
-    SubmitResult,
-    Submitter,
-    load_api_key,
-    prepare_payload,
-)
+from prelabel.submit.client import Submitter, load_api_key
 from prelabel.submit.config import Limits, Retries, Timeouts
 from prelabel.submit.ledger import JobState, Ledger, LedgerRow, default_ledger_path
 from prelabel.submit.limits import Backoff, RateLimiter, RetryBudget
+from prelabel.submit.outcomes import BatchInfo, JobOutcome, Status, SubmitResult
+from prelabel.submit.plan import prepare_payload
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -14,16 +14,13 @@ Library use::
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import random
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
-from enum import Enum
+from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
 from queue import Queue
@@ -38,8 +35,16 @@ from prelabel.errors import InputError, SubmitError
 from prelabel.submit import api
 from prelabel.submit.api import Outcome, Verdict
 from prelabel.submit.config import Limits, Retries, Timeouts
-from prelabel.submit.ledger import JobState, Ledger, LedgerRow
+from prelabel.submit.ledger import JobState, Ledger
 from prelabel.submit.limits import Backoff, RateLimiter, RetryBudget
+from prelabel.submit.outcomes import BatchInfo, JobOutcome, Status, SubmitResult
+from prelabel.submit.plan import (
+    Prepared,
+    outcome_of,
+    plan_against,
+    prepare_payload,
+    schema_problem,
+)
 from prelabel.submit.secrets import Scrubber, is_id
 from prelabel.submit.transport import (
     Answer,
@@ -56,135 +61,6 @@ RESUME_HINT = "nothing is lost: resume with the same command"
 _T = TypeVar("_T")
 
 
-class Status(str, Enum):
-    """What happened to one job in this run (``JobOutcome.status``); compares, hashes and
-    prints as its value (``"created"``), as the report and the counts spell it."""
-
-    CREATED = "created"  # created by this run
-    EXISTS = "exists"  # FS_0001 to a request of ours whose answer was lost: delivered
-    DONE = "done"  # created or exists in the ledger before this run: not sent
-    DUPLICATE = "duplicate"  # the same reference_id and payload earlier in this input
-    FAILED = "failed"  # rejected by the API or refused locally; see error_code
-    CONFLICT = "conflict"  # changed payload for a sent reference_id, or a foreign FS_0001
-    NOT_SENT = "not_sent"  # the run stopped before this job got an answer
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
-
-    @property
-    def ok(self) -> bool:
-        """The job is on the server (or needs nothing): it does not make the run fail."""
-        return self in _OK
-
-
-_OK = frozenset({Status.CREATED, Status.EXISTS, Status.DONE, Status.DUPLICATE})
-
-
-@dataclass(frozen=True, kw_only=True)
-class JobOutcome:
-    """One job's line in the report (built by keyword: most fields are optional)."""
-
-    index: int
-    reference_id: str | None
-    status: Status
-    state: str | None = None
-    attempts: int = 0
-    job_id: str | None = None
-    error_code: str | None = None
-    error_message: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "reference_id": self.reference_id,
-            "status": self.status,
-            "state": self.state,
-            "attempts": self.attempts,
-            "job_id": self.job_id,
-            "error_code": self.error_code,
-            "error_message": self.error_message,
-            "index": self.index,
-        }
-
-
-@dataclass
-class SubmitResult:
-    """Counts per status, the per-job outcomes and why the run stopped (if it did)."""
-
-    counts: Counter[str] = field(default_factory=Counter)
-    outcomes: list[JobOutcome] = field(default_factory=list)
-    stop_reason: str | None = None
-    retries: int = 0
-    retries_by_cause: Counter[str] = field(default_factory=Counter)
-    recovered: int = 0
-    elapsed: float = 0.0
-    requests: int = 0  # job-creation requests sent in this run
-    withheld: int = 0  # server values dropped because they held the API key
-    # reason -> number of created/existing jobs (any run) still without a job_id
-    missing_job_id: Counter[str] = field(default_factory=Counter)
-    input_error: InputError | None = None  # the payloads turned out bad during the run
-
-    @property
-    def ok(self) -> bool:
-        """True when every job is created or exists and the run was not stopped."""
-        bad = sum(n for s, n in self.counts.items() if not Status(s).ok)
-        return bad == 0 and self.stop_reason is None and self.input_error is None
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def problems(self) -> list[JobOutcome]:
-        return [o for o in self.outcomes if not o.status.ok]
-
-    def summary(self) -> str:
-        parts = [f"{self.counts[s]} {s}" for s in Status if self.counts.get(s, 0)]
-        text = f"{self.total} jobs: " + (", ".join(parts) or "nothing to do")
-        if self.retries:
-            causes = ", ".join(f"{c} {n}" for c, n in self.retries_by_cause.most_common())
-            text += f"; {self.retries} retries ({causes})"
-        missing = sum(self.missing_job_id.values())
-        if missing:
-            why = ", ".join(f"{n} {r}" for r, n in self.missing_job_id.most_common())
-            text += f"; {missing} without a job_id ({why})"
-        if self.withheld:
-            text += f"; {self.withheld} server values withheld (they held the API key)"
-        if self.elapsed > 0:
-            text += f"; {_duration(self.elapsed)}, {self.total / self.elapsed:.1f} jobs/s"
-        return text
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    m, s = divmod(int(seconds), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-@dataclass(frozen=True)
-class BatchInfo:
-    batch_id: str
-    name: str
-    created: bool
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A payload ready to send: the exact bytes, their sha256 and what the ledger needs."""
-
-    index: int
-    reference_id: str
-    body: bytes
-    sha256: str
-    batch_id: str | None
-    problem: tuple[str, str] | None = None  # (code, message) when it must not be sent
-    maybe_sent: bool = False  # the ledger says an earlier request may have reached the API
-
-
 @dataclass(frozen=True)
 class _Ended:
     """A retry loop that ended without a result: stopped, or given up after ``attempts``."""
@@ -198,121 +74,6 @@ class _Ended:
             return f"{what}: interrupted"
         last = f" ({self.last.code}: {self.last.message})" if self.last else ""
         return f"{what}: gave up after {self.attempts} attempts{last}; {RESUME_HINT}"
-
-
-def prepare_payload(
-    index: int,
-    payload: Any,
-    *,
-    workflow_id: str | None = None,
-    batch_id: str | None = None,
-    validate: bool = True,
-) -> Prepared | JobOutcome:
-    """Fill ``work_flow_id``/``batch_id`` where missing, serialise canonically (sorted keys,
-    so the sha256 does not depend on key order) and check the payload.
-
-    A payload with no usable reference_id cannot be keyed in the ledger: it becomes a failed
-    outcome at once.
-    """
-    if not isinstance(payload, dict):
-        return JobOutcome(
-            index=index,
-            reference_id=None,
-            status=Status.FAILED,
-            error_code=api.LOCAL_INVALID,
-            error_message="a job must be a JSON object",
-        )
-    ref = payload.get("reference_id")
-    if not isinstance(ref, str) or not ref:
-        return JobOutcome(
-            index=index,
-            reference_id=None,
-            status=Status.FAILED,
-            error_code=api.LOCAL_INVALID,
-            error_message="$.reference_id: a non-empty string is required",
-        )
-    job = dict(payload)
-    if workflow_id and not job.get("work_flow_id"):
-        job["work_flow_id"] = workflow_id
-    if batch_id and not job.get("batch_id"):
-        job["batch_id"] = batch_id
-    try:
-        body = orjson.dumps(job, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
-    except TypeError as exc:
-        return JobOutcome(
-            index=index,
-            reference_id=ref,
-            status=Status.FAILED,
-            error_code=api.LOCAL_INVALID,
-            error_message=f"not serialisable as JSON: {exc}",
-        )
-    sha = hashlib.sha256(body).hexdigest()
-    bid = job.get("batch_id") if isinstance(job.get("batch_id"), str) else None
-    problem: tuple[str, str] | None = None
-    if not job.get("work_flow_id"):
-        problem = (
-            api.LOCAL_NO_WORKFLOW,
-            "$.work_flow_id is missing (pass --workflow-id / workflow_id=); not sent",
-        )
-    elif validate:
-        problem = schema_problem(body)
-    return Prepared(index, ref, body, sha, bid, problem)
-
-
-def schema_problem(body: bytes) -> tuple[str, str] | None:
-    """(code, message) for the first schema problem of a serialised payload, or None.
-
-    The garbage collector is paused meanwhile: validating a big job makes many objects and no
-    cycles, and the collections it triggers cost more than the check itself."""
-    from prelabel.gcpause import paused_gc
-    from prelabel.validate import job_problems
-
-    with paused_gc():
-        found = job_problems(orjson.loads(body))
-    if not found:
-        return None
-    where, msg = found[0]
-    more = f" (and {len(found) - 1} more problems)" if len(found) > 1 else ""
-    return (api.LOCAL_INVALID, f"{where}: {msg}{more}")
-
-
-def plan_against(row: LedgerRow | None, prep: Prepared) -> JobOutcome | None:
-    """What the ledger says about sending ``prep``: None = send it, else the outcome."""
-    if row is None:
-        return None
-    if row.done:
-        if row.sha256 == prep.sha256:
-            return _from_row(prep, row, Status.DONE, job_id=row.job_id)
-        return _from_row(
-            prep,
-            row,
-            Status.CONFLICT,
-            job_id=row.job_id,
-            error_code=api.LOCAL_PAYLOAD_CHANGED,
-            error_message=f"already {row.state} with another payload (sha256 "
-            f"{row.sha256[:12]}, now {prep.sha256[:12]}); not sent again: give the new "
-            "payload a new reference_id",
-        )
-    if row.sha256 != prep.sha256 and row.maybe_sent:
-        return _from_row(
-            prep,
-            row,
-            Status.CONFLICT,
-            error_code=api.LOCAL_PAYLOAD_CHANGED,
-            error_message=f"an earlier payload (sha256 {row.sha256[:12]}) may have reached "
-            "the server and the answer was lost; the changed one is not sent: resend the "
-            "original payload to settle it, or use a new reference_id",
-        )
-    return None
-
-
-def _from_row(prep: Prepared, row: LedgerRow | None, status: Status, **kw: Any) -> JobOutcome:
-    """The outcome of ``prep`` with the ledger row's state and attempt count (``kw`` sets
-    the other fields, or overrides these)."""
-    fields: dict[str, Any] = {"state": row.state, "attempts": row.attempts} if row else {}
-    return JobOutcome(
-        index=prep.index, reference_id=prep.reference_id, status=status, **{**fields, **kw}
-    )
 
 
 class Submitter:
@@ -691,10 +452,10 @@ class Submitter:
         earlier = seen.get(prep.reference_id)
         if earlier is not None:
             if earlier == prep.sha256:
-                self._emit(_from_row(prep, None, Status.DUPLICATE))
+                self._emit(outcome_of(prep, None, Status.DUPLICATE))
             else:
                 self._emit(
-                    _from_row(
+                    outcome_of(
                         prep,
                         None,
                         Status.CONFLICT,
@@ -718,7 +479,7 @@ class Submitter:
                 prep.reference_id, prep.sha256, prep.batch_id, self._run_id, code, message
             )
             self._emit(
-                _from_row(
+                outcome_of(
                     prep,
                     row,
                     Status.FAILED,
@@ -755,7 +516,7 @@ class Submitter:
     def _not_sent(self, prep: Prepared) -> JobOutcome:
         """``not_sent``, with what the ledger last recorded for the job."""
         row = self.ledger.get(prep.reference_id)
-        return _from_row(
+        return outcome_of(
             prep,
             row,
             Status.NOT_SENT,

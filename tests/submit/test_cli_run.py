@@ -18,9 +18,10 @@ from click.testing import CliRunner
 from prelabel.cli import main
 from prelabel.commands.submit import JobsFile, _finish
 from prelabel.errors import InputError
-from prelabel.submit.client import SubmitResult, Submitter
+from prelabel.submit.client import Submitter
 from prelabel.submit.config import Limits, Retries
 from prelabel.submit.ledger import Ledger
+from prelabel.submit.outcomes import SubmitResult
 from prelabel.submit.sandbox import Sandbox
 
 from .conftest import KEY, jobs, ledger_bytes, small_job

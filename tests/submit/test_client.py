@@ -13,9 +13,10 @@ import pytest
 
 from prelabel.errors import SubmitError
 from prelabel.submit import api
-from prelabel.submit.client import Status, Submitter
+from prelabel.submit.client import Submitter
 from prelabel.submit.config import Limits, Retries, Timeouts
 from prelabel.submit.ledger import Ledger
+from prelabel.submit.outcomes import Status
 from prelabel.submit.sandbox import Sandbox
 
 from .conftest import KEY, jobs, small_job

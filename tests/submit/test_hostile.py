@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from prelabel.submit import api
-from prelabel.submit.client import Status, Submitter
+from prelabel.submit.client import Submitter
 from prelabel.submit.config import Limits, Retries, Timeouts
 from prelabel.submit.ledger import Ledger
+from prelabel.submit.outcomes import Status
 from prelabel.submit.secrets import WITHHELD
 from prelabel.submit.transport import DeadlineBackend
 

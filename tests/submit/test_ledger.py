@@ -17,9 +17,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from prelabel.errors import InputError, SubmitError
 from prelabel.submit import api
-from prelabel.submit.client import Status, Submitter
+from prelabel.submit.client import Submitter
 from prelabel.submit.config import Limits, Retries
 from prelabel.submit.ledger import JobState, Ledger, default_ledger_path
+from prelabel.submit.outcomes import Status
 
 from .conftest import KEY, small_job
 

@@ -49,7 +49,8 @@ def record_shapes(recs: Records, opts: Options, report: Report) -> Annotations:
         kinds = value_kinds(
             values, frozenset({NoneType, list}), path, where, "[x, y, width, height]"
         )
-        return kinds == LIST
+        present: npt.NDArray[np.bool_] = kinds == LIST
+        return present
 
     if recs.kps is None:
         has_kp = np.zeros(n, bool)

@@ -181,7 +181,9 @@ class Submitter:
 
     def stop(self, reason: str = "interrupted") -> None:
         """Ask a running ``submit`` (or a listing, or a batch's creation) to stop after the
-        requests in flight (thread-safe): no new attempt starts, no backoff is waited out."""
+        requests in flight (thread-safe): no new attempt starts, no backoff is waited out.
+        Listings and batch creations stay refused ("interrupted") until the next ``submit``,
+        which starts afresh."""
         self._halt(reason)
 
     def _halt(self, reason: str) -> None:

@@ -71,6 +71,11 @@ def record_shapes(recs: Records, opts: Options, report: Report) -> Annotations:
             path, recs.loc(int(rows[0]), None), "has no bbox, segmentation or keypoints"
         )
 
+    def rings(rows: npt.NDArray[np.bool_], *, split: bool) -> list[Piece]:
+        """Polygons of the selected records with polygon or RLE segmentations."""
+        poly_rows, rle_rows = np.flatnonzero(rows & poly), np.flatnonzero(rows & rle)
+        return ring_pieces(recs, poly_rows, rle_rows, frames, opts, report, split=split)
+
     pieces: list[Piece] = []
     if opts.as_boxes:
         has_bb = bbox_present(np.arange(n))
@@ -84,15 +89,7 @@ def record_shapes(recs: Records, opts: Options, report: Report) -> Annotations:
         if kp_rows.size:
             derived.append(keypoint_piece(recs, kp_rows, opts, report))
         geo = rest & ~has_kp
-        derived += ring_pieces(
-            recs,
-            np.flatnonzero(geo & poly),
-            np.flatnonzero(geo & rle),
-            frames,
-            opts,
-            report,
-            split=False,
-        )
+        derived += rings(geo, split=False)
         pieces += [bounds_piece(p) for p in derived if len(p.rec)]
     else:
         kp_rows = np.flatnonzero(has_kp)
@@ -118,15 +115,7 @@ def record_shapes(recs: Records, opts: Options, report: Report) -> Annotations:
                         box = bounds_piece(take_shapes(lm, take))
                         pieces.append(replace(box, sub=np.ones_like(box.sub)))
         geo = ~has_kp
-        pieces += ring_pieces(
-            recs,
-            np.flatnonzero(geo & poly),
-            np.flatnonzero(geo & rle),
-            frames,
-            opts,
-            report,
-            split=True,
-        )
+        pieces += rings(geo, split=True)
         box_rows = np.flatnonzero(geo & ~poly & ~rle)
         has_bb = bbox_present(box_rows)
         if not has_bb.all():

@@ -6,7 +6,7 @@ The library in brief::
     frames = prelabel.Frames.build(width=1920, height=1080, frame_id=ids, src=urls, sequence="cam1")
     ann = prelabel.Annotations.from_boxes(frames, xyxy, labels=class_ids, names=names,
                                           frame=frame_rows, score=scores, track=track_ids)
-    ann, report = prelabel.prepare(ann, policy="repair")   # normalise + check + repair
+    ann, report = prelabel.prepare(ann, on_invalid="repair")   # normalise + check + repair
     jobs = prelabel.build_jobs(ann, prelabel.JobOptions(workflow_id="..."))
 """
 

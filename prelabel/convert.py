@@ -25,7 +25,7 @@ from prelabel.errors import GeometryError, InputError, PayloadError, PrelabelErr
 from prelabel.geometry import Policy, prepare
 from prelabel.jobs import JobOptions, job_chunks
 from prelabel.jsonio import load_json, load_yaml, read_text
-from prelabel.report import Action, Report
+from prelabel.report import Action, Reason, Report
 from prelabel.trackers import layout_jobs
 from prelabel.urls import is_url
 from prelabel.writer import check_output, write_jsonl
@@ -271,15 +271,12 @@ def load_label_map(path: str | PathLike[str]) -> dict[str, Any]:
     return {str(k): v for k, v in data.items()}
 
 
-LABEL_EMPTY = "label_empty"
-
-
 def apply_labels(
     ann: Annotations,
     options: LabelOptions,
     report: Report,
     *,
-    policy: Policy | str = Policy.REPAIR,
+    on_invalid: Policy | str = Policy.REPAIR,
     source: str | PathLike[str] | None = None,
 ) -> Annotations:
     """Rename labels, leave out unmapped or excluded classes, apply score thresholds.
@@ -321,16 +318,15 @@ def apply_labels(
     label_ok = keep_label[ann.label]
     unmapped_rows = ~label_ok
     if unmapped_rows.any():
-        reason = "label_unmapped"
-        report.add_shapes(Action.DROPPED, reason, ann, unmapped_rows)
+        report.add_shapes(Action.DROPPED, Reason.LABEL_UNMAPPED, ann, unmapped_rows)
     empty_label = np.array([t == "" for t in target], dtype=bool)
     empty = label_ok & empty_label[ann.label]
     if empty.any():
-        _empty_labels(ann, empty, target, options, report, Policy(policy), source)
+        _empty_labels(ann, empty, target, options, report, Policy(on_invalid), source)
         label_ok &= ~empty
     low = label_ok & (ann.score < threshold[ann.label])  # NaN (no score) is never below
     if low.any():
-        report.add_shapes(Action.DROPPED, "below_min_score", ann, low)
+        report.add_shapes(Action.DROPPED, Reason.BELOW_MIN_SCORE, ann, low)
     out = ann[label_ok & ~low]
     # merge labels that now share a platform name
     names, remap = np.unique(np.asarray(target, dtype=object).astype(str), return_inverse=True)
@@ -345,7 +341,7 @@ def _empty_labels(
     target: list[str],
     options: LabelOptions,
     report: Report,
-    policy: Policy,
+    on_invalid: Policy,
     source: str | PathLike[str] | None,
 ) -> None:
     """Report (or, under ``error``, refuse) the shapes ``rows`` whose label would be empty."""
@@ -357,7 +353,7 @@ def _empty_labels(
             why = "the input names this class ''"
             fix = "name it with --labels ('': Name), or leave it out ('': null)"
         sel = rows & (ann.label == i)
-        if policy == Policy.ERROR:
+        if on_invalid == Policy.ERROR:
             first = int(np.flatnonzero(sel)[0])
             where = ann.source[first]
             raise InputError(
@@ -365,7 +361,7 @@ def _empty_labels(
                 f"$.{name}" if name else (str(where) if where else None),
                 f"{int(sel.sum())} shape(s) would have an empty label ({why}); {fix}",
             )
-        report.add_shapes(Action.DROPPED, LABEL_EMPTY, ann, sel, detail=why)
+        report.add_shapes(Action.DROPPED, Reason.LABEL_EMPTY, ann, sel, detail=why)
 
 
 # --- the whole conversion ------------------------------------------------------------------
@@ -374,7 +370,6 @@ def _empty_labels(
 # megabytes to a few tens (the sandbox: 64 MiB); past this size convert warns and names
 # --frames-per-job, which splits a sequence into several jobs.
 JOB_SOFT_LIMIT = 16 * 1024 * 1024
-JOB_TOO_LARGE = "job_over_soft_limit"
 
 
 @dataclass(frozen=True)
@@ -394,7 +389,7 @@ def convert(
     frames: FrameOptions = FrameOptions(),
     labels: LabelOptions = LabelOptions(),
     jobs: JobOptions = JobOptions(),
-    policy: Policy | str = Policy.REPAIR,
+    on_invalid: Policy | str = Policy.REPAIR,
     report: Report | None = None,
     default_sequence: str = "sequence",
     progress: Callable[[Any], Any] | None = None,
@@ -422,10 +417,10 @@ def convert(
         ann,
         frames=assign_frames(ann.frames, frames, default_sequence=default_sequence, source=source),
     )
-    ann = apply_labels(ann, labels, report, policy=policy, source=source)
+    ann = apply_labels(ann, labels, report, on_invalid=on_invalid, source=source)
     stage("checks")
     try:
-        ann, report = prepare(ann, policy, report)
+        ann, report = prepare(ann, on_invalid, report)
     except GeometryError as exc:
         if exc.path is None and source is not None:
             exc.path = str(source)
@@ -481,7 +476,7 @@ def _size_warnings(
             f"job on line {k + 1} is {_size_text(sizes[k])}, over the"
             f" {_size_text(limit)} soft limit of one request"
         )
-        report.add(Action.NOTED, JOB_TOO_LARGE, source=f"line {k + 1}", detail=detail)
+        report.add(Action.NOTED, Reason.JOB_OVER_SOFT_LIMIT, source=f"line {k + 1}", detail=detail)
         out.append(f"{detail}; split it with --frames-per-job N{hint}")
     return out
 

@@ -21,7 +21,7 @@ import shapely
 
 from prelabel.annotations import Annotations, FloatArray, IntArray, Kind
 from prelabel.errors import GeometryError
-from prelabel.report import Action, Report
+from prelabel.report import Action, Reason, Report
 
 # A point this far outside [0, 1] (in normalised units) is float noise, not a shape leaving
 # the frame: it is clamped without a report row. 1e-9 of a 100k-pixel image is 1e-4 pixel.
@@ -39,22 +39,12 @@ class Policy(str, Enum):
     REPAIR = "repair"
 
 
-class Reason(str, Enum):
-    """Why a shape was dropped or repaired (the report's ``reason``)."""
-
-    BAD_FRAME_SIZE = "bad_frame_size"
-    NON_FINITE = "non_finite"
-    POINT_COUNT = "wrong_point_count"
-    REPEATED_POINTS = "repeated_points"
-    OUT_OF_FRAME = "out_of_frame"
-    NEGATIVE_EXTENT = "negative_extent"
-    NOT_AXIS_ALIGNED = "rectangle_not_axis_aligned"
-    SELF_INTERSECTION = "self_intersection"
-    SELF_INTERSECTION_TOO_COMPLEX = "self_intersection_too_complex"
-    ZERO_EXTENT = "zero_extent"
-    ZERO_AREA = "zero_area"
-    TRACK_MIXED_KINDS = "track_mixed_kinds"
-    TRACK_REPEATED_FRAME = "track_repeated_frame"
+def as_policy(value: Policy | str) -> Policy:
+    """``on_invalid`` as a :class:`Policy`; anything else is a ``ValueError`` naming it."""
+    try:
+        return Policy(value)
+    except ValueError:
+        raise ValueError(f"on_invalid must be 'error', 'drop' or 'repair', not {value!r}") from None
 
 
 # The repair budget for self-intersecting polygons (docs/benchmarks.md has the figures).
@@ -448,16 +438,14 @@ class _Run:
             return
         if self.policy == Policy.ERROR:
             before = len(self.report.rows)
-            self.report.add_shapes(
-                Action.DROPPED, reason.value, self.pixels, self.original[rows], detail
-            )
+            self.report.add_shapes(Action.DROPPED, reason, self.pixels, self.original[rows], detail)
             new = self.report.rows[before:]
             del self.report.rows[before:]
             for r in new:
                 r["action"] = "error"
-            self.problems.extend(new)
+            self.problems.extend(dict(r) for r in new)
         else:
-            self.report.add_shapes(action, reason.value, self.pixels, self.original[rows], detail)
+            self.report.add_shapes(action, reason, self.pixels, self.original[rows], detail)
 
     def drop(self, mask: BoolArray, reason: Reason, detail: str | None = None) -> None:
         rows = np.flatnonzero(mask)
@@ -485,9 +473,9 @@ class _Run:
 
 
 def prepare(
-    ann: Annotations, policy: Policy | str = Policy.REPAIR, report: Report | None = None
+    ann: Annotations, on_invalid: Policy | str = Policy.REPAIR, report: Report | None = None
 ) -> tuple[Annotations, Report]:
-    """Normalise every shape and enforce the checks under ``policy``.
+    """Normalise every shape and enforce the checks under ``on_invalid``.
 
     - ``error``: raise :class:`GeometryError` listing every problem (nothing is changed);
     - ``drop``: remove each shape that fails any check;
@@ -502,13 +490,13 @@ def prepare(
     # GEOS: the checks see the inf/NaN they give and drop or clip those shapes, so the
     # floating-point warnings would only be stray lines on stderr
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _prepare(ann, policy, report)
+        return _prepare(ann, on_invalid, report)
 
 
 def _prepare(
-    ann: Annotations, policy: Policy | str, report: Report | None
+    ann: Annotations, on_invalid: Policy | str, report: Report | None
 ) -> tuple[Annotations, Report]:
-    policy = Policy(policy)
+    policy = as_policy(on_invalid)
     report = report if report is not None else Report()
     run = _Run(ann, policy, report)
 
@@ -592,7 +580,7 @@ def _prepare(
     if policy == Policy.REPAIR:
         # trackers are keyed by (sequence, track, kind), so a mixed track splits by itself
         run.report.add_shapes(
-            Action.SPLIT, Reason.TRACK_MIXED_KINDS.value, run.pixels, run.original[mixed]
+            Action.SPLIT, Reason.TRACK_MIXED_KINDS, run.pixels, run.original[mixed]
         )
     else:
         run.drop(mixed, Reason.TRACK_MIXED_KINDS)

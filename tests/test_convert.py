@@ -143,7 +143,7 @@ def test_error_policy_leaves_no_output(tmp_path: Path) -> None:
     ann = Annotations.from_boxes(f, [[-10, 0, 20, 20]], ["car"], [0])
     out = tmp_path / "jobs.jsonl"
     with pytest.raises(GeometryError):
-        convert(ann, out, policy="error")
+        convert(ann, out, on_invalid="error")
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
@@ -252,7 +252,7 @@ def test_empty_labels_are_dropped_and_reported(tmp_path: Path) -> None:
 
 def test_empty_labels_under_error_name_the_file_and_the_place(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
-        convert(_unnamed_class(), tmp_path / "jobs.jsonl", policy="error", source="in.json")
+        convert(_unnamed_class(), tmp_path / "jobs.jsonl", on_invalid="error", source="in.json")
     assert str(info.value).startswith(
         "in.json:$.annotations[0]: 2 shape(s) would have an empty label"
     )
@@ -267,7 +267,7 @@ def test_a_label_map_to_the_empty_name_drops_that_class(tmp_path: Path) -> None:
     assert report.counts == {("dropped", "label_empty"): 2}
     assert report.rows[0]["detail"] == "--labels maps 'car' to ''"
     with pytest.raises(InputError, match=r"^map.yaml:\$.car: 2 shape\(s\) would have an empty"):
-        apply_labels(_boxes(), labels, Report(), policy="error")
+        apply_labels(_boxes(), labels, Report(), on_invalid="error")
     y = tmp_path / "labels.yaml"
     y.write_text("car: ''\nperson:\n  label: ''\n")
     assert load_label_map(y) == {"car": "", "person": {"label": ""}}

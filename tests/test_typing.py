@@ -29,7 +29,7 @@ import prelabel
 
 def boxes_of(path: Path) -> npt.NDArray[np.float64]:
     ann = prelabel.read_coco(path)
-    ann, report = prelabel.prepare(ann, policy="repair")
+    ann, report = prelabel.prepare(ann, on_invalid="repair")
     print(len(report), ann.is_empty())
     return ann[2:5].xyxy
 

@@ -204,7 +204,7 @@ def run_convert(
                 frames=frame_options,
                 labels=LabelOptions(mapping, drop_unmapped, min_score, labels_file),
                 jobs=job_options,
-                policy=on_invalid,
+                on_invalid=on_invalid,
                 report=report,
                 default_sequence=default_sequence,
                 progress=display.jobs,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import click
 
@@ -41,18 +41,13 @@ def command(
     """Convert a CVAT XML export (images or video; task, job or project; or a file datumaro
     writes as cvat) to job payloads, one job per video task, project task or image folder."""
     video = cvat_export_kind(source) == "video"
-    # --on-invalid drop also skips (and reports) elements that cannot be read (an unknown
-    # label, a bad points string, a missing attribute...); error and repair refuse them
-    on_bad_element: Literal["error", "drop"] = (
-        "drop" if common.get("on_invalid") == "drop" else "error"
-    )
     run_convert(
         lambda report: read_cvat(
             source,
             interpolate=not no_interpolate,
             ellipse_vertices=ellipse_vertices,
             occluded_attribute=occluded_attribute,
-            on_bad_element=on_bad_element,
+            on_invalid=common["on_invalid"],
             report=report,
         ),
         default_frame_id="frame_{index:06d}" if video else "{stem}",

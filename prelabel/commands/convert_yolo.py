@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import click
 
@@ -71,11 +71,6 @@ def command(
     Without images the coordinates stay normalised and frames are named after the label files;
     Ultralytics' video labels (<video>_<N>.txt) are one sequence per video, frame N at its place.
     """
-    # --on-invalid drop also skips (and reports) label lines that cannot be read;
-    # error and repair refuse them: a broken line has nothing to repair
-    on_bad_line: Literal["error", "drop"] = (
-        "drop" if common.get("on_invalid") == "drop" else "error"
-    )
     run_convert(
         lambda report: read_yolo(
             source,
@@ -85,7 +80,7 @@ def command(
             image_dir=image_dir,
             pixels=pixels,
             keypoints_with_box=keypoints_with_box,
-            on_bad_line=on_bad_line,
+            on_invalid=common["on_invalid"],
             report=report,
         ),
         default_frame_id="{stem}",

@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from prelabel.errors import MissingExtraError
-from prelabel.report import Action
+from prelabel.report import Action, Reason
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -49,14 +49,14 @@ class MaskOutlines:
     specks: int = 0
     holes: int = 0
 
-    def findings(self, min_area: float) -> list[tuple[Action, str, str]]:
+    def findings(self, min_area: float) -> list[tuple[Action, Reason, str]]:
         """(action, reason, detail) for the report: the same words whichever reader traced it."""
         out = []
         if self.specks:
             out.append(
                 (
                     Action.DROPPED,
-                    "mask_specks",
+                    Reason.MASK_SPECKS,
                     f"{self.specks} piece(s) under {min_area:g} square pixels",
                 )
             )
@@ -64,12 +64,12 @@ class MaskOutlines:
             out.append(
                 (
                     Action.REPAIRED,
-                    "mask_holes_filled",
+                    Reason.MASK_HOLES_FILLED,
                     f"{self.holes} hole(s): a polygon has one ring",
                 )
             )
         if not self.polygons:
-            out.append((Action.DROPPED, "mask_empty", "no pixel set (after specks)"))
+            out.append((Action.DROPPED, Reason.MASK_EMPTY, "no pixel set (after specks)"))
         return out
 
 

@@ -25,11 +25,12 @@ import numpy.typing as npt
 from prelabel._ragged import offsets_from_counts, run_owner
 from prelabel.annotations import Annotations, Frames
 from prelabel.errors import InputError
+from prelabel.geometry import Policy, as_policy
 from prelabel.imagesize import image_sizes
 from prelabel.jsonio import read_text
 from prelabel.order import natural_order
 from prelabel.paths import resolve_inside, safe_relative
-from prelabel.report import Action, Report
+from prelabel.report import Action, Reason, Report
 from prelabel.text import ID_CONTROL
 
 __all__ = ["MOT_CLASSES", "read_mot"]
@@ -41,7 +42,6 @@ MOT_CLASSES = (
     "reflection",
 )  # fmt: skip
 MAX_FRAMES = 1_000_000  # per sequence (9 hours at 30 fps): checked before frames are made
-IGNORED, INVALID_ROW = "ignored_in_source", "invalid_row"
 _SEP = bytes.maketrans(b",\t\r\x0b\x0c", b"     ")
 _MESSAGES = (
     "",
@@ -82,7 +82,7 @@ def read_mot(
     first_class: int = 1,
     world_coordinates: bool = False,
     keep_ignored: bool = False,
-    on_invalid: Literal["error", "drop", "repair"] = "error",
+    on_invalid: Policy | str = "error",
     report: Report | None = None,
 ) -> Annotations:
     """Read a sequence folder (``seqinfo.ini``, ``gt/``, ``det/``, ``img1/``), a folder of
@@ -95,10 +95,10 @@ def read_mot(
     results, the folder of sequence folders). ``width``/``height`` win over every other size.
     ``world_coordinates``: columns 8-10 are x, y, z (2D MOT 2015), not class and visibility.
     Ignored ground truth is dropped and reported unless ``keep_ignored``. A row that cannot be
-    read raises one InputError naming FILE:LINE, or under ``on_invalid="drop"`` is reported.
+    read raises one InputError naming FILE:LINE (under ``"error"`` and ``"repair"``: a malformed
+    row has nothing to repair from), or under ``on_invalid="drop"`` is reported.
     """
-    if on_invalid not in ("error", "drop", "repair"):
-        raise ValueError(f"on_invalid must be 'error', 'drop' or 'repair', not {on_invalid!r}")
+    drop = as_policy(on_invalid) == Policy.DROP
     if (width is None) != (height is None):
         raise ValueError("width and height go together")
     rep = report if report is not None else Report()
@@ -119,7 +119,7 @@ def read_mot(
     for s in seqs:
         labels = label_list or _labels(names_file or s.txt.parent / "labels.txt", bool(names_file))
         base = sum(len(f) for f in frames)
-        part = _rows(s, labels, base, first_class, world_coordinates, keep_ignored, on_invalid, rep)
+        part = _rows(s, labels, base, first_class, world_coordinates, keep_ignored, drop, rep)
         frames.append(_frames(s, part.pop("length"), width, height))
         parts.append(part)
     every = Frames.concat(frames)
@@ -259,7 +259,7 @@ def _parse(data: bytes) -> tuple[npt.NDArray[np.float64], Any, Any, npt.NDArray[
 
 def _rows(
     s: _Seq, labels: tuple[str, ...], base: int, first_class: int, world: bool,
-    keep_ignored: bool, on_invalid: str, rep: Report,
+    keep_ignored: bool, drop: bool, rep: Report,
 ) -> dict[str, Any]:  # fmt: skip
     """The boxes of one file as ``Annotations.from_boxes`` keywords, and the frame count."""
     try:
@@ -290,7 +290,7 @@ def _rows(
         np.arange(1, 9),
     ) * (ncol > 0)  # fmt: skip
     text = data.split(b"\n") if problem.any() else []
-    for i in np.flatnonzero(problem)[: None if on_invalid == "drop" else 1].tolist():
+    for i in np.flatnonzero(problem)[: None if drop else 1].tolist():
         message = _MESSAGES[problem[i]].format(
             n=ncol[i], line=text[i].decode("utf-8", "replace").strip()[:80],
             frame=frame[i], id=ident[i], cls=cls[i], vis=vis[i],
@@ -298,16 +298,16 @@ def _rows(
             limit=f"seqLength {s.length} of seqinfo.ini" if s.length
             else f"the limit of {MAX_FRAMES:,} frames per sequence",
         )  # fmt: skip
-        if on_invalid != "drop":
+        if not drop:
             raise InputError(s.txt, str(lineno[i]), message)
-        rep.add(Action.DROPPED, INVALID_ROW, source=f"{s.rel}:{lineno[i]}", detail=message)
+        rep.add(Action.DROPPED, Reason.INVALID_ROW, source=f"{s.rel}:{lineno[i]}", detail=message)
     keep = (ncol > 0) & (problem == 0)
     ignored = keep & s.gt & (np.trunc(conf) == 0)  # TrackEval: int(flag) == 0 is left out
     if not keep_ignored:
         why = "ground truth with consider flag 0 (left out of the evaluation)"
         for i in np.flatnonzero(ignored).tolist():
             where, name = f"{s.rel}:{lineno[i]}", _frame_name(s, int(frame[i]))
-            rep.add(Action.DROPPED, IGNORED, source=where, frame=name, detail=why)
+            rep.add(Action.DROPPED, Reason.IGNORED_IN_SOURCE, source=where, frame=name, detail=why)
         keep &= ~ignored
     rows = np.flatnonzero(keep)
     attributes = None

@@ -76,7 +76,7 @@ def test_instances_boxes_polygons_and_category_ids() -> None:
     assert report.rows == [
         {
             "action": "split",
-            "reason": "multipart_segmentation",
+            "reason": "split_into_polygons",
             "frame": "street.jpg",
             "label": "car",
             "shape": None,
@@ -174,7 +174,7 @@ def test_rle_uncompressed_and_compressed() -> None:
     assert reasons(report) == [
         ("dropped", "mask_specks", "$.annotations[0]"),
         ("repaired", "mask_holes_filled", "$.annotations[0]"),
-        ("split", "multipart_segmentation", "$.annotations[1]"),
+        ("split", "split_into_polygons", "$.annotations[1]"),
     ]
     # normalised: x = 6 / 8 = 0.75, y = 4 / 6 = 0.666...
     assert 0.75 in normalise(ann).points[:4, 0].tolist()
@@ -893,7 +893,7 @@ def test_multipart_track_stays_with_the_largest_part(tmp_path: Path) -> None:
     report = Report()
     ann = read_coco(_write(tmp_path, doc), report=report)
     assert ann.track.tolist()[:3] == [-1, 5, 5]  # the triangle stands alone; the square is track 5
-    assert reasons(report) == [("split", "multipart_segmentation", "$.annotations[0]")]
+    assert reasons(report) == [("split", "split_into_polygons", "$.annotations[0]")]
 
 
 def test_image_dir_string_ids_and_ambiguous_stems(tmp_path: Path) -> None:

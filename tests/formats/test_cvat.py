@@ -180,7 +180,7 @@ def test_masks_become_polygons(images: tuple[Annotations, Report]) -> None:
     assert len(two) == 2
     xs = sorted(min(p[0] for p in pts(ann, j)) for j in two)
     assert xs == [0, 3]
-    rows = [r for r in report.rows if r["reason"] == "mask split into polygons"]
+    rows = [r for r in report.rows if r["reason"] == "split_into_polygons"]
     assert [r["source"] for r in rows] == ["<mask> line 162"]
 
 
@@ -290,9 +290,9 @@ def test_points_and_polyline_tracks_and_report(video: tuple[Annotations, Report]
     assert lane == {0: [[0, 0], [10, 0]], 1: [[0, 0], [10, 0]], 2: [[0, 5], [5, 5], [10, 5]]}
     assert 5 not in set(ann.track.tolist())  # its only frame (31) is past stop_frame
     reasons = {(r["reason"], r["source"]) for r in report.rows}
-    assert ("frame not in the task", "<points> line 166") in reasons  # frame 11
-    assert ("frame not in the task", "<box> line 180") in reasons  # frame 31
-    assert ("held, not interpolated", "<polyline> line 172") in reasons
+    assert ("frame_not_in_task", "<points> line 166") in reasons  # frame 11
+    assert ("frame_not_in_task", "<box> line 180") in reasons  # frame 31
+    assert ("held_not_interpolated", "<polyline> line 172") in reasons
 
 
 def test_no_interpolate_keeps_listed_frames_only() -> None:
@@ -337,7 +337,7 @@ def test_project_export_without_task_offsets(tmp_path: Path) -> None:
     assert by_track == {1: 1, 0: 4}
     (row,) = report.rows
     assert (row["action"], row["reason"], row["source"]) == (
-        "noted", "track frames not offset", "<meta> task 'b'",
+        "noted", "track_frames_not_offset", "<meta> task 'b'",
     )  # fmt: skip
 
 
@@ -449,7 +449,7 @@ def test_datumaro_images_file_notes_its_meta() -> None:
     assert ann.attributes.tolist() == [{"make": "vw"}, None]
     (row,) = report.rows
     assert (row["action"], row["reason"], row["source"]) == (
-        "noted", "task meta disagrees", "<meta> task 'train'",
+        "noted", "task_meta_disagrees", "<meta> task 'train'",
     )  # fmt: skip
     assert "size 3, but start_frame 0 .. stop_frame 3 (step 1) is 4 frames" in row["detail"]
     assert "the frames are the file's <image> elements" in row["detail"]
@@ -469,7 +469,7 @@ def test_datumaro_tracks_use_the_frames_the_tracks_fit_in() -> None:
     i = ann.frame.tolist().index(1)
     assert pts(ann, i)[0] == [10, 0]  # car at frame 1: halfway between x 0 and x 20
     (row,) = report.rows
-    assert row["reason"] == "task meta disagrees"
+    assert row["reason"] == "task_meta_disagrees"
     assert "the task has the 4 frames its tracks fit in" in row["detail"]
 
 
@@ -484,7 +484,7 @@ def test_meta_disagreement_keeps_the_frames_a_track_uses(tmp_path: Path) -> None
     ann = read_cvat(write(tmp_path, xml), report=report)
     assert len(ann.frames) == 5
     assert ann.frame.tolist() == [4]
-    assert [r["reason"] for r in report.rows] == ["task meta disagrees"]
+    assert [r["reason"] for r in report.rows] == ["task_meta_disagrees"]
     assert "the task has the 5 frames" in report.rows[0]["detail"]
 
 
@@ -516,7 +516,7 @@ def test_shape_outside_image_or_track_is_reported(tmp_path: Path) -> None:
     assert len(ann) == 0
     (row,) = report.rows
     assert (row["action"], row["reason"], row["source"]) == (
-        "skipped", "shape outside an image or track", "<box> line 2",
+        "skipped", "shape_outside_image_or_track", "<box> line 2",
     )  # fmt: skip
 
 
@@ -802,13 +802,13 @@ def test_bad_image_element_error_or_drop(
 ) -> None:
     p = write(tmp_path, IMAGE_XML.format(meta=ONE_LINE_META, bad=bad))
     with pytest.raises(InputError) as err:
-        read_cvat(p)  # on_bad_element="error" is the default
+        read_cvat(p)  # on_invalid="error" is the default
     assert err.value.location == where
     assert message in err.value.message
     assert f"{p}:{where}: " in str(err.value)
 
     report = Report()
-    ann = read_cvat(p, on_bad_element="drop", report=report)
+    ann = read_cvat(p, on_invalid="drop", report=report)
     # the boxes on lines 4 and 6 are read, the bad element is not
     assert ann.source.tolist() == ["<box> line 4", "<box> line 6"]
     assert pts(ann, 1) == [[3, 3], [4, 3], [4, 4], [3, 4]]
@@ -830,7 +830,7 @@ def test_drop_attribute_without_name_keeps_its_shape(tmp_path: Path) -> None:
         "<attribute> line 5", "missing attribute 'name'",
     )  # fmt: skip
     report = Report()
-    ann = read_cvat(p, on_bad_element="drop", report=report)
+    ann = read_cvat(p, on_invalid="drop", report=report)
     # only the attribute is left out: the box on line 5 stays, without attributes
     assert ann.source.tolist() == ["<box> line 4", "<box> line 5", "<box> line 6"]
     assert ann.attributes[1] is None or ann.attributes[1] == {}
@@ -863,7 +863,7 @@ def test_drop_bad_image_with_its_shapes(tmp_path: Path) -> None:
         "<image> line 5", "width/height is not a number",
     )  # fmt: skip
     report = Report()
-    ann = read_cvat(p, on_bad_element="drop", report=report)
+    ann = read_cvat(p, on_invalid="drop", report=report)
     assert ann.frames.name.tolist() == ["a.jpg", "d.jpg"]
     assert ann.source.tolist() == ["<box> line 3", "<box> line 13"]
     assert ann.frames.name[ann.frame].tolist() == ["a.jpg", "d.jpg"]
@@ -879,7 +879,7 @@ def test_drop_bad_image_with_its_shapes(tmp_path: Path) -> None:
 def test_image_path_outside_the_root_stays_fatal_under_drop(tmp_path: Path) -> None:
     xml = '<annotations><image id="0" name="../../etc/x.jpg" width="1" height="1"/></annotations>'
     with pytest.raises(InputError, match="leaves the dataset root"):
-        read_cvat(write(tmp_path, xml), on_bad_element="drop")
+        read_cvat(write(tmp_path, xml), on_invalid="drop")
 
 
 TRACK_XML = """<annotations>
@@ -920,7 +920,7 @@ def test_bad_track_frame_error_or_drop(
     assert (err.value.location, err.value.message) == ("<box> line 5", message)
 
     report = Report()
-    ann = read_cvat(p, on_bad_element="drop", report=report)
+    ann = read_cvat(p, on_invalid="drop", report=report)
     # only that frame of the track is left out: frames 1 and 2 are interpolated between the
     # keyframes 0 and 3, the box at t = 1/3 is (0 + 30/3, ...) = (10, 10, 20, 20)
     assert ann.frame.tolist() == [0, 1, 2, 3]
@@ -959,7 +959,7 @@ def test_bad_track_dropped_with_its_frames(
     assert err.value.location == "<track> line 8"
     assert err.value.message.startswith(message)
     report = Report()
-    ann = read_cvat(p, on_bad_element="drop", report=report)
+    ann = read_cvat(p, on_invalid="drop", report=report)
     assert ann.track.tolist() == [7, 7, 7, 7]  # the first track, frames 0..3
     (row,) = report.rows
     assert (row["action"], row["reason"], row["source"]) == ("dropped", reason, "<track> line 8")
@@ -975,7 +975,7 @@ def test_fixture_with_bad_elements(tmp_path: Path) -> None:
         str(err.value) == f"{path}:<box> line 16: unknown label 'truck' (not in the meta's labels)"
     )
     report = Report()
-    ann = read_cvat(path, on_bad_element="drop", report=report)
+    ann = read_cvat(path, on_invalid="drop", report=report)
     assert ann.source.tolist() == ["<box> line 15", "<polygon> line 21"]
     assert pts(ann, 1) == [[1, 1], [9, 1], [9, 9]]
     rows = sorted((r["source"], r["reason"], r["frame"], r["label"]) for r in report.rows)
@@ -989,16 +989,16 @@ def test_fixture_with_bad_elements(tmp_path: Path) -> None:
 
 def test_whole_file_errors_stay_fatal_under_drop(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="refused"):
-        read_cvat(FIXTURES / "xxe.xml", on_bad_element="drop")
+        read_cvat(FIXTURES / "xxe.xml", on_invalid="drop")
     bad_xml = write(tmp_path, "<annotations>\n<image id='0' name='a' width='1' height='1'>\n")
     with pytest.raises(InputError, match="malformed XML"):
-        read_cvat(bad_xml, on_bad_element="drop")
+        read_cvat(bad_xml, on_invalid="drop")
     meta = "<meta><task><frame_filter>every=2</frame_filter></task></meta>"
     bad_meta = write(tmp_path, f"<annotations>{meta}</annotations>", "m.xml")
     with pytest.raises(InputError, match="unsupported frame_filter"):
-        read_cvat(bad_meta, on_bad_element="drop")
-    with pytest.raises(ValueError, match="on_bad_element"):
-        read_cvat(bad_meta, on_bad_element="skip")  # type: ignore[arg-type]
+        read_cvat(bad_meta, on_invalid="drop")
+    with pytest.raises(ValueError, match="on_invalid"):
+        read_cvat(bad_meta, on_invalid="skip")  # type: ignore[arg-type]
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -1303,12 +1303,12 @@ def test_fuzz_mutated_fixtures_convert_to_valid_jobs_or_one_input_error(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # a numpy warning would be a second stderr line
-            ann = read_cvat(src, interpolate=interpolate, on_bad_element=mode, report=Report())
+            ann = read_cvat(src, interpolate=interpolate, on_invalid=mode, report=Report())
     except InputError as exc:
         assert exc.path == str(src) and "\n" not in str(exc)
         return
     try:
-        convert(ann, out, frames=frames, policy="drop" if drop else "repair", source=src)
+        convert(ann, out, frames=frames, on_invalid="drop" if drop else "repair", source=src)
     except (InputError, PayloadError) as exc:
         # PayloadError: a copied <image> line makes two frames with one frame_id
         assert "\n" not in str(exc)
@@ -1325,7 +1325,7 @@ def test_cli_summary_notes_datumaro_meta(tmp_path: Path) -> None:
     args = ["convert", "cvat", str(FIXTURES / "datumaro_tracks.xml"), "-o", str(out)]
     result = CliRunner().invoke(main, [*args, "--src-template", "https://x.test/{index}.jpg"])
     assert result.exit_code == 0, result.output
-    assert "1 noted (task meta disagrees)" in result.output
+    assert "1 noted (task_meta_disagrees)" in result.output
     (job,) = map(json.loads, out.read_text().splitlines())
     assert len(job["data"]["video_data"]["frames"]) == 4  # size 4, not stop_frame 4 + 1
     assert validate_file(out) == 0

@@ -455,7 +455,7 @@ def test_fuzz_mutated_real_files_give_valid_output_or_an_input_error(
             on_invalid=policy,
             report=report,  # type: ignore[arg-type]
         )
-        convert(ann, out, frames=PREFIX, policy=policy, report=report, default_sequence=fixture)
+        convert(ann, out, frames=PREFIX, on_invalid=policy, report=report, default_sequence=fixture)
     except InputError as exc:
         assert str(exc) and "\n" not in exc.message
         event("InputError")

@@ -192,4 +192,4 @@ def test_yolo_ultralytics_both_subsets(tmp_path: Path) -> None:
         assert ids == ["1", "2", "10"]
         assert srcs == [f"{PREFIX}images/{subset}/{k}.jpg" for k in ITEMS]
         assert cars == {str(k): _car(subset, k) for k in ITEMS}
-    assert "read from the rows" in run.stderr
+    assert "1 noted (row_schema_inferred: cls,box)" in run.stderr

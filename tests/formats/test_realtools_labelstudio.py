@@ -131,8 +131,8 @@ def test_yolo_export_cli(tmp_path: Path) -> None:
     jobs = convert(tmp_path, "yolo", str(LS / "yolo"), "--image-dir", str(LS / "dataset" / "clip"),
                    "--src-prefix", "https://cdn.example.com/clip/", summary=summary)  # fmt: skip
     # the summary says both row schemas were read from the rows
-    (line,) = [ln for ln in summary if "row schema" in ln]
-    assert "cls,box" in line and "cls,poly" in line and "read from the rows" in line
+    (line,) = [ln for ln in summary if "row_schema" in ln]
+    assert "cls,box" in line and "cls,poly" in line and "row_schema_inferred" in line
     assert len(jobs) == 1
     frames = jobs[0]["data"]["video_data"]["frames"]
     assert [fr["frame_id"] for fr in frames] == [str(k) for k in FRAMES]

@@ -59,7 +59,7 @@ def test_crowd_and_non_crowd_rle_compressed_and_uncompressed(tmp_path: Path) -> 
         ("polygon", "person", (30, 20, 38, 28), 64),
     ]
     counts = {(c["action"], c["reason"]): c["count"] for c in run.report["counts"]}
-    assert counts == {("dropped", "mask_specks"): 1, ("split", "multipart_segmentation"): 1}
+    assert counts == {("dropped", "mask_specks"): 1, ("split", "split_into_polygons"): 1}
     speck = next(r for r in run.report["rows"] if r["reason"] == "mask_specks")
     assert (speck["frame"], speck["source"]) == ("10.jpg", "$.annotations[2]")
 

@@ -96,7 +96,7 @@ def test_coco_without_approximation(tmp_path: Path) -> None:
         (pytest.approx((85, 30, 95, 40)), pytest.approx(100)),
     ]
     counts = {(c["action"], c["reason"]): c["count"] for c in run.report["counts"]}
-    assert counts == {("repaired", "mask_holes_filled"): 1, ("split", "multipart_segmentation"): 1}
+    assert counts == {("repaired", "mask_holes_filled"): 1, ("split", "split_into_polygons"): 1}
 
 
 def test_coco_with_polygon_approximation(tmp_path: Path) -> None:
@@ -142,7 +142,7 @@ def test_yolo_boxes_and_polygons_mixed_without_a_task(tmp_path: Path) -> None:
     run = _convert("yolo", ROOT / "yolo", tmp_path, "--image-dir", str(ROOT / "yolo" / "images"))
     _check_yolo(run.jobs)
     assert frame_srcs(run.jobs[0]) == [f"{PREFIX}{k}.jpg" for k in range(1, 13)]
-    assert "read from the rows" in run.stderr
+    assert "1 noted (row_schema_inferred: cls,box + cls,poly)" in run.stderr
 
 
 def test_yolo_images_beside_labels_without_splits(tmp_path: Path) -> None:

@@ -368,8 +368,8 @@ def test_segment_dataset_cli(tmp_path: Path) -> None:
     )
     jobs = run.jobs
     # the summary names the schema and that it was read from the rows, not declared
-    (line,) = [ln for ln in run.stderr.splitlines() if "row schema" in ln]
-    assert "cls,poly" in line and "read from the rows" in line and "cls,box" not in line
+    (line,) = [ln for ln in run.stderr.splitlines() if "row_schema" in ln]
+    assert "cls,poly" in line and "row_schema_inferred" in line and "cls,box" not in line
     assert len(jobs) == 1
     assert frame_srcs(jobs[0]) == [
         f"https://cdn.example.com/ds/images/train/{n}.png" for n in (1, 2, 3, 10)

@@ -210,7 +210,7 @@ def test_darknet_lists_under_any_key_are_read(tmp_path: Path) -> None:
     ann = read_yolo(tmp_path, report=report)
     assert ann.frames.name.tolist() == ["t/a.png", "v/b.png"] and len(ann) == 2
     assert [(r["reason"], r["source"]) for r in report.rows if r["action"] == "noted"][0] == (
-        "list not found",
+        "list_not_found",
         f"{tmp_path / 'obj.data'}:4",
     )
 
@@ -375,15 +375,15 @@ BAD_LINES = [
         "0 0.5 0.5 0.2",
         "expected 5 values (cls xc yc w h) or an odd number of values, at least 7 "
         "(cls x1 y1 ... xn yn), got 4",
-        "wrong column count",
+        "wrong_column_count",
     ),
-    ("0 0.5 0.5 0.2 0.2 0.9", "got 6 (a confidence or track column?", "wrong column count"),
-    ("0 0.5 abc 0.2 0.2", "not a number: 'abc'", "not a number"),
-    ("0 0.5 nan 0.2 0.2", "not a finite number: 'nan'", "not a number"),
-    ("0 0.5 1e999 0.2 0.2", "not a finite number: '1e999'", "not a number"),
-    ("7 0.5 0.5 0.2 0.2", "class 7 is beyond the 2 names (0..1)", "class beyond names"),
-    ("1.5 0.5 0.5 0.2 0.2", "class id '1.5' is not a whole number >= 0", "bad class"),
-    ("-1 0.5 0.5 0.2 0.2", "class id '-1' is not a whole number >= 0", "bad class"),
+    ("0 0.5 0.5 0.2 0.2 0.9", "got 6 (a confidence or track column?", "wrong_column_count"),
+    ("0 0.5 abc 0.2 0.2", "not a number: 'abc'", "not_a_number"),
+    ("0 0.5 nan 0.2 0.2", "not a finite number: 'nan'", "not_a_number"),
+    ("0 0.5 1e999 0.2 0.2", "not a finite number: '1e999'", "not_a_number"),
+    ("7 0.5 0.5 0.2 0.2", "class 7 is beyond the 2 names (0..1)", "class_beyond_names"),
+    ("1.5 0.5 0.5 0.2 0.2", "class id '1.5' is not a whole number >= 0", "bad_class"),
+    ("-1 0.5 0.5 0.2 0.2", "class id '-1' is not a whole number >= 0", "bad_class"),
 ]
 
 
@@ -406,7 +406,7 @@ def test_bad_line_is_dropped_and_reported(
 ) -> None:
     write(tmp_path / "labels" / "a.txt", f"0 0.5 0.5 0.2 0.2\n{line}\n1 0.1 0.1 0.1 0.1\n")
     report = Report()
-    ann = read_yolo(tmp_path, names=["x", "y"], on_bad_line="drop", report=report)
+    ann = read_yolo(tmp_path, names=["x", "y"], on_invalid="drop", report=report)
     assert ann.source.tolist() == ["labels/a.txt:1", "labels/a.txt:3"]
     rows = not_noted(report)
     assert len(rows) == 1
@@ -434,13 +434,13 @@ def test_label_file_without_image(tmp_path: Path) -> None:
     png(tmp_path / "images" / "a.png", 10, 10)
     write(tmp_path / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
     write(tmp_path / "labels" / "ghost.txt", "0 0.5 0.5 0.2 0.2\n")
-    with pytest.raises(InputError, match="label file without an image") as err:
+    with pytest.raises(InputError, match="label_file_without_image") as err:
         read_yolo(tmp_path, names=["x"])
     assert err.value.path is not None and err.value.path.endswith("ghost.txt")
     report = Report()
-    ann = read_yolo(tmp_path, names=["x"], on_bad_line="drop", report=report)
+    ann = read_yolo(tmp_path, names=["x"], on_invalid="drop", report=report)
     assert len(ann) == 1
-    assert report.rows[0]["reason"] == "label file without an image"
+    assert report.rows[0]["reason"] == "label_file_without_image"
     assert report.rows[0]["source"] == "labels/ghost.txt"
 
 
@@ -454,7 +454,7 @@ def test_listed_image_missing(tmp_path: Path) -> None:
         read_yolo(tmp_path)
     assert str(err.value).endswith("train.txt:2: image 'd/gone.png' not found")
     report = Report()
-    ann = read_yolo(tmp_path, on_bad_line="drop", report=report)
+    ann = read_yolo(tmp_path, on_invalid="drop", report=report)
     assert ann.frames.name.tolist() == ["d/a.png"] and len(ann) == 0
     assert report.rows[0]["source"] == "train.txt:2"
 
@@ -512,7 +512,7 @@ def test_no_visible_keypoint_is_reported(tmp_path: Path) -> None:
     report = Report()
     ann = read_yolo(tmp_path, columns="cls,box,kpts:2x3", names=["x"], report=report)
     assert len(ann) == 0
-    assert [r["reason"] for r in not_noted(report)] == ["no visible keypoint"]
+    assert [r["reason"] for r in not_noted(report)] == ["no_visible_keypoints"]
 
 
 def test_two_images_for_one_label_file(tmp_path: Path) -> None:
@@ -541,10 +541,10 @@ def test_a_gif_is_not_a_frame_and_its_label_has_no_image(tmp_path: Path) -> None
     write(tmp_path / "labels" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
     write(tmp_path / "labels" / "b.txt", "0 0.5 0.5 0.2 0.2\n")
     report = Report()
-    ann = read_yolo(tmp_path, names=["x"], on_bad_line="drop", report=report)
+    ann = read_yolo(tmp_path, names=["x"], on_invalid="drop", report=report)
     assert ann.frames.name.tolist() == ["images/a.png"]
     assert [(r["reason"], r["source"]) for r in report.rows if r["action"] == "skipped"] == [
-        ("label file without an image", "labels/b.txt")
+        ("label_file_without_image", "labels/b.txt")
     ]
 
 
@@ -563,7 +563,7 @@ def test_jpeg2000_and_pfm_as_ultralytics_reads_them(tmp_path: Path) -> None:
     write(tmp_path / "labels" / "a.txt", "0 0.5 0.5 0.5 0.5\n")
     write(tmp_path / "labels" / "b.txt", "0 0.5 0.5 0.5 0.5\n")
     report = Report()
-    ann = read_yolo(tmp_path, names=["x"], on_bad_line="drop", report=report)
+    ann = read_yolo(tmp_path, names=["x"], on_invalid="drop", report=report)
     assert ann.frames.name.tolist() == ["images/a.jp2"]
     assert (ann.frames.width.tolist(), ann.frames.height.tolist()) == ([40], [20])
     # xc 0.5 w 0.5 of 40 px -> x 10..30; yc 0.5 h 0.5 of 20 px -> y 5..15
@@ -653,7 +653,7 @@ def test_mutated_lines_give_a_clear_error_or_a_reported_drop(
     write(d / "a.txt", f"0 0.5 0.5 0.2 0.2\n{line}\n")
     report = Report()
     try:
-        ann = read_yolo(d, names=["x", "y"], on_bad_line=mode, report=report)  # type: ignore[arg-type]
+        ann = read_yolo(d, names=["x", "y"], on_invalid=mode, report=report)
     except InputError as exc:
         assert mode == "error"
         assert exc.location == "2" and str(exc).startswith(str(d / "a.txt") + ":2: ")
@@ -780,7 +780,12 @@ def test_cli_bad_columns_is_a_usage_error(tmp_path: Path) -> None:
 
 # --- issue 9: the row schema read from the rows --------------------------------------------------
 def noted(report: Report) -> list[str]:
-    return [r["reason"] for r in report.rows if r["action"] == "noted"]
+    """The notes as the summary names them: reason and the detail up to a "; "."""
+    return [
+        f"{r['reason']}: {r.get('detail', '').split('; ')[0]}"
+        for r in report.rows
+        if r["action"] == "noted"
+    ]
 
 
 def test_segment_rows_are_read_as_polygons_without_a_task() -> None:
@@ -789,7 +794,7 @@ def test_segment_rows_are_read_as_polygons_without_a_task() -> None:
     assert ann.kind.tolist() == [Kind.POLYGON, Kind.POLYGON]
     # image 100x50: (0.1, 0.2) -> (10, 10); (0.5, 0.2) -> (50, 10); (0.3, 0.8) -> (30, 40)
     assert np.allclose(shape_points(ann, 0), [[10, 10], [50, 10], [30, 40]])
-    assert noted(report) == ["row schema read from the rows: cls,poly"]
+    assert noted(report) == ["row_schema_inferred: cls,poly"]
     # the same result as declaring it
     declared = read_yolo(FIXTURES / "ultralytics_segment", task="segment")
     assert np.array_equal(declared.points, ann.points)
@@ -807,8 +812,10 @@ def test_label_studio_export_mixes_boxes_and_polygons_row_by_row() -> None:
     assert np.allclose(shape_points(ann, 1), [[10, 10], [50, 10], [30, 40]])
     # "0 0.2 0.2 0.1 0.1": x 20 -+ 5, y 10 -+ 2.5
     assert np.allclose(shape_points(ann, 2), [[15, 7.5], [25, 7.5], [25, 12.5], [15, 12.5]])
-    assert noted(report) == ["row schema read from the rows: cls,box + cls,poly"]
-    assert [r["detail"] for r in report.rows] == ["2 row(s) cls,box, 1 row(s) cls,poly"]
+    assert noted(report) == ["row_schema_inferred: cls,box + cls,poly"]
+    assert [r["detail"] for r in report.rows] == [
+        "cls,box + cls,poly; 2 row(s) cls,box, 1 row(s) cls,poly"
+    ]
 
 
 def test_obb_rows_without_a_task_are_four_point_polygons(tmp_path: Path) -> None:
@@ -830,7 +837,7 @@ def test_seven_values_in_every_row_are_refused_listing_the_candidates(tmp_path: 
     assert message.endswith("give --columns (or --task) to say which")
     # not a bad line to drop: the whole file reads two ways
     with pytest.raises(InputError, match="read more than one way"):
-        read_yolo(tmp_path, names=["x"], on_bad_line="drop")
+        read_yolo(tmp_path, names=["x"], on_invalid="drop")
     # declaring it settles it
     ann = read_yolo(tmp_path, names=["x"], columns="cls,box,conf,track")
     assert ann.track.tolist() == [1, 1] and ann.kind.tolist() == [Kind.RECTANGLE] * 2
@@ -843,7 +850,7 @@ def test_seven_values_ending_in_ids_beyond_the_image_are_tracked_boxes(tmp_path:
     report = Report()
     ann = read_yolo(tmp_path, names=["x"], report=report)
     assert ann.track.tolist() == [12, 1] and ann.score.tolist() == [0.9, 0.8]
-    assert noted(report) == ["row schema read from the rows: cls,box,conf,track"]
+    assert noted(report) == ["row_schema_inferred: cls,box,conf,track"]
 
 
 def test_seven_values_with_triangles_beside_boxes_are_triangles(tmp_path: Path) -> None:
@@ -908,18 +915,18 @@ def test_the_report_names_the_schema_and_where_it_came_from(tmp_path: Path) -> N
         return noted(report)
 
     assert reasons(path=FIXTURES / "predict_conf", columns="cls,box,conf") == [
-        "row schema declared by --columns: cls,box,conf"
+        "row_schema_declared: cls,box,conf by --columns"
     ]
     assert reasons(path=FIXTURES / "ultralytics_segment", task="segment") == [
-        "row schema declared by --task: cls,poly"
+        "row_schema_declared: cls,poly by --task"
     ]
     assert reasons(path=FIXTURES / "ultralytics_obb") == [
-        "row schema declared by data.yaml task: cls,obb"
+        "row_schema_declared: cls,obb by data.yaml task"
     ]
     assert reasons(path=FIXTURES / "ultralytics_pose3") == [
-        "row schema declared by data.yaml kpt_shape: cls,box,kpts:3x3"
+        "row_schema_declared: cls,box,kpts:3x3 by data.yaml kpt_shape"
     ]
-    assert reasons(path=FIXTURES / "bare") == ["row schema read from the rows: cls,box"]
+    assert reasons(path=FIXTURES / "bare") == ["row_schema_inferred: cls,box"]
 
 
 def test_cli_summary_names_the_schema(tmp_path: Path) -> None:
@@ -929,7 +936,7 @@ def test_cli_summary_names_the_schema(tmp_path: Path) -> None:
          "https://example.com/", "-o", str(tmp_path / "jobs.jsonl")],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "1 noted (row schema read from the rows: cls,box + cls,poly)" in result.output
+    assert "1 noted (row_schema_inferred: cls,box + cls,poly)" in result.output
 
 
 # --- issue 9: yolo track outputs -------------------------------------------------------------------
@@ -955,7 +962,7 @@ def test_ultralytics_video_labels_are_one_sequence_numbered_by_frame() -> None:
     assert ann.track.tolist() == [1, -1, 1, 1, 2]
     assert ann.score.tolist() == [0.91, 0.4, 0.9, 0.88, 0.75]
     assert ann.frame.tolist() == [0, 0, 1, 2, 2]
-    assert noted(report) == ["row schema read from the rows: cls,box,conf,track + cls,box,conf"]
+    assert noted(report) == ["row_schema_inferred: cls,box,conf,track + cls,box,conf"]
 
 
 def test_video_labels_match_frames_named_by_number_with_image_dir() -> None:
@@ -1040,7 +1047,7 @@ def test_hidden_label_files_and_folders_are_reported(tmp_path: Path) -> None:
     ann = read_yolo(tmp_path, names=["x"], report=report)
     assert ann.frames.name.tolist() == ["a"]
     skipped = sorted((r["source"], r["reason"]) for r in report.rows if r["action"] == "skipped")
-    assert skipped == [(".b.txt", "hidden label file"), (".ipynb_checkpoints/", "hidden folder")]
+    assert skipped == [(".b.txt", "hidden_label_file"), (".ipynb_checkpoints/", "hidden_folder")]
 
 
 def test_label_files_outside_labels_beside_an_images_folder_are_reported(tmp_path: Path) -> None:
@@ -1052,10 +1059,12 @@ def test_label_files_outside_labels_beside_an_images_folder_are_reported(tmp_pat
     report = Report()
     ann = read_yolo(tmp_path, report=report)
     assert len(ann) == 1 and ann.source.tolist() == ["labels/a.txt:1"]
-    skipped = sorted((r["source"], r["reason"]) for r in report.rows if r["action"] == "skipped")
+    skipped = sorted(
+        (r["source"], r["reason"], r.get("detail")) for r in report.rows if r["action"] == "skipped"
+    )
     assert skipped == [
-        ("images/a.txt", "label file beside its image (labels/ is read)"),
-        ("stray.txt", "label file outside labels/ (images/ has the frames)"),
+        ("images/a.txt", "label_file_beside_image", "labels/ is read"),
+        ("stray.txt", "label_file_outside_labels", "images/ has the frames"),
     ]
 
 
@@ -1070,9 +1079,9 @@ def test_cli_summary_counts_skipped_files(tmp_path: Path) -> None:
          str(tmp_path / "jobs.jsonl"), "--report", str(report)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "1 skipped (hidden label file)" in result.output
+    assert "1 skipped (hidden_label_file)" in result.output
     rows = json.loads(report.read_text())["rows"]
-    assert {"source": ".hidden.txt", "reason": "hidden label file"}.items() <= next(
+    assert {"source": ".hidden.txt", "reason": "hidden_label_file"}.items() <= next(
         r for r in rows if r["action"] == "skipped"
     ).items()
 
@@ -1097,7 +1106,7 @@ def test_a_billion_keypoints_are_refused_before_anything_is_sized(
     tracemalloc.start()
     try:
         with pytest.raises(InputError) as err:
-            read_yolo(tmp_path, on_bad_line=mode)  # type: ignore[arg-type]
+            read_yolo(tmp_path, on_invalid=mode)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -1208,10 +1217,10 @@ def test_fuzz_mutated_real_files_give_valid_output_or_an_input_error(
     report = Report()
     try:
         ann = read_yolo(
-            root, on_bad_line="drop" if policy == "drop" else "error", report=report, **flags
+            root, on_invalid="drop" if policy == "drop" else "error", report=report, **flags
         )  # type: ignore[arg-type]
         convert(
-            ann, out, frames=FrameOptions(src_prefix="https://example.com/"), policy=policy,
+            ann, out, frames=FrameOptions(src_prefix="https://example.com/"), on_invalid=policy,
             report=report, default_sequence=fixture,
         )  # fmt: skip
     except InputError as exc:

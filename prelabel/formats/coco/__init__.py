@@ -31,7 +31,6 @@ from prelabel.formats.coco._columns import PathLikeStr
 from prelabel.formats.coco._frames import LOCAL_FILES_ROUTE
 from prelabel.formats.coco._options import MIN_MASK_AREA, Multipart, Options
 from prelabel.formats.coco._variants import read_document
-from prelabel.gcpause import paused_gc
 from prelabel.jsonio import load_json  # looked up here when called: the benchmark's seam
 from prelabel.report import Report
 
@@ -73,6 +72,10 @@ def read_coco(
     box to each keypoint landmark; ``occluded_attribute`` names a landmark attribute listing
     the points marked occluded (v = 1); ``attributes=False`` leaves ``attributes`` out.
     Bad input raises :class:`InputError` naming the file and the JSON path.
+
+    A read makes many short-lived objects and no reference cycles: a caller reading large
+    files may wrap it in :func:`prelabel.paused_gc` (the CLI pauses the collector around the
+    whole run).
     """
     if multipart not in ("split", "largest"):
         raise ValueError(f"multipart must be 'split' or 'largest', not {multipart!r}")
@@ -80,8 +83,7 @@ def read_coco(
         multipart, as_boxes, keypoints_with_box, occluded_attribute, attributes, min_mask_area
     )
     report = report if report is not None else Report()
-    with paused_gc():
-        return read_document(load_json(path), path, images, image_dir, opts, report)
+    return read_document(load_json(path), path, images, image_dir, opts, report)
 
 
 def __getattr__(name: str) -> Any:

@@ -14,7 +14,7 @@ from prelabel.formats.coco._columns import NUMBER, PathLikeStr
 from prelabel.formats.coco._options import Options
 from prelabel.formats.coco._pieces import Piece
 from prelabel.formats.coco._records import Records
-from prelabel.report import Action, Report
+from prelabel.report import Action, Reason, Report
 
 #: CVAT / datumaro keep tracking state in ``attributes``; these keys are read, never passed on.
 TRACK_ATTRIBUTES = ("track_id", "keyframe", "rotation")
@@ -71,7 +71,7 @@ def _convert_attributes(recs: Records, r: int, report: Report) -> dict[str, Any]
                 recs.note(
                     report,
                     Action.NOTED,
-                    "rotation_ignored",
+                    Reason.ROTATION_IGNORED,
                     r,
                     f"rotation {value} (the box is kept axis-aligned)",
                 )

@@ -32,7 +32,7 @@ from prelabel.formats.coco._columns import (
 )
 from prelabel.order import natural_rank
 from prelabel.paths import resolve_inside, safe_relative
-from prelabel.report import Action, Report
+from prelabel.report import Action, Reason, Report
 
 # a file name safe_relative would change or refuse: absolute, drive letter, backslash, NUL,
 # empty, "." or ".." component, doubled or trailing slash (a match sends the names the slow way)
@@ -107,7 +107,7 @@ def _local_files_names(names: list[str], path: PathLikeStr, loc: Loc, report: Re
     if rows:
         report.add(
             Action.NOTED,
-            "label_studio_local_files",
+            Reason.LABEL_STUDIO_LOCAL_FILES,
             source=loc(rows[0]),
             detail=f"{len(rows)} file_name(s) read as Label Studio local-files URLs: the frame "
             "is the d= path (URL-decoded), relative to Label Studio's local-files document root",

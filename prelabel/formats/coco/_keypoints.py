@@ -13,7 +13,7 @@ from prelabel.formats.coco._columns import number_lists, pick
 from prelabel.formats.coco._options import Options
 from prelabel.formats.coco._pieces import Piece, row_loc
 from prelabel.formats.coco._records import Records
-from prelabel.report import Action, Report
+from prelabel.report import Action, Reason, Report
 
 
 def keypoint_piece(recs: Records, rows: IntArray, opts: Options, report: Report) -> Piece:
@@ -43,7 +43,9 @@ def keypoint_piece(recs: Records, rows: IntArray, opts: Options, report: Report)
     if empty.any():
         for k in np.flatnonzero(empty).tolist():
             r = int(rows[k])
-            recs.note(report, Action.SKIPPED, "no_visible_keypoints", r, "every keypoint has v = 0")
+            recs.note(
+                report, Action.SKIPPED, Reason.NO_VISIBLE_KEYPOINTS, r, "every keypoint has v = 0"
+            )
     attributes = None
     if opts.occluded_attribute:
         occluded = keep & (v == 1) & (not recs.confidence_v)

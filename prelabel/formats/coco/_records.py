@@ -30,7 +30,7 @@ from prelabel.formats.coco._columns import (
     values_of,
 )
 from prelabel.formats.coco._frames import ImageTable
-from prelabel.report import Action, Report
+from prelabel.report import Action, Reason, Report
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Records:
         return len(self.frame)
 
     def note(
-        self, report: Report, action: Action, reason: str, r: int, detail: str | None = None
+        self, report: Report, action: Action, reason: Reason, r: int, detail: str | None = None
     ) -> None:
         """A report row about record ``r`` (its place, frame and label)."""
         frame = str(self.frames.name[self.frame[r]])

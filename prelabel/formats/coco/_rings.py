@@ -15,7 +15,7 @@ from prelabel.formats.coco._columns import number_lists, pick
 from prelabel.formats.coco._options import Options
 from prelabel.formats.coco._pieces import Piece, reorder, take_shapes
 from prelabel.formats.coco._records import Records
-from prelabel.report import Action, Report
+from prelabel.report import Action, Reason, Report
 
 
 def ring_pieces(
@@ -75,14 +75,14 @@ def ring_pieces(
             recs.note(
                 report,
                 Action.DROPPED,
-                "multipart_smaller_parts",
+                Reason.MULTIPART_SMALLER_PARTS,
                 r,
                 f"kept the largest of {k} parts",
             )
         return [take_shapes(piece, largest)]
     for r, k in zip(multi_recs.tolist(), parts.tolist()):
         recs.note(
-            report, Action.SPLIT, "multipart_segmentation", r, f"{k} parts, each its own shape"
+            report, Action.SPLIT, Reason.SPLIT_INTO_POLYGONS, r, f"{k} parts, each its own shape"
         )
     return [replace(piece, keep_track=largest)]
 

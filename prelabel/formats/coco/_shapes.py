@@ -18,7 +18,7 @@ from prelabel.formats.coco._options import Options
 from prelabel.formats.coco._pieces import Piece, bbox_piece, bounds_piece, row_loc, take_shapes
 from prelabel.formats.coco._records import Records
 from prelabel.formats.coco._rings import ring_pieces
-from prelabel.report import Action, Report
+from prelabel.report import Action, Reason, Report
 
 
 def record_shapes(recs: Records, opts: Options, report: Report) -> Annotations:
@@ -100,7 +100,7 @@ def record_shapes(recs: Records, opts: Options, report: Report) -> Annotations:
             if ignored:
                 report.add(
                     Action.NOTED,
-                    "keypoint_segmentation_ignored",
+                    Reason.KEYPOINT_SEGMENTATION_IGNORED,
                     detail=f"{ignored} annotation(s) with keypoints: their segmentation is not used",
                 )
             if opts.keypoints_with_box:

@@ -18,7 +18,6 @@ The stages, one module each, hand each other small tables (``_tables``):
 from __future__ import annotations
 
 from os import PathLike
-from typing import Literal
 
 import numpy as np
 
@@ -37,6 +36,7 @@ from prelabel.formats.cvat._stream import StreamParser
 from prelabel.formats.cvat._tracks import MAX_FILLED_POINTS as MAX_FILLED_POINTS
 from prelabel.formats.cvat._tracks import track_pass
 from prelabel.formats.cvat._xml import cvat_export_kind
+from prelabel.geometry import Policy, as_policy
 from prelabel.report import Report
 
 __all__ = ["read_cvat", "cvat_export_kind"]
@@ -48,7 +48,7 @@ def read_cvat(
     interpolate: bool = True,
     ellipse_vertices: int = 32,
     occluded_attribute: str | None = None,
-    on_bad_element: Literal["error", "drop"] = "error",
+    on_invalid: Policy | str = "error",
     report: Report | None = None,
 ) -> Annotations:
     """Read a CVAT 1.1 XML export (images or video, task, job or project) into pixels.
@@ -61,7 +61,8 @@ def read_cvat(
 
     A bad element (an unknown label, a bad ``points`` string or coordinate, a missing
     attribute, a frame or rotation that is not a number, a bad mask) raises
-    :class:`InputError` naming the element and its line; with ``on_bad_element="drop"`` that
+    :class:`InputError` naming the element and its line under ``on_invalid="error"`` and
+    ``"repair"`` (a bad element has nothing to repair from); with ``"drop"`` that
     element is skipped (a shape, one frame of a track; a bad ``<image>`` or ``<track>`` with
     the shapes in it; a bad skeleton point with its skeleton), a ``dropped`` row goes to
     ``report`` and the rest of the file is read. A file that cannot be read as a whole
@@ -70,10 +71,8 @@ def read_cvat(
     """
     if ellipse_vertices < 3:
         raise ValueError("an ellipse needs at least 3 vertices")
-    if on_bad_element not in ("error", "drop"):
-        raise ValueError(f"on_bad_element must be 'error' or 'drop', not {on_bad_element!r}")
+    drop = as_policy(on_invalid) == Policy.DROP
     rep = report if report is not None else Report()
-    drop = on_bad_element == "drop"
     with open(path, "rb") as f:
         parsed = StreamParser(str(path), rep, drop=drop).parse(f)
     # a coordinate may be inf or NaN (CVAT writes none; prelabel.geometry drops and reports

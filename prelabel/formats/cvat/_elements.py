@@ -16,6 +16,7 @@ from prelabel.formats.cvat._tables import (
     Task,
 )
 from prelabel.paths import safe_relative
+from prelabel.report import Reason
 
 # CVAT writes a cuboid as xtl1 ytl1 xbl1 ybl1 xtr1 ytr1 xbr1 ybr1 (face 1, the front) and the
 # same for face 2 (the back); see _geometry.CUBOID_CVAT_TO_P for the platform's order.
@@ -28,7 +29,7 @@ MaskText = tuple[str, str, str, str, str]  # rle, left, top, width, height
 
 
 def missing(path: str, where: str, name: str) -> BadElement:
-    return BadElement(path, where, f"missing attribute {name!r}", "missing_attribute")
+    return BadElement(path, where, f"missing attribute {name!r}", Reason.MISSING_ATTRIBUTE)
 
 
 def image_record(
@@ -41,7 +42,7 @@ def image_record(
     except KeyError as e:
         raise missing(path, where, e.args[0]) from None
     except ValueError:
-        raise BadElement(path, where, "width/height is not a number", "bad_size") from None
+        raise BadElement(path, where, "width/height is not a number", Reason.BAD_SIZE) from None
     name = safe_relative(name, path=path, location=where)
     folder = name.rpartition("/")[0]
     seq = folder
@@ -82,7 +83,9 @@ SkeletonPoint = tuple[str, str, bool, bool, int]  # label, "x,y", outside, occlu
 def skeleton_point(tag: str, a: dict[str, str], path: str, where: str, line: int) -> SkeletonPoint:
     """One ``<points>`` child of a ``<skeleton>``."""
     if tag != "points":
-        raise BadElement(path, where, f"a skeleton holds <points>, not <{tag}>", "bad_skeleton")
+        raise BadElement(
+            path, where, f"a skeleton holds <points>, not <{tag}>", Reason.BAD_SKELETON
+        )
     try:
         name = a["label"]
         run = a["points"]
@@ -90,7 +93,7 @@ def skeleton_point(tag: str, a: dict[str, str], path: str, where: str, line: int
         raise missing(path, where, e.args[0]) from None
     if run.count(";") or run.count(",") != 1:
         raise BadElement(
-            path, where, f"bad points string {run[:40]!r}: one x,y expected", "bad_points"
+            path, where, f"bad points string {run[:40]!r}: one x,y expected", Reason.BAD_POINTS
         )
     return name, run, a.get("outside") == "1", a.get("occluded") == "1", line
 
@@ -111,7 +114,7 @@ def skeleton_geometry(
                 path,
                 f"<points> line {line}",
                 f"label {name!r} is not a point of skeleton {skel_label!r}",
-                "unknown_label",
+                Reason.UNKNOWN_LABEL,
             )
         runs[i] = run
         vis[i] = not outside

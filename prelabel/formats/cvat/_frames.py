@@ -17,7 +17,7 @@ from prelabel.annotations import Frames
 from prelabel.errors import InputError
 from prelabel.formats.cvat._raw import RawShapes
 from prelabel.formats.cvat._tables import ParsedFile, Task, element_source
-from prelabel.report import Action, Report
+from prelabel.report import Action, Reason, Report
 
 # The frames one task (one video sequence) may have: the frames table holds a row for each,
 # and the count comes from the meta or the largest track frame, not from what the file holds.
@@ -184,7 +184,7 @@ def video_tasks(
         if shift != t.offset:
             report.add(
                 Action.NOTED,
-                "track frames not offset",
+                Reason.TRACK_FRAMES_NOT_OFFSET,
                 source=f"<meta> task {t.name!r}",
                 detail=f"a CVAT project export shifts this task's frames by {t.offset} "
                 "(the frames of the tasks before it in its subset); these tracks' frames "
@@ -218,7 +218,7 @@ def note_meta_disagreements(parsed: ParsedFile, tasks: list[VideoTask], report: 
             what = "the frames are the file's <image> elements"
         report.add(
             Action.NOTED,
-            "task meta disagrees",
+            Reason.TASK_META_DISAGREES,
             source=f"<meta> task {t.name!r}",
             detail=f"size {t.size}, but start_frame {t.start} .. stop_frame {t.stop} "
             f"(step {t.step}) is {by_stop} frames; {what} (datumaro writes "
@@ -278,7 +278,7 @@ def frames_table(
         for r, og in zip(rows[bad].tolist(), off_grid[bad].tolist()):
             report.add(
                 Action.SKIPPED,
-                "frame not in the task",
+                Reason.FRAME_NOT_IN_TASK,
                 source=element_source(raw.kind[r], raw.line[r]),
                 label=parsed.label_names[raw.label[r]],
                 detail=f"frame {raw.frame[r]} is "

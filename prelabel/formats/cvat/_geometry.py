@@ -23,7 +23,7 @@ from prelabel.formats.cvat._tables import (
     SKELETON,
     ParsedFile,
 )
-from prelabel.report import Action, Report
+from prelabel.report import Action, Reason, Report
 
 # CVAT writes a cuboid as xtl1 ytl1 xbl1 ybl1 xtr1 ytr1 xbr1 ybr1 (face 1, the front) and the
 # same for face 2 (the back). Its canvas names the back edges from the other side: edge
@@ -120,7 +120,7 @@ def to_annotations(
     for row in np.flatnonzero(is_skel & (out_count == 0)).tolist():
         report.add(
             Action.DROPPED,
-            "empty skeleton",
+            Reason.EMPTY_SKELETON,
             source=raw.source(row),
             label=parsed.label_names[raw.label[row]],
             detail="every point of the skeleton is outside",

@@ -12,7 +12,7 @@ from prelabel.annotations import Annotations
 from prelabel.errors import InputError, MissingExtraError
 from prelabel.formats.cvat._raw import RawShapes
 from prelabel.formats.cvat._tables import ParsedFile, bounded_int
-from prelabel.report import Action, Report
+from prelabel.report import Action, Reason, Report
 
 _MASK_MIN_AREA = 1.0  # px^2; smaller mask parts are noise, not objects
 
@@ -85,7 +85,7 @@ def with_masks(
                 raise err from None
             report.add(
                 Action.DROPPED,
-                "bad_mask",
+                Reason.BAD_MASK,
                 source=where,
                 frame=frame_text(int(raw.track[row]), int(raw.frame[row])),
                 label=label,
@@ -103,7 +103,7 @@ def with_masks(
         if len(parts) > 1:
             report.add(
                 Action.SPLIT,
-                "mask split into polygons",
+                Reason.SPLIT_INTO_POLYGONS,
                 source=where,
                 label=label,
                 detail=f"{len(parts)} polygons; in a track the largest keeps the track id",

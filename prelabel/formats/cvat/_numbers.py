@@ -15,11 +15,11 @@ import numpy.typing as npt
 
 from prelabel.errors import InputError
 from prelabel.formats.cvat._tables import PAIR_RUNS, SHAPE_TAGS, ParsedFile, element_source
-from prelabel.report import Action, Report
+from prelabel.report import Action, Reason, Report
 
 
 def report_bad_row(
-    parsed: ParsedFile, report: Report, row: int, e: InputError, reason: str
+    parsed: ParsedFile, report: Report, row: int, e: InputError, reason: Reason
 ) -> None:
     """The report row of a shape left out after the parse (its coordinates or rotation)."""
     report.add(
@@ -58,7 +58,7 @@ def parse_rotations(
             )
             if not drop:
                 raise err from None
-            report_bad_row(parsed, report, row, err, "bad_rotation")
+            report_bad_row(parsed, report, row, err, Reason.BAD_ROTATION)
             dropped.append(row)
     return rotation
 
@@ -141,7 +141,9 @@ def _parse_runs_one_by_one(
             err = InputError(parsed.path, f"<{tag}> line {s.line[row]}", f"bad {what} {run[:60]!r}")
             if not drop:
                 raise err
-            report_bad_row(parsed, report, row, err, "bad_points" if pair_run else "bad_coordinate")
+            report_bad_row(
+                parsed, report, row, err, Reason.BAD_POINTS if pair_run else Reason.BAD_COORDINATE
+            )
             dropped.append(row)
             got = [math.nan] * (2 * n)
         values.extend(got)

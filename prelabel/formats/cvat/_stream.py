@@ -36,7 +36,7 @@ from prelabel.formats.cvat._tables import (
     element_frame,
 )
 from prelabel.formats.cvat._xml import feed, hardened_parser, skip_elements
-from prelabel.report import Action, Report
+from prelabel.report import Action, Reason, Report
 
 
 class StreamParser:
@@ -105,7 +105,7 @@ class StreamParser:
                     self.path,
                     self._where(tag),
                     f"unknown label {name!r} ({why})",
-                    "unknown_label",
+                    Reason.UNKNOWN_LABEL,
                 )
             idx = self.label_ids[name] = len(self.labels)
             self.labels.append(name)
@@ -130,7 +130,7 @@ class StreamParser:
             elif tag == "tag" and self.image_row >= 0:
                 self.report.add(
                     Action.SKIPPED,
-                    "tag",
+                    Reason.TAG,
                     source=self._where("tag"),
                     frame=self.images.name[self.image_row],
                     label=a.get("label"),
@@ -142,7 +142,7 @@ class StreamParser:
             elif code is not None:
                 self.report.add(
                     Action.SKIPPED,
-                    "shape outside an image or track",
+                    Reason.SHAPE_OUTSIDE_IMAGE_OR_TRACK,
                     source=self._where(tag),
                     label=a.get("label"),
                     detail=f"a <{tag}> belongs in an <image> or a <track>",
@@ -150,7 +150,7 @@ class StreamParser:
             elif self.image_row >= 0 or self.track_row >= 0:
                 self.report.add(
                     Action.SKIPPED,
-                    "unsupported element",
+                    Reason.UNSUPPORTED_ELEMENT,
                     source=self._where(tag),
                     detail=f"<{tag}> is not a CVAT 1.1 shape",
                 )
@@ -182,7 +182,7 @@ class StreamParser:
             self.track_row = -1
             self.attr_owner = "none"
 
-    # -- dropping bad elements (on_bad_element="drop") -----------------------------------
+    # -- dropping bad elements (on_invalid="drop") -----------------------------------
     def _context(self, a: dict[str, str]) -> tuple[str | None, str | None]:
         """(frame, label) of a shape element about to be dropped, for the report."""
         if self.track_row >= 0:
@@ -261,7 +261,7 @@ class StreamParser:
         except KeyError as e:
             raise missing(self.path, self._where("track"), e.args[0]) from None
         except ValueError as e:
-            raise BadElement(self.path, self._where("track"), str(e), "bad_track_id") from None
+            raise BadElement(self.path, self._where("track"), str(e), Reason.BAD_TRACK_ID) from None
         label_idx = self._label(label, "track")
         self.track_row = self.tracks.append(tid, a.get("task_id"), label_idx)
         self.attr_owner = "track"
@@ -281,7 +281,7 @@ class StreamParser:
         except KeyError as e:
             raise missing(self.path, self._where(tag), e.args[0]) from None
         except ValueError as e:
-            raise BadElement(self.path, self._where(tag), str(e), "bad_frame") from None
+            raise BadElement(self.path, self._where(tag), str(e), Reason.BAD_FRAME) from None
         if run is None and mask is None:  # a skeleton: its points follow as children
             self.skel = []
         s.append(code, frame, label, self.track_row, self.parser.CurrentLineNumber, a, run, npairs)

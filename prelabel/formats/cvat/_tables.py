@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from prelabel.errors import InputError
+from prelabel.report import Reason
 
 # CVAT shape types, as codes of the raw table (the element names of the XML)
 BOX, POLYGON, POLYLINE, POINTS, CUBOID, ELLIPSE, MASK, SKELETON = range(8)
@@ -34,10 +35,10 @@ def bounded_int(text: str, what: str) -> int:
 
 class BadElement(InputError):
     """A bad element that leaves the rest of the file usable: fatal under
-    ``on_bad_element="error"``, skipped and reported under ``"drop"``. ``reason`` is the
-    report's reason (``"bad_points"``, ``"unknown_label"``, ``"missing_attribute"``, ...)."""
+    ``on_invalid="error"`` (and ``"repair"``), skipped and reported under ``"drop"``.
+    ``reason`` is the report's reason (``Reason.BAD_POINTS``, ``Reason.UNKNOWN_LABEL``, ...)."""
 
-    def __init__(self, path: str, location: str, message: str, reason: str) -> None:
+    def __init__(self, path: str, location: str, message: str, reason: Reason) -> None:
         super().__init__(path, location, message)
         self.reason = reason
 

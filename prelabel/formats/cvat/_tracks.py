@@ -14,7 +14,7 @@ from prelabel._ragged import run_rows
 from prelabel.errors import InputError
 from prelabel.formats.cvat._raw import RawShapes
 from prelabel.formats.cvat._tables import element_source
-from prelabel.report import Action, Report
+from prelabel.report import Action, Reason, Report
 
 # The points interpolation between keyframes (and holding after the last one) may add in one
 # file, counted before anything is allocated.
@@ -126,7 +126,7 @@ def track_pass(
         for row in t_rows[dup].tolist():
             report.add(
                 Action.DROPPED,
-                "duplicate frame in track",
+                Reason.TRACK_REPEATED_FRAME,
                 source=element_source(raw.kind[row], raw.line[row]),
                 label=label_names[raw.label[row]],
                 detail=f"track {track_ids[raw.track[row]]} already has this frame",
@@ -191,7 +191,7 @@ def _fill_gaps(
     for row in src[held].tolist():
         report.add(
             Action.NOTED,
-            "held, not interpolated",
+            Reason.HELD_NOT_INTERPOLATED,
             source=element_source(raw.kind[row], raw.line[row]),
             label=label_names[raw.label[row]],
             detail="the next keyframe has another type or point count",

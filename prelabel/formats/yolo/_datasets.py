@@ -31,6 +31,7 @@ from prelabel.formats.yolo._schema import TASKS
 from prelabel.imagesize import IMAGE_SUFFIXES
 from prelabel.jsonio import read_text
 from prelabel.paths import resolve_inside, safe_relative
+from prelabel.report import Reason
 
 
 def _ultralytics(yaml_path: str, names_file: str | None) -> Layout:
@@ -43,7 +44,7 @@ def _ultralytics(yaml_path: str, names_file: str | None) -> Layout:
         if os.path.isabs(p):
             # A data.yaml written on another machine; the data set is the folder of data.yaml.
             if os.path.realpath(p) != os.path.realpath(here):
-                lay.notes.append(("absolute data.yaml path ignored", f"{yaml_path}:path"))
+                lay.notes.append((Reason.ABSOLUTE_DATA_PATH_IGNORED, f"{yaml_path}:path"))
         else:
             resolve_inside(here, p, path=yaml_path, location="path")
             root = os.path.join(here, safe_relative(p, path=yaml_path, location="path"))
@@ -74,7 +75,7 @@ def _ultralytics(yaml_path: str, names_file: str | None) -> Layout:
             elif os.path.isfile(target):
                 list_entries(target, root, lay, cache, seen, report_missing=True)
             else:
-                lay.notes.append(("split not found", f"{yaml_path}:{split}"))
+                lay.notes.append((Reason.SPLIT_NOT_FOUND, f"{yaml_path}:{split}"))
     labels = os.path.join(root, "labels")
     images = os.path.join(root, "images")
     if not lay.frames and os.path.isdir(labels) and os.path.isdir(images):
@@ -122,7 +123,7 @@ def _darknet(data_path: str, names_file: str | None) -> Layout:
     for key in subsets:
         found = locate(key)
         if found is None or not os.path.isfile(found):
-            reason = "list not found" if found is None else "list is not a file"
+            reason = Reason.LIST_NOT_FOUND if found is None else Reason.LIST_NOT_A_FILE
             lay.notes.append((reason, f"{data_path}:{values[key][1]}"))
         else:
             lists.append(found)

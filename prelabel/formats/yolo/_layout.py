@@ -21,6 +21,7 @@ from prelabel.imagesize import IMAGE_SUFFIXES, image_sizes
 from prelabel.jsonio import read_text
 from prelabel.order import natural_order
 from prelabel.paths import resolve_inside, safe_relative
+from prelabel.report import Reason
 
 
 class Entry(NamedTuple):
@@ -50,8 +51,9 @@ class Layout:
     frames: list[Entry] = field(default_factory=list)
     orphans: list[tuple[str, str, str]] = field(default_factory=list)  # path, rel, key
     missing: list[tuple[str, str, str, int]] = field(default_factory=list)  # name, list, rel, line
-    notes: list[tuple[str, str]] = field(default_factory=list)  # reason, source
-    skipped: dict[str, str] = field(default_factory=dict)  # source -> why it was not read
+    notes: list[tuple[Reason, str]] = field(default_factory=list)  # reason, source
+    # source -> why it was not read (reason, detail)
+    skipped: dict[str, tuple[Reason, str | None]] = field(default_factory=dict)
 
     def add(
         self, name: str, image: str | None, label: str | None, rel: str, key: str,
@@ -72,7 +74,10 @@ def strip_suffix(name: str) -> str:
 
 
 def walk(
-    top: str, root: str, skipped: dict[str, str] | None = None, exclude: tuple[str, ...] = ()
+    top: str,
+    root: str,
+    skipped: dict[str, tuple[Reason, str | None]] | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> Iterator[tuple[str, str]]:
     """(path relative to ``top`` with '/', full path) of every file under ``top``, sorted by
     folder; links followed only while they stay inside ``root``. Hidden entries are skipped;
@@ -90,9 +95,9 @@ def walk(
             if e.name.startswith("."):
                 if skipped is not None:
                     if e.is_dir():
-                        skipped[_rel(e.path, root) + "/"] = "hidden folder"
+                        skipped[_rel(e.path, root) + "/"] = (Reason.HIDDEN_FOLDER, None)
                     elif e.name.endswith(".txt"):
-                        skipped[_rel(e.path, root)] = "hidden label file"
+                        skipped[_rel(e.path, root)] = (Reason.HIDDEN_LABEL_FILE, None)
                 continue
             if e.is_symlink():
                 resolve_inside(root, _rel(e.path, root), path=e.path, location=None)
@@ -225,7 +230,7 @@ def dir_entries(split_dir: str, root: str, lay: Layout, seen: set[str]) -> None:
         if images:
             for rel in sibling.values():  # Ultralytics reads labels/ only, so do we: reported
                 if os.path.basename(rel) not in NAMES_FILES:
-                    lay.skipped[base + rel] = "label file beside its image (labels/ is read)"
+                    lay.skipped[base + rel] = (Reason.LABEL_FILE_BESIDE_IMAGE, "labels/ is read")
     if not images:
         return
     for key in sorted(images):
@@ -289,7 +294,7 @@ def outside_labels(folder: str, lay: Layout, names_path: str | None) -> None:
     ``images/``: no image is theirs, so they are skipped and reported."""
     for rel, full in walk(folder, folder, lay.skipped, exclude=("labels", "images")):
         if rel.endswith(".txt") and not is_names_file(full, names_path):
-            lay.skipped[rel] = "label file outside labels/ (images/ has the frames)"
+            lay.skipped[rel] = (Reason.LABEL_FILE_OUTSIDE_LABELS, "images/ has the frames")
 
 
 def keep_frames(lay: Layout, keep: npt.NDArray[np.bool_]) -> None:

@@ -22,7 +22,7 @@ from prelabel.formats.yolo._schema import (
     schema_for_task,
     shape_readings,
 )
-from prelabel.report import Action, Report
+from prelabel.report import Action, Reason, Report
 
 _MAX_TRACK = 2**53  # beyond this a float is no longer a whole number one can trust
 
@@ -31,44 +31,50 @@ def _is_number(token: bytes) -> bool:
     return parse_tokens(token, 1) is not None
 
 
-def _line_problem(tokens: list[bytes], reading: Reading, n_names: int | None) -> tuple[str, str]:
+def _line_problem(tokens: list[bytes], reading: Reading, n_names: int | None) -> tuple[Reason, str]:
     """(reason, message) for one refused line, in plain Python: only refused lines get here."""
     n = len(tokens)
     k = int(reading.schema_ids(np.array([n]))[0])
     if k < 0:
-        return "wrong column count", (
+        return Reason.WRONG_COLUMN_COUNT, (
             f"{reading.expectation()}, got {n}{_hint(reading.schemas[0], n)}"
         )
     schema = reading.schemas[k]
     for t in tokens:
         if not _is_number(t):
-            return "not a number", f"not a number: {_token_text(t)}"
+            return Reason.NOT_A_NUMBER, f"not a number: {_token_text(t)}"
     vals = np.fromstring(b" ".join(tokens), sep=" ")
     for t, v in zip(tokens, vals):
         if not np.isfinite(v):
-            return "not a number", f"not a finite number: {_token_text(t)}"
+            return Reason.NOT_A_NUMBER, f"not a finite number: {_token_text(t)}"
     pos = positions(schema, n)
     c = vals[pos["cls"]]
     if c != np.floor(c) or c < 0:
-        return "bad class", f"class id {_token_text(tokens[pos['cls']])} is not a whole number >= 0"
+        return (
+            Reason.BAD_CLASS,
+            f"class id {_token_text(tokens[pos['cls']])} is not a whole number >= 0",
+        )
     if n_names is not None and c >= n_names:
-        return "class beyond names", (
+        return Reason.CLASS_BEYOND_NAMES, (
             f"class {int(c)} is beyond the {n_names} names (0..{n_names - 1})"
         )
     if c >= MAX_UNNAMED_CLASS:
-        return "class beyond names", f"class {int(c)} is too large without names (give --names)"
+        return (
+            Reason.CLASS_BEYOND_NAMES,
+            f"class {int(c)} is too large without names (give --names)",
+        )
     if "track" in pos:
         t = vals[pos["track"]]
         if t != np.floor(t) or t < 0 or t > _MAX_TRACK:
-            return "bad track id", (
+            return Reason.BAD_TRACK_ID, (
                 f"track id {_token_text(tokens[pos['track']])} is not a whole number >= 0"
             )
     if "conf" in pos and reading.declared is None and not 0 <= vals[pos["conf"]] <= 1:
-        return "bad confidence", (
+        return Reason.BAD_CONFIDENCE, (
             f"confidence {_token_text(tokens[pos['conf']])} is not between 0 and 1 "
             f"(rows read as {schema}; give --columns if that is wrong)"
         )
-    return "bad line", "line refused"
+    return Reason.BAD_LINE, "line refused"
 
 
 def _token_text(token: bytes) -> str:
@@ -244,7 +250,11 @@ def note_reading(reading: Reading | None, used: IntArray | None, rep: Report) ->
     """Say in the report (and so the summary) which row schema was used and where it came
     from: declared by an option or data.yaml, or read from the rows."""
     if reading is not None and reading.declared is not None:
-        rep.add(Action.NOTED, f"row schema declared by {reading.declared}: {reading.schemas[0]}")
+        rep.add(
+            Action.NOTED,
+            Reason.ROW_SCHEMA_DECLARED,
+            detail=f"{reading.schemas[0]} by {reading.declared}",
+        )
         return
     if reading is None or used is None or not len(used):
         return
@@ -252,8 +262,10 @@ def note_reading(reading: Reading | None, used: IntArray | None, rep: Report) ->
     names = [str(reading.schemas[k]) for k in np.flatnonzero(counts).tolist()]
     rep.add(
         Action.NOTED,
-        f"row schema read from the rows: {' + '.join(names)}",
-        detail=", ".join(
+        Reason.ROW_SCHEMA_INFERRED,
+        detail=" + ".join(names)
+        + "; "
+        + ", ".join(
             f"{int(counts[k]):,} row(s) {reading.schemas[k]}" for k in np.flatnonzero(counts)
         ),
     )

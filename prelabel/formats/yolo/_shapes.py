@@ -13,7 +13,7 @@ from prelabel.annotations import Annotations, FloatArray, Frames, IntArray, Kind
 from prelabel.formats.yolo._layout import LabelFiles
 from prelabel.formats.yolo._lines import Lines
 from prelabel.formats.yolo._schema import Reading, Schema, positions_per_line
-from prelabel.report import Action, Report
+from prelabel.report import Action, Reason, Report
 
 # A corner this close (in source units) to the box's min/max counts as on it (OBB -> rectangle).
 _AXIS_TOL_NORMALISED = 1e-9
@@ -152,7 +152,7 @@ def build_shapes(
             for i in g[np.setdiff1d(np.arange(len(g)), group[-1][4])].tolist():
                 rep.add(
                     Action.SKIPPED,
-                    "no visible keypoint",
+                    Reason.NO_VISIBLE_KEYPOINTS,
                     source=source[i],
                     frame=str(frames.name[frame[i]]),
                     label=labels[cls[i]],

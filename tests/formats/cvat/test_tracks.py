@@ -96,4 +96,4 @@ def test_a_held_shape_before_a_shape_with_fewer_points(tmp_path: Path) -> None:
     first = [[0, 0], [4, 0], [4, 4], [2, 5], [0, 4]]
     assert ann.points[5:10].tolist() == first
     assert ann.points[10:15].tolist() == first
-    assert [r["reason"] for r in rep.rows] == ["held, not interpolated"]
+    assert [r["reason"] for r in rep.rows] == ["held_not_interpolated"]

@@ -61,7 +61,9 @@ for p in sorted(glob.glob(os.path.join(sys.argv[2], "*.jpg"))):
 READ = """
 import sys
 from prelabel.formats.yolo import read_yolo
-ann = read_yolo(sys.argv[1], image_dir=sys.argv[2] if len(sys.argv) > 2 else None)
+from prelabel.gcpause import paused_gc
+with paused_gc():  # as the CLI runs it (the reader leaves the collector alone)
+    ann = read_yolo(sys.argv[1], image_dir=sys.argv[2] if len(sys.argv) > 2 else None)
 assert len(ann) > 0
 """
 
@@ -111,6 +113,7 @@ def in_process(labels: Path, yolo: Path, images: Path, runs: int, with_globox: b
     import glob
 
     from prelabel.formats.yolo import read_yolo
+    from prelabel.gcpause import paused_gc
 
     def floor() -> None:
         n = 0
@@ -125,11 +128,18 @@ def in_process(labels: Path, yolo: Path, images: Path, runs: int, with_globox: b
             with open(p, "rb") as f:
                 f.read(4096)
 
+    def paused(read: Callable[[], object]) -> Callable[[], object]:
+        def run() -> object:
+            with paused_gc():  # as the CLI runs a read
+                return read()
+
+        return run
+
     jobs: dict[str, Callable[[], object]] = {
         "floor": floor,
         "floor+images": floor_images,
-        "read_yolo": lambda: read_yolo(yolo),
-        "read_yolo+img": lambda: read_yolo(yolo, image_dir=images),
+        "read_yolo": paused(lambda: read_yolo(yolo)),
+        "read_yolo+img": paused(lambda: read_yolo(yolo, image_dir=images)),
     }
     if with_globox:
         from globox import AnnotationSet

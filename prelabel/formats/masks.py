@@ -179,8 +179,9 @@ def _corner_outline(pts: npt.NDArray[Any], lattice: npt.NDArray[np.uint8]) -> np
     prev = np.roll(pts, 1, axis=0)
     nxt = np.roll(pts, -1, axis=0)
     d_in, d_out = pts - prev, nxt - pts
-    turn = d_in[:, 0] * d_out[:, 1] - d_in[:, 1] * d_out[:, 0] != 0
-    return pts[turn]
+    turn: npt.NDArray[np.bool_] = d_in[:, 0] * d_out[:, 1] - d_in[:, 1] * d_out[:, 0] != 0
+    kept: npt.NDArray[Any] = pts[turn]
+    return kept
 
 
 def polygons_from_mask(

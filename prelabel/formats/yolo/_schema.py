@@ -95,9 +95,11 @@ class Schema:
         if self.fixed > _MAX_ROW:  # no file holds such a row (and numpy's int64 could not say so)
             return np.zeros(len(ncol), dtype=bool)
         if not self.variable:
-            return ncol == self.fixed
+            fixed: npt.NDArray[np.bool_] = ncol == self.fixed
+            return fixed
         rest = ncol - self.fixed
-        return (rest >= 6) & (rest % 2 == 0)
+        variable: npt.NDArray[np.bool_] = (rest >= 6) & (rest % 2 == 0)
+        return variable
 
     @property
     def untracked(self) -> Schema | None:

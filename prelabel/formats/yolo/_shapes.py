@@ -22,7 +22,8 @@ _AXIS_TOL_PIXELS = 1e-6
 
 def _gather(values: FloatArray, first: IntArray, size: int) -> FloatArray:
     """(n, size) block of values starting at ``first`` of each row."""
-    return values[first[:, None] + np.arange(size)]
+    block: FloatArray = values[first[:, None] + np.arange(size)]
+    return block
 
 
 def _rect_corners(x1: FloatArray, y1: FloatArray, x2: FloatArray, y2: FloatArray) -> FloatArray:

@@ -340,8 +340,10 @@ class Annotations:
             frames=frames,
             labels=tuple(labels),
             kind=np.concatenate([p.kind for p in parts]),
-            frame=np.concatenate([p.frame + b for p, b in zip(parts, frame_base)]),
-            label=np.concatenate([r[p.label] for p, r in zip(parts, remaps)]).astype(np.int32),
+            frame=np.concatenate([p.frame + b for p, b in zip(parts, frame_base, strict=True)]),
+            label=np.concatenate([r[p.label] for p, r in zip(parts, remaps, strict=True)]).astype(
+                np.int32
+            ),
             track=np.concatenate([p.track for p in parts]),
             score=np.concatenate([p.score for p in parts]),
             offsets=offsets,

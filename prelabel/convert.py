@@ -75,7 +75,7 @@ def _render(template: str, frames: Frames, option: str, *, url: bool = False) ->
     out = []
     try:
         for name, seq, idx in zip(
-            frames.name.tolist(), frames.sequence.tolist(), frames.index.tolist()
+            frames.name.tolist(), frames.sequence.tolist(), frames.index.tolist(), strict=True
         ):
             stem = posixpath.splitext(posixpath.basename(name))[0] if name else str(idx)
             out.append(
@@ -294,7 +294,9 @@ def apply_labels(
         unmapped = [name for name in ann.labels if name not in options.mapping]
         used = np.bincount(ann.label, minlength=n_labels) > 0
         unmapped_used = [
-            name for name, u in zip(ann.labels, used) if u and name not in options.mapping
+            name
+            for name, u in zip(ann.labels, used, strict=True)
+            if u and name not in options.mapping
         ]
         if unmapped_used and not options.drop_unmapped:
             raise InputError(
@@ -322,7 +324,7 @@ def apply_labels(
     empty_label = np.array([t == "" for t in target], dtype=bool)
     empty = label_ok & empty_label[ann.label]
     if empty.any():
-        _empty_labels(ann, empty, target, options, report, Policy(on_invalid), source)
+        _empty_labels(ann, empty, options, report, Policy(on_invalid), source)
         label_ok &= ~empty
     low = label_ok & (ann.score < threshold[ann.label])  # NaN (no score) is never below
     if low.any():
@@ -338,7 +340,6 @@ def apply_labels(
 def _empty_labels(
     ann: Annotations,
     rows: np.ndarray,
-    target: list[str],
     options: LabelOptions,
     report: Report,
     on_invalid: Policy,
@@ -406,7 +407,7 @@ def convert(
     wraps the iterator of job lines (one item per job written); ``on_stage`` is told the
     name of each stage as it starts (``frames``, ``checks``, ``jobs``), for a display.
     """
-    stage = on_stage or (lambda name: None)
+    stage = on_stage or (lambda _name: None)
     check_output(output)
     check_options(frames, jobs)
     report = report if report is not None else Report()

@@ -139,7 +139,7 @@ def _reference_ids(layout: JobLayout, options: JobOptions) -> list[str]:
     try:
         ids = [
             template.format(sequence=s, chunk=c)
-            for s, c in zip(layout.job_sequence, layout.job_chunk)
+            for s, c in zip(layout.job_sequence, layout.job_chunk, strict=True)
         ]
     except (KeyError, IndexError, ValueError) as exc:
         raise PayloadError(f"--reference-id template {options.reference_id!r}: {exc}") from None
@@ -323,7 +323,9 @@ def _job_context(
     frame_rows = layout.frame_order[layout.job_frame_offsets[j] : layout.job_frame_offsets[j + 1]]
     frame_list = [
         {"frame_id": fid, "src": src}
-        for fid, src in zip(frames.frame_id[frame_rows].tolist(), frames.src[frame_rows].tolist())
+        for fid, src in zip(
+            frames.frame_id[frame_rows].tolist(), frames.src[frame_rows].tolist(), strict=True
+        )
     ]
     data: dict[str, Any] = {"video_data": {"frames": frame_list}}
     refs = [r for r in frames.reference[frame_rows].tolist() if r]
@@ -432,7 +434,7 @@ def _objects_json(
             hashlib.sha1(
                 b"%s%s/%s" % (ns, tracker_names[t], fraw[f]), usedforsecurity=False
             ).digest()
-            for t, f in zip(tos, frame_rows)
+            for t, f in zip(tos, frame_rows, strict=True)
         ]
     )
     label_text = [orjson.dumps(x) for x in sub.labels]

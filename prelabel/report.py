@@ -155,12 +155,12 @@ class Report:
         frame_rows = ann.frame[sel]
         names = frames.name[frame_rows]
         ids = frames.frame_id[frame_rows]
-        frame_desc = [i or n for i, n in zip(ids.tolist(), names.tolist())]
+        frame_desc = [i or n for i, n in zip(ids.tolist(), names.tolist(), strict=True)]
         labels = (
             np.asarray(ann.labels, dtype=object)[ann.label[sel]] if ann.labels else [""] * len(sel)
         )
         for shape, frame, label, source in zip(
-            sel.tolist(), frame_desc, list(labels), ann.source[sel].tolist()
+            sel.tolist(), frame_desc, list(labels), ann.source[sel].tolist(), strict=True
         ):
             row: ReportRow = {
                 "action": action.value,

@@ -177,7 +177,9 @@ def build_trackers(ann: Annotations, jobs: JobLayout) -> TrackerLayout:
     keys_out = np.empty(len(t_job), dtype=object)
     keys_out[:] = [
         f"t{t}-{k}" if tr else f"s{r}"
-        for t, k, tr, r in zip(track_ids, kinds, t_tracked.tolist(), rank_in_job.tolist())
+        for t, k, tr, r in zip(
+            track_ids, kinds, t_tracked.tolist(), rank_in_job.tolist(), strict=True
+        )
     ]
     return TrackerLayout(
         shape_order=shape_order.astype(np.int64),

@@ -245,7 +245,7 @@ def test_the_same_frame_id_in_different_jobs_is_fine() -> None:
     # read "10x", the false duplicate of a COCO with folders a01/0x.jpg and a10/x.jpg
     seqs = [f"a{k:02d}" for k in range(11)]
     ids = ["0x" if k == 1 else "x" for k in range(11)]
-    jobs = build_jobs(_named([f"{s}/{i}.jpg" for s, i in zip(seqs, ids)], ids, seqs))
+    jobs = build_jobs(_named([f"{s}/{i}.jpg" for s, i in zip(seqs, ids, strict=True)], ids, seqs))
     assert [j["reference_id"] for j in jobs] == seqs
     assert [j["data"]["video_data"]["frames"][0]["frame_id"] for j in jobs] == ids
 

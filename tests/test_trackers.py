@@ -49,7 +49,8 @@ def test_trackers_group_by_job_track_and_kind() -> None:
     layout = layout_jobs(f)
     t = build_trackers(ann, layout)
     groups = [
-        t.shape_order[a:b].tolist() for a, b in zip(t.tracker_offsets[:-1], t.tracker_offsets[1:])
+        t.shape_order[a:b].tolist()
+        for a, b in zip(t.tracker_offsets[:-1], t.tracker_offsets[1:], strict=True)
     ]
     # job b first: the boxes of track 7 on frame index 0 (shape 2) then index 2 (shape 0),
     # then the polygon and the untracked boxes (all on index 1), in input order; job a: shape 1

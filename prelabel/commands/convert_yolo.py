@@ -12,7 +12,7 @@ from prelabel.errors import InputError
 from prelabel.formats.yolo import TASKS, parse_columns, read_yolo
 
 
-def _check_columns(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+def _check_columns(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value:
         try:
             # a shape-less kpts may still get its shape from data.yaml: checked when read

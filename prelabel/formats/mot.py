@@ -314,7 +314,7 @@ def _rows(
     if s.gt and ((vis[rows] != -1).any() or ignored[rows].any()):
         attributes = [
             {**({"visibility": v} if v != -1 else {}), **({"ignored": True} if g else {})} or None
-            for v, g in zip(vis[rows].tolist(), ignored[rows].tolist())
+            for v, g in zip(vis[rows].tolist(), ignored[rows].tolist(), strict=True)
         ]
     frame_no = frame[rows].astype(np.int64)
     last_row = int(frame_no.max()) if len(rows) else 0

@@ -309,7 +309,7 @@ class Ledger:
                 "FROM runs ORDER BY id"
             )
             names = [d[0] for d in cur.description]
-            return [dict(zip(names, r)) for r in cur.fetchall()]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     # -- jobs ---------------------------------------------------------------------------
 

@@ -93,7 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         self.server.sandbox._handle(self, "POST")
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002, ARG002 (the base class's signature)
         # headers are never logged (the key is one); the sandbox logs its own line
         return
 
@@ -217,7 +217,7 @@ class Sandbox:
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY seq", args).fetchall()
         keys = ("job_id", "project_id", "reference_id", "batch_id", "work_flow_id", "body")
-        return [dict(zip(keys, r)) for r in rows]
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def reference_counts(self) -> Counter[str]:
         """How many stored jobs carry each reference_id (all 1 when nothing duplicated)."""

@@ -160,7 +160,7 @@ def alternate_calls(jobs: Mapping[str, Callable[[], object]], runs: int) -> dict
 
 def paired(ts: list[float], base_ts: list[float]) -> tuple[float, float, float]:
     """Median, min and max of the per-round ratios ts / base_ts."""
-    ratios = [t / b for t, b in zip(ts, base_ts)]
+    ratios = [t / b for t, b in zip(ts, base_ts, strict=True)]
     return statistics.median(ratios), min(ratios), max(ratios)
 
 

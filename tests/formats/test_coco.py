@@ -180,7 +180,7 @@ def test_rle_uncompressed_and_compressed() -> None:
     assert 0.75 in normalise(ann).points[:4, 0].tolist()
 
 
-def test_rle_min_area_and_largest(tmp_path: Path) -> None:
+def test_rle_min_area_and_largest() -> None:
     ann = read_coco(FIXTURES / "rle.json", min_mask_area=0, multipart="largest")
     # the speck is kept now (area 1 >= 0), as a second part of annotation 0 -> largest only
     assert len(ann) == 2

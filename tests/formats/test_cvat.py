@@ -331,7 +331,7 @@ def test_project_export_without_task_offsets(tmp_path: Path) -> None:
     # task 1 (frames 0..2) comes first in the meta, task 2 (frames 5..6) next
     assert ann.frames.sequence.tolist() == ["a", "a", "a", "b", "b"]
     assert ann.frames.width.tolist() == [200] * 3 + [300] * 2
-    by_track = {int(t): int(f) for t, f in zip(ann.track, ann.frame)}
+    by_track = {int(t): int(f) for t, f in zip(ann.track, ann.frame, strict=True)}
     # CVAT would write task 2's frame 6 as 6 + offset 3 (0 + 1 * 3 frames of task 1) = 9;
     # 9 is not in the file, 6 fits without the offset: task 2's index 1 -> row 3 + 1
     assert by_track == {1: 1, 0: 4}
@@ -376,7 +376,10 @@ def test_cvat_project_video_export() -> None:
     assert f.sequence.tolist() == ["morning"] * 5 + ["evening"] * 3
     assert f.index.tolist() == [0, 1, 2, 3, 4, 0, 1, 2]
     assert f.width.tolist() == [640] * 5 + [1280] * 3
-    got = {(int(t), int(r)): pts(ann, i)[0] for i, (t, r) in enumerate(zip(ann.track, ann.frame))}
+    got = {
+        (int(t), int(r)): pts(ann, i)[0]
+        for i, (t, r) in enumerate(zip(ann.track, ann.frame, strict=True))
+    }
     # track 0 (task 21, offset 0): frames 0, 1, 2, outside at 3
     # track 1 (task 22, start 10, step 3, offset 0 + 1 * 5 = 5): frames 15, 18, 21 are task
     # frames (15 - 15) / 3 = 0, 1, 2 -> rows 5, 6, 7
@@ -463,7 +466,7 @@ def test_datumaro_tracks_use_the_frames_the_tracks_fit_in() -> None:
     assert len(ann.frames) == 4
     assert ann.frames.sequence.tolist() == ["default"] * 4
     by_track: dict[int, list[int]] = {}
-    for t, fr in zip(ann.track.tolist(), ann.frame.tolist()):
+    for t, fr in zip(ann.track.tolist(), ann.frame.tolist(), strict=True):
         by_track.setdefault(t, []).append(fr)
     assert by_track == {0: [0, 1, 2, 3], 1: [1, 2, 3]}  # filled and held to the end
     i = ann.frame.tolist().index(1)
@@ -714,7 +717,7 @@ def test_100k_point_polygon_parsed_in_bulk(tmp_path: Path) -> None:
     n = 100_000
     k = np.arange(n)
     x, y = (k % 640) + 0.25, (k * 7 % 480) + 0.5
-    run = ";".join(f"{a},{b}" for a, b in zip(x.tolist(), y.tolist()))
+    run = ";".join(f"{a},{b}" for a, b in zip(x.tolist(), y.tolist(), strict=True))
     p = write(
         tmp_path,
         '<annotations><image id="0" name="a.jpg" width="640" height="480">'
@@ -966,7 +969,7 @@ def test_bad_track_dropped_with_its_frames(
     assert row["detail"].endswith("(2 shape element(s))")
 
 
-def test_fixture_with_bad_elements(tmp_path: Path) -> None:
+def test_fixture_with_bad_elements() -> None:
     path = FIXTURES / "bad_elements.xml"
     with pytest.raises(InputError) as err:
         read_cvat(path)
@@ -1085,7 +1088,9 @@ def test_random_tracks_come_back(tmp_path_factory: pytest.TempPathFactory, spec:
     for interpolate in (False, True):
         ann = read_cvat(path, interpolate=interpolate)
         assert len(ann.frames) == spec["n"]
-        got = {(int(t), int(f)): i for i, (t, f) in enumerate(zip(ann.track, ann.frame))}
+        got = {
+            (int(t), int(f)): i for i, (t, f) in enumerate(zip(ann.track, ann.frame, strict=True))
+        }
         assert len(got) == len(ann)  # one shape per track and frame
         for tid, kind, frames in spec["tracks"]:
             for f, outside, xy in frames:

@@ -103,7 +103,9 @@ def test_outline_is_exactly_the_pixels_with_holes_filled(m: np.ndarray) -> None:
         return
     if _has_pinch(m):  # corner-only contacts get a neck; exactness is for the rest
         return
-    pixels = shapely.union_all([shapely.box(c, r, c + 1, r + 1) for r, c in zip(*np.nonzero(m))])
+    pixels = shapely.union_all(
+        [shapely.box(c, r, c + 1, r + 1) for r, c in zip(*np.nonzero(m), strict=True)]
+    )
     parts = list(getattr(pixels, "geoms", [pixels]))
     filled = shapely.union_all([shapely.Polygon(p.exterior) for p in parts])
     mine = shapely.union_all(polys)

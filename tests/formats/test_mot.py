@@ -177,7 +177,7 @@ def test_min_score_uses_the_confidence(tmp_path: Path) -> None:
     assert shapes == [1, 2]  # ByteTrack: track 1 (track 2 was its only row); norfair: 2 tracks
 
 
-def test_lone_results_file_needs_a_size(tmp_path: Path) -> None:
+def test_lone_results_file_needs_a_size() -> None:
     src = FIXTURES / "results" / "seq-02.txt"
     with pytest.raises(InputError, match="no image size.*--width and --height") as err:
         read_mot(src)

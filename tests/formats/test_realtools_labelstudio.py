@@ -68,7 +68,7 @@ def assert_project(ann: Annotations, frame_of, scale: tuple[float, float] = (1, 
     for k in FRAMES:
         want = expected(k)
         assert [(lab, kind) for lab, kind, _ in got[k]] == [(lab, kind) for lab, kind, _ in want], k
-        for (_, _, g), (_, _, w) in zip(got[k], want):
+        for (_, _, g), (_, _, w) in zip(got[k], want, strict=True):
             assert np.allclose(g, np.array(w) / scale, atol=1e-9), k
 
 
@@ -207,7 +207,7 @@ def test_coco_export_cli_matches_the_yolo_export(tmp_path: Path) -> None:
     assert list(a) == list(b) == [str(k) for k in FRAMES]
     for fid in a:
         assert [(lab, t) for lab, t, _ in a[fid]] == [(lab, t) for lab, t, _ in b[fid]], fid
-        for (_, _, p), (_, _, q) in zip(a[fid], b[fid]):
+        for (_, _, p), (_, _, q) in zip(a[fid], b[fid], strict=True):
             assert np.allclose(p, q, atol=1e-9), fid
 
 

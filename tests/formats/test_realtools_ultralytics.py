@@ -53,7 +53,7 @@ def test_detect_save_conf_with_the_source_images(columns: str | None) -> None:
     # every source image is a frame, c.png (no detections, so no label file) too
     assert sorted(ann.frames.name.tolist()) == ["a.png", "b.png", "c.png"]
     assert [SIZES[n] for n in ann.frames.name.tolist()] == list(
-        zip(ann.frames.width.tolist(), ann.frames.height.tolist())
+        zip(ann.frames.width.tolist(), ann.frames.height.tolist(), strict=True)
     )
     rows = by_frame_name(ann)
     assert "c.png" not in rows and len(ann) == 3
@@ -268,7 +268,7 @@ def test_track_files_are_one_sequence_per_video_with_gaps(columns: str | None) -
     for (video, n), rows in TRACK.items():
         shapes = [i for i in range(len(ann)) if ann.frame[i] == seen[(video, n)]]
         assert len(shapes) == len(rows)
-        for i, (x1, y1, x2, y2, tid, conf) in zip(shapes, rows):
+        for i, (x1, y1, x2, y2, tid, conf) in zip(shapes, rows, strict=True):
             # normalised: x / 64, y / 32 (no images)
             assert np.allclose(points(ann, i), rect(x1 / 64, y1 / 32, x2 / 64, y2 / 32), atol=1e-12)
             assert ann.track[i] == (-1 if tid is None else tid)  # 6 values: an untracked shape
@@ -328,7 +328,7 @@ def test_track_with_ffmpeg_frames_as_image_dir() -> None:
         assert f.index[k] == n - 1
         shapes = [i for i in range(len(ann)) if ann.frame[i] == k]
         assert len(shapes) == len(rows), (video, n)
-        for i, (x1, y1, x2, y2, tid, _) in zip(shapes, rows):
+        for i, (x1, y1, x2, y2, tid, _) in zip(shapes, rows, strict=True):
             assert np.allclose(points(ann, i), rect(x1, y1, x2, y2), atol=1e-9)  # pixels
             assert ann.track[i] == (-1 if tid is None else tid)
     (k3,) = [k for k in range(len(f)) if f.name[k] == "walk/000003.jpg"]

@@ -52,7 +52,7 @@ def to_yolo_lines(ann: Annotations) -> list[str]:
     p = ann.points.reshape(-1, 4, 2)
     x1, y1, x2, y2 = p[:, 0, 0], p[:, 0, 1], p[:, 2, 0], p[:, 2, 1]
     rows = zip(ann.label.tolist(), ((x1 + x2) / 2 / w).tolist(), ((y1 + y2) / 2 / h).tolist(),
-               ((x2 - x1) / w).tolist(), ((y2 - y1) / h).tolist())  # fmt: skip
+               ((x2 - x1) / w).tolist(), ((y2 - y1) / h).tolist(), strict=True)  # fmt: skip
     return [f"{c} {xc!r} {yc!r} {bw!r} {bh!r}" for c, xc, yc, bw, bh in rows]
 
 
@@ -398,6 +398,10 @@ def test_bad_line_is_refused_with_file_and_line(
     assert err.value.location == "3"
     assert message in err.value.message
     assert str(err.value).startswith(f"{tmp_path / 'labels' / 'a.txt'}:3: ")
+    # under drop the same line is left out and reported with its reason
+    report = Report()
+    read_yolo(tmp_path, names=["x", "y"], on_invalid="drop", report=report)
+    assert [r["reason"] for r in report.rows if r["action"] == "dropped"] == [reason]
 
 
 @pytest.mark.parametrize(("line", "message", "reason"), BAD_LINES)
@@ -771,7 +775,7 @@ def test_cli_bad_line_exit_2_and_drop(tmp_path: Path) -> None:
     assert result.exit_code == 2
 
 
-def test_cli_bad_columns_is_a_usage_error(tmp_path: Path) -> None:
+def test_cli_bad_columns_is_a_usage_error() -> None:
     result = CliRunner().invoke(
         main, ["convert", "yolo", str(FIXTURES / "bare"), "--columns", "cls,wat", "-o", "-"]
     )
@@ -908,7 +912,7 @@ def test_confidence_out_of_range_in_a_read_schema_is_a_bad_line(tmp_path: Path) 
     )
 
 
-def test_the_report_names_the_schema_and_where_it_came_from(tmp_path: Path) -> None:
+def test_the_report_names_the_schema_and_where_it_came_from() -> None:
     def reasons(**kw: object) -> list[str]:
         report = Report()
         read_yolo(report=report, **kw)  # type: ignore[arg-type]

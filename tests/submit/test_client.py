@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from pathlib import Path
@@ -246,7 +247,7 @@ def test_rate_limit_is_live(tmp_path: Path) -> None:
         assert s.submit(jobs(10)).ok
     assert limiter.interval == pytest.approx(0.05) and len(script.requests) == 10
     slots.sort()
-    gaps = [b - a for a, b in zip(slots, slots[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(slots)]
     assert gaps == pytest.approx([0.05] * 9)
 
 

@@ -123,7 +123,7 @@ def number_lists(
     if maybe.size:
         starts = offsets_from_counts(lengths)
         owner = np.searchsorted(starts, maybe, side="right") - 1
-        for j, p in zip(owner.tolist(), (maybe - starts[owner]).tolist()):
+        for j, p in zip(owner.tolist(), (maybe - starts[owner]).tolist(), strict=True):
             if type(lists[j][p]) is bool:
                 raise InputError(path, loc(j), f"must be {what} (numbers only)")
     return flat, lengths

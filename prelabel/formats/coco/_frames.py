@@ -258,7 +258,7 @@ def _sizes(
     return out
 
 
-def image_dir_table(image_dir: PathLikeStr, path: PathLikeStr) -> ImageTable:
+def image_dir_table(image_dir: PathLikeStr) -> ImageTable:
     """Frames from the image files under ``image_dir`` (sizes from their headers).
 
     A results ``image_id`` names the file whose stem is that id: ``397133`` matches

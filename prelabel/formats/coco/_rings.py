@@ -71,7 +71,7 @@ def ring_pieces(
     multi_recs = owner[starts[multi]]
     parts = per_rec[multi]
     if opts.multipart == "largest":
-        for r, k in zip(multi_recs.tolist(), parts.tolist()):
+        for r, k in zip(multi_recs.tolist(), parts.tolist(), strict=True):
             recs.note(
                 report,
                 Action.DROPPED,
@@ -80,7 +80,7 @@ def ring_pieces(
                 f"kept the largest of {k} parts",
             )
         return [take_shapes(piece, largest)]
-    for r, k in zip(multi_recs.tolist(), parts.tolist()):
+    for r, k in zip(multi_recs.tolist(), parts.tolist(), strict=True):
         recs.note(
             report, Action.SPLIT, Reason.SPLIT_INTO_POLYGONS, r, f"{k} parts, each its own shape"
         )
@@ -135,7 +135,7 @@ def _mask_rings(
     owners: list[int] = []
     counts: list[int] = []
     pts: list[FloatArray] = []
-    for r, seg in zip(rows.tolist(), pick(recs.seg, rows)):
+    for r, seg in zip(rows.tolist(), pick(recs.seg, rows), strict=True):
         f = int(recs.frame[r])
         h, w = float(frames.height[f]), float(frames.width[f])
         loc = recs.loc(r, "segmentation")

@@ -67,7 +67,7 @@ def read_results(
         table = image_table(info, images, image_dir, report)
         cats = read_categories(info, images)
     elif image_dir is not None:
-        table = image_dir_table(image_dir, path)
+        table = image_dir_table(image_dir)
         cats = read_categories(None, path)
     else:
         raise InputError(

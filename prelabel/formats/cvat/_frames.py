@@ -275,7 +275,7 @@ def frames_table(
         )
         bad = off_grid | out_of_task
         rows = np.flatnonzero(is_track)
-        for r, og in zip(rows[bad].tolist(), off_grid[bad].tolist()):
+        for r, og in zip(rows[bad].tolist(), off_grid[bad].tolist(), strict=True):
             report.add(
                 Action.SKIPPED,
                 Reason.FRAME_NOT_IN_TASK,

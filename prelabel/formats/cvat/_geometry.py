@@ -179,7 +179,8 @@ def to_annotations(
     if occluded_attribute is not None:
         occ = raw.occluded[rows].tolist()
         attrs = [
-            {**(a or {}), occluded_attribute: "true" if o else "false"} for a, o in zip(attrs, occ)
+            {**(a or {}), occluded_attribute: "true" if o else "false"}
+            for a, o in zip(attrs, occ, strict=True)
         ]
     track_ids = np.asarray(parsed.tracks.id + [-1], dtype=np.int64)[raw.track[rows]]
     ann = Annotations.from_runs(

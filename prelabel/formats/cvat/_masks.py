@@ -121,7 +121,7 @@ def with_masks(
     if occluded_attribute is not None:
         attrs = [
             {**(a or {}), occluded_attribute: "true" if raw.occluded[i] else "false"}
-            for a, i in zip(attrs, owner)
+            for a, i in zip(attrs, owner, strict=True)
         ]
     part = Annotations.from_polygons(
         ann.frames,

@@ -45,7 +45,7 @@ def parse_rotations(
         rotation[s.rot_rows] = np.array(s.rot_text, dtype=np.float64)
     except ValueError:
         already = set(dropped)  # left out for their coordinates
-        for row, text in zip(s.rot_rows, s.rot_text):
+        for row, text in zip(s.rot_rows, s.rot_text, strict=True):
             if row in already:
                 continue
             if _is_float(text):
@@ -131,7 +131,7 @@ def _parse_runs_one_by_one(
     s = parsed.shapes
     values: list[float] = []
     rows = [i for i, n in enumerate(s.npairs) if n > 0]
-    for row, run in zip(rows, s.geo):
+    for row, run in zip(rows, s.geo, strict=True):
         n = s.npairs[row]
         got = _run_values(run, n)
         if got is None:

@@ -49,7 +49,7 @@ class RawShapes:
         """:meth:`source` of every row of ``rows``."""
         tags = [f"<{t}> line " for t in SHAPE_TAGS]
         kinds, lines = self.kind[rows].tolist(), self.line[rows].tolist()
-        out = [tags[k] + str(line) for k, line in zip(kinds, lines)]
+        out = [tags[k] + str(line) for k, line in zip(kinds, lines, strict=True)]
         if self.filled.any():
             for i in np.flatnonzero(self.filled[rows]).tolist():
                 out[i] += " (interpolated)"

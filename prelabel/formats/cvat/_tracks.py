@@ -51,7 +51,7 @@ def inherited_attributes(
     out: list[dict[str, str] | None] = []
     prev_track = -1
     prev: dict[str, str] | None = None
-    for cur, t in zip(attrs, track):
+    for cur, t in zip(attrs, track, strict=True):
         if t != prev_track:
             prev_track = t
             base = track_attrs.get(t)
@@ -139,7 +139,7 @@ def track_pass(
     inherited = inherited_attributes(
         [raw.attrs[i] for i in t_list], raw.track[t_rows].tolist(), track_attrs
     )
-    for row, a in zip(t_list, inherited):
+    for row, a in zip(t_list, inherited, strict=True):
         raw.attrs[row] = a
 
     if interpolate and len(t_rows):

@@ -114,12 +114,12 @@ def skip_elements(
     skipped whose tag is in ``counted``."""
     state = [depth, 0]
 
-    def start(tag: str, a: dict[str, str]) -> None:
+    def start(tag: str, _attrs: dict[str, str]) -> None:
         state[0] += 1
         if tag in counted:
             state[1] += 1
 
-    def end(tag: str) -> None:
+    def end(_tag: str) -> None:
         state[0] -= 1
         if state[0] == 0:
             parser.StartElementHandler, parser.EndElementHandler = resume
@@ -140,7 +140,7 @@ def cvat_export_kind(path: str | PathLike[str]) -> str:
     found: list[str] = []
     mode: list[str] = []
 
-    def start(tag: str, attrs: dict[str, str]) -> None:
+    def start(tag: str, _attrs: dict[str, str]) -> None:
         if tag == "track":
             found.append("video")
         elif tag == "image":

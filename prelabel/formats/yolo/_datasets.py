@@ -217,7 +217,7 @@ def with_image_dir(lay: Layout, image_dir: str) -> Layout:
     videos = video_frames([k for _p, _r, k in labels])
     n_videos = len({v[0] for v in videos if v is not None})
     numbered: dict[tuple[str, int], str] | None = None
-    for (path, rel, key), video in zip(labels, videos):
+    for (path, rel, key), video in zip(labels, videos, strict=True):
         if key not in images:
             if by_stem is None:
                 by_stem = {}

@@ -266,7 +266,7 @@ def video_frames(keys: list[str]) -> list[tuple[str, int] | None]:
         matches = [_VIDEO_FRAME.match(keys[i].rpartition("/")[2]) for i in members]
         if not all(matches):
             continue
-        for i, m in zip(members, matches):
+        for i, m in zip(members, matches, strict=True):
             assert m is not None
             out[i] = (posixpath.join(folder, m.group(1)), int(m.group(2)))
     return out
@@ -284,7 +284,7 @@ def labels_only(
         if rel.endswith(".txt") and not is_names_file(full, names_path)
     ]
     videos = video_frames([rel[:-4] for rel, _ in found])
-    for (rel, full), video in zip(found, videos):
+    for (rel, full), video in zip(found, videos, strict=True):
         key = rel[:-4]
         lay.add(base + key, None, full, base + rel, key, video)
 
@@ -298,7 +298,7 @@ def outside_labels(folder: str, lay: Layout, names_path: str | None) -> None:
 
 
 def keep_frames(lay: Layout, keep: npt.NDArray[np.bool_]) -> None:
-    lay.frames = [e for e, k in zip(lay.frames, keep.tolist()) if k]
+    lay.frames = [e for e, k in zip(lay.frames, keep.tolist(), strict=True) if k]
 
 
 def _sequences(lay: Layout) -> list[str]:

@@ -44,7 +44,7 @@ def _line_problem(tokens: list[bytes], reading: Reading, n_names: int | None) ->
         if not _is_number(t):
             return Reason.NOT_A_NUMBER, f"not a number: {_token_text(t)}"
     vals = np.fromstring(b" ".join(tokens), sep=" ")
-    for t, v in zip(tokens, vals):
+    for t, v in zip(tokens, vals, strict=True):
         if not np.isfinite(v):
             return Reason.NOT_A_NUMBER, f"not a finite number: {_token_text(t)}"
     pos = positions(schema, n)

@@ -45,10 +45,14 @@ _LAZY = {
     "JobOptions": "prelabel.jobs",
     "build_jobs": "prelabel.jobs",
     "job_lines": "prelabel.jobs",
+    "Reason": "prelabel.report",
     "Report": "prelabel.report",
     "write_jsonl": "prelabel.writer",
     "paused_gc": "prelabel.gcpause",
+    "Limits": "prelabel.submit",
+    "Retries": "prelabel.submit",
     "Submitter": "prelabel.submit",
+    "Timeouts": "prelabel.submit",
     "file_problems": "prelabel.validate",
     "job_problems": "prelabel.validate",
 }
@@ -79,8 +83,12 @@ if TYPE_CHECKING:
     from prelabel.jobs import JobOptions as JobOptions
     from prelabel.jobs import build_jobs as build_jobs
     from prelabel.jobs import job_lines as job_lines
+    from prelabel.report import Reason as Reason
     from prelabel.report import Report as Report
+    from prelabel.submit import Limits as Limits
+    from prelabel.submit import Retries as Retries
     from prelabel.submit import Submitter as Submitter
+    from prelabel.submit import Timeouts as Timeouts
     from prelabel.validate import file_problems as file_problems
     from prelabel.validate import job_problems as job_problems
     from prelabel.writer import write_jsonl as write_jsonl
@@ -94,13 +102,17 @@ __all__ = [
     "JobOptions",
     "Kind",
     "LabelOptions",
+    "Limits",
     "MissingExtraError",
     "PayloadError",
     "Policy",
     "PrelabelError",
+    "Reason",
     "Report",
+    "Retries",
     "SubmitError",
     "Submitter",
+    "Timeouts",
     "__version__",
     "assign_frames",
     "build_jobs",

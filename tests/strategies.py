@@ -79,3 +79,35 @@ def shapes_on(draw: Any, frames: Frames, inside: bool = False, max_shapes: int =
 def annotations(draw: Any, inside: bool = False) -> Annotations:
     frames = draw(frames_tables())
     return draw(shapes_on(frames, inside=inside))
+
+
+# --- byte mutations of real files, for the readers' fuzz tests ---------------------------------
+def byte_mutations(tokens: list[bytes]) -> st.SearchStrategy[tuple[str, float, bytes, int]]:
+    """One mutation of a file's bytes: (kind, where 0..1, a token of the format, a count)."""
+    return st.tuples(
+        st.sampled_from(["insert", "delete", "flip", "duplicate_line", "truncate"]),
+        st.floats(0, 1),
+        st.sampled_from(tokens),
+        st.integers(1, 40),
+    )
+
+
+def mutate_bytes(data: bytes, kind: str, at: float, token: bytes, n: int) -> bytes:
+    """``data`` with one mutation drawn by :func:`byte_mutations` applied."""
+    i = int(at * len(data))
+    if kind == "insert":
+        return data[:i] + token + data[i:]
+    if kind == "delete":
+        return data[:i] + data[i + n :]
+    if kind == "flip" and data:
+        i = min(i, len(data) - 1)
+        return data[:i] + bytes([data[i] ^ (1 << (n % 8))]) + data[i + 1 :]
+    if kind == "duplicate_line":
+        lines = data.splitlines(keepends=True)
+        if lines:
+            j = min(int(at * len(lines)), len(lines) - 1)
+            lines.insert(j, lines[j] * (n % 4 + 1))
+        return b"".join(lines)
+    if kind == "truncate":
+        return data[:i]
+    return data

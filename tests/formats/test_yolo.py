@@ -20,6 +20,7 @@ from prelabel.errors import InputError
 from prelabel.formats.yolo import Schema, parse_columns, read_yolo, schema_for_task
 from prelabel.formats.yolo._lines import decimal_values
 from prelabel.report import Report
+from tests.strategies import byte_mutations, mutate_bytes
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "yolo"
 
@@ -1162,32 +1163,7 @@ FUZZ_TOKENS = [
     b"{", b"}", b":", b",", b"&a", b"*a", b"names:", b"kpt_shape: [2, 3]", b"task: segment",
     b"nc: 3", b"../", b"/", b"images/", b"labels/", b"#", b"'", b'"', "é".encode(),
 ]  # fmt: skip
-mutation = st.tuples(
-    st.sampled_from(["insert", "delete", "flip", "duplicate_line", "truncate"]),
-    st.floats(0, 1),
-    st.sampled_from(FUZZ_TOKENS),
-    st.integers(1, 40),
-)
-
-
-def _mutate(data: bytes, kind: str, at: float, token: bytes, n: int) -> bytes:
-    i = int(at * len(data))
-    if kind == "insert":
-        return data[:i] + token + data[i:]
-    if kind == "delete":
-        return data[:i] + data[i + n :]
-    if kind == "flip" and data:
-        i = min(i, len(data) - 1)
-        return data[:i] + bytes([data[i] ^ (1 << (n % 8))]) + data[i + 1 :]
-    if kind == "duplicate_line":
-        lines = data.splitlines(keepends=True)
-        if lines:
-            j = min(int(at * len(lines)), len(lines) - 1)
-            lines.insert(j, lines[j] * (n % 4 + 1))
-        return b"".join(lines)
-    if kind == "truncate":
-        return data[:i]
-    return data
+mutation = byte_mutations(FUZZ_TOKENS)
 
 
 @given(
@@ -1215,7 +1191,7 @@ def test_fuzz_mutated_real_files_give_valid_output_or_an_input_error(
         target = files[min(int(at * len(files)), len(files) - 1)]
         data = target.read_bytes()
         for m in mutations:
-            data = _mutate(data, *m)
+            data = mutate_bytes(data, *m)
         target.write_bytes(data)
     out = root.parent / "jobs.jsonl"
     report = Report()

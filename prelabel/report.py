@@ -63,6 +63,7 @@ class Reason(str, Enum):
     NO_VISIBLE_KEYPOINTS = "no_visible_keypoints"  # COCO and YOLO pose
     # COCO
     LABEL_STUDIO_LOCAL_FILES = "label_studio_local_files"
+    UNREAD_ANNOTATION_KEY = "unread_annotation_key"
     ROTATION_IGNORED = "rotation_ignored"
     KEYPOINT_SEGMENTATION_IGNORED = "keypoint_segmentation_ignored"
     # CVAT

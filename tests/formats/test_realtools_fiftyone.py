@@ -77,7 +77,15 @@ def test_same_stem_is_one_clear_error(fmt: str, source: Path, tmp_path: Path) ->
 
 
 def test_coco_detections(tmp_path: Path) -> None:
-    jobs = convert_ok("coco", ROOT / "coco" / "labels.json", tmp_path, *BY_NAME).jobs
+    done = convert_ok("coco", ROOT / "coco" / "labels.json", tmp_path, *BY_NAME)
+    jobs = done.jobs
+    # FiftyOne writes the custom attribute "color" (set on the 5 cars, not on the 5 persons)
+    # at the top level of the annotation, not under "attributes": not read, and said so
+    # (one row for the key, with the count)
+    unread = [r for r in done.report["rows"] if r["reason"] == "unread_annotation_key"]
+    assert [(r["source"], r["detail"].split(" is ")[0]) for r in unread] == [
+        ("$.annotations[*].color", "'color' on 5 annotation(s)")
+    ]
     assert len(jobs) == 1
     assert frame_ids(jobs[0]) == NAMES  # 1, 2, 10 by value, then x.jpg, x.png
     assert frame_srcs(jobs[0]) == [PREFIX + n for n in NAMES]

@@ -20,7 +20,8 @@ def test_from_boxes_stores_corners_tl_tr_br_bl(frames: Frames) -> None:
     ann = Annotations.from_boxes(frames, [[10, 20, 30, 40]], ["car"], [0])
     assert ann.points.tolist() == [[10, 20], [30, 20], [30, 40], [10, 40]]
     assert ann.kind.tolist() == [Kind.RECTANGLE]
-    assert ann.track.tolist() == [-1] and np.isnan(ann.score).all()
+    assert ann.track.tolist() == [-1]
+    assert np.isnan(ann.score).all()
 
 
 def test_class_ids_with_names(frames: Frames) -> None:
@@ -102,11 +103,14 @@ def test_slices_and_negative_indices_select_shapes(mixed: Annotations) -> None:
     part = mixed[2:5]
     assert part.kind.tolist() == [Kind.POLYGON, Kind.LINE, Kind.LANDMARK]
     # the hexagon's 6 points, the line's 2, the landmarks' 2
-    assert part.counts.tolist() == [6, 2, 2] and len(part.points) == 10
+    assert part.counts.tolist() == [6, 2, 2]
+    assert len(part.points) == 10
     assert part.points[6:].tolist() == [[0, 0], [5, 5], [1, 2], [3, 1]]
-    assert mixed[-1].kind.tolist() == [Kind.CUBOID] and mixed[-1].counts.tolist() == [8]
+    assert mixed[-1].kind.tolist() == [Kind.CUBOID]
+    assert mixed[-1].counts.tolist() == [8]
     assert mixed[::2].kind.tolist() == [Kind.RECTANGLE, Kind.POLYGON, Kind.LANDMARK]
-    assert len(mixed[10:]) == 0 and mixed[10:].is_empty()
+    assert len(mixed[10:]) == 0
+    assert mixed[10:].is_empty()
     with pytest.raises(IndexError):
         mixed[[6]]
     with pytest.raises(IndexError):
@@ -128,7 +132,8 @@ def test_xyxy_is_the_bounds_of_each_shape(mixed: Annotations) -> None:
         [1, 1, 3, 2],  # landmarks (1, 2), (3, 1)
         [0, 2, 8, 10],  # cuboid: x 0..8 over both faces, y 2..10
     ]
-    assert mixed.xyxy.dtype == np.float64 and mixed.xyxy.shape == (6, 4)
+    assert mixed.xyxy.dtype == np.float64
+    assert mixed.xyxy.shape == (6, 4)
 
 
 def test_xyxy_of_a_shape_without_points_is_nan(frames: Frames) -> None:
@@ -140,7 +145,8 @@ def test_xyxy_of_a_shape_without_points_is_nan(frames: Frames) -> None:
     )
     b = ann.xyxy
     assert np.isnan(b[1]).all()
-    assert b[0].tolist() == [0, 0, 1, 1] and b[2].tolist() == [5, 5, 6, 7]
+    assert b[0].tolist() == [0, 0, 1, 1]
+    assert b[2].tolist() == [5, 5, 6, 7]
     assert ann.area.tolist() == [0.5, 0.0, 1.0]  # 1*1/2; no ring; 1*2/2
 
 
@@ -203,4 +209,5 @@ def test_xyxy_and_area_agree_with_shapely(ann: Annotations) -> None:
         rings = shapely.polygons(shapely.linearrings(part.points, indices=part.point_shape))
         np.testing.assert_allclose(part.area, shapely.area(rings), rtol=1e-9, atol=1e-6)
     flat = (ann.kind == Kind.LINE) | (ann.kind == Kind.LANDMARK)
-    assert (ann.area[flat] == 0).all() and (ann.area[has] >= 0).all()
+    assert (ann.area[flat] == 0).all()
+    assert (ann.area[has] >= 0).all()

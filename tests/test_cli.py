@@ -46,7 +46,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def _one_error_line(stderr: str) -> str:
     lines = stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: "), stderr
     assert "Traceback" not in stderr
     return lines[0]
 
@@ -68,7 +69,8 @@ def test_an_output_that_is_not_a_regular_file_is_refused_before_reading(tmp_path
     os.mkfifo(fifo)
     for output, why in [("", "is empty"), (str(tmp_path), "is a directory"), (str(fifo), "FIFO")]:
         r = _cli("convert", "coco", str(broken), "-o", output, "--src-prefix", "https://x/")
-        assert r.returncode == 2 and why in _one_error_line(r.stderr)
+        assert r.returncode == 2
+        assert why in _one_error_line(r.stderr)
     assert stat.S_ISFIFO(fifo.stat().st_mode)
 
 
@@ -80,7 +82,8 @@ def test_a_device_node_is_not_replaced(tmp_path: Path) -> None:
         pytest.skip("cannot create a device node here (not root)")
     src = FIXTURES / "coco" / "instances.json"
     r = _cli("convert", "coco", str(src), "-o", str(node), "--src-prefix", "https://x/")
-    assert r.returncode == 2 and "is a character device" in _one_error_line(r.stderr)
+    assert r.returncode == 2
+    assert "is a character device" in _one_error_line(r.stderr)
     assert stat.S_ISCHR(node.stat().st_mode)
 
 
@@ -89,7 +92,8 @@ def test_report_and_output_must_differ(tmp_path: Path) -> None:
     out = tmp_path / "jobs.jsonl"
     for report in [str(out), f"{tmp_path}/./jobs.jsonl"]:
         r = _convert(src, "-o", str(out), "--report", report, "--src-prefix", "https://x/")
-        assert r.exit_code == 2 and "--report names the same file as -o" in r.stderr
+        assert r.exit_code == 2
+        assert "--report names the same file as -o" in r.stderr
     assert not out.exists()
     r = _convert(src, "-o", "-", "--report", "-", "--src-prefix", "https://x/")
     assert r.exit_code == 2
@@ -119,7 +123,8 @@ def test_an_input_without_images_is_one_error_and_no_file(tmp_path: Path) -> Non
 
     out = tmp_path / "jobs.jsonl"
     r = _convert(_coco(tmp_path, no_images), "-o", str(out), "--src-prefix", "https://x/")
-    assert r.exit_code == 2 and "the input has no images or frames" in r.stderr
+    assert r.exit_code == 2
+    assert "the input has no images or frames" in r.stderr
     assert not out.exists()
 
 
@@ -155,7 +160,8 @@ def test_names_with_control_characters_stay_on_one_line(tmp_path: Path) -> None:
     r = _convert(
         src, "-o", str(tmp_path / "o.jsonl"), "--src-prefix", "https://x/", "--on-invalid", "error"
     )
-    assert r.exit_code == 2 and len(r.stderr.splitlines()) == 2
+    assert r.exit_code == 2
+    assert len(r.stderr.splitlines()) == 2
     assert "'per\\nson': out_of_frame" in r.stderr
 
 
@@ -165,7 +171,8 @@ def test_an_empty_file_name_with_a_prefix_names_the_real_cause(tmp_path: Path) -
 
     src = _coco(tmp_path, unnamed)
     r = _convert(src, "-o", str(tmp_path / "o.jsonl"), "--src-prefix", "https://x/")
-    assert r.exit_code == 2 and "has an empty image name (file_name)" in r.stderr
+    assert r.exit_code == 2
+    assert "has an empty image name (file_name)" in r.stderr
     assert "give --src-prefix" not in r.stderr
 
 
@@ -198,8 +205,10 @@ def test_an_output_that_is_an_input_is_refused(tmp_path: Path) -> None:
     labels.write_text("person: Person\ncar: Car\nbike: Bike\n")
     for args in (["-o", str(src)], ["-o", "-", "--report", str(labels), "--labels", str(labels)]):
         r = _convert(src, *args, "--src-prefix", "https://x/")
-        assert r.exit_code == 2 and "it would be replaced" in r.stderr, r.stderr
-    assert src.read_bytes() == before and labels.read_text().startswith("person: Person")
+        assert r.exit_code == 2, r.stderr
+        assert "it would be replaced" in r.stderr, r.stderr
+    assert src.read_bytes() == before
+    assert labels.read_text().startswith("person: Person")
 
 
 def _validates(out: Path) -> bool:
@@ -214,7 +223,8 @@ def _shapes(result: Result) -> int:
 def test_an_empty_cvat_label_is_dropped_and_the_output_validates(tmp_path: Path) -> None:
     original = FIXTURES / "cvat" / "images.xml"
     xml = original.read_text()
-    assert 'label="person"' in xml and "<name>person</name>" in xml
+    assert 'label="person"' in xml
+    assert "<name>person</name>" in xml
     src = tmp_path / "unnamed.xml"
     src.write_text(
         xml.replace('label="person"', 'label=""').replace("<name>person</name>", "<name></name>")
@@ -225,10 +235,13 @@ def test_an_empty_cvat_label_is_dropped_and_the_output_validates(tmp_path: Path)
     r = CliRunner().invoke(main, ["convert", "cvat", str(src), *common])
     assert r.exit_code == 0, r.output
     dropped = _shapes(before) - _shapes(r)  # every person shape, and only those
-    assert dropped > 0 and f"{dropped} dropped (label_empty)" in " ".join(r.stderr.split())
+    assert dropped > 0
+    assert f"{dropped} dropped (label_empty)" in " ".join(r.stderr.split())
     assert _validates(out)
     r = CliRunner().invoke(main, ["convert", "cvat", str(src), *common, "--on-invalid", "error"])
-    assert r.exit_code == 2 and f"error: {src}:<" in r.stderr and "empty label" in r.stderr
+    assert r.exit_code == 2
+    assert f"error: {src}:<" in r.stderr
+    assert "empty label" in r.stderr
 
 
 def test_an_empty_yolo_name_never_gives_an_output_validate_refuses(tmp_path: Path) -> None:
@@ -243,8 +256,10 @@ def test_an_empty_yolo_name_never_gives_an_output_validate_refuses(tmp_path: Pat
         assert _one_error_line(r.stderr).startswith(f"error: {tmp_path / 'data.yaml'}:names[0]")
         assert not out.exists()
     else:
-        assert r.exit_code == 0 and "1 dropped (label_empty)" in " ".join(r.stderr.split())
-        assert _validates(out) and out.read_text().count('"label":"car"') == 1
+        assert r.exit_code == 0
+        assert "1 dropped (label_empty)" in " ".join(r.stderr.split())
+        assert _validates(out)
+        assert out.read_text().count('"label":"car"') == 1
 
 
 def test_yolo_problem_lines_name_the_label_file_in_the_data_set(tmp_path: Path) -> None:

@@ -133,7 +133,8 @@ def test_convert_writes_valid_jobs_per_sequence(tmp_path: Path) -> None:
     out = tmp_path / "jobs.jsonl"
     result = convert(_boxes(), out, jobs=JobOptions(workflow_id="wf"))
     lines = out.read_bytes().splitlines()
-    assert result.jobs == 2 and len(lines) == 2
+    assert result.jobs == 2
+    assert len(lines) == 2
     assert [orjson.loads(x)["reference_id"] for x in lines] == ["cam1", "cam2"]
     assert list(file_problems(out)) == []
 
@@ -144,7 +145,8 @@ def test_error_policy_leaves_no_output(tmp_path: Path) -> None:
     out = tmp_path / "jobs.jsonl"
     with pytest.raises(GeometryError):
         convert(ann, out, on_invalid="error")
-    assert not out.exists() and list(tmp_path.iterdir()) == []
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_output_has_the_usual_permissions(tmp_path: Path) -> None:
@@ -244,7 +246,8 @@ def _unnamed_class() -> Annotations:
 def test_empty_labels_are_dropped_and_reported(tmp_path: Path) -> None:
     out = tmp_path / "jobs.jsonl"
     result = convert(_unnamed_class(), out, source="in.json")
-    assert result.shapes == 1 and list(file_problems(out)) == []
+    assert result.shapes == 1
+    assert list(file_problems(out)) == []
     rows = [r for r in result.report.rows if r["reason"] == "label_empty"]
     assert [r["source"] for r in rows] == ["$.annotations[0]", "$.annotations[2]"]
     assert rows[0]["detail"] == "the input names this class ''"
@@ -285,18 +288,19 @@ def test_a_job_over_the_soft_limit_is_warned_with_the_option_that_splits_it(
 ) -> None:
     out = tmp_path / "jobs.jsonl"
     plain = convert(_boxes(), out)
-    assert plain.warnings == () and len(plain.job_bytes) == 2
+    assert plain.warnings == ()
+    assert len(plain.job_bytes) == 2
     sizes = [len(line) for line in out.read_bytes().splitlines()]
     assert list(plain.job_bytes) == sizes
     limit = sizes[0] - 1  # cam1's job (2 frames) is just over, cam2's (1 frame) is not
     result = convert(_boxes(), out, soft_limit=limit)
     (warning,) = result.warnings
-    assert (
-        warning.startswith("job on line 1 is ") and "--frames-per-job N (about 1 here)" in warning
-    )
+    assert warning.startswith("job on line 1 is ")
+    assert "--frames-per-job N (about 1 here)" in warning
     assert result.report.counts[("noted", "job_over_soft_limit")] == 1
     split = convert(_boxes(), out, soft_limit=limit, jobs=JobOptions(frames_per_job=1))
-    assert split.warnings == () and max(split.job_bytes) <= limit
+    assert split.warnings == ()
+    assert max(split.job_bytes) <= limit
 
 
 def test_the_library_does_not_import_click() -> None:

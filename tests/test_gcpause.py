@@ -40,7 +40,8 @@ def test_paused_gc_restores_the_previous_state() -> None:
 
 
 def test_paused_gc_is_public() -> None:
-    assert prelabel.paused_gc is paused_gc and "paused_gc" in prelabel.__all__
+    assert prelabel.paused_gc is paused_gc
+    assert "paused_gc" in prelabel.__all__
 
 
 def test_writing_jobs_leaves_the_collector_on(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -59,7 +60,8 @@ def test_writing_jobs_leaves_the_collector_on(monkeypatch: pytest.MonkeyPatch) -
         frames, np.array([[1, 1, 9, 9], [2, 2, 8, 8]]), ["car", "car"], [0, 1]
     )
     lines = list(job_lines(prelabel.normalise(ann), JobOptions(reference_id="{sequence}")))
-    assert len(lines) == 1 and seen == [True]
+    assert len(lines) == 1
+    assert seen == [True]
 
 
 def test_the_convert_command_pauses_the_collector_for_its_run(
@@ -77,4 +79,6 @@ def test_the_convert_command_pauses_the_collector_for_its_run(
     args = ["convert", "coco", str(FIXTURES / "coco" / "instances.json"), "-o", str(out), "-q"]
     result = CliRunner().invoke(main, [*args, "--src-prefix", "https://x.test/"])
     assert result.exit_code == 0, result.output
-    assert seen == [False] and gc.isenabled() and out.stat().st_size > 0
+    assert seen == [False]
+    assert gc.isenabled()
+    assert out.stat().st_size > 0

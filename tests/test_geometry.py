@@ -35,7 +35,8 @@ def test_normalise_divides_by_each_points_frame(frames: Frames) -> None:
     # frame a is 200 x 100: x 20/200 = 0.1, y 10/100 = 0.1; frame b is 400 x 300: 20/400 = 0.05
     assert out.points[0].tolist() == [0.1, 0.1]
     assert out.points[4].tolist() == [0.05, 10 / 300]
-    assert out.normalised and not ann.normalised
+    assert out.normalised
+    assert not ann.normalised
 
 
 @given(annotations())
@@ -119,7 +120,8 @@ def test_repair_policy_clips_and_makes_valid(frames: Frames) -> None:
         ("dropped", "non_finite"): 1,
     }
     invalid, zero = polygon_validity(out)
-    assert not invalid.any() and not zero.any()
+    assert not invalid.any()
+    assert not zero.any()
 
 
 def test_reversed_box_is_reordered_and_reported(frames: Frames) -> None:
@@ -159,9 +161,11 @@ def test_track_mixing_kinds_split_under_repair_dropped_under_drop(frames: Frames
         frames, [[0, 0, 10, 10]], ["c"], [0], track=[1]
     ) + Annotations.from_polygons(frames, [[[0, 0], [10, 0], [0, 10]]], ["c"], [1], track=[1])
     out, report = prepare(ann, "repair")
-    assert len(out) == 2 and report.counts == {("split", "track_mixed_kinds"): 2}
+    assert len(out) == 2
+    assert report.counts == {("split", "track_mixed_kinds"): 2}
     out, report = prepare(ann, "drop")
-    assert len(out) == 0 and report.counts == {("dropped", "track_mixed_kinds"): 2}
+    assert len(out) == 0
+    assert report.counts == {("dropped", "track_mixed_kinds"): 2}
 
 
 def _geometry_is_valid(out: Annotations) -> bool:
@@ -241,7 +245,8 @@ def test_self_crossings_stops_at_the_cap(square_frame: Frames) -> None:
     full, full_pairs = self_crossings(ann, np.array([0]), cap=10**9)
     capped, capped_pairs = self_crossings(ann, np.array([0]), cap=100)
     assert full[0] > 100_000  # about 2000 * 2000 / 10
-    assert 100 < capped[0] < full[0] and capped_pairs[0] < full_pairs[0]
+    assert 100 < capped[0] < full[0]
+    assert capped_pairs[0] < full_pairs[0]
 
 
 def test_bowtie_keeps_the_linework_repair(frames: Frames) -> None:
@@ -269,7 +274,8 @@ def test_rings_over_the_linework_budget_are_repaired_by_structure(
     assert 0 < crossings <= MAX_CROSSINGS
     assert crossings > LINEWORK_MAX_CROSSINGS or len(points) > LINEWORK_MAX_POINTS, why
     out, report = prepare(ann)
-    assert len(out) == 1 and _geometry_is_valid(out), why
+    assert len(out) == 1, why
+    assert _geometry_is_valid(out), why
     assert report.counts == {("repaired", "self_intersection"): 1}
     assert "method=structure" in report.rows[0]["detail"]
 
@@ -295,7 +301,8 @@ def test_error_policy_names_an_overly_complex_ring_a_self_intersection(
         prepare(ann, "error")
     assert [p["reason"] for p in info.value.problems] == ["self_intersection"]
     out, report = prepare(ann, "drop")
-    assert len(out) == 0 and report.counts == {("dropped", "self_intersection"): 1}
+    assert len(out) == 0
+    assert report.counts == {("dropped", "self_intersection"): 1}
 
 
 def test_one_call_mixes_linework_structure_and_drops_row_by_row(square_frame: Frames) -> None:

@@ -37,7 +37,8 @@ def test_png_bmp_and_many_at_once(tmp_path: Path) -> None:
     cv2.imwrite(str(tmp_path / "a.png"), np.zeros((7, 9, 3), np.uint8))
     cv2.imwrite(str(tmp_path / "b.bmp"), np.zeros((5, 3, 3), np.uint8))  # not PNG/JPEG
     w, h = image_sizes([str(tmp_path / "a.png"), str(tmp_path / "b.bmp")])
-    assert w.tolist() == [9, 3] and h.tolist() == [7, 5]
+    assert w.tolist() == [9, 3]
+    assert h.tolist() == [7, 5]
 
 
 def test_unreadable_and_unknown_files(tmp_path: Path) -> None:

@@ -38,10 +38,12 @@ def test_rectangle_object_as_in_the_spec() -> None:
     ann, _ = prepare(Annotations.from_boxes(_frames(), [[10, 5, 30, 25]], ["Cat"], [1]))
     (job,) = build_jobs(ann, JobOptions(workflow_id="wf-1", batch_id="b-1"))
     assert job["reference_id"] == "cam"
-    assert job["work_flow_id"] == "wf-1" and job["batch_id"] == "b-1"
+    assert job["work_flow_id"] == "wf-1"
+    assert job["batch_id"] == "b-1"
     assert [f["frame_id"] for f in job["data"]["video_data"]["frames"]] == ["f0", "f1", "f2"]
     (tracker,) = _trackers(job)
-    assert tracker["type"] == "rectangle" and tracker["label"] == "Cat"
+    assert tracker["type"] == "rectangle"
+    assert tracker["label"] == "Cat"
     obj = tracker["frames"]["f1"]
     # 10/100 = 0.1, 30/100 = 0.3; 5/50 = 0.1, 25/50 = 0.5: TL, TR, BR, BL
     assert obj["coordinates"] == [
@@ -236,7 +238,9 @@ def test_same_stem_twice_in_a_job_names_both_images_and_a_template() -> None:
     with pytest.raises(InputError) as err:
         build_jobs(ann)
     msg = str(err.value)
-    assert "'x.jpg' and 'x.png'" in msg and "frame_id 'x'" in msg and "job 'cam'" in msg
+    assert "'x.jpg' and 'x.png'" in msg
+    assert "frame_id 'x'" in msg
+    assert "job 'cam'" in msg
     assert "--frame-id '{name}'" in msg
 
 
@@ -262,7 +266,9 @@ def test_frame_ids_with_control_characters_are_refused() -> None:
     with pytest.raises(InputError) as err:
         build_jobs(ann)
     msg = str(err.value)
-    assert "'b\\nc.jpg'" in msg and "U+000A at 1" in msg and "frame_{index:06d}" in msg
+    assert "'b\\nc.jpg'" in msg
+    assert "U+000A at 1" in msg
+    assert "frame_{index:06d}" in msg
 
 
 def test_reference_and_batch_ids_with_control_characters_are_refused() -> None:

@@ -47,7 +47,8 @@ def test_plain_lines_at_a_steady_interval_and_at_the_end() -> None:
     assert len(out.getvalue().splitlines()) == 2
     p.close()
     last = out.getvalue().splitlines()[-1]
-    assert "31/100" in last and "retries 2" in last
+    assert "31/100" in last
+    assert "retries 2" in last
     p.close()  # idempotent
     assert len(out.getvalue().splitlines()) == 3
 
@@ -67,7 +68,8 @@ def test_a_stalled_run_still_prints_through_tick() -> None:
 def test_heartbeat_thread_stops_on_close() -> None:
     out = io.StringIO()
     p = Progress(5, stream=out, tty=False, interval=3600)
-    assert p._thread is not None and p._thread.is_alive()
+    assert p._thread is not None
+    assert p._thread.is_alive()
     p.close()
     assert not p._thread.is_alive()
     assert out.getvalue().count("\n") == 1  # only the final line
@@ -79,7 +81,9 @@ def test_terminal_bar_shows_counts() -> None:
         for _ in range(4):
             p.update(1, created=1)
     text = out.getvalue()
-    assert "4/4" in text and "created 4" in text and "100%" in text
+    assert "4/4" in text
+    assert "created 4" in text
+    assert "100%" in text
 
 
 def test_disabled_writes_nothing() -> None:

@@ -88,7 +88,8 @@ def _type_checking_imports() -> dict[str, str]:
             and node.test.id == "TYPE_CHECKING"
         ):
             for imp in node.body:
-                assert isinstance(imp, ast.ImportFrom) and imp.module
+                assert isinstance(imp, ast.ImportFrom)
+                assert imp.module
                 for alias in imp.names:
                     assert alias.asname == alias.name  # an explicit re-export
                     found[alias.name] = imp.module

@@ -83,7 +83,8 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     ]
     assert "Traceback" not in res.output
     missing = runner.invoke(main, ["validate", str(tmp_path / "nope.jsonl")])
-    assert missing.exit_code == 2 and "cannot read" in missing.stderr
+    assert missing.exit_code == 2
+    assert "cannot read" in missing.stderr
 
 
 def test_duplicate_reference_ids_across_lines(tmp_path: Path) -> None:
@@ -95,7 +96,8 @@ def test_duplicate_reference_ids_across_lines(tmp_path: Path) -> None:
 
 def test_version() -> None:
     res = CliRunner().invoke(main, ["--version"])
-    assert res.exit_code == 0 and "prelabel, version" in res.output
+    assert res.exit_code == 0
+    assert "prelabel, version" in res.output
 
 
 # --- fixtures wrong in the text, or about messages --------------------------------------------
@@ -212,7 +214,8 @@ def test_messages_are_prelabels_not_pydantics() -> None:
     every = [p for f in sorted(FIXTURES.glob("invalid_*.jsonl")) for p in file_problems(f)]
     assert len(every) > len(invalid_variants())
     for p in every:
-        assert "Input should" not in p.message and "Input tag" not in p.message, p
+        assert "Input should" not in p.message, p
+        assert "Input tag" not in p.message, p
         # union members (x.float, value.list[str]) and dict-key markers are not in the data
         assert not any(p.path.endswith(s) for s in (".float", ".int", ".str", "[key]")), p
 

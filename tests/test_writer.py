@@ -20,7 +20,8 @@ from prelabel.writer import check_output, same_output, write_json, write_jsonl
 def test_lines_and_pieces(tmp_path: Path) -> None:
     out = tmp_path / "sub" / "jobs.jsonl"  # the folder is created
     n = write_jsonl(out, [b'{"a":1}', iter([b'{"b":', b"2}"])])
-    assert n == 2 and out.read_bytes() == b'{"a":1}\n{"b":2}\n'
+    assert n == 2
+    assert out.read_bytes() == b'{"a":1}\n{"b":2}\n'
 
 
 def test_a_failure_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -77,7 +78,8 @@ def test_outputs_that_are_not_regular_files_are_refused(tmp_path: Path) -> None:
             check_output(path)
         with pytest.raises(InputError, match=why):
             write_jsonl(path, [b"{}"])
-    assert stat.S_ISCHR(device.stat().st_mode) and stat.S_ISFIFO(fifo.stat().st_mode)
+    assert stat.S_ISCHR(device.stat().st_mode)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
     (tmp_path / "file").write_bytes(b"")
     with pytest.raises(InputError, match="is not a directory|Not a directory"):
         check_output(tmp_path / "file" / "jobs.jsonl")
@@ -91,8 +93,10 @@ def test_same_output_by_path_link_or_stdout(tmp_path: Path) -> None:
     os.link(a, tmp_path / "hard.json")
     os.symlink(a, tmp_path / "soft.json")
     assert same_output(a, tmp_path / "sub" / ".." / "a.json")
-    assert same_output(a, tmp_path / "hard.json") and same_output(tmp_path / "soft.json", a)
-    assert same_output("-", "-") and not same_output("-", a)
+    assert same_output(a, tmp_path / "hard.json")
+    assert same_output(tmp_path / "soft.json", a)
+    assert same_output("-", "-")
+    assert not same_output("-", a)
     assert not same_output(a, tmp_path / "b.json")
 
 
@@ -182,7 +186,8 @@ def killed_converts(out: Path, kills: int, *, o_tmpfile: bool) -> list[str]:
             stdout=subprocess.PIPE,
             text=True,
         )
-        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "ready\n"
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert proc.returncode == -signal.SIGKILL
@@ -201,7 +206,8 @@ def test_without_o_tmpfile_the_next_run_removes_what_killed_ones_left(tmp_path: 
     out = tmp_path / "jobs.jsonl"
     # each run removes what the one before left: never more than the last one's file
     (left,) = killed_converts(out, 3, o_tmpfile=False)
-    assert left.startswith(".jobs.jsonl.") and left.endswith(".tmp")
+    assert left.startswith(".jobs.jsonl.")
+    assert left.endswith(".tmp")
     write_jsonl(out, [b"{}"])
     assert [p.name for p in tmp_path.iterdir()] == ["jobs.jsonl"]
 

@@ -57,7 +57,8 @@ def run(out: Path, o_tmpfile: bool, hold: bool, env: dict[str, str]) -> None:
         cwd=out.parent,
     )
     if hold:
-        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "ready\n"
         proc.send_signal(signal.SIGKILL)
     proc.communicate()
 

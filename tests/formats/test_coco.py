@@ -281,7 +281,8 @@ def test_image_dir_scans_for_the_one_set_of_image_suffixes(tmp_path: Path) -> No
     )
     ann = read_coco(src, image_dir=images)
     assert ann.frames.name.tolist() == ["1.png", "2.mpo"]
-    assert ann.frames.width.tolist() == [8, 10] and ann.frames.height.tolist() == [6, 4]
+    assert ann.frames.width.tolist() == [8, 10]
+    assert ann.frames.height.tolist() == [6, 4]
     src.write_text(json.dumps([{"image_id": 3, "category_id": 1, "bbox": [0, 0, 1, 1]}]))
     with pytest.raises(InputError, match="no image file for image_id 3 in --image-dir"):
         read_coco(src, image_dir=images)
@@ -572,8 +573,10 @@ def test_missing_sizes_read_from_image_dir(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"\$\.images\[0\]\.width: missing \(or give --image-dir"):
         read_coco(src)
     ann = read_coco(src, image_dir=FIXTURES / "images")
-    assert ann.frames.width.tolist() == [1000] and ann.frames.height.tolist() == [500]
-    assert len(ann) == 0 and ann.labels == ("a",)
+    assert ann.frames.width.tolist() == [1000]
+    assert ann.frames.height.tolist() == [500]
+    assert len(ann) == 0
+    assert ann.labels == ("a",)
 
 
 # --- properties ----------------------------------------------------------------------------------
@@ -762,7 +765,8 @@ def test_cli_video_jobs_and_trackers(tmp_path: Path) -> None:
     assert [f["frame_id"] for f in walk["data"]["video_data"]["frames"]] == ["a", "b"]
     trackers = walk["data"]["maker_response"]["video2d"]["data"]["annotations"]
     pedestrian = [t for t in trackers if t["label"] == "pedestrian"]
-    assert len(pedestrian) == 1 and list(pedestrian[0]["frames"]) == ["a", "b"]
+    assert len(pedestrian) == 1
+    assert list(pedestrian[0]["frames"]) == ["a", "b"]
     # frame b: bbox [20, 10, 40, 30] on 200 x 100 -> x 20 / 200 = 0.1 .. 60 / 200 = 0.3
     b = pedestrian[0]["frames"]["b"]["coordinates"]
     assert [b[0]["x"], b[1]["x"], b[0]["y"], b[2]["y"]] == [0.1, 0.3, 0.1, 0.4]
@@ -1010,8 +1014,10 @@ def test_same_stem_in_one_job_is_one_error_naming_both_images(tmp_path: Path) ->
     result = _convert_cli(src, out)
     assert result.exit_code == 2
     (line,) = result.output.strip().splitlines()
-    assert "'x.jpg' and 'x.png'" in line and "frame_id 'x'" in line
-    assert "--frame-id '{name}'" in line and "Traceback" not in result.output
+    assert "'x.jpg' and 'x.png'" in line
+    assert "frame_id 'x'" in line
+    assert "--frame-id '{name}'" in line
+    assert "Traceback" not in result.output
     assert not out.exists()
     # the suggested template works
     result = _convert_cli(src, out, "--frame-id", "{name}")

@@ -95,7 +95,8 @@ def test_images_box_and_attributes(images: tuple[Annotations, Report]) -> None:
     # xtl=10 ytl=20 xbr=110 ybr=70 -> TL, TR, BR, BL
     assert pts(ann, i) == [[10, 20], [110, 20], [110, 70], [10, 70]]
     assert ann.attributes[i] == {"color": "red", "parked": "true"}
-    assert ann.track[i] == -1 and math.isnan(ann.score[i])
+    assert ann.track[i] == -1
+    assert math.isnan(ann.score[i])
 
 
 def test_rotated_box_becomes_polygon(images: tuple[Annotations, Report]) -> None:
@@ -201,9 +202,11 @@ def test_images_other_frames_and_order(images: tuple[Annotations, Report]) -> No
     # 3 mask polygons), then one on each of the other images, in file order
     assert ann.frame.tolist() == [0] * 12 + [1, 2]
     (box,) = by_source(ann, "<box> line 167")
-    assert ann.frame[box] == 1 and pts(ann, box) == [[1, 2], [3, 2], [3, 4], [1, 4]]
+    assert ann.frame[box] == 1
+    assert pts(ann, box) == [[1, 2], [3, 2], [3, 4], [1, 4]]
     (poly,) = by_source(ann, "<polygon> line 172")
-    assert ann.frame[poly] == 2 and pts(ann, poly) == [[1.5, 2.5], [3.5, 2.5], [3.5, 4.5]]
+    assert ann.frame[poly] == 2
+    assert pts(ann, poly) == [[1.5, 2.5], [3.5, 2.5], [3.5, 4.5]]
 
 
 def test_occluded_attribute() -> None:
@@ -237,7 +240,8 @@ def test_video_frames_from_start_stop_and_step(video: tuple[Annotations, Report]
     assert f.index.tolist() == list(range(7))
     assert f.name.tolist() == [""] * 7
     assert f.sequence.tolist() == ["street"] * 7
-    assert f.width.tolist() == [640] * 7 and f.height.tolist() == [480] * 7
+    assert f.width.tolist() == [640] * 7
+    assert f.height.tolist() == [480] * 7
 
 
 def test_box_track_interpolation_outside_and_gap(video: tuple[Annotations, Report]) -> None:
@@ -276,9 +280,11 @@ def test_skeleton_track(video: tuple[Annotations, Report]) -> None:
     # frames 10 (task 0) and 16 (task 2); 19 (task 3) has every point outside: the skeleton
     # is outside there, and nothing follows
     assert sorted(rows) == [0, 1, 2]
-    assert pts(ann, rows[0]) == [[0, 0], [10, 10]] and labels_of(ann, rows[0]) == [1, 2]
+    assert pts(ann, rows[0]) == [[0, 0], [10, 10]]
+    assert labels_of(ann, rows[0]) == [1, 2]
     # task 1 halfway; point 3 was outside at the earlier keyframe, so it stays hidden
-    assert pts(ann, rows[1]) == [[3, 3], [13, 13]] and labels_of(ann, rows[1]) == [1, 2]
+    assert pts(ann, rows[1]) == [[3, 3], [13, 13]]
+    assert labels_of(ann, rows[1]) == [1, 2]
     assert labels_of(ann, rows[2]) == [1, 2, 3]
 
 
@@ -552,8 +558,10 @@ def test_dtd_attacks_refused(name: str) -> None:
         read_cvat(FIXTURES / name)
     e = err.value
     assert e.path == str(FIXTURES / name)
-    assert e.location is not None and e.location.startswith("2:")  # the <!DOCTYPE> line
-    assert "refused" in e.message and "DTD" in e.message
+    assert e.location is not None
+    assert e.location.startswith("2:")
+    assert "refused" in e.message
+    assert "DTD" in e.message
 
 
 def test_malformed_xml_line_and_column(tmp_path: Path) -> None:
@@ -636,8 +644,10 @@ def test_undecodable_encoding_is_one_input_error(tmp_path: Path, encoding: str, 
     with pytest.raises(InputError) as err:
         read_cvat(p)
     assert err.value.path == str(p)
-    assert err.value.location is not None and err.value.location.startswith("1:")
-    assert f"encoding {encoding!r}" in err.value.message and why in err.value.message
+    assert err.value.location is not None
+    assert err.value.location.startswith("1:")
+    assert f"encoding {encoding!r}" in err.value.message
+    assert why in err.value.message
     assert cvat_export_kind(p) == "images"  # unreadable: read_cvat says why
 
 
@@ -659,7 +669,8 @@ def test_meta_numbers_out_of_range(tmp_path: Path, meta: str, message: str) -> N
       </annotations>"""
     with pytest.raises(InputError) as err:
         read_cvat(write(tmp_path, xml))
-    assert err.value.location is not None and err.value.location.startswith("<meta>")
+    assert err.value.location is not None
+    assert err.value.location.startswith("<meta>")
     assert message in err.value.message
 
 
@@ -707,7 +718,8 @@ def test_mask_offset_beyond_range_is_a_bad_mask(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         read_cvat(write(tmp_path, xml))
     assert err.value.location == "<mask> line 2"
-    assert "bad mask: left 1000" in err.value.message and "out of range" in err.value.message
+    assert "bad mask: left 1000" in err.value.message
+    assert "out of range" in err.value.message
 
 
 def test_100k_point_polygon_parsed_in_bulk(tmp_path: Path) -> None:
@@ -1012,7 +1024,7 @@ def test_cvat_rle_matches_cvat_rle2mask() -> None:
     # [3, 1] -> 0 0 0 1 and [0, 2, 2] -> 1 1 0 0
     assert cvat_rle_to_mask("3, 1", 4, 1).tolist() == [[0, 0, 0, 1]]
     assert cvat_rle_to_mask("0, 2, 2", 2, 2).tolist() == [[1, 1], [0, 0]]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="the runs cover 5 pixels, the box has 4"):
         cvat_rle_to_mask("5", 2, 2)
 
 
@@ -1112,7 +1124,8 @@ def test_random_tracks_come_back(tmp_path_factory: pytest.TempPathFactory, spec:
                     if t != tid:
                         continue
                     before = [g for g in last_state if g <= f]
-                    assert before and not last_state[max(before)]
+                    assert before
+                    assert not last_state[max(before)]
 
 
 # --- CLI -----------------------------------------------------------------------------------------
@@ -1180,7 +1193,8 @@ def test_cli_bad_file_is_one_line_exit_2(tmp_path: Path) -> None:
         main, ["convert", "cvat", str(FIXTURES / "billion_laughs.xml"), "-o", str(tmp_path / "o")]
     )
     assert result.exit_code == 2
-    assert "billion_laughs.xml:2:" in result.output and "refused" in result.output
+    assert "billion_laughs.xml:2:" in result.output
+    assert "refused" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
 
@@ -1310,7 +1324,8 @@ def test_fuzz_mutated_fixtures_convert_to_valid_jobs_or_one_input_error(
             warnings.simplefilter("error")  # a numpy warning would be a second stderr line
             ann = read_cvat(src, interpolate=interpolate, on_invalid=mode, report=Report())
     except InputError as exc:
-        assert exc.path == str(src) and "\n" not in str(exc)
+        assert exc.path == str(src)
+        assert "\n" not in str(exc)
         return
     try:
         convert(ann, out, frames=frames, on_invalid="drop" if drop else "repair", source=src)
@@ -1361,5 +1376,6 @@ def test_cli_encoding_and_overflow_are_one_line_exit_2(
     result = CliRunner().invoke(main, ["convert", "cvat", str(src), "-o", str(out)])
     assert result.exit_code == 2
     assert result.output.startswith(f"error: {src}{message}")
-    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
     assert not out.exists()

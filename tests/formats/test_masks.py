@@ -52,7 +52,8 @@ def test_hole_filled_and_speck_dropped_are_counted() -> None:
     m = _mask(6, 8, (slice(1, 4), slice(2, 6)), (5, 7))
     m[2, 3] = 0
     out = trace_mask(m, min_area=4)
-    assert out.specks == 1 and out.holes == 1
+    assert out.specks == 1
+    assert out.holes == 1
     (poly,) = out.polygons
     # the block's outline: x 2..6, y 1..4 -> area 4 * 3 = 12 (the hole filled)
     assert _ring(poly) == {(2, 1), (6, 1), (6, 4), (2, 4)}
@@ -80,7 +81,7 @@ def test_corner_touching_pixels_make_one_valid_polygon() -> None:
 def test_empty_mask_and_bad_shape() -> None:
     assert trace_mask(np.zeros((4, 4)), min_area=0).polygons == []
     assert polygons_from_mask(np.ones((2, 3, 1)), min_area=0)  # (h, w, 1) is accepted
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"must be 2-D, not of shape \(5,\)"):
         trace_mask(np.zeros(5), min_area=0)
 
 

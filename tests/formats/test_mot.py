@@ -55,7 +55,8 @@ def test_datumaro_export() -> None:
     assert ann.frames.name.tolist() == [f"img1/00000{n}.jpg" for n in range(1, 6)]
     assert ann.frames.index.tolist() == [0, 1, 2, 3, 4]
     # no seqinfo.ini: the sizes are the images' headers (160x120) and the name the folder's
-    assert ann.frames.width.tolist() == [160] * 5 and ann.frames.height.tolist() == [120] * 5
+    assert ann.frames.width.tolist() == [160] * 5
+    assert ann.frames.height.tolist() == [120] * 5
     assert set(ann.frames.sequence.tolist()) == {"datumaro_gt"}
     assert ann.labels == ("person", "car")  # labels.txt: class 1 person, class 2 car
     # row 1 "1,1,10.0,20.0,30.0,40.0,1,1,1.0": x 10, y 20, w 30, h 40 -> x2 = 10 + 30, y2 = 20 + 40
@@ -88,7 +89,8 @@ def test_datumaro_export() -> None:
 def test_keep_ignored_marks_the_box() -> None:
     report = Report()
     ann = read_mot(FIXTURES / "datumaro_gt", keep_ignored=True, report=report)
-    assert len(ann) == 6 and not report.rows
+    assert len(ann) == 6
+    assert not report.rows
     assert ann.attributes[3] == {"visibility": 1.0, "ignored": True}
 
 
@@ -135,7 +137,8 @@ def test_folder_of_sequences() -> None:
 
 def test_rows_det_reads_the_detections() -> None:
     ann = read_mot(FIXTURES / "train" / "seq-02", rows="det")
-    assert len(ann) == 5 and ann.track.tolist() == [-1] * 5
+    assert len(ann) == 5
+    assert ann.track.tolist() == [-1] * 5
     assert ann.score.tolist() == [0.98, 0.71, 0.95, 0.42, 0.88]
     # "1,-1,101.5,199.0,49.0,121.0,0.98": x2 = 101.5 + 49 = 150.5, y2 = 199 + 121 = 320
     assert box(ann, 0) == [[101.5, 199], [150.5, 199], [150.5, 320], [101.5, 320]]
@@ -144,7 +147,8 @@ def test_rows_det_reads_the_detections() -> None:
 
 def test_gt_file_inside_its_sequence_uses_seqinfo() -> None:
     ann = read_mot(FIXTURES / "train" / "seq-02" / "gt" / "gt.txt")
-    assert len(ann.frames) == 6 and ann.frames.width[0] == 1920
+    assert len(ann.frames) == 6
+    assert ann.frames.width[0] == 1920
     assert ann.source[0] == "gt.txt:1"
 
 
@@ -184,7 +188,8 @@ def test_lone_results_file_needs_a_size() -> None:
         read_mot(src)
     assert err.value.path == str(src)
     ann = read_mot(src, width=1920, height=1080)
-    assert len(ann.frames) == 4 and ann.frames.sequence[0] == "seq-02"  # up to its last row
+    assert len(ann.frames) == 4
+    assert ann.frames.sequence[0] == "seq-02"
     ann = read_mot(src, image_dir=FIXTURES / "train" / "seq-02")
     assert len(ann.frames) == 6  # that sequence's seqinfo.ini
     # explicit sizes win over seqinfo.ini
@@ -207,7 +212,8 @@ def test_names_list_and_file(tmp_path: Path) -> None:
 def test_whitespace_rows_and_bom(tmp_path: Path) -> None:
     src = write(tmp_path / "a.txt", "\ufeff1 3 1 1 2 2 0.5\n\n2, 3, 1, 1, 2, 2, 0.25,\n")
     ann = read_mot(src, width=10, height=10)
-    assert ann.track.tolist() == [3, 3] and ann.score.tolist() == [0.5, 0.25]
+    assert ann.track.tolist() == [3, 3]
+    assert ann.score.tolist() == [0.5, 0.25]
     assert ann.source.tolist() == ["a.txt:1", "a.txt:3"]  # the blank line 2 still counts
 
 
@@ -228,7 +234,8 @@ def test_world_coordinates_of_mot15(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r":1: class -12.5 is not -1 or one of 1..12"):
         read_mot(src, width=100, height=100)
     ann = read_mot(src, width=100, height=100, world_coordinates=True)
-    assert label(ann, 0) == "pedestrian" and ann.attributes[0] is None
+    assert label(ann, 0) == "pedestrian"
+    assert ann.attributes[0] is None
 
 
 # --- bad rows: FILE:LINE, or dropped and reported --------------------------------------------
@@ -265,7 +272,8 @@ def test_bad_row_names_file_and_line(tmp_path: Path, row: str, message: str) -> 
     assert str(err.value).startswith(f"{src}:2: {message}")
     report = Report()
     ann = read_mot(src, width=100, height=100, on_invalid="drop", report=report)
-    assert len(ann) == 2 and ann.source.tolist() == ["gt.txt:1", "gt.txt:3"]
+    assert len(ann) == 2
+    assert ann.source.tolist() == ["gt.txt:1", "gt.txt:3"]
     assert [(r["action"], r["reason"], r["source"]) for r in report.rows] == [
         ("dropped", "invalid_row", "gt.txt:2")
     ]
@@ -311,7 +319,8 @@ def test_bad_seqinfo(tmp_path: Path, ini: str, where: str | None, message: str) 
     write(root / "gt" / "gt.txt", GOOD)
     with pytest.raises(InputError) as err:
         read_mot(root, width=10, height=10)
-    assert err.value.path == str(root / "seqinfo.ini") and err.value.location == where
+    assert err.value.path == str(root / "seqinfo.ini")
+    assert err.value.location == where
     assert message in err.value.message
 
 
@@ -372,14 +381,16 @@ def test_cli_bad_row_exit_2_and_drop(tmp_path: Path) -> None:
     base = ["convert", "mot", str(src), "--width", "100", "--height", "100",
             "--src-prefix", "https://example.com/", "-o", str(out)]  # fmt: skip
     result = CliRunner().invoke(main, [*base, "-q"])
-    assert result.exit_code == 2 and f"{src}:2: expected at least 6 values" in result.output
+    assert result.exit_code == 2
+    assert f"{src}:2: expected at least 6 values" in result.output
     assert "Traceback" not in result.output
     result = CliRunner().invoke(main, [*base, "--on-invalid", "drop", "--report", str(report)])
     assert result.exit_code == 0, result.output
     rows = json.loads(report.read_text())["rows"]
     assert [(r["reason"], r["source"]) for r in rows] == [("invalid_row", "r.txt:2")]
     result = CliRunner().invoke(main, [*base[:5], "--width", "5", "-o", str(out)])
-    assert result.exit_code == 2 and "--width and --height go together" in result.output
+    assert result.exit_code == 2
+    assert "--width and --height go together" in result.output
 
 
 def test_lazy_export() -> None:
@@ -433,7 +444,8 @@ def test_fuzz_mutated_real_files_give_valid_output_or_an_input_error(
         )
         convert(ann, out, frames=PREFIX, on_invalid=policy, report=report, default_sequence=fixture)
     except InputError as exc:
-        assert str(exc) and "\n" not in exc.message
+        assert str(exc)
+        assert "\n" not in exc.message
         event("InputError")
         return
     assert list(file_problems(out)) == []

@@ -130,7 +130,8 @@ def test_coco_instances_tracks_from_attributes(subset: str, tmp_path: Path) -> N
     # is the track, so the car and the person are one tracker each over the three frames
     by_label = {t["label"]: t for t in trackers(jobs[0])}
     assert sorted(by_label) == ["car", "person"]
-    assert by_label["car"]["type"] == "rectangle" and by_label["person"]["type"] == "polygon"
+    assert by_label["car"]["type"] == "rectangle"
+    assert by_label["person"]["type"] == "polygon"
     colour = "red" if subset == "train" else "blue"
     for i, k in enumerate(ITEMS):
         car = by_label["car"]["frames"][str(k)]

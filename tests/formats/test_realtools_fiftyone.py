@@ -71,7 +71,8 @@ def test_same_stem_is_one_clear_error(fmt: str, source: Path, tmp_path: Path) ->
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1, result.output  # one line, no traceback
-    assert "'x.jpg'" in lines[0] and "'x.png'" in lines[0]
+    assert "'x.jpg'" in lines[0]
+    assert "'x.png'" in lines[0]
     assert "--frame-id '{name}'" in lines[0]  # the template that makes them unique
     assert not (tmp_path / JOBS).exists()
 
@@ -124,7 +125,8 @@ def test_coco_instance_masks_polygons_and_crowd_rle(tmp_path: Path) -> None:
             # the car: FiftyOne's contour polygon of the box's mask, written closed (the first
             # point again at the end); the closing point goes, the rest is as written
             ring = list(zip(seg[0][::2], seg[0][1::2], strict=True))
-            assert ring[0] == ring[-1] and got == ring[:-1]
+            assert ring[0] == ring[-1]
+            assert got == ring[:-1]
             continue
         # the person (iscrowd=1): FiftyOne's RLE of the box (60, 30) .. (90, 45) rendered
         # as columns 60..88, rows 30..43 (29 x 14 px) with a 9 x 4 hole; traced on pixel
@@ -169,9 +171,11 @@ def test_yolov5_renamed_duplicate_stem_and_absolute_path(tmp_path: Path) -> None
     assert [j["reference_id"] for j in jobs] == ["images/val"]
     frames = jobs[0]["data"]["video_data"]["frames"]
     ids = frame_ids(jobs[0])
-    assert ids[:3] == ["1", "2", "10"] and sorted(ids[3:]) == ["x", "x-2"]
+    assert ids[:3] == ["1", "2", "10"]
+    assert sorted(ids[3:]) == ["x", "x-2"]
     src = {f["frame_id"]: f["src"] for f in frames}
-    assert src["x"] == f"{PREFIX}images/val/x.jpg" and src["x-2"] == f"{PREFIX}images/val/x-2.png"
+    assert src["x"] == f"{PREFIX}images/val/x.jpg"
+    assert src["x-2"] == f"{PREFIX}images/val/x-2.png"
     shapes = _by_frame(jobs[0])
     renamed = {"1": "1.jpg", "2": "2.jpg", "10": "10.jpg", "x": "x.jpg", "x-2": "x.png"}
     for fid, name in renamed.items():

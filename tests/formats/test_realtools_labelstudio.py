@@ -113,7 +113,8 @@ def test_yolo_export_mixed_rows_without_flags() -> None:
     ann = read_yolo(LS / "yolo", image_dir=LS / "dataset" / "clip")
     assert ann.labels == ("car", "person", "road")  # classes.txt
     assert natural_order(ann) == [f"{k}.png" for k in FRAMES]  # 1, 2, ..., 12, not 1, 10, ...
-    assert set(ann.frames.width.tolist()) == {W} and set(ann.frames.height.tolist()) == {H}
+    assert set(ann.frames.width.tolist()) == {W}
+    assert set(ann.frames.height.tolist()) == {H}
     # a row of 5 values is a box, 7 or 9 a polygon, in the same file
     assert_project(ann, lambda name: int(Path(name).stem))
 
@@ -132,7 +133,9 @@ def test_yolo_export_cli(tmp_path: Path) -> None:
                    "--src-prefix", "https://cdn.example.com/clip/", summary=summary)  # fmt: skip
     # the summary says both row schemas were read from the rows
     (line,) = [ln for ln in summary if "row_schema" in ln]
-    assert "cls,box" in line and "cls,poly" in line and "row_schema_inferred" in line
+    assert "cls,box" in line
+    assert "cls,poly" in line
+    assert "row_schema_inferred" in line
     assert len(jobs) == 1
     frames = jobs[0]["data"]["video_data"]["frames"]
     assert [fr["frame_id"] for fr in frames] == [str(k) for k in FRAMES]
@@ -221,7 +224,8 @@ def test_coco_export_with_local_files_urls_names_the_frames_by_d() -> None:
     ann = read_coco(src, image_dir=LS / "dataset", report=report)
     assert natural_order(ann) == [f"clip/{k}.png" for k in FRAMES]
     assert set(ann.frames.sequence.tolist()) == {"clip"}
-    assert ann.frames.width.tolist() == [W] * 12 and ann.frames.height.tolist() == [H] * 12
+    assert ann.frames.width.tolist() == [W] * 12
+    assert ann.frames.height.tolist() == [H] * 12
     assert_project(ann, lambda name: int(Path(name).stem))
     (row,) = report.rows
     assert (row["action"], row["reason"], row["source"]) == (

@@ -127,7 +127,8 @@ def _check_yolo(jobs: list[dict]) -> None:
     # frame 11: supervision writes the holed mask as one ring through the hole (14 vertices
     # after the repeated one); whatever the repair keeps lies inside the block 75..94 x 5..44
     holed = [pts for k, lab, pts in shapes["11"] if lab == "person"]
-    assert holed and all(
+    assert holed
+    assert all(
         75 - 1e-6 <= x <= 94 + 1e-6 and 5 - 1e-6 <= y <= 44 + 1e-6 for p in holed for x, y in p
     )
     # frame 12: the two segments are two rows, two polygons

@@ -56,7 +56,8 @@ def test_detect_save_conf_with_the_source_images(columns: str | None) -> None:
         zip(ann.frames.width.tolist(), ann.frames.height.tolist(), strict=True)
     )
     rows = by_frame_name(ann)
-    assert "c.png" not in rows and len(ann) == 3
+    assert "c.png" not in rows
+    assert len(ann) == 3
     a0, a1 = rows["a.png"]
     (b0,) = rows["b.png"]
     # a.png 64x32, xyxy (16, 8, 48, 24) -> "0 0.5 0.5 0.5 0.5 0.9" -> back to x 16..48, y 8..24
@@ -140,7 +141,8 @@ def test_segment_masks_saved_as_polygons(folder: str, columns: str | None) -> No
     assert np.allclose(points(ann, b1), [[0, 20], [0, 39], [20, 39], [20, 20]], atol=1e-9)
     # the filled triangle (10, 2), (30, 2), (10, 12) is traced as a staircase of 22 points
     want = traced([(10, 2), (30, 2), (10, 12)], (80, 40))
-    assert len(want) == 22 and np.allclose(points(ann, b2), want, atol=1e-9)
+    assert len(want) == 22
+    assert np.allclose(points(ann, b2), want, atol=1e-9)
     assert [ann.labels[c] for c in ann.label[[a0, b0, b1, b2]]] == ["0", "1", "0", "1"]
     if columns:
         assert ann.score[[a0, b0, b1, b2]].tolist() == [0.8, 0.6, 0.7, 0.55]
@@ -215,7 +217,8 @@ def same_ring(got: np.ndarray, want: np.ndarray) -> bool:
 def test_obb_rows_without_flag_are_four_point_shapes() -> None:
     # 9 values a row (no save_conf): read as 4-point polygons, the OBB geometry
     ann = read_yolo(U / "obb", image_dir=IMAGES)
-    assert len(ann) == 3 and set(ann.frames.name[ann.frame].tolist()) == {"b.png"}
+    assert len(ann) == 3
+    assert set(ann.frames.name[ann.frame].tolist()) == {"b.png"}
     for i, want in enumerate([OBB_UPRIGHT, OBB_QUARTER, OBB_DIAMOND]):
         assert ann.kind[i] in (Kind.POLYGON, Kind.RECTANGLE)
         assert same_ring(points(ann, i), obb_as_saved(want)), i
@@ -263,7 +266,9 @@ def test_track_files_are_one_sequence_per_video_with_gaps(columns: str | None) -
         assert f.index[k] == n - 1, (video, n)
     walk = {f.sequence[k] for (v, _), k in seen.items() if v == "walk"}
     cam = {f.sequence[k] for (v, _), k in seen.items() if v == "cam_2"}
-    assert len(walk) == 1 and len(cam) == 1 and walk != cam
+    assert len(walk) == 1
+    assert len(cam) == 1
+    assert walk != cam
     assert ann.normalised
     for (video, n), rows in TRACK.items():
         shapes = [i for i in range(len(ann)) if ann.frame[i] == seen[(video, n)]]
@@ -322,7 +327,8 @@ def test_track_with_ffmpeg_frames_as_image_dir() -> None:
     assert names == [f"cam_2/{n:06d}.jpg" for n in (1, 2, 3)] + [
         f"walk/{n:06d}.jpg" for n in (1, 2, 3, 4, 5)
     ]
-    assert set(f.width.tolist()) == {64} and set(f.height.tolist()) == {32}
+    assert set(f.width.tolist()) == {64}
+    assert set(f.height.tolist()) == {32}
     for (video, n), rows in TRACK.items():
         (k,) = [k for k in range(len(f)) if f.name[k] == f"{video}/{n:06d}.jpg"]
         assert f.index[k] == n - 1
@@ -369,7 +375,9 @@ def test_segment_dataset_cli(tmp_path: Path) -> None:
     jobs = run.jobs
     # the summary names the schema and that it was read from the rows, not declared
     (line,) = [ln for ln in run.stderr.splitlines() if "row_schema" in ln]
-    assert "cls,poly" in line and "row_schema_inferred" in line and "cls,box" not in line
+    assert "cls,poly" in line
+    assert "row_schema_inferred" in line
+    assert "cls,box" not in line
     assert len(jobs) == 1
     assert frame_srcs(jobs[0]) == [
         f"https://cdn.example.com/ds/images/train/{n}.png" for n in (1, 2, 3, 10)
@@ -391,7 +399,8 @@ def test_pose_dataset_reads_kpt_shape_and_leaves_out_unlabelled_points() -> None
     assert sorted(rows) == [f"images/person_keypoints_train/p{n}.png" for n in (1, 2)]
     for n, shift in ((1, 0), (2, 4)):
         box, lm = rows[f"images/person_keypoints_train/p{n}.png"]
-        assert ann.kind[box] == Kind.RECTANGLE and ann.kind[lm] == Kind.LANDMARK
+        assert ann.kind[box] == Kind.RECTANGLE
+        assert ann.kind[lm] == Kind.LANDMARK
         # COCO bbox [2 + shift, 1, 48, 16] on 64x32 -> x 2..50 (+ shift), y 1..17
         assert np.allclose(points(ann, box), rect(2 + shift, 1, 50 + shift, 17), atol=1e-9)
         want = coco_keypoints(shift)
@@ -443,6 +452,8 @@ def test_bytetrack_run_ids_gaps_and_unconfirmed_tracks(columns: str | None) -> N
             x1, y1, _, _, _ = RUN[n][tid - 1]  # id 1: the first detection, id 2: the second
             # the filtered box keeps the 16x16 size and lies within 2 px of the detection
             (bx1, by1), (bx2, by2) = pts.min(axis=0), pts.max(axis=0)
-            assert np.isclose(bx2 - bx1, 16, atol=1e-3) and np.isclose(by2 - by1, 16, atol=1e-3)
-            assert abs(bx1 - x1) < 2 and abs(by1 - y1) < 2, (n, tid, pts)
+            assert np.isclose(bx2 - bx1, 16, atol=1e-3)
+            assert np.isclose(by2 - by1, 16, atol=1e-3)
+            assert abs(bx1 - x1) < 2, (n, tid, pts)
+            assert abs(by1 - y1) < 2, (n, tid, pts)
     assert (ann.score == 0.9).all()

@@ -24,7 +24,8 @@ def _load(path: str) -> object:
 @pytest.mark.parametrize("name", list(FORMATS))
 def test_each_format_has_a_reader_and_a_command(name: str) -> None:
     reader = _load(reader_path(name))
-    assert callable(reader) and reader.__name__ == f"read_{name}"
+    assert callable(reader)
+    assert reader.__name__ == f"read_{name}"
     command = _load(command_path(name))
     assert isinstance(command, click.Command)
     # the library export is the reader itself, and is part of the documented surface
@@ -39,7 +40,8 @@ def test_the_cli_lists_each_format_with_its_line(name: str) -> None:
     line = next(x for x in out.output.splitlines() if x.strip().startswith(name + " "))
     assert FORMATS[name][:40] in line
     run = CliRunner().invoke(main, ["convert", name, "--help"])
-    assert run.exit_code == 0 and "--on-invalid" in run.output
+    assert run.exit_code == 0
+    assert "--on-invalid" in run.output
 
 
 def test_type_checkers_see_every_reader() -> None:

@@ -80,12 +80,14 @@ def test_ultralytics_detect() -> None:
     assert shape_points(ann, 1) == [[20, 35], [30, 35], [30, 40], [20, 40]]
     assert ann.label.tolist() == [0, 1]
     assert ann.source.tolist() == ["labels/train/a.txt:1", "labels/train/a.txt:2"]
-    assert np.isnan(ann.score).all() and (ann.track == -1).all()
+    assert np.isnan(ann.score).all()
+    assert (ann.track == -1).all()
 
 
 def test_folder_argument_finds_data_yaml() -> None:
     ann = read_yolo(FIXTURES / "ultralytics_detect")
-    assert len(ann) == 2 and len(ann.frames) == 3
+    assert len(ann) == 2
+    assert len(ann.frames) == 3
 
 
 def test_segment_polygons() -> None:
@@ -127,7 +129,8 @@ def test_pose_without_box_flag_gives_landmarks_only() -> None:
 def test_pose_two_values_per_point_without_images_is_normalised() -> None:
     ann = read_yolo(FIXTURES / "ultralytics_pose2")
     assert ann.normalised
-    assert ann.frames.width.tolist() == [1.0] and ann.frames.height.tolist() == [1.0]
+    assert ann.frames.width.tolist() == [1.0]
+    assert ann.frames.height.tolist() == [1.0]
     # no images: the frame is named after its label file, without the .txt
     assert ann.frames.name.tolist() == ["labels/train/a"]
     assert ann.kind.tolist() == [Kind.LANDMARK]
@@ -190,7 +193,8 @@ def test_darknet_layout() -> None:
     assert ann.labels == ("cat", "dog")
     # train.txt names data/obj_train_data/p.jpg: 'data/' is darknet's folder, i.e. this one
     assert ann.frames.name.tolist() == ["obj_train_data/p.jpg", "obj_train_data/q.jpg"]
-    assert ann.frames.width.tolist() == [64, 32] and ann.frames.height.tolist() == [48, 32]
+    assert ann.frames.width.tolist() == [64, 32]
+    assert ann.frames.height.tolist() == [48, 32]
     # p.jpg 64x48, "1 0.5 0.5 0.5 0.5": xc 32, yc 24, w 32, h 24 -> x 16..48, y 12..36
     assert shape_points(ann, 0) == [[16, 12], [48, 12], [48, 36], [16, 36]]
     assert ann.labels[ann.label[0]] == "dog"
@@ -209,7 +213,8 @@ def test_darknet_lists_under_any_key_are_read(tmp_path: Path) -> None:
         write(tmp_path / f"{name}.txt", "0 0.5 0.5 1 1\n")
     report = Report()
     ann = read_yolo(tmp_path, report=report)
-    assert ann.frames.name.tolist() == ["t/a.png", "v/b.png"] and len(ann) == 2
+    assert ann.frames.name.tolist() == ["t/a.png", "v/b.png"]
+    assert len(ann) == 2
     assert [(r["reason"], r["source"]) for r in report.rows if r["action"] == "noted"][0] == (
         "list_not_found",
         f"{tmp_path / 'obj.data'}:4",
@@ -218,7 +223,8 @@ def test_darknet_lists_under_any_key_are_read(tmp_path: Path) -> None:
 
 def test_bare_folder_with_names_file() -> None:
     ann = read_yolo(FIXTURES / "bare")
-    assert ann.normalised and ann.labels == ("x", "y")
+    assert ann.normalised
+    assert ann.labels == ("x", "y")
     assert ann.frames.name.tolist() == ["a", "b"]  # classes.txt is the names, not a frame
     assert ann.frames.sequence.tolist() == ["", ""]
     # b.txt ends its line with \r\n: "1 0.1 0.2 0.3 0.4" -> x 0.1 -+ 0.15, y 0.2 -+ 0.2
@@ -234,7 +240,8 @@ def test_names_option_overrides(tmp_path: Path) -> None:
 
 def test_pixel_yolo() -> None:
     ann = read_yolo(FIXTURES / "pixels", pixels=True)
-    assert not ann.normalised and ann.frames.width.tolist() == [100]
+    assert not ann.normalised
+    assert ann.frames.width.tolist() == [100]
     # pixel xywh 50 25 20 10 -> x 40..60, y 20..30
     assert shape_points(ann, 0) == [[40, 20], [60, 20], [60, 30], [40, 30]]
 
@@ -268,7 +275,9 @@ def test_empty_label_files_are_frames_without_objects(tmp_path: Path) -> None:
     write(tmp_path / "a.txt", "")
     write(tmp_path / "b.txt", "\n  \n")
     ann = read_yolo(tmp_path, names=["x"])
-    assert len(ann) == 0 and len(ann.frames) == 2 and ann.normalised
+    assert len(ann) == 0
+    assert len(ann.frames) == 2
+    assert ann.normalised
 
 
 def test_whitespace_bom_tabs_and_blank_lines(tmp_path: Path) -> None:
@@ -294,7 +303,9 @@ def test_image_folder_without_images_reads_the_labels_alone(tmp_path: Path) -> N
     (tmp_path / "images").mkdir()
     write(tmp_path / "labels" / "x.txt", "0 0.5 0.5 1 1\n")
     ann = read_yolo(tmp_path)
-    assert ann.normalised and ann.frames.name.tolist() == ["labels/x"] and len(ann) == 1
+    assert ann.normalised
+    assert ann.frames.name.tolist() == ["labels/x"]
+    assert len(ann) == 1
 
 
 def test_data_yaml_without_splits_reads_the_images_folder(tmp_path: Path) -> None:
@@ -336,7 +347,8 @@ def test_columns_grammar() -> None:
     assert parse_columns("cls,box,conf,track") == Schema(("cls", "box", "conf", "track"))
     assert parse_columns("class xywh score id").items == ("cls", "box", "conf", "track")
     s = parse_columns("cls,box,kpts:17x3,conf")
-    assert s.kpts == (17, 3) and s.fixed == 1 + 4 + 51 + 1
+    assert s.kpts == (17, 3)
+    assert s.fixed == 1 + 4 + 51 + 1
     assert s.expectation() == "expected 57 values (cls xc yc w h + 17 keypoints x y v conf)"
     assert parse_columns("cls,box,kpts", kpt_shape=(4, 2)).kpts == (4, 2)
     poly = parse_columns("cls,poly,conf")
@@ -360,14 +372,16 @@ def test_columns_grammar() -> None:
 def test_track_before_conf_order_is_honoured(tmp_path: Path) -> None:
     write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2 4 0.75\n")
     ann = read_yolo(tmp_path, columns="cls,box,track,conf", names=["x"])
-    assert ann.track.tolist() == [4] and ann.score.tolist() == [0.75]
+    assert ann.track.tolist() == [4]
+    assert ann.score.tolist() == [0.75]
 
 
 def test_polygon_with_trailing_conf_and_track(tmp_path: Path) -> None:
     write(tmp_path / "a.txt", "0 0.1 0.1 0.9 0.1 0.5 0.9 0.8 12\n")
     ann = read_yolo(tmp_path, columns="cls,poly,conf,track", names=["x"])
     assert shape_points(ann, 0) == [[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]]
-    assert ann.score.tolist() == [0.8] and ann.track.tolist() == [12]
+    assert ann.score.tolist() == [0.8]
+    assert ann.track.tolist() == [12]
 
 
 # --- bad input ---------------------------------------------------------------------------------
@@ -416,8 +430,10 @@ def test_bad_line_is_dropped_and_reported(
     rows = not_noted(report)
     assert len(rows) == 1
     row = rows[0]
-    assert row["action"] == "dropped" and row["reason"] == reason
-    assert row["source"] == "labels/a.txt:2" and message in row["detail"]
+    assert row["action"] == "dropped"
+    assert row["reason"] == reason
+    assert row["source"] == "labels/a.txt:2"
+    assert message in row["detail"]
 
 
 def test_bad_track_id(tmp_path: Path) -> None:
@@ -441,7 +457,8 @@ def test_label_file_without_image(tmp_path: Path) -> None:
     write(tmp_path / "labels" / "ghost.txt", "0 0.5 0.5 0.2 0.2\n")
     with pytest.raises(InputError, match="label_file_without_image") as err:
         read_yolo(tmp_path, names=["x"])
-    assert err.value.path is not None and err.value.path.endswith("ghost.txt")
+    assert err.value.path is not None
+    assert err.value.path.endswith("ghost.txt")
     report = Report()
     ann = read_yolo(tmp_path, names=["x"], on_invalid="drop", report=report)
     assert len(ann) == 1
@@ -460,7 +477,8 @@ def test_listed_image_missing(tmp_path: Path) -> None:
     assert str(err.value).endswith("train.txt:2: image 'd/gone.png' not found")
     report = Report()
     ann = read_yolo(tmp_path, on_invalid="drop", report=report)
-    assert ann.frames.name.tolist() == ["d/a.png"] and len(ann) == 0
+    assert ann.frames.name.tolist() == ["d/a.png"]
+    assert len(ann) == 0
     assert report.rows[0]["source"] == "train.txt:2"
 
 
@@ -470,7 +488,9 @@ def test_list_without_any_image_keeps_listed_names(tmp_path: Path) -> None:
     write(tmp_path / "train.txt", "d/a.jpg\n")
     write(tmp_path / "d" / "a.txt", "0 0.5 0.5 0.2 0.2\n")
     ann = read_yolo(tmp_path)
-    assert ann.normalised and ann.frames.name.tolist() == ["d/a.jpg"] and len(ann) == 1
+    assert ann.normalised
+    assert ann.frames.name.tolist() == ["d/a.jpg"]
+    assert len(ann) == 1
 
 
 @pytest.mark.parametrize("entry", ["../outside.jpg", "/etc/passwd", "a/../../x.jpg"])
@@ -533,7 +553,8 @@ def test_other_image_formats_fall_back_to_the_header_reader(tmp_path: Path) -> N
     cv2.imwrite(str(tmp_path / "a.bmp"), np.zeros((7, 9, 3), np.uint8))
     write(tmp_path / "a.txt", "0 0.5 0.5 1 1\n")
     ann = read_yolo(tmp_path, names=["x"])
-    assert ann.frames.width.tolist() == [9] and ann.frames.height.tolist() == [7]
+    assert ann.frames.width.tolist() == [9]
+    assert ann.frames.height.tolist() == [7]
 
 
 def test_a_gif_is_not_a_frame_and_its_label_has_no_image(tmp_path: Path) -> None:
@@ -585,7 +606,8 @@ def test_text_inputs_that_are_not_utf8_name_the_byte(tmp_path: Path) -> None:
     png(tmp_path / "a.png", 10, 10)
     write(tmp_path / "a.txt", "1 0.5 0.5 0.2 0.2\n")
     ann = read_yolo(tmp_path / "obj.data")
-    assert ann.labels == ("car", "truck") and ann.label.tolist() == [1]
+    assert ann.labels == ("car", "truck")
+    assert ann.label.tolist() == [1]
     (tmp_path / "train.txt").write_bytes(b"\xef\xbb\xbfa.png\n\xff.png\n")
     with pytest.raises(InputError) as err:
         read_yolo(tmp_path / "obj.data")
@@ -661,12 +683,14 @@ def test_mutated_lines_give_a_clear_error_or_a_reported_drop(
         ann = read_yolo(d, names=["x", "y"], on_invalid=mode, report=report)
     except InputError as exc:
         assert mode == "error"
-        assert exc.location == "2" and str(exc).startswith(str(d / "a.txt") + ":2: ")
+        assert exc.location == "2"
+        assert str(exc).startswith(str(d / "a.txt") + ":2: ")
         return
     tokens = line.split()
     rows = not_noted(report)
     if mode == "drop" and rows:
-        assert rows[0]["source"] == "a.txt:2" and rows[0]["detail"]
+        assert rows[0]["source"] == "a.txt:2"
+        assert rows[0]["detail"]
         assert len(ann) == 1
     else:
         # kept: a box (5 values), a box and its conf or track id (6), a polygon (odd >= 7)
@@ -682,7 +706,8 @@ def test_column_parser_takes_the_usual_yolo_numbers() -> None:
     space = (arr == 32) | (arr == 10)
     change = np.r_[0, np.flatnonzero(space[1:] != space[:-1]) + 1]
     got = decimal_values(arr, change[0::2], change[1::2])
-    assert got is not None and got.tolist() == [float(t) for t in tokens]
+    assert got is not None
+    assert got.tolist() == [float(t) for t in tokens]
 
 
 @given(
@@ -731,7 +756,8 @@ def test_cli_tracks_become_trackers_per_sequence(tmp_path: Path) -> None:
     assert frames[2]["src"] == "https://example.com/images/clip1/frame_10.png"
     trackers = jobs[0]["data"]["maker_response"]["video2d"]["data"]["annotations"]
     person = [t for t in trackers if t["label"] == "person"]
-    assert len(person) == 1 and list(person[0]["frames"]) == ["frame_1", "frame_2", "frame_10"]
+    assert len(person) == 1
+    assert list(person[0]["frames"]) == ["frame_1", "frame_2", "frame_10"]
     # frame_2: xc 0.52, w 0.2 -> x 0.42..0.62, y 0.4..0.6 (normalised again)
     coords = person[0]["frames"]["frame_2"]["coordinates"]
     assert np.allclose([[c["x"], c["y"]] for c in coords], [[0.42, 0.4], [0.62, 0.4], [0.62, 0.6], [0.42, 0.6]], atol=1e-9)  # fmt: skip
@@ -780,7 +806,8 @@ def test_cli_bad_columns_is_a_usage_error() -> None:
     result = CliRunner().invoke(
         main, ["convert", "yolo", str(FIXTURES / "bare"), "--columns", "cls,wat", "-o", "-"]
     )
-    assert result.exit_code == 2 and "unknown column 'wat'" in result.output
+    assert result.exit_code == 2
+    assert "unknown column 'wat'" in result.output
 
 
 # --- issue 9: the row schema read from the rows --------------------------------------------------
@@ -835,17 +862,20 @@ def test_seven_values_in_every_row_are_refused_listing_the_candidates(tmp_path: 
     write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2 0.9 1\n0 0.4 0.4 0.2 0.2 0.8 1\n")
     with pytest.raises(InputError) as err:
         read_yolo(tmp_path, names=["x"])
-    assert err.value.path == str(tmp_path / "a.txt") and err.value.location == "1"
+    assert err.value.path == str(tmp_path / "a.txt")
+    assert err.value.location == "1"
     message = err.value.message
     assert message.startswith("rows of 7 values read more than one way: ")
-    assert "(--columns cls,poly)" in message and "(--columns cls,box,conf,track)" in message
+    assert "(--columns cls,poly)" in message
+    assert "(--columns cls,box,conf,track)" in message
     assert message.endswith("give --columns (or --task) to say which")
     # not a bad line to drop: the whole file reads two ways
     with pytest.raises(InputError, match="read more than one way"):
         read_yolo(tmp_path, names=["x"], on_invalid="drop")
     # declaring it settles it
     ann = read_yolo(tmp_path, names=["x"], columns="cls,box,conf,track")
-    assert ann.track.tolist() == [1, 1] and ann.kind.tolist() == [Kind.RECTANGLE] * 2
+    assert ann.track.tolist() == [1, 1]
+    assert ann.kind.tolist() == [Kind.RECTANGLE] * 2
 
 
 def test_seven_values_ending_in_ids_beyond_the_image_are_tracked_boxes(tmp_path: Path) -> None:
@@ -854,7 +884,8 @@ def test_seven_values_ending_in_ids_beyond_the_image_are_tracked_boxes(tmp_path:
     write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2 0.9 12\n0 0.4 0.4 0.2 0.2 0.8 1\n")
     report = Report()
     ann = read_yolo(tmp_path, names=["x"], report=report)
-    assert ann.track.tolist() == [12, 1] and ann.score.tolist() == [0.9, 0.8]
+    assert ann.track.tolist() == [12, 1]
+    assert ann.score.tolist() == [0.9, 0.8]
     assert noted(report) == ["row_schema_inferred: cls,box,conf,track"]
 
 
@@ -876,7 +907,8 @@ def test_pose_predictions_are_refused_rather_than_read_as_polygons(tmp_path: Pat
     assert "(--columns cls,poly)" in err.value.message
     assert "(--columns cls,box,kpts:17x3,conf)" in err.value.message
     ann = read_yolo(tmp_path, names=["person"], columns="cls,box,kpts:17x3,conf")
-    assert ann.kind.tolist() == [Kind.LANDMARK] and ann.score.tolist() == [0.9]
+    assert ann.kind.tolist() == [Kind.LANDMARK]
+    assert ann.score.tolist() == [0.9]
 
 
 @pytest.mark.parametrize(
@@ -889,7 +921,8 @@ def test_six_values_are_a_confidence_or_a_track_id_by_their_value(
     other = "0.5" if sixth == "0.91" else "3"
     write(tmp_path / "a.txt", f"0 0.5 0.5 0.2 0.2 {sixth}\n0 0.5 0.5 0.2 0.2 {other}\n")
     ann = read_yolo(tmp_path, names=["x"])
-    assert np.array_equal(ann.score, score, equal_nan=True) and ann.track.tolist() == track
+    assert np.array_equal(ann.score, score, equal_nan=True)
+    assert ann.track.tolist() == track
 
 
 def test_six_values_of_zero_and_one_are_refused(tmp_path: Path) -> None:
@@ -948,7 +981,8 @@ def test_cli_summary_names_the_schema(tmp_path: Path) -> None:
 def test_rows_without_a_track_id_in_a_track_file_are_untracked(tmp_path: Path) -> None:
     write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2 0.9 4\n1 0.2 0.2 0.1 0.1 0.4\n")
     ann = read_yolo(tmp_path, columns="cls,box,conf,track", names=["x", "y"])
-    assert ann.track.tolist() == [4, -1] and ann.score.tolist() == [0.9, 0.4]
+    assert ann.track.tolist() == [4, -1]
+    assert ann.score.tolist() == [0.9, 0.4]
     # a row that is neither is still refused, naming both lengths
     write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2\n")
     with pytest.raises(InputError, match=r"expected 7 values \(cls xc yc w h conf track\) or 6"):
@@ -1029,7 +1063,8 @@ def test_cli_video_frames_point_at_numbered_frames(tmp_path: Path) -> None:
     ]
     trackers = job["data"]["maker_response"]["video2d"]["data"]["annotations"]
     person = [t for t in trackers if t["label"] == "person"]
-    assert len(person) == 1 and list(person[0]["frames"]) == ["clip_1", "clip_2", "clip_10"]
+    assert len(person) == 1
+    assert list(person[0]["frames"]) == ["clip_1", "clip_2", "clip_10"]
 
 
 # --- issue 9: nothing dropped silently -------------------------------------------------------------
@@ -1040,7 +1075,8 @@ def test_bare_folder_with_labels_subfolder_keeps_its_top_level_label_files(tmp_p
     ann = read_yolo(tmp_path)
     assert ann.frames.name.tolist() == ["top", "labels/a"]
     assert ann.frames.sequence.tolist() == ["", "labels"]
-    assert ann.frame.tolist() == [0, 1] and ann.labels == ("x",)
+    assert ann.frame.tolist() == [0, 1]
+    assert ann.labels == ("x",)
 
 
 def test_hidden_label_files_and_folders_are_reported(tmp_path: Path) -> None:
@@ -1063,7 +1099,8 @@ def test_label_files_outside_labels_beside_an_images_folder_are_reported(tmp_pat
     write(tmp_path / "classes.txt", "x\n")
     report = Report()
     ann = read_yolo(tmp_path, report=report)
-    assert len(ann) == 1 and ann.source.tolist() == ["labels/a.txt:1"]
+    assert len(ann) == 1
+    assert ann.source.tolist() == ["labels/a.txt:1"]
     skipped = sorted(
         (r["source"], r["reason"], r.get("detail")) for r in report.rows if r["action"] == "skipped"
     )
@@ -1149,7 +1186,8 @@ def test_data_yaml_values_of_the_wrong_kind_are_one_error(
     write(tmp_path / "labels" / "a.txt", "0 0.5 0.5 0.1 0.1\n")
     with pytest.raises(InputError) as err:
         read_yolo(tmp_path)
-    assert err.value.path == str(tmp_path / "data.yaml") and message in err.value.message
+    assert err.value.path == str(tmp_path / "data.yaml")
+    assert message in err.value.message
 
 
 # --- fuzz: mutated real files ----------------------------------------------------------------------
@@ -1204,7 +1242,8 @@ def test_fuzz_mutated_real_files_give_valid_output_or_an_input_error(
             report=report, default_sequence=fixture,
         )  # fmt: skip
     except InputError as exc:
-        assert str(exc) and "\n" not in exc.message
+        assert str(exc)
+        assert "\n" not in exc.message
         return
     assert list(file_problems(out)) == []
 

@@ -134,5 +134,5 @@ def test_base_url_accepted(url: str) -> None:
     ],
 )
 def test_base_url_refused(url: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="refusing plain http://|the base URL must"):
         api.check_base_url(url)

@@ -35,16 +35,20 @@ def test_submit_report_rerun_and_status(tmp_path: Path, sandbox: Sandbox) -> Non
     assert r.exit_code == 0, r.output
     assert "30 jobs: 30 created" in r.output
     # stderr is not a terminal here: the progress display is its final plain line
-    assert "submit: 100% 30/30 [" in r.output and "created 30]" in r.output
+    assert "submit: 100% 30/30 [" in r.output
+    assert "created 30]" in r.output
     lines = [orjson.loads(x) for x in report.read_bytes().splitlines()]
-    assert len(lines) == 30 and {x["status"] for x in lines} == {"created"}
+    assert len(lines) == 30
+    assert {x["status"] for x in lines} == {"created"}
     assert all(x["job_id"] for x in lines)
     r2 = _submit([*args, "--batch-name", "b1"])
-    assert r2.exit_code == 0 and "30 jobs: 30 done" in r2.output
+    assert r2.exit_code == 0
+    assert "30 jobs: 30 done" in r2.output
     assert [b["name"] for b in sandbox.batches("p")] == ["b1"]  # reused, not created twice
     st = CliRunner().invoke(main, ["status", str(tmp_path / "jobs.jsonl.ledger.sqlite")])
     assert st.exit_code == 0
-    assert "created  30" in st.output and "runs: 2" in st.output
+    assert "created  30" in st.output
+    assert "runs: 2" in st.output
 
 
 def test_bad_json_line_is_exit_2_and_nothing_sent(tmp_path: Path, sandbox: Sandbox) -> None:
@@ -59,25 +63,29 @@ def test_bad_json_line_is_exit_2_and_nothing_sent(tmp_path: Path, sandbox: Sandb
 def test_missing_reference_id_is_exit_2(tmp_path: Path, sandbox: Sandbox) -> None:
     path = _write(tmp_path / "jobs.jsonl", [small_job("a"), {"data": {}}])
     r = _submit([str(path), "--project-id", "p", "--base-url", sandbox.url])
-    assert r.exit_code == 2 and "line 2: $.reference_id" in r.output
+    assert r.exit_code == 2
+    assert "line 2: $.reference_id" in r.output
 
 
 def test_no_key_is_exit_2(tmp_path: Path, sandbox: Sandbox) -> None:
     path = _write(tmp_path / "jobs.jsonl", jobs(2))
     r = _submit([str(path), "--project-id", "p", "--base-url", sandbox.url], key=None)
-    assert r.exit_code == 2 and "PLAYMENT_API_KEY" in r.output
+    assert r.exit_code == 2
+    assert "PLAYMENT_API_KEY" in r.output
     empty = tmp_path / "key"
     empty.write_text("\n")
     r = _submit(
         [str(path), "--project-id", "p", "--base-url", sandbox.url, "--api-key-file", str(empty)]
     )
-    assert r.exit_code == 2 and "empty" in r.output
+    assert r.exit_code == 2
+    assert "empty" in r.output
 
 
 def test_plain_http_refused(tmp_path: Path) -> None:
     path = _write(tmp_path / "jobs.jsonl", jobs(1))
     r = _submit([str(path), "--project-id", "p", "--base-url", "http://api.example.com"])
-    assert r.exit_code == 2 and "plain http" in r.output
+    assert r.exit_code == 2
+    assert "plain http" in r.output
 
 
 def test_dry_run_sends_nothing(tmp_path: Path, sandbox: Sandbox) -> None:
@@ -114,9 +122,11 @@ def test_batch_create(sandbox: Sandbox) -> None:
     batch_id = r.output.strip()
     assert sandbox.batches("p")[0]["id"] == batch_id
     again = CliRunner().invoke(main, ["batch", *args], env=env)
-    assert again.exit_code == 1 and "exists already" in again.output
+    assert again.exit_code == 1
+    assert "exists already" in again.output
     reuse = CliRunner().invoke(main, ["batch", *args, "--reuse"], env=env)
-    assert reuse.exit_code == 0 and reuse.output.strip() == batch_id
+    assert reuse.exit_code == 0
+    assert reuse.output.strip() == batch_id
 
 
 def test_sandbox_command_serves(tmp_path: Path) -> None:

@@ -86,7 +86,8 @@ def test_the_key_is_in_no_byte_prelabel_writes(tmp_path: Path) -> None:
     assert {m["reference_id"] for m in echo["missing_job_id"]} == {"a", "b"}
     assert b"withheld" in runs[0].stderr
     batch_create = runs[-3]
-    assert batch_create.returncode == 1 and b"Traceback" in batch_create.stderr  # --debug
+    assert batch_create.returncode == 1
+    assert b"Traceback" in batch_create.stderr
 
 
 def test_status_json_and_exit_codes(tmp_path: Path, sandbox: Sandbox) -> None:
@@ -100,18 +101,21 @@ def test_status_json_and_exit_codes(tmp_path: Path, sandbox: Sandbox) -> None:
     st = CliRunner().invoke(main, ["status", ledger, "--json"])
     assert st.exit_code == 1  # a job failed
     doc = orjson.loads(st.stdout)
-    assert doc["counts"]["created"] == 1 and doc["counts"]["failed"] == 1
+    assert doc["counts"]["created"] == 1
+    assert doc["counts"]["failed"] == 1
     assert doc["failed"] == [
         {"reference_id": "u", "code": "FS_0007", "message": doc["failed"][0]["message"]}
     ]
     assert "Attachment" in doc["failed"][0]["message"]
-    assert doc["missing_job_id"] == [] and len(doc["runs"]) == 1
+    assert doc["missing_job_id"] == []
+    assert len(doc["runs"]) == 1
     assert doc["runs"][0]["finished_at"] is not None
     ok = _write(tmp_path / "ok.jsonl", [small_job("a2")])
     args[1] = str(ok)
     assert CliRunner().invoke(main, args, env={"PLAYMENT_API_KEY": KEY}).exit_code == 0
     st = CliRunner().invoke(main, ["status", str(tmp_path / "ok.jsonl.ledger.sqlite")])
-    assert st.exit_code == 0 and "created  1" in st.output
+    assert st.exit_code == 0
+    assert "created  1" in st.output
 
 
 def test_batch_list_shows_the_default_batch(tmp_path: Path, sandbox: Sandbox) -> None:
@@ -128,7 +132,8 @@ def test_batch_list_shows_the_default_batch(tmp_path: Path, sandbox: Sandbox) ->
     lines = r.stdout.splitlines()
     assert len(lines) == 2
     default = next(x for x in lines if "(default)" in x)
-    assert "3 jobs" in default and any("nightly" in x for x in lines)
+    assert "3 jobs" in default
+    assert any("nightly" in x for x in lines)
     js = CliRunner().invoke(main, ["batch", "list", "--json", *base], env=env)
     names = {orjson.loads(x)["name"] for x in js.stdout.splitlines()}
     assert names == {"Default", "nightly"}
@@ -149,10 +154,12 @@ def test_exists_jobs_in_the_default_batch_get_their_job_id(tmp_path: Path) -> No
             r = s.submit(jobs(60))
         server = {j["reference_id"]: j["job_id"] for j in sb.jobs()}
         assert all(j["batch_id"] for j in sb.jobs())  # the sandbox's Default batch
-    assert r.ok and r.counts["exists"] > 0, r.counts
+    assert r.ok, r.counts
+    assert r.counts["exists"] > 0, r.counts
     with Ledger(tmp_path / "l.sqlite", readonly=True) as led:
         ids = {row.reference_id: row.job_id for row in led.rows()}
-    assert ids == server and not r.missing_job_id
+    assert ids == server
+    assert not r.missing_job_id
 
 
 def test_unresolved_job_ids_are_counted_with_their_reason(tmp_path: Path) -> None:
@@ -178,7 +185,9 @@ def test_unresolved_job_ids_are_counted_with_their_reason(tmp_path: Path) -> Non
         assert "1 without a job_id" in r.summary()
         with Ledger(led_path, readonly=True) as led:
             row = led.get("a")
-        assert row is not None and row.job_id is None and row.error_code == "job_id_unknown"
+        assert row is not None
+        assert row.job_id is None
+        assert row.error_code == "job_id_unknown"
         with Ledger(led_path) as led:  # the batch is known again: the next run resolves it
             led._db.execute("UPDATE jobs SET batch_id = NULL")
         with Submitter("p", KEY, base_url=sb.url, ledger=led_path, limits=Limits(rate=0)) as s:
@@ -186,7 +195,9 @@ def test_unresolved_job_ids_are_counted_with_their_reason(tmp_path: Path) -> Non
         assert not r.missing_job_id
         with Ledger(led_path, readonly=True) as led:
             row = led.get("a")
-        assert row is not None and row.job_id == sb.jobs()[0]["job_id"] and row.error_code is None
+        assert row is not None
+        assert row.job_id == sb.jobs()[0]["job_id"]
+        assert row.error_code is None
 
 
 def test_jobs_file_rewritten_during_the_run_is_not_mixed(tmp_path: Path) -> None:
@@ -210,8 +221,10 @@ def test_jobs_file_rewritten_during_the_run_is_not_mixed(tmp_path: Path) -> None
         ) as s:
             r = s.submit(source)
         refs = sorted(j["reference_id"] for j in sb.jobs())
-    assert rewritten and b"other" in path.read_bytes()
-    assert r.ok and refs == [f"job-{i:05d}" for i in range(5)]  # the jobs read, all of them
+    assert rewritten
+    assert b"other" in path.read_bytes()
+    assert r.ok
+    assert refs == [f"job-{i:05d}" for i in range(5)]
 
 
 def test_input_bad_after_sending_began_is_exit_1_with_report(tmp_path: Path) -> None:
@@ -226,12 +239,16 @@ def test_input_bad_after_sending_began_is_exit_1_with_report(tmp_path: Path) -> 
         ) as s,
     ):
         r = s.submit(payloads())
-    assert r.counts == {"created": 1} and r.input_error is not None and not r.ok
-    assert r.stop_reason is not None and "line 2" in r.stop_reason
+    assert r.counts == {"created": 1}
+    assert r.input_error is not None
+    assert not r.ok
+    assert r.stop_reason is not None
+    assert "line 2" in r.stop_reason
     report = tmp_path / "r.jsonl"
     with pytest.raises(SystemExit) as exit_:
         _finish(r, 2, report, tmp_path / "l.sqlite")
-    assert exit_.value.code == 1 and len(report.read_bytes().splitlines()) == 1
+    assert exit_.value.code == 1
+    assert len(report.read_bytes().splitlines()) == 1
     nothing = SubmitResult(input_error=InputError("jobs.jsonl", "line 1", "invalid JSON"))
     with pytest.raises(SystemExit) as exit_:
         _finish(nothing, 1, None, tmp_path / "l.sqlite")
@@ -264,11 +281,13 @@ def test_signal_stops_cleanly_and_writes_the_report(tmp_path: Path, sig: int) ->
         created = {x["reference_id"] for x in lines if x["status"] == "created"}
         assert len(created) == stopped_at < n  # in-flight answers were settled, no more sent
         with Ledger(ledger, readonly=True) as led:
-            assert led.counts()["created"] == stopped_at and led.counts()["sending"] == 0
+            assert led.counts()["created"] == stopped_at
+            assert led.counts()["sending"] == 0
             assert led.runs()[-1]["finished_at"] is not None
         again = subprocess.run([*CLI, *args], env=env, capture_output=True, timeout=120)
         assert again.returncode == 0, again.stderr
-        assert sb.job_count() == n and set(sb.reference_counts().values()) == {1}
+        assert sb.job_count() == n
+        assert set(sb.reference_counts().values()) == {1}
 
 
 def test_debug_tracebacks_are_scrubbed() -> None:
@@ -298,5 +317,6 @@ def test_debug_tracebacks_are_scrubbed() -> None:
     for args, code in ((["--debug", "known"], 1), (["known"], 1), (["bug"], 1)):
         r = CliRunner().invoke(group, args)
         assert r.exit_code == code, r.output
-        assert KEY not in r.output and "***" in r.output
+        assert KEY not in r.output
+        assert "***" in r.output
         assert ("Traceback" in r.output) == (args != ["known"])

@@ -42,12 +42,17 @@ def test_job_id_holding_the_key_is_withheld(tmp_path: Path) -> None:
         r = s.submit([small_job("a")])
     assert srv.keys_seen == {KEY}  # the key did reach the server (in its header)
     (o,) = r.outcomes
-    assert o.status == Status.CREATED and o.job_id is None
-    assert o.error_code == api.JOB_ID_WITHHELD and "held the API key" in (o.error_message or "")
-    assert r.withheld >= 1 and "withheld" in r.summary()
+    assert o.status == Status.CREATED
+    assert o.job_id is None
+    assert o.error_code == api.JOB_ID_WITHHELD
+    assert "held the API key" in (o.error_message or "")
+    assert r.withheld >= 1
+    assert "withheld" in r.summary()
     with Ledger(tmp_path / "l.sqlite", readonly=True) as led:
         row = led.get("a")
-    assert row is not None and row.state == "created" and row.job_id is None
+    assert row is not None
+    assert row.state == "created"
+    assert row.job_id is None
     _no_key(r, r.summary(), ledger_bytes(tmp_path / "l.sqlite"))
 
 
@@ -55,7 +60,8 @@ def test_error_code_and_message_holding_the_key(tmp_path: Path) -> None:
     with HostileServer("echo_error") as srv, _submitter(srv.url, tmp_path) as s:
         r = s.submit([small_job("a")])
     (o,) = r.outcomes
-    assert o.status == Status.FAILED and o.error_code == WITHHELD
+    assert o.status == Status.FAILED
+    assert o.error_code == WITHHELD
     _no_key(r, r.summary(), ledger_bytes(tmp_path / "l.sqlite"))
 
 
@@ -63,7 +69,8 @@ def test_html_page_quoting_the_key(tmp_path: Path) -> None:
     with HostileServer("echo_html") as srv, _submitter(srv.url, tmp_path) as s:
         r = s.submit([small_job("a")])
     (o,) = r.outcomes
-    assert o.status == Status.FAILED and o.error_code == "http_502"
+    assert o.status == Status.FAILED
+    assert o.error_code == "http_502"
     assert "x-api-key: ***" in (o.error_message or "")  # the words kept, the key not
     _no_key(r, ledger_bytes(tmp_path / "l.sqlite"))
 
@@ -71,7 +78,8 @@ def test_html_page_quoting_the_key(tmp_path: Path) -> None:
 def test_redirect_to_a_url_holding_the_key(tmp_path: Path) -> None:
     with HostileServer("redirect") as srv, _submitter(srv.url, tmp_path) as s:
         r = s.submit([small_job("a"), small_job("b")])
-    assert r.stop_reason is not None and "redirect" in r.stop_reason
+    assert r.stop_reason is not None
+    assert "redirect" in r.stop_reason
     assert sum(srv.requests.values()) == 1  # not followed, and the run stopped
     _no_key(r, r.stop_reason, ledger_bytes(tmp_path / "l.sqlite"))
 
@@ -85,7 +93,9 @@ def test_trickle_is_cut_at_the_deadline(tmp_path: Path) -> None:
         answer_len = len(srv._echo_answer("/v1/projects/p/jobs", KEY, "a")) + 250
         sent = srv.sent_bytes
     (o,) = r.outcomes
-    assert o.status == Status.FAILED and o.error_code == "no_answer" and o.attempts == 2
+    assert o.status == Status.FAILED
+    assert o.error_code == "no_answer"
+    assert o.attempts == 2
     assert "deadline" in (o.error_message or "")
     assert sent < answer_len / 2  # each attempt stopped long before the answer was complete
 
@@ -94,8 +104,10 @@ def test_silent_server_is_cut_at_the_deadline(tmp_path: Path) -> None:
     with HostileServer("silent") as srv, _submitter(srv.url, tmp_path, timeouts=Timeouts(0.3)) as s:
         r = s.submit([small_job("a")])
     (o,) = r.outcomes
-    assert o.error_code == "no_answer" and o.attempts == 2
-    assert r.retries_by_cause == {"no_answer": 1} and r.retries == 1
+    assert o.error_code == "no_answer"
+    assert o.attempts == 2
+    assert r.retries_by_cause == {"no_answer": 1}
+    assert r.retries == 1
 
 
 def test_huge_body_is_cut_off_at_the_cap(tmp_path: Path) -> None:
@@ -109,7 +121,8 @@ def test_huge_body_is_cut_off_at_the_cap(tmp_path: Path) -> None:
             r = s.submit([small_job("a")])
         sent = srv.sent_bytes
     (o,) = r.outcomes
-    assert o.status == Status.FAILED and o.error_code == api.LOCAL_TOO_LARGE
+    assert o.status == Status.FAILED
+    assert o.error_code == api.LOCAL_TOO_LARGE
     assert o.attempts == 2
     # 64 MiB offered per attempt; the client stopped reading past 64 KiB and hung up
     assert sent < 2 * (16 << 20)
@@ -122,7 +135,8 @@ def test_declared_huge_body_is_not_read(tmp_path: Path) -> None:
     ):
         r = s.submit([small_job("a")])
     (o,) = r.outcomes
-    assert o.error_code == api.LOCAL_TOO_LARGE and "Content-Length" in (o.error_message or "")
+    assert o.error_code == api.LOCAL_TOO_LARGE
+    assert "Content-Length" in (o.error_message or "")
 
 
 def test_success_false_and_not_json_are_retried_then_fail(tmp_path: Path) -> None:
@@ -131,11 +145,13 @@ def test_success_false_and_not_json_are_retried_then_fail(tmp_path: Path) -> Non
         with HostileServer(mode) as srv, _submitter(srv.url, tmp_path / mode) as s:
             r = s.submit([small_job("a")])
         (o,) = r.outcomes
-        assert o.status == Status.FAILED and o.error_code == "http_200", mode
+        assert o.status == Status.FAILED, mode
+        assert o.error_code == "http_200", mode
         assert srv.requests["/v1/projects/p/jobs"] == 2  # retried: the job may exist
         with Ledger(tmp_path / mode / "l.sqlite", readonly=True) as led:
             row = led.get("a")
-        assert row is not None and row.maybe_sent  # a later FS_0001 is ours
+        assert row is not None
+        assert row.maybe_sent
 
 
 def test_deadline_covers_env_proxies(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -40,11 +40,14 @@ def test_states_and_recovery(tmp_path: Path) -> None:
         # "b" stays in sending: the process dies here
     with Ledger(path) as led:
         b = led.get("b")
-        assert b is not None and b.state == "sending" and not b.maybe_sent
+        assert b is not None
+        assert b.state == "sending"
+        assert not b.maybe_sent
         run2, recovered = led.begin_run("x")
         assert recovered == 1
         b = led.get("b")
-        assert b is not None and b.maybe_sent  # its job may exist: FS_0001 will mean ours
+        assert b is not None
+        assert b.maybe_sent
         assert led.in_doubt() == 1  # "b"; "a" is created, so not in doubt
         assert led.mark_sending("b", "s2", "B", run2) == 2
         led.record("b", JobState.EXISTS)
@@ -55,7 +58,9 @@ def test_states_and_recovery(tmp_path: Path) -> None:
         led.set_job_id("b", "J2")
         assert led.missing_job_ids() == {}
         a = led.get("a")
-        assert a is not None and a.job_id == "J1" and a.done
+        assert a is not None
+        assert a.job_id == "J1"
+        assert a.done
 
 
 def test_maybe_sent_never_turns_off(tmp_path: Path) -> None:
@@ -66,7 +71,9 @@ def test_maybe_sent_never_turns_off(tmp_path: Path) -> None:
         led.mark_sending("a", "s", None, run)
         led.record("a", JobState.PENDING, error_code="http_429", maybe_sent=False)
         row = led.get("a")
-        assert row is not None and row.maybe_sent and row.attempts == 2
+        assert row is not None
+        assert row.maybe_sent
+        assert row.attempts == 2
 
 
 def test_bound_to_one_project_and_api(tmp_path: Path) -> None:
@@ -196,7 +203,8 @@ class LedgerMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         try:
             result = self._run(REFS, [], max_attempts=1)  # resume, no faults
-            assert result is not None and result.ok, result and result.problems
+            assert result is not None
+            assert result.ok, result.problems
             with Ledger(self.path) as led:
                 rows = {r.reference_id: r for r in led.rows()}
             assert set(rows) == set(REFS)

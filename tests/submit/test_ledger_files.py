@@ -110,10 +110,14 @@ def test_cli_empty_ledger_is_exit_2_and_nothing_sent(tmp_path: Path) -> None:
         args = ["submit", str(path), "--project-id", "p", "--base-url", sb.url]
         r = CliRunner().invoke(main, args, env={"PLAYMENT_API_KEY": KEY})
         assert r.exit_code == 2, r.output
-        assert "the ledger is empty" in r.output and "Traceback" not in r.output
+        assert "the ledger is empty" in r.output
+        assert "Traceback" not in r.output
         assert sb.stats["requests"] == 0
         st = CliRunner().invoke(main, ["status", str(ledger)])
-        assert st.exit_code == 2 and "the ledger is empty" in st.output
+        assert st.exit_code == 2
+        assert "the ledger is empty" in st.output
         debug = CliRunner().invoke(main, ["--debug", *args], env={"PLAYMENT_API_KEY": KEY})
-        assert debug.exit_code == 2 and "Traceback" in debug.output  # --debug: the traceback
-        assert "InputError" in debug.output and sb.stats["requests"] == 0
+        assert debug.exit_code == 2
+        assert "Traceback" in debug.output
+        assert "InputError" in debug.output
+        assert sb.stats["requests"] == 0

@@ -53,10 +53,13 @@ def test_rate_limiter_pause_holds_every_slot() -> None:
     clock = [100.0]
     limiter = RateLimiter(10.0, clock=lambda: clock[0])  # one slot every 100 ms
     stop = FakeWait(clock)
-    assert limiter.acquire(stop) and clock[0] == 100.0
+    assert limiter.acquire(stop)
+    assert clock[0] == 100.0
     limiter.pause(2.5)  # a Retry-After of 2.5 s: nothing starts before 102.5
-    assert limiter.acquire(stop) and clock[0] == pytest.approx(102.5)
-    assert limiter.acquire(stop) and clock[0] == pytest.approx(102.6)
+    assert limiter.acquire(stop)
+    assert clock[0] == pytest.approx(102.5)
+    assert limiter.acquire(stop)
+    assert clock[0] == pytest.approx(102.6)
 
 
 def test_rate_limiter_pause_and_stop() -> None:
@@ -70,7 +73,7 @@ def test_rate_limiter_pause_and_stop() -> None:
 
 
 def test_rate_limiter_rejects_negative() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="rate must be >= 0"):
         RateLimiter(-1)
 
 
@@ -82,7 +85,9 @@ def test_retry_budget_consecutive_and_ratio() -> None:
     assert [b.failed() is None for _ in range(5)] == [True, True, True, True, False]
     c = RetryBudget(minimum=1000, consecutive=3)
     c.job_started()
-    assert c.failed() is None and c.failed() is None
+    assert c.failed() is None
+    assert c.failed() is None
     c.answered()  # a definite answer resets the run of failures
-    assert c.failed() is None and c.failed() is None
+    assert c.failed() is None
+    assert c.failed() is None
     assert c.failed() is not None

@@ -148,7 +148,8 @@ def test_permanent_errors_reported(tmp_path: Path) -> None:
     assert set(failed) == unreachable | invalid
     for ref, x in failed.items():
         want = "FS_0007" if ref in unreachable else "FS_0003"
-        assert x["error_code"] == want and x["error_message"]
+        assert x["error_code"] == want
+        assert x["error_message"]
         assert x["attempts"] == 1  # a permanent error is never retried
     assert {x["status"] for x in lines} - {"failed"} == {"created"}
     assert "FS_0007" in run.stderr.decode()  # the failures are listed on stderr too

@@ -22,7 +22,8 @@ def test_create_get_and_duplicate(sandbox: Sandbox) -> None:
         assert r.json()["success"] is True
         assert (data["reference_id"], data["work_flow_id"]) == ("a", "wf-1")
         got = c.get(f"/v1/projects/p/jobs/{data['job_id']}").json()["data"]
-        assert got["reference_id"] == "a" and got["job_id"] == data["job_id"]
+        assert got["reference_id"] == "a"
+        assert got["job_id"] == data["job_id"]
         dup = c.post("/v1/projects/p/jobs", json=small_job("a"))
         assert dup.status_code == 400
         assert dup.json() == {
@@ -31,13 +32,15 @@ def test_create_get_and_duplicate(sandbox: Sandbox) -> None:
         }
         # another project has its own reference_ids
         assert c.post("/v1/projects/q/jobs", json=small_job("a")).status_code == 200
-    assert sandbox.job_count() == 2 and sandbox.job_count("p") == 1
+    assert sandbox.job_count() == 2
+    assert sandbox.job_count("p") == 1
 
 
 def test_wrong_key_is_401(sandbox: Sandbox) -> None:
     with _client(sandbox, "wrong") as c:
         r = c.post("/v1/projects/p/jobs", json=small_job("a"))
-    assert r.status_code == 401 and r.json()["error"]["code"] == "auth-failure"
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "auth-failure"
     assert sandbox.job_count() == 0
 
 
@@ -69,7 +72,8 @@ def test_invalid_jobs(sandbox: Sandbox, mutate, code: str, where: str) -> None: 
         r = c.post("/v1/projects/p/jobs", json=job)
     assert r.status_code == 400
     err = r.json()["error"]
-    assert err["code"] == code and where in err["message"]
+    assert err["code"] == code
+    assert where in err["message"]
     assert sandbox.job_count() == 0
 
 
@@ -78,7 +82,8 @@ def test_bad_json_is_fs_0003(sandbox: Sandbox) -> None:
         r = c.post(
             "/v1/projects/p/jobs", content=b"{nope", headers={"content-type": "application/json"}
         )
-    assert r.status_code == 400 and r.json()["error"]["code"] == "FS_0003"
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "FS_0003"
 
 
 def test_batches_listing_and_details() -> None:
@@ -99,7 +104,8 @@ def test_batches_listing_and_details() -> None:
             if not token:
                 break
         # 7 jobs, 3 per page: 3 + 3 + 1
-        assert pages == 3 and refs == [f"j{i}" for i in range(7)]
+        assert pages == 3
+        assert refs == [f"j{i}" for i in range(7)]
         bad = c.get(f"/v1/projects/p/batch/{bid}", params={"page_token": "x"})
         assert bad.json()["error"]["code"] == "invalid_request_error"
         details = c.get("/v1/projects/p/details").json()["data"]["batches"]
@@ -127,7 +133,8 @@ def test_reset_drops_the_answer_but_creates_the_job() -> None:
     with Sandbox(KEY, reset_rate=1.0) as sb, _client(sb) as c:
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
             c.post("/v1/projects/p/jobs", json=small_job("a"))
-        assert sb.job_count() == 1 and sb.stats["resets"] == 1
+        assert sb.job_count() == 1
+        assert sb.stats["resets"] == 1
 
 
 def test_loopback_only() -> None:

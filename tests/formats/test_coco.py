@@ -402,63 +402,63 @@ _DELETE = object()
             0,
             "$.annotations[1].category_id",
             "no category with id 0",
-        ),  # fmt: skip
+        ),
         (
             ("annotations", 1, "segmentation"),
             [[1, 1, 5, 1, 5]],
             "$.annotations[1].segmentation[0]",
             "odd number",
-        ),  # fmt: skip
+        ),
         (
             ("annotations", 1, "segmentation"),
             [[1, 1, 5, None, 5, 5]],
             "$.annotations[1].segmentation[0]",
             "numbers only",
-        ),  # fmt: skip
+        ),
         (
             ("annotations", 1, "segmentation"),
             [[1, 1, 5, 1, 5, 5], "x"],
             "$.annotations[1].segmentation[1]",
             "must be a list",
-        ),  # fmt: skip
+        ),
         (
             ("annotations", 1, "segmentation"),
             "poly",
             "$.annotations[1].segmentation",
             "must be a list of polygons",
-        ),  # fmt: skip
+        ),
         (
             ("annotations", 1, "segmentation"),
             {"size": [30, 40]},
             "$.annotations[1].segmentation.counts",
             "'counts' must be",
-        ),  # fmt: skip
+        ),
         (("annotations", 1, "score"), "high", "$.annotations[1].score", "must be a number"),
         (
             ("annotations", 1, "track_id"),
             1.5,
             "$.annotations[1].track_id",
             "integer or a string",
-        ),  # fmt: skip
+        ),
         (("annotations", 1, "keypoints"), [1, 2], "$.annotations[1].keypoints", "multiple of 3"),
         (
             ("annotations", 1, "attributes"),
             {"a": {"b": 1}},
             "$.annotations[1].attributes.a",
             "attribute value",
-        ),  # fmt: skip
+        ),
         (
             ("annotations", 1, "attributes"),
             {"a": [[1]]},
             "$.annotations[1].attributes.a[0]",
             "a list attribute",
-        ),  # fmt: skip
+        ),
         (
             ("annotations", 1, "attributes"),
             [1],
             "$.annotations[1].attributes",
             "must be an object",
-        ),  # fmt: skip
+        ),
         (("annotations", 1), [1], "$.annotations[1]", "must be an object"),
         (("annotations",), {}, "$.annotations", "must be a list"),
         (("images", 0, "width"), -640, "$.images[0].width", "positive number"),
@@ -470,13 +470,13 @@ _DELETE = object()
             "a.jpg",
             "$.images[1].file_name",
             "duplicate of $.images[0]",
-        ),  # fmt: skip
+        ),
         (
             ("images", 1, "file_name"),
             "../b.jpg",
             "$.images[1].file_name",
             "leaves the dataset root",
-        ),  # fmt: skip
+        ),
         (("images", 1, "file_name"), "/etc/b.jpg", "$.images[1].file_name", "absolute"),
         (("images", 1, "file_name"), 7, "$.images[1].file_name", "must be a string"),
         (("images", 1, "id"), 2**63, "$.images[1].id", None),
@@ -678,10 +678,10 @@ json_values = st.recursive(
     | st.booleans()
     | st.integers(-(2**63), 2**63 - 1)
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=4),  # fmt: skip
+    | st.text(max_size=4),
     lambda inner: (
         st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
-    ),  # fmt: skip
+    ),
     max_leaves=8,
 )
 
@@ -779,17 +779,17 @@ def test_cli_video_jobs_and_trackers(tmp_path: Path) -> None:
             ("annotations", 0, "bbox"),
             [1, 2, 3],
             "$.annotations[0].bbox: must be [x, y, width, height], not 3 values",
-        ),  # fmt: skip
+        ),
         (
             ("images", 0, "width"),
             -5,
             "$.images[0].width: must be a positive number of pixels, not -5",
-        ),  # fmt: skip
+        ),
         (
             ("annotations", 1, "category_id"),
             4,
             "$.annotations[1].category_id: no category with id 4",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_cli_bad_input_one_line_exit_2_no_output(

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from prelabel._ragged import position_in_run
 from prelabel.errors import MissingExtraError
 from prelabel.report import Action, Reason
 
@@ -208,6 +209,45 @@ class RLEError(ValueError):
         self.where = where
 
 
+def compressed_counts(text: str) -> list[int]:
+    """The run lengths of a COCO compressed RLE string (pycocotools' ``rleFrString``), in numpy.
+
+    Each run is a little-endian group of 5-bit digits (``char - 48``); bit 0x20 says another
+    digit follows, bit 0x10 of the last digit makes the value negative; from the third run on,
+    a value is the difference to the run two places before. Malformed text is an
+    :class:`RLEError`; the caller checks the runs against the mask's size.
+    """
+    try:
+        raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    except UnicodeEncodeError:
+        raise RLEError("compressed 'counts' must be ASCII", ".counts") from None
+    if raw.size == 0:
+        return []
+    c = raw.astype(np.int64) - 48
+    if c.min() < 0 or c.max() > 63:
+        k = int(np.flatnonzero((c < 0) | (c > 63))[0])
+        raise RLEError(f"character {text[k]!r} at {k} is not a compressed RLE digit", ".counts")
+    more = (c & 0x20) != 0
+    if more[-1]:
+        raise RLEError("compressed 'counts' ends inside a run", ".counts")
+    ends = np.flatnonzero(~more)
+    starts = np.r_[0, ends[:-1] + 1]
+    lengths = ends - starts + 1
+    if lengths.max() > 12:  # 13 digits are 65 bits: no run of a real mask
+        raise RLEError("compressed 'counts' holds a run too long for 64 bits", ".counts")
+    digit = position_in_run(lengths)
+    values = np.add.reduceat((c & 0x1F) << (5 * digit), starts)
+    negative = (c[ends] & 0x10) != 0
+    values[negative] -= np.left_shift(1, 5 * lengths[negative])
+    # from the third run on, each value is relative to the run two before it
+    runs = values.copy()
+    if len(runs) > 3:
+        runs[3::2] = np.cumsum(values[3::2]) + values[1]
+    if len(runs) > 4:
+        runs[4::2] = np.cumsum(values[4::2]) + values[2]
+    return [int(v) for v in runs.tolist()]
+
+
 def decode_rle(
     rle: Mapping[str, Any], height: int, width: int, *, what: str = "COCO RLE segmentation"
 ) -> npt.NDArray[np.uint8]:
@@ -226,6 +266,11 @@ def decode_rle(
     if height * width > MAX_MASK_PIXELS:
         raise RLEError(f"mask of {height} x {width} pixels is larger than {MAX_MASK_PIXELS}")
     api = _mask_api(what)
+    if isinstance(counts, str):
+        # pycocotools decodes a compressed string without bounds checks (runs that add up to
+        # more than the mask write past its buffer; a last character that says "more" reads
+        # past the string's end): the string is read here and its runs checked like a list
+        counts = compressed_counts(counts)
     if isinstance(counts, list):
         if not all(type(v) is int for v in counts):
             k = next(i for i, v in enumerate(counts) if type(v) is not int)
@@ -247,11 +292,6 @@ def decode_rle(
                 f"run lengths add up to {total}, not {height} x {width} pixels", ".counts"
             )
         compressed = api.frPyObjects({"size": size, "counts": counts}, height, width)
-    elif isinstance(counts, str):
-        try:
-            compressed = {"size": size, "counts": counts.encode("ascii")}
-        except UnicodeEncodeError:
-            raise RLEError("compressed 'counts' must be ASCII", ".counts") from None
     else:
         raise RLEError("'counts' must be a string (compressed) or a list of run lengths", ".counts")
     try:

@@ -16,6 +16,7 @@ from prelabel.errors import MissingExtraError
 from prelabel.formats.masks import (
     MAX_MASK_PIXELS,
     RLEError,
+    compressed_counts,
     decode_rle,
     polygons_from_mask,
     trace_mask,
@@ -139,7 +140,7 @@ def test_decode_uncompressed_and_compressed() -> None:
         ({"size": [3, 2], "counts": [1.5, 4.5]}, "list of integers"),
         ({"size": [3, 2], "counts": "é"}, "ASCII"),
         ({"size": [3, 2], "counts": None}, "'counts' must be"),
-        ({"size": [3, 2], "counts": "zzzz"}, "cannot decode"),
+        ({"size": [3, 2], "counts": "zzzz"}, "not a compressed RLE digit"),
     ],
 )
 def test_bad_rle(rle: dict, message: str) -> None:
@@ -191,3 +192,42 @@ def test_findings_name_specks_holes_and_empty_masks() -> None:
         (Action.REPAIRED, "mask_holes_filled", "1 hole(s): a polygon has one ring"),
     ]
     assert MaskOutlines([], specks=1).findings(1.0)[-1][1] == "mask_empty"
+
+
+def _runs(mask: np.ndarray) -> list[int]:
+    """Column-major run lengths starting with a run of zeros, as COCO counts them."""
+    flat = mask.flatten(order="F")
+    change = np.flatnonzero(np.diff(flat)) + 1
+    bounds = np.r_[0, change, len(flat)]
+    runs = np.diff(bounds).tolist()
+    return ([0] + runs) if flat[0] == 1 else runs
+
+
+@given(
+    hnp.arrays(
+        np.uint8, st.tuples(st.integers(1, 12), st.integers(1, 12)), elements=st.integers(0, 1)
+    )
+)
+def test_compressed_counts_read_what_pycocotools_writes(mask: np.ndarray) -> None:
+    text = mask_api.encode(np.asfortranarray(mask))["counts"].decode()
+    assert compressed_counts(text) == _runs(mask)
+    h, w = mask.shape
+    assert (decode_rle({"size": [h, w], "counts": text}, h, w) == mask).all()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # "1" is one run of 1 pixel, "o" (63) says another digit follows: the string ends there
+        ("1o", "ends inside a run"),
+        ("1 ", "not a compressed RLE digit"),
+        ("é", "must be ASCII"),
+        # runs 0, 3 and 2 add up to 5 pixels, not the 2 x 2 = 4 of the mask: refused here,
+        # before pycocotools' decoder (which has no bounds check) would write past its buffer
+        ("032", "add up to 5, not 2 x 2"),
+        ("0" + "o" * 12 + "1", "too long for 64 bits"),
+    ],
+)
+def test_malformed_compressed_counts_are_refused_before_decoding(text: str, message: str) -> None:
+    with pytest.raises(RLEError, match=message):
+        decode_rle({"size": [2, 2], "counts": text}, 2, 2)

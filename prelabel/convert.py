@@ -367,7 +367,7 @@ def _empty_labels(
 
 # --- the whole conversion ------------------------------------------------------------------
 # A job is one request to the API. Its documentation gives no size limit (see
-# /work/shared/spec/api-notes.md 5.4), but HTTP front ends commonly refuse bodies of a few
+# the API notes, section 5.4), but HTTP front ends commonly refuse bodies of a few
 # megabytes to a few tens (the sandbox: 64 MiB); past this size convert warns and names
 # --frames-per-job, which splits a sequence into several jobs.
 JOB_SOFT_LIMIT = 16 * 1024 * 1024

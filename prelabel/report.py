@@ -131,6 +131,29 @@ _REPR_COUNTS = 6  # (action, reason) counts a repr shows
 _SUMMARY_DETAIL = {Reason.ROW_SCHEMA_DECLARED.value, Reason.ROW_SCHEMA_INFERRED.value}
 
 
+def _row(
+    action: Action,
+    reason: str,
+    frame: str | None,
+    label: str | None,
+    shape: int | None,
+    source: str | None,
+    detail: str | None,
+) -> ReportRow:
+    """One report row; ``detail`` only where there is one."""
+    row: ReportRow = {
+        "action": action.value,
+        "reason": reason,
+        "frame": frame,
+        "label": label,
+        "shape": shape,
+        "source": source,
+    }
+    if detail:
+        row["detail"] = detail
+    return row
+
+
 @dataclass
 class Report:
     """Rows of ``{action, reason, frame, label, shape, source}`` and their counts."""
@@ -163,17 +186,7 @@ class Report:
         for shape, frame, label, source in zip(
             sel.tolist(), frame_desc, list(labels), ann.source[sel].tolist(), strict=True
         ):
-            row: ReportRow = {
-                "action": action.value,
-                "reason": why,
-                "frame": frame,
-                "label": label,
-                "shape": shape,
-                "source": source,
-            }
-            if detail:
-                row["detail"] = detail
-            self.rows.append(row)
+            self.rows.append(_row(action, why, frame, label, shape, source, detail))
 
     def add(
         self,
@@ -186,17 +199,7 @@ class Report:
         detail: str | None = None,
     ) -> None:
         """One row for input that is not (or not yet) a shape: a CVAT tag, a skipped line."""
-        row: ReportRow = {
-            "action": action.value,
-            "reason": Reason(reason).value,
-            "frame": frame,
-            "label": label,
-            "shape": None,
-            "source": source,
-        }
-        if detail:
-            row["detail"] = detail
-        self.rows.append(row)
+        self.rows.append(_row(action, Reason(reason).value, frame, label, None, source, detail))
 
     def extend(self, other: Report) -> None:
         self.rows.extend(other.rows)

@@ -107,8 +107,10 @@ def coco_records(
     path: PathLikeStr,
     table: ImageTable,
     cats: Categories,
+    report: Report,
 ) -> Records:
-    """Records of an instances ``annotations`` list or a results list (``base`` "$")."""
+    """Records of an instances ``annotations`` list or a results list (``base`` "$"); keys
+    the reader does not read are noted in ``report``."""
     frame = table.rows(
         required_values(anns, "image_id", path, base), path, item_loc(base, "image_id")
     )
@@ -118,6 +120,7 @@ def coco_records(
     cat_row = category_rows(anns, cats, path, base)
     # optional fields no annotation has are not looked up 100k times
     keys: set[str] = set().union(*anns) if anns else set()
+    note_unread_keys(keys, anns, base, report)
 
     def column(key: str) -> list[Any] | None:
         return values_of(anns, key) if key in keys else None
@@ -273,11 +276,11 @@ READ_KEYS = frozenset(
 )  # fmt: skip
 
 
-def note_unread_keys(anns: list[dict[str, Any]], base: str, report: Report) -> None:
+def note_unread_keys(keys: set[str], anns: list[dict[str, Any]], base: str, report: Report) -> None:
     """One ``noted`` row per annotation key the reader does not read, with how many
-    annotations carry it: nothing in the file is left out without a word."""
-    unread = (set().union(*anns) if anns else set()) - READ_KEYS  # one pass in C
-    for key in sorted(unread):
+    annotations carry it: nothing in the file is left out without a word. ``keys`` is the
+    union of the annotations' keys."""
+    for key in sorted(keys - READ_KEYS):
         n = sum(key in a for a in anns)  # only for files that have such a key
         report.add(
             Action.NOTED,

@@ -10,7 +10,7 @@ from prelabel.formats.coco._categories import read_categories
 from prelabel.formats.coco._columns import PathLikeStr, object_list
 from prelabel.formats.coco._frames import image_dir_table, image_table, video_names, ytvis_frames
 from prelabel.formats.coco._options import Options
-from prelabel.formats.coco._records import coco_records, note_unread_keys, ytvis_records
+from prelabel.formats.coco._records import coco_records, ytvis_records
 from prelabel.formats.coco._shapes import record_shapes
 from prelabel.jsonio import load_json
 from prelabel.report import Report
@@ -38,8 +38,8 @@ def read_document(
     table = image_table(data, path, image_dir, report)
     cats = read_categories(data, path)
     anns = object_list(data.get("annotations", []), path, "$.annotations")
-    note_unread_keys(anns, "$.annotations", report)
-    return record_shapes(coco_records(anns, "$.annotations", path, table, cats), opts, report)
+    records = coco_records(anns, "$.annotations", path, table, cats, report)
+    return record_shapes(records, opts, report)
 
 
 def read_results(
@@ -76,8 +76,7 @@ def read_results(
             None,
             "a results list has no image names or sizes: give --images FILE or --image-dir DIR",
         )
-    note_unread_keys(anns, "$", report)
-    return record_shapes(coco_records(anns, "$", path, table, cats), opts, report)
+    return record_shapes(coco_records(anns, "$", path, table, cats, report), opts, report)
 
 
 def read_ytvis(

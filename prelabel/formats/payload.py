@@ -1,0 +1,419 @@
+"""Payloads and results back into the IR: what ``export`` and ``compare`` read.
+
+Two inputs carry the same trackers (``{"_id", "type", "label", "frames": {frame_id: object}}``,
+objects as :doc:`payload.md <../../docs/payload>` describes them):
+
+- a payload JSON Lines file, as ``prelabel convert`` writes it: one job per line, trackers at
+  ``data.maker_response.video2d.data.annotations`` (``video_2d`` accepted, not both);
+- a result JSON, the platform's video result: trackers at ``data.annotation_data.annotations``
+  and the job's frames echoed at ``data.video_data.frames`` (API notes 2.2).
+
+Each job becomes one :class:`JobContent`:
+
+- ``reference_id``: the job's (a result without one is named by its file's stem, as
+  ``results fetch`` saves ``<reference_id>.json``);
+- ``frames``: :class:`Frames` of ``data.video_data.frames`` in their order: ``frame_id``,
+  ``src``, ``sequence`` = the reference_id, ``index`` = position; ``name`` is "" and
+  ``width``/``height`` are NaN (a payload has no pixel sizes: :mod:`prelabel.export.sizes`
+  fills them from the sidecar ``convert`` writes, ``--sizes`` or ``--images``);
+- ``annotations``: normalised :class:`Annotations` over those frames, one shape per
+  (tracker, frame) object, trackers in file order and each tracker's frames in key order;
+  ``kind`` from the tracker's ``type``, ``label`` the object's own (a per-frame relabel is
+  kept; the tracker's label when the object has none), ``track`` the tracker's row in
+  ``tracker_ids``, ``attributes`` unwrapped (``{"name": {"value": v}}`` -> ``{"name": v}``;
+  a value object with more keys than ``value``, e.g. ``state``, is kept whole), landmark
+  point numbers in ``point_label``, ``source`` the object's JSON path;
+- ``tracker_ids``: the trackers' ``_id``s (a tuple of strings);
+- ``object_ids``: per shape, the object's ``_id`` ("" when it has none);
+- ``path`` and ``line``: where the job was read (``line`` None for a result file).
+
+Coordinates are gathered without Python code per point: the point objects of a job are
+chained and read with ``operator.itemgetter`` (C iteration) into one numpy array; only when
+that fails (a missing key, a string where a number should be) is the job walked point by
+point to name the first bad value. Bad input raises one :class:`InputError` naming the file,
+the line (JSON Lines) and the JSON path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
+from operator import itemgetter
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+
+from prelabel.annotations import Annotations, Frames, Kind
+from prelabel.errors import InputError
+from prelabel.order import natural_order
+
+ObjArray = npt.NDArray[np.object_]
+
+PAYLOAD_TRACKERS = ("data", "maker_response", "video2d", "data", "annotations")
+RESULT_TRACKERS = ("data", "annotation_data", "annotations")
+
+_KINDS = {k.type_name: k for k in Kind}
+# exact point counts (rectangle, cuboid) and minimums (the others), as validate checks them
+_EXACT = {Kind.RECTANGLE: 4, Kind.CUBOID: 8}
+_MINIMUM = {Kind.POLYGON: 3, Kind.LINE: 2, Kind.LANDMARK: 1}
+_XY = itemgetter("x", "y")
+_LABEL = itemgetter("label")
+_POINT_KEY = re.compile(r"p([1-9][0-9]*)")
+
+
+@dataclass(frozen=True, eq=False)
+class JobContent:
+    """One job read back: its frames, its shapes (normalised), its tracker and object ids."""
+
+    reference_id: str
+    frames: Frames
+    annotations: Annotations
+    tracker_ids: tuple[str, ...]
+    object_ids: ObjArray
+    path: str
+    line: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.annotations)
+
+
+# --- public readers -------------------------------------------------------------------------
+def read_payload(path: str | PathLike[str]) -> Iterator[JobContent]:
+    """The jobs of a payload JSON Lines file, one :class:`JobContent` per non-blank line."""
+    try:
+        with Path(path).open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if raw.strip():
+                    yield _job(_parse(raw, path, number), str(path), number, None, payload=True)
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
+
+
+def read_result(path: str | PathLike[str]) -> JobContent:
+    """One result JSON (``data.annotation_data.annotations`` + ``data.video_data.frames``)."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    doc = _parse(raw, path, None)
+    return _job(doc, str(path), None, Path(path).stem, payload=False)
+
+
+def result_files(folder: str | PathLike[str]) -> list[Path]:
+    """The ``*.json`` files of a results folder, in natural name order."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError(folder, None, "not a folder of result files")
+    files = [p for p in root.iterdir() if p.suffix.lower() == ".json" and p.is_file()]
+    order = natural_order([p.name for p in files])
+    return [files[int(i)] for i in order]
+
+
+def read_results(folder: str | PathLike[str]) -> Iterator[JobContent]:
+    """Every result in a folder (``<reference_id>.json`` as ``results fetch`` saves them)."""
+    for file in result_files(folder):
+        yield read_result(file)
+
+
+def read_jobs(path: str | PathLike[str]) -> Iterator[JobContent]:
+    """A results folder, a single result ``.json`` or a payload JSON Lines file."""
+    p = Path(path)
+    if p.is_dir():
+        yield from read_results(p)
+    elif p.suffix.lower() == ".json":
+        yield read_result(p)
+    else:
+        yield from read_payload(p)
+
+
+# --- one job ----------------------------------------------------------------------------------
+def _parse(raw: bytes, path: str | PathLike[str], line: int | None) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        where = None if line is None else str(line)
+        at = f"column {exc.colno}" if line is not None else f"line {exc.lineno}, column {exc.colno}"
+        raise InputError(path, where, f"invalid JSON at {at}: {exc.msg}") from None
+
+
+class _Where:
+    """Builds ``InputError``s at a JSON path of one job."""
+
+    def __init__(self, path: str, line: int | None) -> None:
+        self.path = path
+        self.line = line
+
+    def error(self, json_path: str, message: str) -> InputError:
+        location = json_path if self.line is None else f"{self.line}: {json_path}"
+        return InputError(self.path, location, message)
+
+
+def _get(doc: Any, keys: tuple[str, ...], where: _Where) -> Any:
+    node = doc
+    json_path = "$"
+    for key in keys:
+        if not isinstance(node, dict):
+            raise where.error(json_path, "expected an object")
+        if key not in node:
+            raise where.error(json_path, f"missing {key!r}")
+        node = node[key]
+        json_path += f".{key}"
+    return node
+
+
+def _trackers_path(doc: Any, payload: bool, where: _Where) -> tuple[Any, str]:
+    keys: tuple[str, ...]
+    if not payload:
+        keys = RESULT_TRACKERS
+    else:
+        maker = _get(doc, ("data", "maker_response"), where)
+        if not isinstance(maker, dict):
+            raise where.error("$.data.maker_response", "expected an object")
+        if "video2d" in maker and "video_2d" in maker:
+            raise where.error("$.data.maker_response", "both 'video2d' and 'video_2d'")
+        key = "video_2d" if "video_2d" in maker else "video2d"
+        keys = ("data", "maker_response", key, "data", "annotations")
+    trackers = _get(doc, keys, where)
+    json_path = "$." + ".".join(keys)
+    if not isinstance(trackers, list):
+        raise where.error(json_path, "expected a list of trackers")
+    return trackers, json_path
+
+
+def _frames(doc: Any, reference_id: str, where: _Where) -> tuple[Frames, dict[str, int]]:
+    items = _get(doc, ("data", "video_data", "frames"), where)
+    base = "$.data.video_data.frames"
+    if not isinstance(items, list):
+        raise where.error(base, "expected a list of frames")
+    ids: list[str] = []
+    srcs: list[str] = []
+    row: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise where.error(f"{base}[{i}]", "expected an object")
+        fid = item.get("frame_id")
+        if not isinstance(fid, str) or not fid:
+            raise where.error(f"{base}[{i}].frame_id", "expected a non-empty string")
+        if fid in row:
+            raise where.error(f"{base}[{i}].frame_id", f"frame_id {fid!r} repeated")
+        src = item.get("src", "")
+        if not isinstance(src, str):
+            raise where.error(f"{base}[{i}].src", "expected a string")
+        row[fid] = i
+        ids.append(fid)
+        srcs.append(src)
+    n = len(ids)
+    frames = Frames.build(
+        np.full(n, np.nan),
+        np.full(n, np.nan),
+        frame_id=ids,
+        src=srcs,
+        name=[""] * n,
+        sequence=reference_id,
+    )
+    return frames, row
+
+
+@lru_cache(maxsize=1024)
+def _point_names(n: int) -> list[str]:
+    return [f"p{i}" for i in range(1, n + 1)]
+
+
+def _unwrap(attrs: Any, json_path: str, where: _Where) -> dict[str, Any] | None:
+    if attrs is None:
+        return None
+    if not isinstance(attrs, dict):
+        raise where.error(json_path, "expected an object of attributes")
+    if not attrs:
+        return None
+    return {
+        k: v["value"] if isinstance(v, dict) and len(v) == 1 and "value" in v else v
+        for k, v in attrs.items()
+    }
+
+
+def _job(doc: Any, path: str, line: int | None, stem: str | None, *, payload: bool) -> JobContent:
+    where = _Where(path, line)
+    if not isinstance(doc, dict):
+        raise where.error("$", "expected a JSON object")
+    reference_id = doc.get("reference_id")
+    if reference_id is None and isinstance(doc.get("data"), dict):
+        reference_id = doc["data"].get("reference_id")
+    if reference_id is None and stem is not None:
+        reference_id = stem
+    if not isinstance(reference_id, str) or not reference_id:
+        raise where.error("$.reference_id", "expected a non-empty string")
+    frames, frame_row = _frames(doc, reference_id, where)
+    trackers, base = _trackers_path(doc, payload, where)
+
+    tracker_ids: list[str] = []
+    kinds: list[int] = []
+    shape_frame: list[int] = []
+    shape_track: list[int] = []
+    labels: list[str] = []
+    attributes: list[dict[str, Any] | None] = []
+    object_ids: list[str] = []
+    sources: list[str] = []
+    geometry: list[Any] = []  # per shape, its sequence of point objects
+    counts: list[int] = []
+    # per object Python is what the JSON forces (one dict per object); points are not touched
+    for t, tracker in enumerate(trackers):
+        tp = f"{base}[{t}]"
+        if not isinstance(tracker, dict):
+            raise where.error(tp, "expected a tracker object")
+        tid = tracker.get("_id")
+        if not isinstance(tid, str) or not tid:
+            raise where.error(f"{tp}._id", "expected a non-empty string")
+        kind = _KINDS.get(tracker.get("type"))  # type: ignore[arg-type]
+        if kind is None:
+            raise where.error(
+                f"{tp}.type",
+                f"unknown type {tracker.get('type')!r}; expected one of {list(_KINDS)}",
+            )
+        tracker_label = tracker.get("label")
+        objects = tracker.get("frames")
+        if not isinstance(objects, dict):
+            raise where.error(f"{tp}.frames", "expected an object of frame_id -> annotation")
+        tracker_ids.append(tid)
+        geometry_key = "coordinates" if kind == Kind.RECTANGLE else "points"
+        for fid, obj in objects.items():
+            op = f"{tp}.frames.{fid}"
+            row = frame_row.get(fid)
+            if row is None:
+                raise where.error(op, f"frame {fid!r} is not in data.video_data.frames")
+            if not isinstance(obj, dict):
+                raise where.error(op, "expected an annotation object")
+            label = obj.get("label", tracker_label)
+            if not isinstance(label, str) or not label:
+                raise where.error(f"{op}.label", "expected a non-empty string")
+            pts = obj.get(geometry_key)
+            if kind == Kind.RECTANGLE:
+                if not isinstance(pts, list):
+                    raise where.error(f"{op}.coordinates", "expected a list of points")
+                n = len(pts)
+            else:
+                if not isinstance(pts, dict):
+                    raise where.error(f"{op}.points", "expected an object of points p1..pn")
+                n = len(pts)
+                if list(pts) != _point_names(n):
+                    pts = _ordered_points(pts, f"{op}.points", where)
+                else:
+                    pts = pts.values()
+            exact = _EXACT.get(kind)
+            if (exact is not None and n != exact) or n < _MINIMUM.get(kind, 0):
+                need = f"{exact}" if exact is not None else f"at least {_MINIMUM[kind]}"
+                raise where.error(
+                    f"{op}.{geometry_key}", f"a {kind.type_name} has {need} points, not {n}"
+                )
+            oid = obj.get("_id", "")
+            if not isinstance(oid, str):
+                raise where.error(f"{op}._id", "expected a string")
+            kinds.append(kind)
+            shape_frame.append(row)
+            shape_track.append(t)
+            labels.append(label)
+            attributes.append(_unwrap(obj.get("attributes"), f"{op}.attributes", where))
+            object_ids.append(oid)
+            sources.append(op)
+            geometry.append(pts)
+            counts.append(n)
+
+    kind_arr = np.asarray(kinds, dtype=np.int8)
+    count_arr = np.asarray(counts, dtype=np.int64)
+    landmark = kind_arr == Kind.LANDMARK
+    try:
+        points, point_label = _points_fast(geometry, landmark)
+    except (KeyError, TypeError, ValueError):
+        points, point_label = _points_slow(geometry, kind_arr, sources, where)
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(count_arr, out=offsets[1:])
+    ann = Annotations.from_runs(
+        frames,
+        kind_arr,
+        points.reshape(-1, 2),
+        offsets,
+        labels,
+        np.asarray(shape_frame, dtype=np.int64),
+        track=np.asarray(shape_track, dtype=np.int64),
+        point_label=point_label,
+        attributes=attributes,
+        source=sources,
+        normalised=True,
+    )
+    obj_ids = np.empty(len(object_ids), dtype=object)
+    obj_ids[:] = object_ids
+    return JobContent(reference_id, frames, ann, tuple(tracker_ids), obj_ids, path, line)
+
+
+def _ordered_points(pts: dict[str, Any], json_path: str, where: _Where) -> list[Any]:
+    """A points object whose keys are not p1..pn in order: sorted by number, or an error."""
+    numbered = []
+    for key in pts:
+        m = _POINT_KEY.fullmatch(key)
+        if m is None:
+            raise where.error(f"{json_path}.{key}", "expected point names p1..pn")
+        numbered.append((int(m[1]), key))
+    numbered.sort()
+    if [n for n, _ in numbered] != list(range(1, len(numbered) + 1)):
+        raise where.error(json_path, "point names are not p1..pn without gaps")
+    return [pts[key] for _, key in numbered]
+
+
+def _points_fast(
+    geometry: list[Any], landmark: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]:
+    """Every point of the job in one gather; raises on anything but numbers."""
+    pairs = list(map(_XY, chain.from_iterable(geometry)))
+    values = list(chain.from_iterable(pairs))
+    if not set(map(type, values)) <= {float, int}:
+        raise TypeError("non-numeric coordinate")
+    points = np.array(values, dtype=np.float64).reshape(-1, 2)
+    point_label = np.zeros(len(points), dtype=np.int32)
+    if landmark.any():
+        marks = [g for g, is_mark in zip(geometry, landmark.tolist(), strict=True) if is_mark]
+        lab = list(map(_LABEL, chain.from_iterable(marks)))
+        if set(map(type, lab)) - {int}:
+            raise TypeError("non-integer landmark label")
+        counts = np.fromiter(map(len, geometry), dtype=np.int64, count=len(geometry))
+        point_label[np.repeat(landmark, counts)] = np.asarray(lab, dtype=np.int64)
+    if not np.isfinite(points).all():
+        raise ValueError("non-finite coordinate")
+    return points, point_label
+
+
+def _points_slow(
+    geometry: list[Any], kinds: npt.NDArray[np.int8], sources: list[str], where: _Where
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]:
+    """Point by point, to name the first bad value (only run when the fast gather failed)."""
+    xy: list[float] = []
+    labels: list[int] = []
+    for pts, kind, op in zip(geometry, kinds.tolist(), sources, strict=True):
+        rect = kind == Kind.RECTANGLE
+        for i, point in enumerate(pts):
+            pp = f"{op}.coordinates[{i}]" if rect else f"{op}.points.p{i + 1}"
+            if not isinstance(point, dict):
+                raise where.error(pp, "expected a point object {x, y}")
+            for axis in ("x", "y"):
+                v = point.get(axis)
+                if isinstance(v, bool) or not isinstance(v, int | float):
+                    raise where.error(f"{pp}.{axis}", f"expected a number, not {v!r}")
+                xy.append(float(v))
+            if kind == Kind.LANDMARK:
+                lab = point.get("label")
+                if isinstance(lab, bool) or not isinstance(lab, int):
+                    raise where.error(
+                        f"{pp}.label", f"expected an integer point label, not {lab!r}"
+                    )
+                labels.append(lab)
+            else:
+                labels.append(0)
+        if not all(np.isfinite(xy[-2:])):
+            raise where.error(op, "a coordinate is not finite")
+    return np.asarray(xy, dtype=np.float64).reshape(-1, 2), np.asarray(labels, dtype=np.int32)

@@ -264,7 +264,18 @@ def job_chunks(ann: Annotations, options: JobOptions = JobOptions()) -> Iterator
     """
     if not ann.normalised:
         raise PayloadError("annotations must be normalised before building jobs")
-    layout = layout_jobs(ann.frames, options.frames_per_job)
+    yield from layout_chunks(ann, layout_jobs(ann.frames, options.frames_per_job), options)
+
+
+def layout_chunks(
+    ann: Annotations, layout: JobLayout, options: JobOptions = JobOptions()
+) -> Iterator[Iterator[bytes]]:
+    """:func:`job_chunks` over a given job layout of ``ann``'s frames.
+
+    The streaming sink (:class:`prelabel.JobSink`) builds each job alone: its frames laid
+    out as one job, with the chunk number the job has in the whole sequence, give the bytes
+    the whole sequence's layout gives for that job (trackers and ids are per job).
+    """
     ref_ids = _reference_ids(layout, options)
     _check_frames(ann, layout, ref_ids)
     trackers = build_trackers(ann, layout)

@@ -54,6 +54,10 @@ _LAZY = {
     "Submitter": "prelabel.submit",
     "Timeouts": "prelabel.submit",
     "file_problems": "prelabel.validate",
+    "JobContent": "prelabel.formats.payload",
+    "read_payload": "prelabel.formats.payload",
+    "read_result": "prelabel.formats.payload",
+    "read_results": "prelabel.formats.payload",
     "job_problems": "prelabel.validate",
 }
 # every registered format's reader, read_<name> (prelabel.formats.FORMATS)
@@ -74,6 +78,10 @@ if TYPE_CHECKING:
     from prelabel.formats.coco import read_coco as read_coco
     from prelabel.formats.cvat import read_cvat as read_cvat
     from prelabel.formats.mot import read_mot as read_mot
+    from prelabel.formats.payload import JobContent as JobContent
+    from prelabel.formats.payload import read_payload as read_payload
+    from prelabel.formats.payload import read_result as read_result
+    from prelabel.formats.payload import read_results as read_results
     from prelabel.formats.yolo import read_yolo as read_yolo
     from prelabel.gcpause import paused_gc as paused_gc
     from prelabel.geometry import Policy as Policy
@@ -99,6 +107,7 @@ __all__ = [
     "Frames",
     "GeometryError",
     "InputError",
+    "JobContent",
     "JobOptions",
     "Kind",
     "LabelOptions",
@@ -127,6 +136,9 @@ __all__ = [
     "read_coco",
     "read_cvat",
     "read_mot",
+    "read_payload",
+    "read_result",
+    "read_results",
     "read_yolo",
     "write_jsonl",
 ]

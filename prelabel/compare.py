@@ -1,0 +1,822 @@
+"""How good were the pre-labels: what annotators made of each pre-labelled shape.
+
+The pre-labels (what was sent) and the results (what annotators finished) of one job are two
+:class:`~prelabel.annotations.Annotations` tables in normalised coordinates. Each final shape
+is matched to at most one pre-label, per frame, in three passes (the rule in full is in
+docs/results.md, "How good were the pre-labels"):
+
+1. by key (the tracker ``_id`` and the frame, where the platform kept it): same frame, same
+   kind, any label;
+2. by geometry, same label: similarity >= ``match_iou``, one Hungarian assignment per frame
+   (``scipy.optimize.linear_sum_assignment``, maximising the summed similarity);
+3. by geometry, any label (a relabelled shape whose ``_id`` was lost), the same way.
+
+A matched pair is relabelled (labels differ), unchanged (same label, every point within
+``tolerance``, same point labels, same attributes), attributes-changed (same geometry, other
+attributes) or moved (the rest, with its similarity); a pre-label left over was deleted, a
+final shape left over was added. Precision and recall are computed apart from that, by
+geometry alone, same label, at each threshold. Tracks: the matched pairs tell which
+pre-label tracker became which final tracker (splits, merges, ID switches).
+
+Pure functions over columns: the only Python loops are one per job and one Hungarian call per
+frame whose candidate pairs conflict (a pre-label that could match two shapes or the like).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+
+from prelabel._ragged import position_in_run, run_owner, run_rows
+from prelabel.annotations import Annotations, Kind
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+ObjArray = npt.NDArray[np.object_]
+
+# the per-label counts, in the order of LabelTable.counts' columns
+FIELDS = (
+    "prelabelled",  # pre-labelled shapes (by the pre-label's label)
+    "final",  # shapes in the result (by the final label)
+    "unchanged",
+    "moved",
+    "attributes_changed",
+    "relabelled",  # counted under the pre-label's label
+    "deleted",
+    "added",  # counted under the final label
+    "from_prelabels",  # final shapes matched to a pre-label (by the final label)
+    "matched_by_id",
+    "matched_by_geometry",
+)
+_F = {name: i for i, name in enumerate(FIELDS)}
+
+# A landmark set's OKS scale is the side of the box around both point sets, at least this
+# (normalised): a one-point landmark has no extent of its own.
+LANDMARK_MIN_SCALE = 0.05
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    """What counts as a match, and as unchanged.
+
+    - ``match_iou``: the least similarity for a match by geometry (passes 2 and 3);
+    - ``thresholds``: the similarities at which precision and recall are given;
+    - ``tolerance``: a shape is unchanged when every coordinate moved by at most this
+      (normalised; 1e-4 is a fifth of a pixel on a 1920-pixel-wide frame);
+    - ``line_width``: lines are compared as the IoU of their outlines buffered by this on
+      each side (normalised);
+    - ``landmark_kappa``: the per-point constant of the OKS-like landmark similarity.
+    """
+
+    match_iou: float = 0.5
+    thresholds: tuple[float, ...] = (0.5, 0.75)
+    tolerance: float = 1e-4
+    line_width: float = 0.01
+    landmark_kappa: float = 0.1
+
+    def __post_init__(self) -> None:
+        for name, value in (
+            ("match_iou", self.match_iou),
+            *(("thresholds", t) for t in self.thresholds),
+        ):
+            if not 0 < value <= 1:
+                raise ValueError(f"{name} must be in (0, 1], got {value}")
+        if not self.thresholds:
+            raise ValueError("thresholds: give at least one")
+        if self.tolerance < 0 or self.line_width <= 0 or self.landmark_kappa <= 0:
+            raise ValueError("tolerance must be >= 0, line_width and landmark_kappa > 0")
+
+
+# --- result tables ------------------------------------------------------------------------
+@dataclass
+class LabelTable:
+    """Per label: the counts of :data:`FIELDS`, the similarity of moved shapes (sum and
+    minimum) and the true positives at each threshold."""
+
+    labels: tuple[str, ...]
+    thresholds: tuple[float, ...]
+    counts: IntArray  # (L, len(FIELDS))
+    moved_sum: FloatArray  # (L,)
+    moved_min: FloatArray  # (L,), inf where nothing moved
+    true_positives: IntArray  # (L, len(thresholds))
+
+    @classmethod
+    def empty(cls, labels: Sequence[str], thresholds: tuple[float, ...]) -> LabelTable:
+        n = len(labels)
+        return cls(
+            tuple(labels),
+            thresholds,
+            np.zeros((n, len(FIELDS)), np.int64),
+            np.zeros(n),
+            np.full(n, np.inf),
+            np.zeros((n, len(thresholds)), np.int64),
+        )
+
+    @classmethod
+    def merge(cls, tables: Sequence[LabelTable], thresholds: tuple[float, ...]) -> LabelTable:
+        """One table over the union of the labels (sums; the minimum of the minima)."""
+        labels = sorted({name for t in tables for name in t.labels})
+        out = cls.empty(labels, thresholds)
+        index = np.asarray(labels, dtype=object)
+        for t in tables:
+            if not t.labels:
+                continue
+            rows = np.searchsorted(index, np.asarray(t.labels, dtype=object))
+            out.counts[rows] += t.counts
+            out.moved_sum[rows] += t.moved_sum
+            out.moved_min[rows] = np.minimum(out.moved_min[rows], t.moved_min)
+            out.true_positives[rows] += t.true_positives
+        return out
+
+    def total(self) -> dict[str, Any]:
+        """The counts over every label, as :meth:`row` gives them for one."""
+        return _row_dict(
+            self.counts.sum(axis=0),
+            float(self.moved_sum.sum()),
+            float(self.moved_min.min(initial=np.inf)),
+            self.true_positives.sum(axis=0),
+            self.thresholds,
+        )
+
+    def row(self, i: int) -> dict[str, Any]:
+        return _row_dict(
+            self.counts[i],
+            float(self.moved_sum[i]),
+            float(self.moved_min[i]),
+            self.true_positives[i],
+            self.thresholds,
+        )
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return {name: self.row(i) for i, name in enumerate(self.labels)}
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return None if den == 0 else num / den
+
+
+def _row_dict(
+    counts: IntArray,
+    moved_sum: float,
+    moved_min: float,
+    tp: IntArray,
+    thresholds: tuple[float, ...],
+) -> dict[str, Any]:
+    c = {name: int(counts[i]) for i, name in enumerate(FIELDS)}
+    moved = c["moved"]
+    out: dict[str, Any] = dict(c)
+    out["moved_similarity"] = (
+        {"mean": moved_sum / moved, "min": moved_min} if moved else {"mean": None, "min": None}
+    )
+    out["from_prelabels_share"] = _ratio(c["from_prelabels"], c["final"])
+    out["precision"] = {
+        _key(t): _ratio(int(n), c["prelabelled"]) for t, n in zip(thresholds, tp, strict=True)
+    }
+    out["recall"] = {
+        _key(t): _ratio(int(n), c["final"]) for t, n in zip(thresholds, tp, strict=True)
+    }
+    return out
+
+
+def _key(threshold: float) -> str:
+    return f"{threshold:g}"
+
+
+@dataclass
+class TrackCounts:
+    """What became of the pre-label trackers, from the matched shapes of a job.
+
+    ``split``: pre-label trackers whose matched shapes lie in two or more final trackers;
+    ``merged``: final trackers holding matched shapes of two or more pre-label trackers;
+    ``id_switches``: along each final tracker, frame by frame over its matched shapes, each
+    time the pre-label tracker differs from the one of its previous matched shape (CLEAR-MOT's
+    IDSW with the final trackers as ground truth)."""
+
+    prelabel_trackers: int = 0
+    final_trackers: int = 0
+    split: int = 0
+    merged: int = 0
+    id_switches: int = 0
+
+    def __add__(self, other: TrackCounts) -> TrackCounts:
+        return TrackCounts(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
+
+    def as_tuple(self) -> tuple[int, int, int, int, int]:
+        return (
+            self.prelabel_trackers,
+            self.final_trackers,
+            self.split,
+            self.merged,
+            self.id_switches,
+        )
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "prelabel_trackers": self.prelabel_trackers,
+            "final_trackers": self.final_trackers,
+            "split": self.split,
+            "merged": self.merged,
+            "id_switches": self.id_switches,
+        }
+
+
+@dataclass
+class JobComparison:
+    """One job: the per-label table, the tracks, which label became which, and the notes
+    (shapes whose geometry needed repair to be compared)."""
+
+    reference_id: str
+    table: LabelTable
+    tracks: TrackCounts
+    relabels: dict[tuple[str, str], int] = field(default_factory=dict)
+    polygons_made_valid: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reference_id": self.reference_id,
+            "total": self.table.total(),
+            "labels": self.table.to_dict(),
+            "tracks": self.tracks.to_dict(),
+            "relabels": _relabels_list(self.relabels),
+            "polygons_made_valid": self.polygons_made_valid,
+        }
+
+
+def _relabels_list(relabels: dict[tuple[str, str], int]) -> list[dict[str, Any]]:
+    return [{"from": a, "to": b, "count": n} for (a, b), n in sorted(relabels.items())]
+
+
+@dataclass
+class CompareReport:
+    """Every job's comparison and their totals; ``to_dict()`` is the JSON report.
+
+    ``missing_results`` are jobs of the pre-labels without a result, ``unknown_results``
+    results without a pre-labelled job: both are listed, neither is compared."""
+
+    options: CompareOptions
+    jobs: list[JobComparison]
+    missing_results: list[str] = field(default_factory=list)
+    unknown_results: list[str] = field(default_factory=list)
+
+    @property
+    def table(self) -> LabelTable:
+        return LabelTable.merge([j.table for j in self.jobs], self.options.thresholds)
+
+    @property
+    def tracks(self) -> TrackCounts:
+        total = TrackCounts()
+        for j in self.jobs:
+            total = total + j.tracks
+        return total
+
+    @property
+    def relabels(self) -> dict[tuple[str, str], int]:
+        out: dict[tuple[str, str], int] = {}
+        for j in self.jobs:
+            for k, n in j.relabels.items():
+                out[k] = out.get(k, 0) + n
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        table = self.table
+        o = self.options
+        return {
+            "options": {
+                "match_iou": o.match_iou,
+                "thresholds": list(o.thresholds),
+                "tolerance": o.tolerance,
+                "line_width": o.line_width,
+                "landmark_kappa": o.landmark_kappa,
+                "landmark_min_scale": LANDMARK_MIN_SCALE,
+            },
+            "jobs_compared": len(self.jobs),
+            "total": table.total(),
+            "labels": table.to_dict(),
+            "tracks": self.tracks.to_dict(),
+            "relabels": _relabels_list(self.relabels),
+            "polygons_made_valid": sum(j.polygons_made_valid for j in self.jobs),
+            "missing_results": list(self.missing_results),
+            "unknown_results": list(self.unknown_results),
+            "jobs": [j.to_dict() for j in self.jobs],
+        }
+
+
+# --- one job ------------------------------------------------------------------------------
+@dataclass
+class _Side:
+    """One side of a comparison with the columns the passes need, in shared codes."""
+
+    ann: Annotations
+    frame: IntArray  # code of the shape's frame_id, shared by both sides
+    label: IntArray  # code of the label name, shared by both sides
+    kind: IntArray
+    boxes: FloatArray  # (N, 4) bounds
+    keys: ObjArray | None
+
+
+def compare_annotations(
+    prelabels: Annotations,
+    final: Annotations,
+    *,
+    prelabel_keys: npt.ArrayLike | None = None,
+    final_keys: npt.ArrayLike | None = None,
+    reference_id: str = "",
+    options: CompareOptions | None = None,
+) -> JobComparison:
+    """Compare one job's pre-labels with its final shapes (both normalised, or both pixels).
+
+    Frames are identified by ``frame_id`` (the two tables may have their own frame rows),
+    labels by name. ``prelabel_keys`` / ``final_keys`` are per-shape identities (e.g. the
+    tracker ``_id`` and the frame id, see :func:`shape_keys`) matched first; a key that is
+    not unique on its side is not used."""
+    opt = options or CompareOptions()
+    if prelabels.normalised != final.normalised:
+        raise ValueError("compare normalised shapes with normalised shapes")
+    labels = tuple(sorted(set(prelabels.labels) | set(final.labels)))
+    frame_ids = np.concatenate([prelabels.frames.frame_id, final.frames.frame_id])
+    codes, first, inverse = np.unique(frame_ids.astype(str), return_index=True, return_inverse=True)
+    rank = np.empty(len(codes), np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(codes))  # first-seen frame order
+    frame_code = rank[inverse.ravel()]
+    n_pre_frames = len(prelabels.frames)
+    pre = _side(prelabels, frame_code[:n_pre_frames], labels, prelabel_keys)
+    fin = _side(final, frame_code[n_pre_frames:], labels, final_keys)
+    made_valid = [0]
+    geoms = _Geometries(pre, fin, opt, made_valid)
+
+    # precision / recall: geometry only, same frame, kind and label, at every threshold
+    pa, pb = _pairs(pre, fin, np.arange(len(pre.ann)), np.arange(len(fin.ann)), by_label=True)
+    sim = geoms.similarity(pa, pb)
+    table = LabelTable.empty(labels, opt.thresholds)
+    for t_i, t in enumerate(opt.thresholds):
+        ok = sim >= t
+        a, _ = _assign(pa[ok], pb[ok], sim[ok], pre.frame[pa[ok]])
+        table.true_positives[:, t_i] = np.bincount(pre.label[a], minlength=len(labels))
+
+    # the lifecycle: by key, then by geometry with the same label, then with any label
+    free_a = np.ones(len(pre.ann), bool)
+    free_b = np.ones(len(fin.ann), bool)
+    ka, kb = _key_matches(pre, fin)
+    free_a[ka] = False
+    free_b[kb] = False
+    ok = free_a[pa] & free_b[pb] & (sim >= opt.match_iou)
+    ga, gb = _assign(pa[ok], pb[ok], sim[ok], pre.frame[pa[ok]])
+    free_a[ga] = False
+    free_b[gb] = False
+    ra, rb = _pairs(pre, fin, np.flatnonzero(free_a), np.flatnonzero(free_b), by_label=False)
+    cross = pre.label[ra] != fin.label[rb]  # same-label pairs already failed pass 2
+    ra, rb = ra[cross], rb[cross]
+    rsim = geoms.similarity(ra, rb)
+    ok = rsim >= opt.match_iou
+    xa, xb = _assign(ra[ok], rb[ok], rsim[ok], pre.frame[ra[ok]])
+
+    a = np.concatenate([ka, ga, xa])
+    b = np.concatenate([kb, gb, xb])
+    by_id = np.arange(len(a)) < len(ka)
+    pair_sim = geoms.similarity(a, b)
+    _classify(table, pre, fin, a, b, pair_sim, by_id, opt)
+    relabelled = pre.label[a] != fin.label[b]
+    pairs, counts = np.unique(
+        np.stack([pre.label[a][relabelled], fin.label[b][relabelled]], axis=1).reshape(-1, 2),
+        axis=0,
+        return_counts=True,
+    )
+    relabels = {
+        (labels[int(i)], labels[int(j)]): int(n)
+        for (i, j), n in zip(pairs.tolist(), counts.tolist(), strict=True)
+    }
+    return JobComparison(
+        reference_id,
+        table,
+        _track_counts(pre, fin, a, b),
+        relabels,
+        polygons_made_valid=made_valid[0],
+    )
+
+
+def _side(
+    ann: Annotations, frame_code: IntArray, labels: tuple[str, ...], keys: npt.ArrayLike | None
+) -> _Side:
+    lut = np.searchsorted(np.asarray(labels, dtype=object), np.asarray(ann.labels, dtype=object))
+    key_arr = None
+    if keys is not None:
+        key_arr = np.asarray(keys, dtype=object)
+        if key_arr.shape != (len(ann),):
+            raise ValueError(f"{len(key_arr)} keys for {len(ann)} shapes")
+    return _Side(
+        ann=ann,
+        frame=frame_code[ann.frame].astype(np.int64),
+        label=lut[ann.label].astype(np.int64) if len(ann) else np.zeros(0, np.int64),
+        kind=ann.kind.astype(np.int64),
+        boxes=ann.xyxy,
+        keys=key_arr,
+    )
+
+
+def shape_keys(ann: Annotations, tracker_ids: Sequence[str]) -> ObjArray:
+    """Per shape, ``<tracker _id>/<frame_id>``: the identity the platform keeps for a shape
+    it did not recreate (a tracker holds one object per frame). Shapes without a track
+    (``track`` -1) get None and are matched by geometry only."""
+    ids = np.asarray(list(tracker_ids) + [None], dtype=object)
+    track = np.where(ann.track >= 0, ann.track, len(ids) - 1)
+    tracker = ids[track]
+    frame_id = ann.frames.frame_id[ann.frame]
+    out = np.empty(len(ann), dtype=object)
+    has = tracker != None  # noqa: E711 (an elementwise comparison on an object column)
+    out[has] = tracker[has] + "/" + frame_id[has].astype(object)
+    return out
+
+
+def _key_matches(pre: _Side, fin: _Side) -> tuple[IntArray, IntArray]:
+    """Pairs whose keys are equal (unique on each side), in the same frame, of the same kind."""
+    if pre.keys is None or fin.keys is None:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    ia = _unique_key_rows(pre.keys)
+    ib = _unique_key_rows(fin.keys)
+    _, xa, xb = np.intersect1d(
+        pre.keys[ia].astype(str), fin.keys[ib].astype(str), assume_unique=True, return_indices=True
+    )
+    a, b = ia[xa], ib[xb]
+    same = (pre.frame[a] == fin.frame[b]) & (pre.kind[a] == fin.kind[b])
+    return a[same].astype(np.int64), b[same].astype(np.int64)
+
+
+def _unique_key_rows(keys: ObjArray) -> IntArray:
+    rows = np.flatnonzero(keys != None)  # noqa: E711
+    if not len(rows):
+        return rows.astype(np.int64)
+    _, inverse, counts = np.unique(keys[rows].astype(str), return_inverse=True, return_counts=True)
+    unique: IntArray = rows[counts[inverse.ravel()] == 1].astype(np.int64)
+    return unique
+
+
+def _pairs(
+    pre: _Side, fin: _Side, rows_a: IntArray, rows_b: IntArray, *, by_label: bool
+) -> tuple[IntArray, IntArray]:
+    """Every (pre, final) pair among the given rows in the same frame, of the same kind (and
+    label): the cartesian product per group, built without a loop."""
+
+    n_labels = len(pre.ann.labels) + len(fin.ann.labels) + 1  # more than the shared codes
+
+    def group(side: _Side, rows: IntArray) -> IntArray:
+        g = side.frame[rows] * len(Kind) + side.kind[rows]
+        return g * n_labels + side.label[rows] if by_label else g
+
+    if not len(rows_a) or not len(rows_b):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    ga, gb = group(pre, rows_a), group(fin, rows_b)
+    oa, ob = np.argsort(ga, kind="stable"), np.argsort(gb, kind="stable")
+    rows_a, ga, rows_b, gb = rows_a[oa], ga[oa], rows_b[ob], gb[ob]
+    ua, sa, ca = np.unique(ga, return_index=True, return_counts=True)
+    ub, sb, cb = np.unique(gb, return_index=True, return_counts=True)
+    _, ia, ib = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
+    sa, ca, sb, cb = sa[ia], ca[ia], sb[ib], cb[ib]
+    n = ca * cb
+    g = run_owner(n)
+    k = position_in_run(n)
+    a = rows_a[sa[g] + k // cb[g]]
+    b = rows_b[sb[g] + k % cb[g]]
+    return a.astype(np.int64), b.astype(np.int64)
+
+
+def _assign(
+    a: IntArray, b: IntArray, sim: FloatArray, frame: IntArray
+) -> tuple[IntArray, IntArray]:
+    """The pairs of a maximum-similarity one-to-one assignment, one per frame.
+
+    A pair whose two shapes have no other candidate is its own component and matched as it
+    is; the frames with conflicting candidates go to ``linear_sum_assignment``."""
+    from scipy.optimize import linear_sum_assignment
+
+    if not len(a):
+        return a, b
+    _, inv_a, cnt_a = np.unique(a, return_inverse=True, return_counts=True)
+    _, inv_b, cnt_b = np.unique(b, return_inverse=True, return_counts=True)
+    lone = (cnt_a[inv_a.ravel()] == 1) & (cnt_b[inv_b.ravel()] == 1)
+    out_a, out_b = [a[lone]], [b[lone]]
+    rest = np.flatnonzero(~lone)
+    if len(rest):
+        order = rest[np.argsort(frame[rest], kind="stable")]
+        _, starts = np.unique(frame[order], return_index=True)
+        for chunk in np.split(order, starts[1:]):
+            ua, ia = np.unique(a[chunk], return_inverse=True)
+            ub, ib = np.unique(b[chunk], return_inverse=True)
+            m = np.zeros((len(ua), len(ub)))
+            m[ia.ravel(), ib.ravel()] = sim[chunk]
+            r, c = linear_sum_assignment(m, maximize=True)
+            keep = m[r, c] > 0  # an assignment to a forbidden (0) cell is no match
+            out_a.append(ua[r[keep]])
+            out_b.append(ub[c[keep]])
+    return np.concatenate(out_a).astype(np.int64), np.concatenate(out_b).astype(np.int64)
+
+
+# --- similarity ---------------------------------------------------------------------------
+def box_iou(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Row by row, the IoU of two (N, 4) ``x1, y1, x2, y2`` arrays (0 where both are empty)."""
+    iw = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0, None)
+    ih = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0, None)
+    inter = iw * ih
+    union = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]) + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = union - inter
+    iou: FloatArray = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    return iou
+
+
+class _Geometries:
+    """The similarity of pairs, by kind; shapely geometries built once per shape on use."""
+
+    def __init__(self, pre: _Side, fin: _Side, opt: CompareOptions, made_valid: list[int]) -> None:
+        self.pre, self.fin, self.opt = pre, fin, opt
+        self.made_valid = made_valid
+        self.cache: dict[tuple[int, int], tuple[IntArray, ObjArray]] = {}
+        self.front = (_front_boxes(pre.ann), _front_boxes(fin.ann))
+
+    def similarity(self, a: IntArray, b: IntArray) -> FloatArray:
+        out = np.zeros(len(a))
+        kind = self.pre.kind[a]
+        for k in np.unique(kind).tolist():
+            sel = np.flatnonzero(kind == k)
+            out[sel] = self._of_kind(Kind(k), a[sel], b[sel])
+        return out
+
+    def _of_kind(self, kind: Kind, a: IntArray, b: IntArray) -> FloatArray:
+        if kind == Kind.RECTANGLE:
+            return box_iou(self.pre.boxes[a], self.fin.boxes[b])
+        if kind == Kind.CUBOID:
+            return box_iou(self.front[0][a], self.front[1][b])
+        if kind == Kind.LANDMARK:
+            return _oks(self.pre.ann, self.fin.ann, a, b, self.pre.boxes, self.fin.boxes, self.opt)
+        pad = self.opt.line_width if kind == Kind.LINE else 0.0
+        out = np.zeros(len(a))
+        near = _boxes_overlap(self.pre.boxes[a], self.fin.boxes[b], 2 * pad)
+        if near.any():
+            ga = self._geometries(0, kind, a[near])
+            gb = self._geometries(1, kind, b[near])
+            inter = shapely.area(shapely.intersection(ga, gb))
+            union = shapely.area(ga) + shapely.area(gb) - inter
+            out[near] = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+        return out
+
+    def _geometries(self, side: int, kind: Kind, rows: IntArray) -> ObjArray:
+        """Polygons (or buffered lines) of ``rows``, built once per shape and kept."""
+        from prelabel.geometry import _ring_geometries
+
+        s = self.pre if side == 0 else self.fin
+        have, geoms = self.cache.get(
+            (side, int(kind)), (np.zeros(0, np.int64), np.zeros(0, object))
+        )
+        new = np.setdiff1d(rows, have)
+        if len(new):
+            g = _ring_geometries(s.ann, new, kind)
+            if kind == Kind.LINE:
+                g = shapely.buffer(g, self.opt.line_width)
+            bad = ~shapely.is_valid(g)
+            if bad.any():  # an annotator's self-intersecting ring: compared as made valid
+                g[bad] = shapely.make_valid(g[bad])
+                self.made_valid[0] += int(bad.sum())
+            have = np.concatenate([have, new])
+            geoms = np.concatenate([geoms, g])
+            order = np.argsort(have)
+            have, geoms = have[order], geoms[order]
+            self.cache[(side, int(kind))] = (have, geoms)
+        return geoms[np.searchsorted(have, rows)]
+
+
+def _boxes_overlap(a: FloatArray, b: FloatArray, pad: float) -> BoolArray:
+    return (np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]) >= -pad) & (
+        np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]) >= -pad
+    )
+
+
+def _front_boxes(ann: Annotations) -> FloatArray:
+    """Per shape, the bounds of its first four points (a cuboid's front face; any shape
+    with fewer points gets the bounds of what it has)."""
+    out: FloatArray = ann.xyxy.copy()
+    cub = np.flatnonzero((ann.kind == Kind.CUBOID) & (ann.counts >= 4))
+    if len(cub):
+        pts = ann.points[ann.offsets[:-1][cub, None] + np.arange(4)]  # (n, 4, 2)
+        out[cub, :2] = pts.min(axis=1)
+        out[cub, 2:] = pts.max(axis=1)
+    return out
+
+
+def _oks(
+    pre: Annotations,
+    fin: Annotations,
+    a: IntArray,
+    b: IntArray,
+    boxes_a: FloatArray,
+    boxes_b: FloatArray,
+    opt: CompareOptions,
+) -> FloatArray:
+    """OKS-like similarity of landmark sets: points are paired by their point label; each
+    pair scores exp(-d² / (2 s² k²)) with s² the area of the box around both sets (at least
+    LANDMARK_MIN_SCALE²) and k ``landmark_kappa``; the sum is divided by the number of
+    distinct point labels of the two sets (a point on one side only scores 0)."""
+    rows_a, off_a = run_rows(pre.offsets, a)
+    rows_b, off_b = run_rows(fin.offsets, b)
+    owner_a, owner_b = run_owner(np.diff(off_a)), run_owner(np.diff(off_b))
+    span = int(max(pre.point_label.max(initial=0), fin.point_label.max(initial=0))) + 1
+    key_a = owner_a * span + pre.point_label[rows_a]
+    key_b = owner_b * span + fin.point_label[rows_b]
+    order = np.argsort(key_b, kind="stable")
+    pos = np.clip(np.searchsorted(key_b[order], key_a), 0, max(len(key_b) - 1, 0))
+    found = np.zeros(len(key_a), bool) if not len(key_b) else key_b[order][pos] == key_a
+    d2 = np.zeros(len(key_a))
+    if found.any():
+        pb = fin.points[rows_b[order][pos[found]]]
+        d2[found] = ((pre.points[rows_a[found]] - pb) ** 2).sum(axis=1)
+    lo = np.minimum(boxes_a[a, :2], boxes_b[b, :2])
+    hi = np.maximum(boxes_a[a, 2:], boxes_b[b, 2:])
+    s2 = np.maximum(np.prod(hi - lo, axis=1), LANDMARK_MIN_SCALE**2)
+    score = np.where(found, np.exp(-d2 / (2 * s2[owner_a] * opt.landmark_kappa**2)), 0.0)
+    total = np.bincount(owner_a, weights=score, minlength=len(a))
+    n_found = np.bincount(owner_a, weights=found, minlength=len(a))
+    distinct = np.diff(off_a) + np.diff(off_b) - n_found
+    return np.divide(total, distinct, out=np.zeros(len(a)), where=distinct > 0)
+
+
+# --- what became of each pair -------------------------------------------------------------
+def _classify(
+    table: LabelTable,
+    pre: _Side,
+    fin: _Side,
+    a: IntArray,
+    b: IntArray,
+    sim: FloatArray,
+    by_id: BoolArray,
+    opt: CompareOptions,
+) -> None:
+    n_labels = len(table.labels)
+
+    def count(labels: IntArray, mask: BoolArray | None = None) -> IntArray:
+        sel = labels if mask is None else labels[mask]
+        return np.bincount(sel, minlength=n_labels).astype(np.int64)
+
+    la, lb = pre.label[a], fin.label[b]
+    relabelled = la != lb
+    same_geometry = _same_points(pre.ann, fin.ann, a, b, opt.tolerance)
+    same_attrs = _same_attributes(pre.ann.attributes[a], fin.ann.attributes[b])
+    kept = ~relabelled
+    unchanged = kept & same_geometry & same_attrs
+    attributes_changed = kept & same_geometry & ~same_attrs
+    moved = kept & ~same_geometry
+    matched_a = np.zeros(len(pre.ann), bool)
+    matched_a[a] = True
+    matched_b = np.zeros(len(fin.ann), bool)
+    matched_b[b] = True
+    c = table.counts
+    c[:, _F["prelabelled"]] = count(pre.label)
+    c[:, _F["final"]] = count(fin.label)
+    c[:, _F["unchanged"]] = count(la, unchanged)
+    c[:, _F["moved"]] = count(la, moved)
+    c[:, _F["attributes_changed"]] = count(la, attributes_changed)
+    c[:, _F["relabelled"]] = count(la, relabelled)
+    c[:, _F["deleted"]] = count(pre.label, ~matched_a)
+    c[:, _F["added"]] = count(fin.label, ~matched_b)
+    c[:, _F["from_prelabels"]] = count(lb)
+    c[:, _F["matched_by_id"]] = count(la, by_id)
+    c[:, _F["matched_by_geometry"]] = count(la, ~by_id)
+    table.moved_sum[:] = np.bincount(la[moved], weights=sim[moved], minlength=n_labels)
+    if moved.any():
+        np.minimum.at(table.moved_min, la[moved], sim[moved])
+
+
+def _same_points(
+    pre: Annotations, fin: Annotations, a: IntArray, b: IntArray, tol: float
+) -> BoolArray:
+    """Per pair: the same number of points, each within ``tol`` in x and y, in order, with
+    the same point labels."""
+    same: BoolArray = pre.counts[a] == fin.counts[b]
+    rows = np.flatnonzero(same)
+    if len(rows):
+        ra, off = run_rows(pre.offsets, a[rows])
+        rb, _ = run_rows(fin.offsets, b[rows])
+        far = (np.abs(pre.points[ra] - fin.points[rb]) > tol).any(axis=1)
+        far |= pre.point_label[ra] != fin.point_label[rb]
+        bad = np.bincount(run_owner(np.diff(off)), weights=far, minlength=len(rows)) > 0
+        same[rows[bad]] = False
+    return same
+
+
+def _same_attributes(a: ObjArray, b: ObjArray) -> BoolArray:
+    """Per pair, equal attributes (None and an empty mapping are the same)."""
+    if not len(a):
+        return np.zeros(0, bool)
+    empty = np.frompyfunc(lambda v: v or None, 1, 1)
+    return np.asarray(empty(a) == empty(b), dtype=bool)
+
+
+def _track_counts(pre: _Side, fin: _Side, a: IntArray, b: IntArray) -> TrackCounts:
+    pt = pre.ann.track
+    ft = fin.ann.track
+    out = TrackCounts(
+        prelabel_trackers=len(np.unique(pt[pt >= 0])), final_trackers=len(np.unique(ft[ft >= 0]))
+    )
+    tracked = (pt[a] >= 0) & (ft[b] >= 0)
+    ta, tb, frame = pt[a][tracked], ft[b][tracked], pre.frame[a][tracked]
+    if not len(ta):
+        return out
+    links = np.unique(np.stack([ta, tb], axis=1), axis=0)
+    _, per_pre = np.unique(links[:, 0], return_counts=True)
+    _, per_final = np.unique(links[:, 1], return_counts=True)
+    out.split = int((per_pre > 1).sum())
+    out.merged = int((per_final > 1).sum())
+    order = np.lexsort((frame, tb))
+    ta, tb = ta[order], tb[order]
+    out.id_switches = int(((tb[1:] == tb[:-1]) & (ta[1:] != ta[:-1])).sum())
+    return out
+
+
+# --- many jobs ----------------------------------------------------------------------------
+def compare_jobs(
+    pairs: Iterable[tuple[str, Annotations, ObjArray | None, Annotations, ObjArray | None]],
+    options: CompareOptions | None = None,
+    *,
+    missing_results: Sequence[str] = (),
+    unknown_results: Sequence[str] = (),
+) -> CompareReport:
+    """A report over jobs given as ``(reference_id, prelabels, prelabel_keys, final,
+    final_keys)``."""
+    opt = options or CompareOptions()
+    jobs = [
+        compare_annotations(p, f, prelabel_keys=pk, final_keys=fk, reference_id=ref, options=opt)
+        for ref, p, pk, f, fk in pairs
+    ]
+    return CompareReport(opt, jobs, list(missing_results), list(unknown_results))
+
+
+def _fmt_share(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
+
+
+def _fmt_ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def format_table(report: CompareReport, *, per_job: bool = True) -> str:
+    """The report as a text table: per job and label (unless ``per_job`` is False), then
+    every job together."""
+    thresholds = report.options.thresholds
+    head = ["job", "label", "pre", "final", "same", "moved", "iou", "attr", "relab", "del", "add"]
+    head += (
+        [f"P@{_key(t)}" for t in thresholds] + [f"R@{_key(t)}" for t in thresholds] + ["from pre"]
+    )
+    rows: list[list[str]] = []
+
+    def add(job: str, label: str, r: dict[str, Any]) -> None:
+        ms = r["moved_similarity"]
+        iou = "-" if ms["mean"] is None else f"{ms['mean']:.2f}/{ms['min']:.2f}"
+        rows.append(
+            [job, label]
+            + [str(r[k]) for k in ("prelabelled", "final", "unchanged", "moved")]
+            + [iou]
+            + [str(r[k]) for k in ("attributes_changed", "relabelled", "deleted", "added")]
+            + [_fmt_ratio(r["precision"][_key(t)]) for t in thresholds]
+            + [_fmt_ratio(r["recall"][_key(t)]) for t in thresholds]
+            + [_fmt_share(r["from_prelabels_share"])]
+        )
+
+    if per_job:
+        for j in report.jobs:
+            for i, name in enumerate(j.table.labels):
+                add(j.reference_id, name, j.table.row(i))
+            add(j.reference_id, "(all)", j.table.total())
+    table = report.table
+    for i, name in enumerate(table.labels):
+        add("(all jobs)", name, table.row(i))
+    add("(all jobs)", "(all)", table.total())
+    widths = [
+        max(len(h), *(len(r[c]) for r in rows)) if rows else len(h) for c, h in enumerate(head)
+    ]
+    lines = [
+        "  ".join(
+            h.ljust(w) if c < 2 else h.rjust(w)
+            for c, (h, w) in enumerate(zip(head, widths, strict=True))
+        )
+    ]
+    lines += [
+        "  ".join(
+            v.ljust(w) if c < 2 else v.rjust(w)
+            for c, (v, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in rows
+    ]
+    tr = report.tracks
+    lines.append(
+        f"tracks: {tr.prelabel_trackers} pre-labelled, {tr.final_trackers} final; "
+        f"{tr.split} split, {tr.merged} merged, {tr.id_switches} ID switches"
+    )
+    if report.missing_results:
+        lines.append(f"{len(report.missing_results)} job(s) without a result, not compared")
+    if report.unknown_results:
+        lines.append(
+            f"{len(report.unknown_results)} result(s) without a pre-labelled job, not compared"
+        )
+    return "\n".join(lines)

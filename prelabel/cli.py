@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from prelabel import __version__
-from prelabel.errors import GeometryError, PrelabelError, printable
+from prelabel.errors import GeometryError, PrelabelError, Spelling, printable, render
 from prelabel.formats import FORMATS, command_path
 
 # Commands are imported when used, so `prelabel convert yolo` does not pay for httpx and
@@ -62,6 +62,13 @@ class LazyGroup(click.Group):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        ctx.meta[_RUNNING] = cmd  # meta is shared down the chain: the last one is the leaf
+        return name, cmd, rest
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
             module, attr = self.lazy[cmd_name].split(":")
@@ -71,6 +78,39 @@ class LazyGroup(click.Group):
 
 
 MAX_PROBLEMS_SHOWN = 20
+_RUNNING = "prelabel.command"  # ctx.meta key: the command being run, for its flags
+
+# A library parameter whose command-line option has another name (the CLI loads the
+# --labels file into LabelOptions.mapping); every other parameter is its option's name.
+_OPTION_OF = {"mapping": "labels_file"}
+
+
+def flag_spelling(command: click.Command | None) -> Spelling:
+    """How ``command``'s messages name a library parameter: as the command's own option
+    (``frames_per_job`` -> ``--frames-per-job``, read from its click params), or, for a
+    parameter the command does not have, as the library does (``frames_per_job=``)."""
+    options = {
+        p.name: p for p in (command.params if command else ()) if isinstance(p, click.Option)
+    }
+
+    def spell(name: str, value: str) -> str | None:
+        option = options.get(_OPTION_OF.get(name, name)) or options.get(name)
+        if option is None:
+            return None
+        short = [o for o in option.opts if not o.startswith("--")]
+        long = [o for o in option.opts if o.startswith("--")]
+        flag = "/".join(short + long[:1])
+        return flag if option.is_flag or not value else f"{flag} {value}"
+
+    return spell
+
+
+def cli_text(text: str, ctx: click.Context | None = None) -> str:
+    """``text`` (an error or a warning) with its parameters named as the running command's
+    flags: what every line the CLI prints from the library goes through."""
+    ctx = ctx or click.get_current_context(silent=True)
+    command = None if ctx is None else ctx.meta.get(_RUNNING, ctx.command)
+    return render(text, flag_spelling(command))
 
 
 class PrelabelGroup(LazyGroup):
@@ -85,7 +125,7 @@ class PrelabelGroup(LazyGroup):
         except PrelabelError as exc:
             if debug:
                 _traceback(exc, exc.exit_code)
-            _fail(exc)
+            _fail(exc, ctx)
         except OSError as exc:  # a disk or pipe problem the readers did not anticipate
             if debug:
                 _traceback(exc, 2)
@@ -105,12 +145,14 @@ def _traceback(exc: BaseException, code: int) -> None:
     sys.exit(code)
 
 
-def _fail(exc: PrelabelError) -> None:
+def _fail(exc: PrelabelError, ctx: click.Context | None = None) -> None:
     """Print ``exc`` (and a GeometryError's first problems) as single lines and exit.
 
     This is the one place errors reach the terminal: every line goes through
-    :func:`printable`, so a name with a newline or an escape sequence stays on its line."""
-    message = str(exc)
+    :func:`printable`, so a name with a newline or an escape sequence stays on its line, and
+    the library parameters it names are spelled as the running command's flags
+    (:func:`cli_text`)."""
+    message = cli_text(exc.text(), ctx)
     if isinstance(exc, GeometryError):
         for row in exc.problems[:MAX_PROBLEMS_SHOWN]:
             click.echo(printable(_problem_line(exc.path, row)), err=True)

@@ -21,7 +21,14 @@ from urllib.parse import quote
 import numpy as np
 
 from prelabel.annotations import Annotations, Frames
-from prelabel.errors import GeometryError, InputError, PayloadError, PrelabelError
+from prelabel.errors import (
+    GeometryError,
+    InputError,
+    Message,
+    PayloadError,
+    PrelabelError,
+    param,
+)
 from prelabel.geometry import Policy, prepare
 from prelabel.jobs import JobOptions, job_chunks
 from prelabel.jsonio import load_json, load_yaml, read_text
@@ -37,13 +44,13 @@ REFERENCE_FIELDS = ("sequence", "chunk")
 _INTEGER_FIELDS = frozenset({"index", "number", "chunk"})
 
 
-def check_template(template: str, option: str, fields: tuple[str, ...]) -> None:
+def check_template(template: str, parameter: str, fields: tuple[str, ...]) -> None:
     """Refuse a template that plain named fields cannot fill: one :class:`InputError`
-    naming the option and the template (a lone brace, ``{0}``, ``{stem.attr}``,
+    naming the ``parameter`` (``"frame_id"``) and the template (a lone brace, ``{0}``, ``{stem.attr}``,
     ``{name[0]}``, ``{stem!r}``, an unknown field or a format spec its value refuses)."""
 
     def bad(why: str) -> InputError:
-        return InputError(None, None, f"{option} {template!r}: {why}")
+        return InputError(None, None, f"{param(parameter, template)}: {why}")
 
     try:
         parsed = list(Formatter().parse(template))
@@ -69,7 +76,7 @@ def check_template(template: str, option: str, fields: tuple[str, ...]) -> None:
             raise bad(f"{{{name}:{spec}}}: {exc}") from None
 
 
-def _render(template: str, frames: Frames, option: str, *, url: bool = False) -> list[str]:
+def _render(template: str, frames: Frames, parameter: str, *, url: bool = False) -> list[str]:
     """The template per frame; with ``url`` the text fields are percent-encoded."""
     q = (lambda v: quote(v, safe="/")) if url else (lambda v: v)
     out = []
@@ -84,7 +91,7 @@ def _render(template: str, frames: Frames, option: str, *, url: bool = False) ->
                 )
             )
     except (ValueError, OverflowError) as exc:  # e.g. {index:c} of a value beyond Unicode
-        raise InputError(None, None, f"{option} {template!r}: {exc}") from None
+        raise InputError(None, None, f"{param(parameter, template)}: {exc}") from None
     return out
 
 
@@ -117,11 +124,11 @@ def assign_frames(
     ids = out.frame_id.copy()
     missing = ids == ""
     if missing.any():
-        rendered = _render(options.frame_id, out, "--frame-id")
+        rendered = _render(options.frame_id, out, "frame_id")
         ids[missing] = np.asarray(rendered, dtype=object)[missing]
     src = out.src.copy()
     if options.src_template:
-        src[:] = _render(options.src_template, out, "--src-template", url=True)
+        src[:] = _render(options.src_template, out, "src_template", url=True)
     elif options.src_prefix:
         prefix = options.src_prefix.rstrip("/") + "/"
         src[:] = [prefix + quote(n, safe="/") if n else "" for n in out.name.tolist()]
@@ -140,14 +147,14 @@ def assign_frames(
 
 def check_frame_options(options: FrameOptions) -> None:
     """The templates and the prefix, checked before any input is read."""
-    check_template(options.frame_id, "--frame-id", FRAME_FIELDS)
+    check_template(options.frame_id, "frame_id", FRAME_FIELDS)
     if options.src_template:
-        check_template(options.src_template, "--src-template", FRAME_FIELDS)
+        check_template(options.src_template, "src_template", FRAME_FIELDS)
     elif options.src_prefix and not is_url(options.src_prefix.rstrip("/") + "/x"):
         raise InputError(
             None,
             None,
-            f"--src-prefix {options.src_prefix!r} is not an http(s)://, s3:// or gs:// URL",
+            f"{param('src_prefix', options.src_prefix)} is not an http(s)://, s3:// or gs:// URL",
         )
 
 
@@ -162,7 +169,7 @@ def _bad_src_message(frames: Frames, i: int, options: FrameOptions) -> str:
     if value:
         return (
             f"frame {what} has src {value!r}, not an http(s)://, s3:// or gs:// URL"
-            " (give --src-prefix, --src-template or --frames)"
+            f" (give {_GIVE_SRC})"
         )
     if (
         options.src_prefix
@@ -171,16 +178,20 @@ def _bad_src_message(frames: Frames, i: int, options: FrameOptions) -> str:
         and not any(frames.name.tolist())
     ):
         return (
-            f"frame {what}: the input names no images (a video), so --src-prefix has nothing"
-            " to join; give --src-template (e.g. 's3://bucket/{sequence}/{number:06d}.jpg')"
-            " or --frames"
+            f"frame {what}: the input names no images (a video), so {param('src_prefix')} has"
+            f" nothing to join; give {param('src_template')} (e.g."
+            f" 's3://bucket/{{sequence}}/{{number:06d}}.jpg') or {param('frames_file')}"
         )
     if options.src_prefix and not options.src_template and not name:
         return (
-            f"frame {what} has an empty image name (file_name), so --src-prefix has nothing"
-            " to join; name the image in the input, or give --src-template or --frames"
+            f"frame {what} has an empty image name (file_name), so {param('src_prefix')} has"
+            f" nothing to join; name the image in the input, or give {param('src_template')} or"
+            f" {param('frames_file')}"
         )
-    return f"frame {what} has no src (give --src-prefix, --src-template or --frames)"
+    return f"frame {what} has no src (give {_GIVE_SRC})"
+
+
+_GIVE_SRC = f"{param('src_prefix')}, {param('src_template')} or {param('frames_file')}"
 
 
 def _apply_frames_file(
@@ -302,7 +313,8 @@ def apply_labels(
             raise InputError(
                 options.source,
                 None,
-                f"label {unmapped_used[0]!r} is not in the label map (add it, or use --drop-unmapped)",
+                f"label {unmapped_used[0]!r} is not in the label map (add it, or use"
+                f" {param('drop_unmapped', True)})",
             )
         for i, name in enumerate(ann.labels):
             if name in unmapped:
@@ -349,10 +361,11 @@ def _empty_labels(
     for i in np.unique(ann.label[rows]).tolist():
         name = ann.labels[i]
         if name:
-            why, fix = f"--labels maps {name!r} to ''", "map it to a name, or to null"
+            why, fix = f"{param('mapping')} maps {name!r} to ''", "map it to a name, or to null"
+            detail = f"the label map maps {name!r} to ''"  # a row is data: no option named
         else:
-            why = "the input names this class ''"
-            fix = "name it with --labels ('': Name), or leave it out ('': null)"
+            why = detail = "the input names this class ''"
+            fix = f"name it with {param('mapping')} ('': Name), or leave it out ('': null)"
         sel = rows & (ann.label == i)
         if on_invalid == Policy.ERROR:
             first = int(np.flatnonzero(sel)[0])
@@ -362,7 +375,7 @@ def _empty_labels(
                 f"$.{name}" if name else (str(where) if where else None),
                 f"{int(sel.sum())} shape(s) would have an empty label ({why}); {fix}",
             )
-        report.add_shapes(Action.DROPPED, Reason.LABEL_EMPTY, ann, sel, detail=why)
+        report.add_shapes(Action.DROPPED, Reason.LABEL_EMPTY, ann, sel, detail=detail)
 
 
 # --- the whole conversion ------------------------------------------------------------------
@@ -447,7 +460,7 @@ def convert(
 def check_options(frames: FrameOptions, jobs: JobOptions) -> None:
     """Every template and prefix, checked before the input is read."""
     check_frame_options(frames)
-    check_template(jobs.reference_id, "--reference-id", REFERENCE_FIELDS)
+    check_template(jobs.reference_id, "reference_id", REFERENCE_FIELDS)
 
 
 def _measured(pieces: Iterable[bytes], sizes: list[int]) -> Iterator[bytes]:
@@ -468,7 +481,7 @@ def _size_warnings(
     if not big:
         return []
     per_job = np.diff(layout_jobs(frames, jobs.frames_per_job).job_frame_offsets).tolist()
-    out = []
+    out: list[str] = []
     for k in big:
         n_frames = per_job[k] if len(per_job) == len(sizes) else 0
         suggest = max(1, n_frames * limit // sizes[k]) if n_frames else None
@@ -478,7 +491,7 @@ def _size_warnings(
             f" {_size_text(limit)} soft limit of one request"
         )
         report.add(Action.NOTED, Reason.JOB_OVER_SOFT_LIMIT, source=f"line {k + 1}", detail=detail)
-        out.append(f"{detail}; split it with --frames-per-job N{hint}")
+        out.append(Message(f"{detail}; split it with {param('frames_per_job', cli='N')}{hint}"))
     return out
 
 

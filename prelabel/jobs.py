@@ -23,7 +23,7 @@ import numpy as np
 import orjson
 
 from prelabel.annotations import Annotations, Frames, Kind
-from prelabel.errors import InputError, PayloadError
+from prelabel.errors import InputError, PayloadError, param
 from prelabel.text import ID_CONTROL, first_control
 from prelabel.trackers import (
     JobLayout,
@@ -142,15 +142,22 @@ def _reference_ids(layout: JobLayout, options: JobOptions) -> list[str]:
             for s, c in zip(layout.job_sequence, layout.job_chunk, strict=True)
         ]
     except (KeyError, IndexError, ValueError) as exc:
-        raise PayloadError(f"--reference-id template {options.reference_id!r}: {exc}") from None
+        raise PayloadError(
+            f"{param('reference_id')} template {options.reference_id!r}: {exc}"
+        ) from None
     if any(not i for i in ids):
-        raise PayloadError("a reference_id is empty: give --reference-id or name the sequences")
-    for option, value in (("--workflow-id", options.workflow_id), ("--batch-id", options.batch_id)):
+        raise PayloadError(
+            f"a reference_id is empty: give {param('reference_id')} or name the sequences"
+        )
+    for option, value in (
+        (param("workflow_id", options.workflow_id), options.workflow_id),
+        (param("batch_id", options.batch_id), options.batch_id),
+    ):
         if value and first_control(value):
             raise InputError(
                 None,
                 None,
-                f"{option} {value!r} contains a control character ({first_control(value)})",
+                f"{option} contains a control character ({first_control(value)})",
             )
     bad = next((i for i in ids if first_control(i)), None)
     if bad is not None:
@@ -158,7 +165,7 @@ def _reference_ids(layout: JobLayout, options: JobOptions) -> list[str]:
             None,
             None,
             f"reference_id {bad!r} contains a control character ({first_control(bad)}): "
-            "rename the sequence or give --reference-id",
+            f"rename the sequence or give {param('reference_id')}",
         )
     seen: dict[str, int] = {}
     for i in ids:
@@ -166,7 +173,8 @@ def _reference_ids(layout: JobLayout, options: JobOptions) -> list[str]:
     dup = [i for i, n in seen.items() if n > 1]
     if dup:
         raise PayloadError(
-            f"reference_id {dup[0]!r} would name {seen[dup[0]]} jobs; make --reference-id unique"
+            f"reference_id {dup[0]!r} would name {seen[dup[0]]} jobs;"
+            f" make {param('reference_id')} unique"
         )
     return ids
 
@@ -179,7 +187,8 @@ def _check_frames(ann: Annotations, layout: JobLayout, ref_ids: list[str]) -> No
     empty_src = np.flatnonzero(frames.src == "")
     if empty_src.size:
         raise PayloadError(
-            f"frame {_frame_name(ann, empty_src[0])} has no src: give --src-prefix, --src-template or --frames"
+            f"frame {_frame_name(ann, empty_src[0])} has no src: give {param('src_prefix')},"
+            f" {param('src_template')} or {param('frames_file')}"
         )
     _check_frame_id_text(frames, layout)
     dup = _duplicate_frame_id(frames, layout)
@@ -187,9 +196,10 @@ def _check_frames(ann: Annotations, layout: JobLayout, ref_ids: list[str]) -> No
         a, b = dup
         hint = _unique_template(frames, layout)
         fix = (
-            f"make them unique, e.g. --frame-id {hint!r}"
+            f"make them unique, e.g. {param('frame_id', hint)}"
             if hint
-            else "make them unique with a --frame-id template or a --frames file"
+            else f"make them unique with a {param('frame_id')} template or a"
+            f" {param('frames_file')} file"
         )
         raise InputError(
             None,
@@ -207,7 +217,11 @@ def _check_frame_id_text(frames: Frames, layout: JobLayout) -> None:
         return
     row = next(i for i, f in enumerate(ids) if ID_CONTROL.search(f))
     index_ok = first_duplicate(layout.job_of_frame, frames.index.astype(np.int64)) is None
-    fix = "e.g. --frame-id 'frame_{index:06d}'" if index_ok else "with --frames"
+    fix = (
+        f"e.g. {param('frame_id', 'frame_{index:06d}')}"
+        if index_ok
+        else f"with {param('frames_file')}"
+    )
     raise InputError(
         None,
         None,

@@ -177,19 +177,19 @@ def test_output_has_the_usual_permissions(tmp_path: Path) -> None:
 )
 def test_a_malformed_template_is_one_input_error(template: str, why: str) -> None:
     for option, opts in [
-        ("--src-template", FrameOptions(src_template=template)),
-        ("--frame-id", FrameOptions(frame_id=template, src_prefix="https://x.test")),
+        ("src_template", FrameOptions(src_template=template)),
+        ("frame_id", FrameOptions(frame_id=template, src_prefix="https://x.test")),
     ]:
         with pytest.raises(InputError, match=why) as info:
             assign_frames(_frames(), opts)
-        assert str(info.value).startswith(f"{option} {template!r}: ")
+        assert str(info.value).startswith(f"{option}={template!r}: ")
 
 
 def test_reference_id_templates_are_checked_before_any_work(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"--reference-id '\{sequence\.x\}'"):
+    with pytest.raises(InputError, match=r"^reference_id='\{sequence\.x\}'"):
         convert(_boxes(), tmp_path / "jobs.jsonl", jobs=JobOptions(reference_id="{sequence.x}"))
     assert list(tmp_path.iterdir()) == []
-    check_template("{sequence}-{chunk:03d}", "--reference-id", REFERENCE_FIELDS)
+    check_template("{sequence}-{chunk:03d}", "reference_id", REFERENCE_FIELDS)
 
 
 def test_number_is_the_one_based_frame_number() -> None:
@@ -214,19 +214,19 @@ def test_an_empty_image_name_with_a_prefix_says_so() -> None:
         assign_frames(f, FrameOptions(src_prefix="https://x.test"), source="in.json")
     msg = str(info.value)
     assert msg.startswith("in.json: frame '1' (#1 of sequence 's') has an empty image name")
-    assert "give --src-prefix" not in msg
-    with pytest.raises(InputError, match="has no src \\(give --src-prefix"):
+    assert "give src_prefix=" not in msg
+    with pytest.raises(InputError, match="has no src \\(give src_prefix=, src_template= or"):
         assign_frames(f, FrameOptions())
 
 
 def test_a_video_without_image_names_points_at_src_template() -> None:
     f = Frames.build([640, 640], [480, 480], sequence=["v", "v"], index=[0, 1])
-    with pytest.raises(InputError, match="names no images .* give --src-template"):
+    with pytest.raises(InputError, match="names no images .* give src_template="):
         assign_frames(f, FrameOptions(src_prefix="https://x.test"))
 
 
 def test_a_prefix_that_is_not_a_url_is_refused_up_front() -> None:
-    with pytest.raises(InputError, match=r"^--src-prefix '/data' is not an http"):
+    with pytest.raises(InputError, match=r"^src_prefix='/data' is not an http"):
         assign_frames(_frames(), FrameOptions(src_prefix="/data"))
 
 
@@ -268,7 +268,7 @@ def test_a_label_map_to_the_empty_name_drops_that_class(tmp_path: Path) -> None:
     out = apply_labels(_boxes(), labels, report)
     assert sorted(out.labels[i] for i in out.label) == ["Bike", "Person"]
     assert report.counts == {("dropped", "label_empty"): 2}
-    assert report.rows[0]["detail"] == "--labels maps 'car' to ''"
+    assert report.rows[0]["detail"] == "the label map maps 'car' to ''"
     with pytest.raises(InputError, match=r"^map.yaml:\$.car: 2 shape\(s\) would have an empty"):
         apply_labels(_boxes(), labels, Report(), on_invalid="error")
     y = tmp_path / "labels.yaml"
@@ -296,7 +296,7 @@ def test_a_job_over_the_soft_limit_is_warned_with_the_option_that_splits_it(
     result = convert(_boxes(), out, soft_limit=limit)
     (warning,) = result.warnings
     assert warning.startswith("job on line 1 is ")
-    assert "--frames-per-job N (about 1 here)" in warning
+    assert "frames_per_job=N (about 1 here)" in warning
     assert result.report.counts[("noted", "job_over_soft_limit")] == 1
     split = convert(_boxes(), out, soft_limit=limit, jobs=JobOptions(frames_per_job=1))
     assert split.warnings == ()

@@ -241,7 +241,7 @@ def test_same_stem_twice_in_a_job_names_both_images_and_a_template() -> None:
     assert "'x.jpg' and 'x.png'" in msg
     assert "frame_id 'x'" in msg
     assert "job 'cam'" in msg
-    assert "--frame-id '{name}'" in msg
+    assert "frame_id='{name}'" in msg
 
 
 def test_the_same_frame_id_in_different_jobs_is_fine() -> None:
@@ -278,7 +278,7 @@ def test_reference_and_batch_ids_with_control_characters_are_refused() -> None:
     ):
         build_jobs(ann)
     ok = _named(["a.jpg"], ["a"])
-    with pytest.raises(InputError, match=r"--batch-id 'b\\x00' contains"):
+    with pytest.raises(InputError, match=r"^batch_id='b\\x00' contains"):
         build_jobs(ok, JobOptions(batch_id="b\x00"))
 
 
@@ -290,7 +290,7 @@ def test_collision_of_unnamed_frames_suggests_the_index() -> None:
 
 def test_collision_without_a_fitting_template_says_so() -> None:
     f = Frames.build(10, 10, frame_id=["f", "f"], src=["s3://b/x"] * 2, name=["", ""], index=[3, 3])
-    with pytest.raises(InputError, match="make them unique with a --frame-id template"):
+    with pytest.raises(InputError, match="make them unique with a frame_id= template or a frames_file= file"):
         build_jobs(prepare(Annotations.empty(f))[0])
 
 

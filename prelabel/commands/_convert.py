@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from prelabel.annotations import Annotations
+from prelabel.cli import cli_text
 from prelabel.convert import FrameOptions, LabelOptions, check_options, convert, load_label_map
 from prelabel.errors import InputError, printable
 from prelabel.gcpause import paused_gc
@@ -214,8 +215,8 @@ def run_convert(
         finally:
             if report_path:
                 write_json(report_path, report.to_dict())
-    for warning in result.warnings:
-        click.echo(printable(f"warning: {warning}"), err=True)
+    for warning in result.warnings:  # the library's parameters named as this command's flags
+        click.echo(printable(f"warning: {cli_text(warning)}"), err=True)
     if not quiet:
         secs = time.perf_counter() - start
         click.echo(

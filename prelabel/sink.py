@@ -1,0 +1,559 @@
+"""Inference results frame by frame -> job lines, one job at a time: :class:`JobSink`.
+
+The batch path (:func:`prelabel.convert`) holds the whole video in memory until the end. The
+sink is written to once per frame, like supervision's ``CSVSink``, and finishes a job every
+``frames_per_job`` frames: that job's frames go through the same stages as ``convert``
+(empty labels, :func:`prelabel.prepare`, the job builder of :mod:`prelabel.jobs`) and are
+written as one line; then they are let go. The bytes are those ``convert`` writes for the
+same frames and shapes collected up front, because a job's payload depends only on its own
+frames, its sequence and its chunk number: trackers are per job (a track that crosses a job
+boundary is a tracker in each job, as the batch path splits it) and every id is
+``uuid5`` of the job's reference_id and names inside the job. So the sink keeps nothing of a
+finished job but counters, the report rows and the reference_ids it has written (one per
+job, to refuse a second job of the same name).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import sys
+from dataclasses import replace
+from os import PathLike
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import orjson
+
+from prelabel.annotations import Annotations, Frames
+from prelabel.convert import (
+    JOB_SOFT_LIMIT,
+    REFERENCE_FIELDS,
+    LabelOptions,
+    _size_text,
+    apply_labels,
+    check_template,
+)
+from prelabel.errors import GeometryError, InputError, SubmitError, param
+from prelabel.geometry import Policy, as_policy, denormalise, prepare
+from prelabel.jobs import JobOptions, _reference_ids, layout_chunks
+from prelabel.report import Action, Reason, Report
+from prelabel.text import first_control
+from prelabel.trackers import JobLayout, layout_jobs
+from prelabel.urls import is_url
+from prelabel.writer import check_output
+
+if TYPE_CHECKING:
+    from prelabel.submit import SubmitResult, Submitter
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+class JobSink:
+    """Write job lines frame by frame, one finished job at a time (a context manager).
+
+    ``with JobSink("jobs.jsonl", frames_per_job=500) as sink:`` then, once per frame,
+    ``sink.append(item, frame_id=..., src=...)`` where ``item`` is the frame's shapes: a
+    one-frame :class:`Annotations`, an Ultralytics ``Results`` or a supervision
+    ``Detections``. Every ``frames_per_job`` frames a job is finished: checked under
+    ``on_invalid``, written as one line (whole or not at all) and, with ``submitter``,
+    submitted through its ledger before the next frame is taken. Leaving the block finishes
+    the last, shorter job; leaving it on an exception writes nothing of the unfinished job
+    and keeps what is finished. Without ``frames_per_job`` the video is one job, written when
+    the block ends (its memory is the whole video's).
+
+    ``path``: the JSON Lines file (created or emptied on entry; ``-`` standard output; None
+    only with a ``submitter``). ``sequence`` names the video; ``reference_id`` is the
+    template of :class:`prelabel.JobOptions` (``{sequence}``, ``{chunk}``, default
+    ``{sequence}``, ``-{chunk:03d}`` appended when jobs are chunked). The frames are the
+    sequence's frames in the order they are appended.
+
+    After the block: ``report`` (every shape dropped or repaired, across all jobs),
+    ``frames``, ``shapes``, ``jobs``, ``bytes``, ``warnings``, ``submitted`` (the
+    submitter's outcomes, all jobs together) and :meth:`summary`.
+    """
+
+    def __init__(
+        self,
+        path: str | PathLike[str] | None,
+        *,
+        workflow_id: str | None = None,
+        batch_id: str | None = None,
+        frames_per_job: int | None = None,
+        sequence: str = "sequence",
+        reference_id: str | None = None,
+        on_invalid: Policy | str = Policy.REPAIR,
+        submitter: Submitter | None = None,
+    ) -> None:
+        if frames_per_job is not None and (
+            isinstance(frames_per_job, bool)
+            or not isinstance(frames_per_job, numbers.Integral)
+            or frames_per_job < 1
+        ):
+            raise InputError(
+                None,
+                None,
+                f"{param('frames_per_job')} must be a whole number >= 1 or None, "
+                f"not {frames_per_job!r}",
+            )
+        for name, value, required in (
+            ("sequence", sequence, True),
+            ("workflow_id", workflow_id, False),
+            ("batch_id", batch_id, False),
+        ):
+            _check_text(name, value, required)
+        template = "{sequence}" if reference_id is None else reference_id
+        if not isinstance(template, str):
+            raise InputError(
+                None, None, f"{param('reference_id')} must be a template string, not {template!r}"
+            )
+        check_template(template, param("reference_id"), REFERENCE_FIELDS)
+        try:
+            self.on_invalid = as_policy(on_invalid)
+        except ValueError as exc:
+            raise InputError(None, None, f"{param('on_invalid')}: {exc}") from None
+        if path is None and submitter is None:
+            raise InputError(
+                None, None, f"{param('path')} is None: give a file (or -), or a submitter"
+            )
+        if path is not None:
+            check_output(path, param("path"))
+        if submitter is not None and not callable(getattr(submitter, "submit", None)):
+            raise InputError(
+                None, None, f"{param('submitter')} must be a prelabel.Submitter, not {submitter!r}"
+            )
+        self.path = None if path is None else os.fspath(path)
+        self.sequence = sequence
+        self.frames_per_job = None if frames_per_job is None else int(frames_per_job)
+        self.options = JobOptions(
+            reference_id=template,
+            frames_per_job=self.frames_per_job,
+            workflow_id=workflow_id,
+            batch_id=batch_id,
+        )
+        self.submitter = submitter
+        self.report = Report()
+        self.frames = 0  # frames appended
+        self.shapes = 0  # shapes written
+        self.jobs = 0  # jobs written
+        self.bytes = 0  # bytes written, newlines included
+        self.warnings: list[str] = []
+        self.unwritten = 0  # frames of the unfinished job an exception left unwritten
+        self.submitted: SubmitResult | None = None
+        self._reference_ids: set[str] = set()  # one per job written
+        self._shapes_in = 0  # shapes appended to finished jobs (report rows count from it)
+        self._shapes_labelled = 0  # of those, shapes left after the label stage
+        self._parts: list[Annotations] = []  # the unfinished job, one part per frame
+        self._frame_ids: set[str] = set()  # of the unfinished job
+        self._fd: int | None = None
+        self._committed = 0  # bytes of whole lines in the file
+        self._state = "new"
+        # the first job's name is known now: a template that cannot name it fails here
+        self._reference_id(1)
+
+    def __repr__(self) -> str:
+        return f"JobSink({self.path!r}, {self._state}, {self.frames:,} frames, {self.jobs} jobs)"
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    def __enter__(self) -> JobSink:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._abandon()
+
+    def open(self) -> JobSink:
+        """Create (or empty) the output file; :meth:`__enter__` calls it."""
+        if self._state != "new":
+            raise ValueError(f"this JobSink is {self._state}; make a new one")
+        if self.path is not None and self.path != "-":
+            target = Path(self.path)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(
+                    target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o666
+                )
+            except OSError as exc:
+                raise InputError(self.path, None, f"cannot write: {exc.strerror or exc}") from None
+        self._state = "open"
+        return self
+
+    def close(self) -> None:
+        """Finish the last job, write it, and close the file (:meth:`__exit__` calls it)."""
+        if self._state != "open":
+            return
+        try:
+            self._finish_job()
+        except BaseException:
+            self._abandon()
+            raise
+        if self._fd is not None:
+            os.fsync(self._fd)
+        self._release("closed")
+
+    def _abandon(self) -> None:
+        """Leave the unfinished job unwritten; what is written stays."""
+        self.unwritten = len(self._parts)
+        self._parts = []
+        self._frame_ids = set()
+        self._release("abandoned")
+
+    def _release(self, state: str) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self._state = state
+
+    # -- frames -------------------------------------------------------------------------
+
+    def append(
+        self,
+        item: Any,
+        *,
+        frame_id: str,
+        src: str,
+        width: float | None = None,
+        height: float | None = None,
+    ) -> None:
+        """Add one frame: its shapes (``item``), its ``frame_id`` (unique in its job) and the
+        URL of its image (``src``). ``width`` and ``height`` (pixels) are needed only where
+        the item does not know them (a supervision ``Detections``); where it does, they must
+        agree with it. The frame that completes a job writes (and submits) the job."""
+        if self._state != "open":
+            raise ValueError(
+                "JobSink.append outside its with block"
+                if self._state == "new"
+                else f"JobSink.append after the sink is {self._state}"
+            )
+        where = f"frame {self.frames} (0-based) of sequence {self.sequence!r}"
+        self._check_frame_id(frame_id, where)
+        if not isinstance(src, str) or not is_url(src):
+            raise InputError(
+                None,
+                where,
+                f"{param('src')} {src!r} is not an http(s)://, s3:// or gs:// URL",
+            )
+        size = _given_size(width, height, where)
+        ann, name = self._shapes_of(item, size, where)
+        w, h = (float(ann.frames.width[0]), float(ann.frames.height[0]))
+        if size is not None:
+            _check_agrees(size, (w, h), where)
+        frames = Frames(
+            name=_one(name),
+            sequence=_one(self.sequence),
+            index=np.array([self.frames], dtype=np.int64),
+            width=np.array([w]),
+            height=np.array([h]),
+            frame_id=_one(frame_id),
+            src=_one(src),
+        )
+        self._parts.append(replace(ann, frames=frames))
+        self._frame_ids.add(frame_id)
+        self.frames += 1
+        if self.frames_per_job is not None and len(self._parts) == self.frames_per_job:
+            self._finish_job()
+
+    def _check_frame_id(self, frame_id: object, where: str) -> None:
+        if not isinstance(frame_id, str) or not frame_id:
+            hint = " (e.g. f'frame_{i:06d}')" if isinstance(frame_id, int) else ""
+            raise InputError(
+                None, where, f"{param('frame_id')} must be a non-empty str, not {frame_id!r}{hint}"
+            )
+        bad = first_control(frame_id)
+        if bad:
+            raise InputError(
+                None,
+                where,
+                f"{param('frame_id')} {frame_id!r} contains a control character ({bad})",
+            )
+        if frame_id in self._frame_ids:
+            raise InputError(
+                None,
+                where,
+                f"{param('frame_id')} {frame_id!r} is already a frame of this job "
+                f"(job {self.jobs + 1}); a frame_id is unique in its job",
+            )
+
+    def _shapes_of(
+        self, item: Any, size: tuple[float, float] | None, where: str
+    ) -> tuple[Annotations, str]:
+        """The item as a one-frame table, and the frame's name (its image path, if any)."""
+        if isinstance(item, Annotations):
+            ann = item
+        elif _is_ultralytics(item):
+            ann = _adapter("from_ultralytics", "an Ultralytics Results")(
+                item, sequence=self.sequence
+            )
+        elif _is_supervision(item):
+            if size is None:
+                raise InputError(
+                    None,
+                    where,
+                    f"{param('width')} and {param('height')} are needed: a supervision "
+                    "Detections does not know its frame's size",
+                )
+            adapter = _adapter("from_supervision", "a supervision Detections")
+            ann = adapter(item, width=size[0], height=size[1])
+        else:
+            raise InputError(
+                None,
+                where,
+                f"{param('item')} must be a one-frame prelabel.Annotations, an Ultralytics "
+                f"Results or a supervision Detections, not {type(item).__name__}",
+            )
+        if len(ann.frames) != 1:
+            raise InputError(
+                None,
+                where,
+                f"{param('item')} holds {len(ann.frames)} frames; append one frame at a time",
+            )
+        w, h = float(ann.frames.width[0]), float(ann.frames.height[0])
+        if not (math.isfinite(w) and math.isfinite(h) and w > 0 and h > 0):
+            if size is None:
+                raise InputError(
+                    None,
+                    where,
+                    f"{param('width')} and {param('height')} are needed: the item's frame has "
+                    f"no size ({w:g} x {h:g})",
+                )
+            ann = replace(
+                ann,
+                frames=replace(ann.frames, width=np.array([size[0]]), height=np.array([size[1]])),
+            )
+        return ann, str(ann.frames.name[0])
+
+    # -- jobs ---------------------------------------------------------------------------
+
+    def _reference_id(self, chunk: int) -> str:
+        layout = JobLayout(
+            frame_order=_EMPTY,
+            job_of_frame=_EMPTY,
+            job_frame_offsets=np.zeros(2, np.int64),
+            position=_EMPTY,
+            job_sequence=[self.sequence],
+            job_chunk=[chunk],
+        )
+        return _reference_ids(layout, self.options)[0]
+
+    def _finish_job(self) -> None:
+        """Check, build, write and submit the unfinished job; then let its frames go."""
+        if not self._parts:
+            return
+        chunk = self.jobs + 1
+        ref = self._reference_id(chunk)
+        if ref in self._reference_ids:
+            raise InputError(
+                None,
+                None,
+                f"reference_id {ref!r} would name two jobs; make {param('reference_id')} unique",
+            )
+        ann = _joined(self._parts)
+        report = Report()
+        ann = apply_labels(ann, LabelOptions(), report, on_invalid=self.on_invalid)
+        labelled = len(ann)
+        in_rows = len(report.rows)
+        try:
+            ann, report = prepare(ann, self.on_invalid, report)
+        except GeometryError as exc:
+            _shift_rows(exc.problems, self._shapes_labelled)
+            raise
+        # report rows count shapes as the batch path does: the label stage's in the shapes
+        # appended, the checks' in the shapes the label stage left
+        _shift_rows(report.rows[:in_rows], self._shapes_in)
+        _shift_rows(report.rows[in_rows:], self._shapes_labelled)
+        layout = replace(layout_jobs(ann.frames), job_chunk=[chunk])
+        pieces = next(iter(layout_chunks(ann, layout, self.options)))
+        line = b"".join(pieces)
+        self._size_warning(len(line), len(self._parts), report)
+        self._write(line + b"\n")
+        # the job is written: from here on it is finished, whatever happens next
+        self._reference_ids.add(ref)
+        self.jobs += 1
+        self.shapes += len(ann)
+        self._shapes_in += sum(len(p) for p in self._parts)
+        self._shapes_labelled += labelled
+        self.report.extend(report)
+        self._parts = []
+        self._frame_ids = set()
+        if self.submitter is not None:
+            self._submit(ref, line)
+
+    def _size_warning(self, size: int, n_frames: int, report: Report) -> None:
+        """A job over :data:`prelabel.convert.JOB_SOFT_LIMIT` is a report row and a warning,
+        as ``convert`` gives them."""
+        if size <= JOB_SOFT_LIMIT:
+            return
+        line = self.jobs + 1
+        detail = (
+            f"job on line {line} is {_size_text(size)}, over the"
+            f" {_size_text(JOB_SOFT_LIMIT)} soft limit of one request"
+        )
+        report.add(Action.NOTED, Reason.JOB_OVER_SOFT_LIMIT, source=f"line {line}", detail=detail)
+        suggest = max(1, n_frames * JOB_SOFT_LIMIT // size)
+        self.warnings.append(
+            f"{detail}; split it with {param('frames_per_job')} (about {suggest} here)"
+        )
+
+    def _write(self, data: bytes) -> None:
+        """One whole line, or nothing: a failed write is cut back to the last whole line."""
+        if self.path == "-":
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        elif self._fd is not None:
+            view = memoryview(data)
+            done = 0
+            try:
+                while done < len(view):
+                    done += os.write(self._fd, view[done:])
+            except BaseException:
+                os.ftruncate(self._fd, self._committed)
+                raise
+            self._committed += len(data)
+        self.bytes += len(data)
+
+    def _submit(self, ref: str, line: bytes) -> None:
+        """Send the finished job through the submitter's ledger; stop the loop (resumably)
+        when the submitter stops."""
+        assert self.submitter is not None
+        result = self.submitter.submit([orjson.loads(line)], source=self.path or "JobSink")
+        self._merge(result)
+        if result.stop_reason is not None:
+            raise SubmitError(
+                f"job {ref!r} (job {self.jobs} of the sink): submitting stopped: "
+                f"{result.stop_reason}; the jobs before it are written and in the ledger: "
+                "rerun the loop with the same ledger to resume"
+            )
+
+    def _merge(self, result: SubmitResult) -> None:
+        total = self.submitted
+        if total is None:
+            self.submitted = result
+            return
+        total.counts.update(result.counts)
+        total.outcomes.extend(result.outcomes)
+        total.retries += result.retries
+        total.retries_by_cause.update(result.retries_by_cause)
+        total.recovered += result.recovered
+        total.elapsed += result.elapsed
+        total.requests += result.requests
+        total.withheld += result.withheld
+        total.missing_job_id.update(result.missing_job_id)
+        total.stop_reason = result.stop_reason
+        total.input_error = result.input_error
+
+    # -- the result ---------------------------------------------------------------------
+
+    def summary(self) -> str:
+        """One paragraph: frames, shapes, jobs and where they went, the report's counts and
+        the submitter's."""
+        where = {None: "", "-": " to standard output"}.get(self.path, f" to {self.path}")
+        text = (
+            f"{self.frames:,} frames, {self.shapes:,} shapes in {self.jobs:,} "
+            f"job{'' if self.jobs == 1 else 's'} ({_size_text(self.bytes)}){where}"
+        )
+        if self.unwritten:
+            text += f"; stopped by an error: the last {self.unwritten:,} frames (an unfinished job) were not written"
+        lines = self.report.summary_lines()
+        text += "; report: " + (", ".join(x.strip() for x in lines) if lines else "nothing")
+        if self.submitted is not None:
+            text += "; submitted: " + self.submitted.summary()
+        return text
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _one(value: str) -> Any:
+    arr = np.empty(1, dtype=object)
+    arr[0] = value
+    return arr
+
+
+def _check_text(name: str, value: object, required: bool) -> None:
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or (required and not value):
+        need = "a non-empty str" if required else "a str or None"
+        raise InputError(None, None, f"{param(name)} must be {need}, not {value!r}")
+    bad = first_control(value)
+    if bad:
+        raise InputError(
+            None, None, f"{param(name)} {value!r} contains a control character ({bad})"
+        )
+
+
+def _given_size(width: object, height: object, where: str) -> tuple[float, float] | None:
+    if width is None and height is None:
+        return None
+    out = []
+    for name, value in (("width", width), ("height", height)):
+        if value is None:
+            other = "height" if name == "width" else "width"
+            raise InputError(None, where, f"{param(other)} is given without {param(name)}")
+        ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        number = float(value) if ok else math.nan  # type: ignore[arg-type]
+        if not (math.isfinite(number) and number > 0):
+            raise InputError(
+                None, where, f"{param(name)} must be a positive number of pixels, not {value!r}"
+            )
+        out.append(number)
+    return out[0], out[1]
+
+
+def _check_agrees(size: tuple[float, float], known: tuple[float, float], where: str) -> None:
+    for name, given, own in zip(("width", "height"), size, known, strict=True):
+        if given != own:
+            raise InputError(
+                None,
+                where,
+                f"{param(name)} {given:g} disagrees with the item's frame ({own:g}); "
+                "leave it out where the item knows its size",
+            )
+
+
+def _is_ultralytics(item: object) -> bool:
+    """An ``ultralytics.engine.results.Results``: ``orig_shape`` and ``boxes`` (prelabel does
+    not import the package)."""
+    return hasattr(item, "orig_shape") and hasattr(item, "boxes") and hasattr(item, "names")
+
+
+def _is_supervision(item: object) -> bool:
+    """A ``supervision.Detections``: ``xyxy``, ``class_id`` and ``tracker_id`` columns."""
+    return all(hasattr(item, a) for a in ("xyxy", "class_id", "tracker_id", "confidence"))
+
+
+def _adapter(name: str, what: str) -> Any:
+    method = getattr(Annotations, name, None)
+    if method is None:  # pragma: no cover - the adapters are part of the package
+        raise InputError(None, None, f"{what} needs Annotations.{name}, which is missing")
+    return method
+
+
+def _joined(parts: list[Annotations]) -> Annotations:
+    """The job's frames and shapes as one table (normalised parts taken back to pixels only
+    when the job mixes both, as one table cannot)."""
+    if len({p.normalised for p in parts}) > 1:
+        parts = [denormalise(p) if p.normalised else p for p in parts]
+    # each part's one frame has its own index, so concat keeps every frame
+    return Annotations.concat(parts)
+
+
+def _shift_rows(rows: list[Any], by: int) -> None:
+    """Count the rows' ``shape`` from the sink's first shape, not from the job's."""
+    if not by:
+        return
+    for r in rows:
+        if r.get("shape") is not None:
+            r["shape"] += by

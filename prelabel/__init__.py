@@ -48,6 +48,7 @@ _LAZY = {
     "Reason": "prelabel.report",
     "Report": "prelabel.report",
     "write_jsonl": "prelabel.writer",
+    "JobSink": "prelabel.sink",
     "paused_gc": "prelabel.gcpause",
     "Limits": "prelabel.submit",
     "Retries": "prelabel.submit",
@@ -93,6 +94,7 @@ if TYPE_CHECKING:
     from prelabel.jobs import job_lines as job_lines
     from prelabel.report import Reason as Reason
     from prelabel.report import Report as Report
+    from prelabel.sink import JobSink as JobSink
     from prelabel.submit import Limits as Limits
     from prelabel.submit import Retries as Retries
     from prelabel.submit import Submitter as Submitter
@@ -109,6 +111,7 @@ __all__ = [
     "InputError",
     "JobContent",
     "JobOptions",
+    "JobSink",
     "Kind",
     "LabelOptions",
     "Limits",

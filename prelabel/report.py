@@ -107,6 +107,9 @@ class Reason(str, Enum):
     # MOT
     INVALID_ROW = "invalid_row"
     IGNORED_IN_SOURCE = "ignored_in_source"
+    # export (prelabel.export)
+    KIND_NOT_IN_FORMAT = "kind_not_in_format"
+    LANDMARK_NOT_IN_FORMAT = "landmark_points_not_in_format"
 
 
 class _Row(TypedDict):

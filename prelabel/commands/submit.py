@@ -495,7 +495,18 @@ def status_command(ledger: Path, show_all: bool, as_json: bool) -> None:
     type=click.FloatRange(0),
     help="Seconds sent in Retry-After.",
 )
-@click.option("--seed", type=int, help="Seed of the fault draws (reproducible runs).")
+@click.option(
+    "--seed",
+    type=int,
+    help="Seed of the fault draws and of the annotator (reproducible runs; annotator: 0).",
+)
+@click.option(
+    "--annotate",
+    type=click.FloatRange(0),
+    metavar="SECONDS",
+    help="Complete each job SECONDS after its creation and serve a result made from its "
+    "pre-labels (nudged, deleted, added, relabelled; see docs/results.md).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Do not log requests.")
 def sandbox_command(
     port: int,
@@ -507,6 +518,7 @@ def sandbox_command(
     latency_ms: float,
     retry_after: float,
     seed: int | None,
+    annotate: float | None,
     quiet: bool,
 ) -> None:
     """Serve a local stand-in of the job API on 127.0.0.1 (for rehearsals and tests)."""
@@ -529,6 +541,8 @@ def sandbox_command(
             seed=seed,
             retry_after=retry_after,
             log=None if quiet else (lambda line: click.echo(line, err=True)),
+            annotate=annotate,
+            annotate_seed=seed or 0,
         ).bind()
     except OSError as exc:
         click.echo(f"error: cannot listen on port {port}: {exc.strerror or exc}", err=True)

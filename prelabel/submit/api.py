@@ -125,6 +125,17 @@ def details_path(project_id: str) -> str:
     return f"/v1/projects/{quote(project_id, safe='')}/details"
 
 
+def job_path(project_id: str, job_id: str) -> str:
+    """Get job: ``status`` and the private ``result`` URL (api-notes 1.3)."""
+    return f"{jobs_path(project_id)}/{quote(job_id, safe='')}"
+
+
+# the attachment proxy: ``GET ATTACHMENTS_PATH?url=RESULT_URL`` with the key redirects to a
+# signed URL of the attachment (api-notes 1.4), which is fetched without the key
+ATTACHMENTS_PATH = "/v1/attachments"
+COMPLETED = "completed"  # the one documented job status; compared case-insensitively
+
+
 def is_loopback(host: str) -> bool:
     """True for localhost, 127.0.0.0/8 and ::1."""
     host = host.strip("[]").lower()

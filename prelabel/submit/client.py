@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
 from queue import Queue
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import orjson
@@ -53,6 +53,9 @@ from prelabel.submit.transport import (
     install_deadlines,
     read_answer,
 )
+
+if TYPE_CHECKING:
+    from prelabel.submit.results import FetchOutcome, FetchResult
 
 log = logging.getLogger("prelabel.submit")
 
@@ -125,6 +128,7 @@ class Submitter:
         r = self.retries
         self._backoff = Backoff(r.backoff, r.backoff_cap, r.retry_after_cap, random.Random(r.seed))
         self._limiter = RateLimiter(self.limits.rate)
+        self._transport = transport  # the storage client of fetch_results uses it too
         loopback = api.is_loopback(httpx.URL(self.base_url).host)
         n = self.limits.concurrency
         request = self.timeouts.request
@@ -377,6 +381,25 @@ class Submitter:
             if not jobs or not token or token in seen:
                 return
             seen.add(token)
+
+    # -- results ------------------------------------------------------------------------
+
+    def fetch_results(
+        self,
+        out_dir: str | PathLike[str],
+        *,
+        on_outcome: Callable[[FetchOutcome], None] | None = None,
+    ) -> FetchResult:
+        """Save the result of every completed job of the ledger as
+        ``out_dir/<reference_id>.json`` (:mod:`prelabel.submit.results`): the jobs not
+        completed yet are ``waiting``, those fetched before are not fetched again. Same
+        retries, rate limit, deadlines and scrubbing as :meth:`submit`; the result's size
+        is capped by ``Limits.result_bytes``."""
+        from prelabel.submit.results import _Fetch
+
+        self._stop.clear()
+        self._stop_reason = None
+        return _Fetch(self, Path(out_dir), on_outcome).run()
 
     # -- submitting ---------------------------------------------------------------------
 

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from prelabel.submit.limits import RetryBudget
 from prelabel.submit.transport import MAX_ANSWER_BYTES
 
+# a result of a long video with many tracks runs to tens of MB; held in memory once to be
+# checked before it is saved
+MAX_RESULT_BYTES = 256 << 20
+
 
 @dataclass(frozen=True)
 class Retries:
@@ -47,15 +51,20 @@ class Retries:
 class Limits:
     """How much is asked of the API at once: ``concurrency`` requests in flight, ``rate``
     requests per second for the whole run (0 = unlimited), and answers read up to
-    ``answer_bytes`` (a longer one is cut off unread and the attempt retried)."""
+    ``answer_bytes`` (a longer one is cut off unread and the attempt retried). A result
+    file (``fetch_results``) has its own cap, ``result_bytes``: a longer one is refused
+    and not saved."""
 
     concurrency: int = 4
     rate: float = 5.0
     answer_bytes: int = MAX_ANSWER_BYTES
+    result_bytes: int = MAX_RESULT_BYTES
 
     def __post_init__(self) -> None:
-        if self.concurrency < 1 or self.rate < 0 or self.answer_bytes < 1:
-            raise ValueError("concurrency >= 1, rate >= 0 and answer_bytes >= 1 are required")
+        if self.concurrency < 1 or self.rate < 0 or self.answer_bytes < 1 or self.result_bytes < 1:
+            raise ValueError(
+                "concurrency >= 1, rate >= 0, answer_bytes >= 1 and result_bytes >= 1 are required"
+            )
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,12 @@ States::
     exists   the API answered FS_0001 to a request that may have been our own earlier one
     failed   final for now: rejected by the API, refused locally, or attempts exhausted
 
+Results (schema 2): the ``results`` table holds, per created job, what ``prelabel results
+fetch`` last learnt: ``waiting`` (the job is not completed yet), ``completed`` (completed,
+its result not saved yet), ``fetched`` (saved as ``file`` in the output folder, with its
+sha256 and size) or ``failed`` (see ``error_code``). A schema-1 ledger opened for writing
+gains the table (nothing else changes); opened read-only it reads as having no results.
+
 ``maybe_sent`` is 1 once a request for the row may have reached the server without us
 learning the answer (a reset, a timeout, a 5xx, a crash while ``sending``). It decides what
 FS_0001 means: ours (``exists``) when set, someone else's (a conflict) when not.
@@ -34,7 +40,9 @@ from typing import Any
 
 from prelabel.errors import InputError, SubmitError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+# 1: jobs, runs, batches; 2: + results (added to a schema-1 ledger when opened for writing)
+READABLE_VERSIONS = frozenset({"1", "2"})
 _RETURNING = sqlite3.sqlite_version_info >= (3, 35)
 
 _SCHEMA = """
@@ -69,6 +77,22 @@ CREATE TABLE IF NOT EXISTS batches (
     batch_id   TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS results (
+    reference_id  TEXT PRIMARY KEY,
+    job_id        TEXT,
+    state         TEXT NOT NULL
+                  CHECK (state IN ('waiting', 'completed', 'fetched', 'failed')),
+    job_status    TEXT,
+    file          TEXT,
+    sha256        TEXT,
+    size          INTEGER,
+    checks        INTEGER NOT NULL DEFAULT 0,
+    error_code    TEXT,
+    error_message TEXT,
+    checked_at    TEXT NOT NULL,
+    fetched_at    TEXT
+);
+CREATE INDEX IF NOT EXISTS results_state ON results (state);
 """
 
 
@@ -81,6 +105,54 @@ class JobState(str, Enum):
 
 
 DONE_STATES = frozenset({JobState.CREATED.value, JobState.EXISTS.value})
+
+
+class ResultState(str, Enum):
+    """What the ledger knows of a created job's result (the ``results`` table)."""
+
+    WAITING = "waiting"  # the job is not completed yet
+    COMPLETED = "completed"  # completed; the result not saved yet
+    FETCHED = "fetched"  # saved
+    FAILED = "failed"  # could not be fetched or saved; see error_code (the next run retries)
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    reference_id: str
+    job_id: str | None
+    state: str
+    job_status: str | None
+    file: str | None
+    sha256: str | None
+    size: int | None
+    checks: int
+    error_code: str | None
+    error_message: str | None
+    checked_at: str
+    fetched_at: str | None
+
+
+_RESULT_COLUMNS = (
+    "reference_id, job_id, state, job_status, file, sha256, size, checks, error_code, "
+    "error_message, checked_at, fetched_at"
+)
+
+
+def _result_row(r: tuple[Any, ...]) -> ResultRow:
+    return ResultRow(
+        reference_id=r[0],
+        job_id=r[1],
+        state=r[2],
+        job_status=r[3],
+        file=r[4],
+        sha256=r[5],
+        size=None if r[6] is None else int(r[6]),
+        checks=int(r[7]),
+        error_code=r[8],
+        error_message=r[9],
+        checked_at=r[10],
+        fetched_at=r[11],
+    )
 
 
 @dataclass(frozen=True)
@@ -184,13 +256,19 @@ class Ledger:
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
                 )
             version = self._meta("schema_version")
+            if version == "1" and not readonly:  # the results table was just created
+                self._db.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,)
+                )
+                version = SCHEMA_VERSION
+            self._has_results = self._table_exists("results")
         except sqlite3.DatabaseError as exc:
             self._abandon()
             raise InputError(self.path, None, f"not a readable ledger ({exc})") from None
         except BaseException:
             self._abandon()
             raise
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_VERSIONS:
             self._abandon()
             raise InputError(self.path, None, f"ledger schema {version!r} is not supported")
 
@@ -255,6 +333,22 @@ class Ledger:
                 f"the ledger {self.path} is in use by another prelabel run; wait for it to end"
             ) from None
         self._lockfile = f
+
+    def _table_exists(self, name: str) -> bool:
+        r = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return r is not None
+
+    @property
+    def schema_version(self) -> str | None:
+        with self._lock:
+            return self._meta("schema_version")
+
+    def binding(self) -> tuple[str | None, str | None]:
+        """(project_id, base_url) the ledger is bound to (None before its first run)."""
+        with self._lock:
+            return self._meta("project_id"), self._meta("base_url")
 
     def _meta(self, key: str) -> str | None:
         r = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -461,6 +555,116 @@ class Ledger:
                     (JobState(state).value,),
                 ).fetchall()
         return (_row(r) for r in got)
+
+    # -- results ------------------------------------------------------------------------
+
+    def fetchable(self) -> list[tuple[LedgerRow, ResultRow | None]]:
+        """Every created or existing job with what the ledger knows of its result, in the
+        order the jobs were first recorded."""
+        with self._lock:
+            got = self._db.execute(
+                f"SELECT {_COLUMNS} FROM jobs WHERE state IN ('created', 'exists') ORDER BY rowid"
+            ).fetchall()
+            known = {r.reference_id: r for r in self._result_rows(None)}
+        rows = [_row(r) for r in got]
+        return [(r, known.get(r.reference_id)) for r in rows]
+
+    def _result_rows(self, state: ResultState | None) -> list[ResultRow]:
+        if not self._has_results:
+            return []
+        if state is None:
+            got = self._db.execute(
+                f"SELECT {_RESULT_COLUMNS} FROM results ORDER BY rowid"
+            ).fetchall()
+        else:
+            got = self._db.execute(
+                f"SELECT {_RESULT_COLUMNS} FROM results WHERE state = ? ORDER BY rowid",
+                (ResultState(state).value,),
+            ).fetchall()
+        return [_result_row(r) for r in got]
+
+    def result(self, reference_id: str) -> ResultRow | None:
+        """What the ledger knows of one job's result (None: never looked at)."""
+        if not self._has_results:
+            return None
+        with self._lock:
+            r = self._db.execute(
+                f"SELECT {_RESULT_COLUMNS} FROM results WHERE reference_id = ?", (reference_id,)
+            ).fetchone()
+        return None if r is None else _result_row(r)
+
+    def result_rows(self, state: ResultState | None = None) -> list[ResultRow]:
+        """Every result row, or those in ``state``, in the order first recorded."""
+        with self._lock:
+            return self._result_rows(state)
+
+    def record_result(
+        self,
+        reference_id: str,
+        state: ResultState,
+        *,
+        job_id: str | None,
+        job_status: str | None = None,
+        file: str | None = None,
+        sha256: str | None = None,
+        size: int | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> None:
+        """What one look at a job's result found (commits); ``fetched`` stamps the time."""
+        now = _now()
+        fetched_at = now if state is ResultState.FETCHED else None
+        with self._lock:
+            self._db.execute(
+                f"INSERT INTO results ({_RESULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?) "
+                "ON CONFLICT (reference_id) DO UPDATE SET job_id = excluded.job_id, "
+                "state = excluded.state, job_status = excluded.job_status, "
+                "file = excluded.file, sha256 = excluded.sha256, size = excluded.size, "
+                "checks = checks + 1, error_code = excluded.error_code, "
+                "error_message = excluded.error_message, checked_at = excluded.checked_at, "
+                "fetched_at = excluded.fetched_at",
+                (
+                    reference_id,
+                    job_id,
+                    ResultState(state).value,
+                    job_status,
+                    file,
+                    sha256,
+                    size,
+                    error_code,
+                    error_message,
+                    now,
+                    fetched_at,
+                ),
+            )
+
+    def result_counts(self) -> dict[str, int]:
+        """The created (or existing) jobs by what is known of their results: ``created``
+        (all of them), ``no_job_id`` (cannot be looked up), ``not_checked``, ``waiting``,
+        ``completed`` (completed, not fetched), ``fetched`` and ``failed``; every key
+        present."""
+        out = {"created": 0, "no_job_id": 0, "not_checked": 0}
+        out.update({s.value: 0 for s in ResultState})
+        with self._lock:
+            sql = (
+                "SELECT j.job_id IS NULL, r.state, COUNT(*) FROM jobs j "
+                + (
+                    "LEFT JOIN results r ON r.reference_id = j.reference_id "
+                    if self._has_results
+                    else "LEFT JOIN (SELECT NULL AS reference_id, NULL AS state) r ON 0 "
+                )
+                + "WHERE j.state IN ('created', 'exists') GROUP BY 1, 2"
+            )
+            got = self._db.execute(sql).fetchall()
+        for no_id, state, n in got:
+            out["created"] += int(n)
+            if state is not None:
+                out[str(state)] += int(n)
+            elif no_id:
+                out["no_job_id"] += int(n)
+            else:
+                out["not_checked"] += int(n)
+        return out
 
     # -- batches ------------------------------------------------------------------------
 

@@ -9,6 +9,14 @@ payloads with prelabel's own schema, and injects the faults a bulk upload meets:
   without answering: the lost acknowledgement that duplicates jobs in naive clients;
 - ``latency_ms``: wait before answering.
 
+With ``annotate=SECONDS`` the sandbox also completes jobs: a job is ``completed`` that many
+seconds (of ``clock``) after its creation, and its result is served the way the API serves
+one (``../shared/spec/api-notes.md`` 1.3, 1.4): GET job gives ``status`` and a private
+``result`` URL; ``GET /v1/attachments?url=RESULT_URL`` (with the key) redirects to a signed
+storage URL on the sandbox, which refuses requests that carry an ``x-api-key`` header (the
+key must never travel to storage) and serves the result made by
+:func:`prelabel.submit.annotator.annotate` from the job's pre-labels.
+
 Jobs whose frame ``src`` host ends in ``.invalid`` (a reserved TLD that never resolves) are
 refused with FS_0007, so a rehearsal can exercise a permanent per-job error.
 
@@ -40,6 +48,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import orjson
 
 from prelabel.submit import api
+from prelabel.submit.annotator import AnnotatorRates, annotate
+
+# how long a signed storage URL stays valid (seconds of the sandbox's clock)
+SIGNED_URL_TTL = 300.0
+STORAGE_PREFIX = "/storage/results/"
+SIGNED_PREFIX = "/signed/results/"
 
 MAX_BODY = 64 * 1024 * 1024
 
@@ -52,7 +66,7 @@ CREATE INDEX IF NOT EXISTS batches_project ON batches (project_id, name);
 CREATE TABLE IF NOT EXISTS jobs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, project_id TEXT NOT NULL,
     reference_id TEXT NOT NULL, batch_id TEXT NOT NULL, work_flow_id TEXT NOT NULL,
-    body BLOB NOT NULL, created_at TEXT NOT NULL
+    body BLOB NOT NULL, created_at TEXT NOT NULL, created_clock REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_ref ON jobs (project_id, reference_id);
 CREATE INDEX IF NOT EXISTS jobs_batch ON jobs (batch_id, seq);
@@ -62,6 +76,11 @@ CREATE INDEX IF NOT EXISTS jobs_id ON jobs (job_id);
 
 class _Reset(Exception):
     """Drop the connection without an answer (after the work is done)."""
+
+
+class _Redirect(Exception):
+    def __init__(self, location: str) -> None:
+        self.location = location
 
 
 class _Answer(Exception):
@@ -117,6 +136,11 @@ class Sandbox:
         page_size: int = 100,
         after_create: Callable[[int], None] | None = None,
         log: Callable[[str], None] | None = None,
+        annotate: float | None = None,
+        annotate_seed: int = 0,
+        annotator: AnnotatorRates | None = None,
+        clock: Callable[[], float] = time.time,
+        redirect_location: Callable[[str], str] | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("the sandbox needs an API key to check")
@@ -124,6 +148,8 @@ class Sandbox:
             raise ValueError("the sandbox listens on loopback only")
         if not (0 <= fail_rate <= 1 and 0 <= reset_rate <= 1 and fail_rate + reset_rate <= 1):
             raise ValueError("fail_rate and reset_rate are in [0, 1] and sum to at most 1")
+        if annotate is not None and not annotate >= 0:
+            raise ValueError("annotate is a delay in seconds, >= 0")
         self._key = api_key.encode()
         self.host, self._port = host, port
         self.fail_rate, self.reset_rate = fail_rate, reset_rate
@@ -133,6 +159,14 @@ class Sandbox:
         self.page_size = page_size
         self.after_create = after_create
         self.log = log
+        # completing jobs: the delay, the annotator's seed and rates, the clock
+        self.annotate = annotate
+        self.annotate_seed = annotate_seed
+        self.annotator = annotator or AnnotatorRates()
+        self.clock = clock
+        # tests: rewrite the attachment redirect's Location (a hostile storage host)
+        self.redirect_location = redirect_location
+        self._signing_key = uuid.uuid4().bytes
         self.stats: Counter[str] = Counter()
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
@@ -143,6 +177,9 @@ class Sandbox:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        cols = {r[1] for r in self._db.execute("PRAGMA table_info(jobs)")}
+        if "created_clock" not in cols:  # a --db file of an earlier sandbox
+            self._db.execute("ALTER TABLE jobs ADD COLUMN created_clock REAL NOT NULL DEFAULT 0")
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -250,6 +287,17 @@ class Sandbox:
                 self.stats["requests"] += 1
                 draw = self._rng.random()
                 which = self._rng.random()
+            storage = method == "GET" and urlsplit(h.path).path.startswith(
+                (STORAGE_PREFIX, SIGNED_PREFIX)
+            )
+            if storage:  # the storage host: no key expected, and one sent is refused
+                if draw < self.fail_rate:
+                    self._count("fault_storage_500")
+                    raise _Answer(500, "InternalError", "storage: try again")
+                status, payload = self._storage(h)
+                self._respond(h, status, payload, {})
+                self._log(f"{method} {urlsplit(h.path).path} -> {status}")
+                return
             if not hmac.compare_digest(h.headers.get(api.API_KEY_HEADER, "").encode(), self._key):
                 self._count("unauthorized")
                 raise _Answer(
@@ -271,6 +319,8 @@ class Sandbox:
         except _Answer as a:
             status = a.status
             payload = {"error": {"code": a.code, "message": a.message}, "success": False}
+        except _Redirect as r:
+            status, payload, extra = 302, {"location": r.location}, {"Location": r.location}
         except _Reset:
             self._count("resets")
             h.close_connection = True
@@ -338,6 +388,8 @@ class Sandbox:
                 return 200, self._batch_jobs(project, rest[1], token)
             if method == "GET" and rest == ["details"]:
                 return 200, self._details(project)
+        if method == "GET" and parts == ["v1", "attachments"]:
+            raise self._attachment((query.get("url") or [""])[0])
         raise _Answer(404, "not_found", f"no such endpoint: {method} {split.path}")
 
     # -- endpoints ----------------------------------------------------------------------
@@ -391,8 +443,8 @@ class Sandbox:
             job_id = str(uuid.uuid4())
             cur = self._db.execute(
                 "INSERT INTO jobs (job_id, project_id, reference_id, batch_id, work_flow_id, "
-                "body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (job_id, project, ref, batch_id, wf, body, _now()),
+                "body, created_at, created_clock) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (job_id, project, ref, batch_id, wf, body, _now(), self.clock()),
             )
             self.stats["created"] += 1
             seq = int(cur.lastrowid or 0)
@@ -445,24 +497,25 @@ class Sandbox:
     def _get_job(self, project: str, job_id: str) -> Any:
         with self._lock:
             r = self._db.execute(
-                "SELECT reference_id, batch_id, work_flow_id FROM jobs "
+                "SELECT reference_id, batch_id, work_flow_id, created_clock FROM jobs "
                 "WHERE project_id = ? AND job_id = ?",
                 (project, job_id),
             ).fetchone()
         if r is None:
             raise _Answer(404, "not_found", f"job {job_id} not found")
-        ref, bid, wf = r
+        ref, bid, wf, created = r
+        done = self._completed(float(created))
         return {
             "data": {
                 "project_id": project,
                 "reference_id": ref,
                 "job_id": job_id,
                 "batch_id": bid,
-                "status": "pending",
+                "status": "completed" if done else "pending",
                 "work_flow_id": wf,
                 "priority_weight": 5,
                 "tag": wf,
-                "result": None,
+                "result": f"{self.url}{STORAGE_PREFIX}{job_id}.json" if done else None,
             },
             "success": True,
         }
@@ -530,6 +583,74 @@ class Sandbox:
             },
             "success": True,
         }
+
+    # -- completed jobs: attachments and the storage host -----------------------------------
+
+    def _completed(self, created: float) -> bool:
+        return self.annotate is not None and self.clock() - created >= self.annotate
+
+    def _signature(self, job_id: str, expires: int) -> str:
+        msg = f"{job_id}\x00{expires}".encode()
+        return hmac.new(self._signing_key, msg, "sha256").hexdigest()
+
+    def _attachment(self, url: str) -> _Redirect:
+        """``GET /v1/attachments?url=``: a redirect to the signed URL of a result."""
+        prefix = f"{self.url}{STORAGE_PREFIX}"
+        if not url.startswith(prefix) or not url.endswith(".json"):
+            raise _Answer(404, "not_found", "no such attachment")
+        job_id = url[len(prefix) : -len(".json")]
+        with self._lock:
+            r = self._db.execute(
+                "SELECT created_clock FROM jobs WHERE job_id = ?", (job_id,)
+            ).fetchone()
+        if r is None or not self._completed(float(r[0])):
+            raise _Answer(404, "not_found", "no such attachment")
+        expires = int(self.clock() + SIGNED_URL_TTL)
+        sig = self._signature(job_id, expires)
+        location = f"{self.url}{SIGNED_PREFIX}{job_id}.json?expires={expires}&signature={sig}"
+        if self.redirect_location is not None:
+            location = self.redirect_location(location)
+        self._count("redirects")
+        return _Redirect(location)
+
+    def _storage(self, h: _Handler) -> tuple[int, Any]:
+        """The storage host: a signed URL gives the result; anything else is refused."""
+        if api.API_KEY_HEADER in {k.lower() for k in h.headers}:
+            self._count("key_at_storage")
+            return 400, {"error": "the storage host was sent an x-api-key header"}
+        split = urlsplit(h.path)
+        if not split.path.startswith(SIGNED_PREFIX) or not split.path.endswith(".json"):
+            self._count("unsigned")
+            return 403, {
+                "error": "AccessDenied: the result URL is private; use the attachments API"
+            }
+        job_id = split.path[len(SIGNED_PREFIX) : -len(".json")]
+        query = parse_qs(split.query)
+        expires = (query.get("expires") or [""])[0]
+        sig = (query.get("signature") or [""])[0]
+        good = expires.isdigit() and hmac.compare_digest(
+            sig.encode(), self._signature(job_id, int(expires)).encode()
+        )
+        if not good:
+            self._count("bad_signature")
+            return 403, {"error": "AccessDenied: bad signature"}
+        if self.clock() > int(expires):
+            self._count("expired")
+            return 403, {"error": "AccessDenied: the signed URL has expired"}
+        with self._lock:
+            r = self._db.execute("SELECT body FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        if r is None:
+            return 404, {"error": "NoSuchKey"}
+        self._count("results_served")
+        return 200, annotate(orjson.loads(r[0]), self.annotate_seed, self.annotator)
+
+    def result_of(self, job_id: str) -> dict[str, Any]:
+        """The result the sandbox serves for ``job_id`` (tests compare with what was saved)."""
+        with self._lock:
+            r = self._db.execute("SELECT body FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        if r is None:
+            raise KeyError(job_id)
+        return annotate(orjson.loads(r[0]), self.annotate_seed, self.annotator)
 
 
 def _seconds(s: float) -> str:

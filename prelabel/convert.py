@@ -29,6 +29,7 @@ from prelabel.errors import (
     PrelabelError,
     param,
 )
+from prelabel.export.sizes import write_sidecar
 from prelabel.geometry import Policy, prepare
 from prelabel.jobs import JobOptions, job_chunks
 from prelabel.jsonio import load_json, load_yaml, read_text
@@ -445,6 +446,8 @@ def convert(
     if progress is not None:
         lines = progress(lines)
     count = write_jsonl(output, lines)
+    # frame sizes and names beside the jobs (jobs.sizes.json), for export back to pixels
+    write_sidecar(output, ann, jobs)
     limit = JOB_SOFT_LIMIT if soft_limit is None else soft_limit
     warnings = _size_warnings(ann.frames, jobs, sizes, limit, report)
     return ConvertResult(

@@ -54,6 +54,7 @@ _LAZY = {
     "Retries": "prelabel.submit",
     "Submitter": "prelabel.submit",
     "Timeouts": "prelabel.submit",
+    "fetch_results": "prelabel.submit.results",
     "file_problems": "prelabel.validate",
     "JobContent": "prelabel.formats.payload",
     "read_payload": "prelabel.formats.payload",
@@ -99,6 +100,7 @@ if TYPE_CHECKING:
     from prelabel.submit import Retries as Retries
     from prelabel.submit import Submitter as Submitter
     from prelabel.submit import Timeouts as Timeouts
+    from prelabel.submit.results import fetch_results as fetch_results
     from prelabel.validate import file_problems as file_problems
     from prelabel.validate import job_problems as job_problems
     from prelabel.writer import write_jsonl as write_jsonl
@@ -130,6 +132,7 @@ __all__ = [
     "build_jobs",
     "convert",
     "denormalise",
+    "fetch_results",
     "file_problems",
     "job_lines",
     "job_problems",

@@ -25,6 +25,7 @@ TOP_LEVEL = {
     "batch": "prelabel.commands.submit:batch_group",
     "status": "prelabel.commands.submit:status_command",
     "sandbox": "prelabel.commands.submit:sandbox_command",
+    "results": "prelabel.commands.results:results_group",
     "preview": "prelabel.commands.preview:preview_command",
 }
 # `prelabel --help` lists the lazy commands with these lines instead of importing them
@@ -33,6 +34,7 @@ SHORT_HELP = {
     "batch": "Batches of a project: create, list.",
     "status": "Counts by state and the failures recorded in a LEDGER.",
     "sandbox": "Serve a local stand-in of the job API on 127.0.0.1.",
+    "results": "Results of completed jobs: fetch them, count them.",
     "preview": "Draw each job's pre-labels over its frames (PNGs and a contact sheet).",
     **FORMATS,
 }

@@ -1,0 +1,227 @@
+"""``prelabel results fetch`` and ``results status``: the CLI over
+:mod:`prelabel.submit.results`.
+
+Exit codes: 0 every created job's result is fetched (now or before) or the job is still
+waiting; 1 some result could not be fetched, a job has no job_id, or the run stopped (rerun
+the same command); 2 bad input or options (nothing fetched).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import orjson
+
+from prelabel.errors import InputError
+from prelabel.progress import Progress
+from prelabel.submit.client import RESUME_HINT, Submitter, load_api_key
+from prelabel.submit.config import Limits, Retries, Timeouts
+from prelabel.submit.ledger import Ledger, ResultState
+from prelabel.submit.results import FetchOutcome, FetchResult, FetchStatus
+
+MAX_SHOWN = 20
+PROGRESS_ORDER = (*(s.value for s in FetchStatus), "retries")
+# ``results status`` lines: count key -> label
+STATUS_LINES = (
+    ("created", "created"),
+    ("not_checked", "not checked yet"),
+    ("waiting", "not completed"),
+    ("completed", "completed, not fetched"),
+    ("fetched", "fetched"),
+    ("failed", "failed"),
+    ("no_job_id", "no job_id"),
+)
+
+
+@click.group("results")
+def results_group() -> None:
+    """Results of completed jobs: fetch them, count them."""
+
+
+@results_group.command("fetch")
+@click.argument("ledger", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output-dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the results, one <reference_id>.json per job (created if missing).",
+)
+@click.option(
+    "--api-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File holding the API key (default: $PLAYMENT_API_KEY). Never on the command line.",
+)
+@click.option(
+    "--base-url",
+    help="API root (default: the one the ledger records; another one is refused).",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON Lines report, one line per job: status, job status, file, error code.",
+)
+@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--rate",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="API requests per second for the whole run; 0 = unlimited.",
+)
+@click.option("--max-attempts", default=8, show_default=True, type=click.IntRange(1, 100))
+@click.option(
+    "--backoff-base",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds; retry n waits up to base * 2^(n-1) (full jitter, capped at 30 s).",
+)
+@click.option(
+    "--timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="Deadline for each whole request (connect, send, the whole answer), seconds.",
+)
+@click.option(
+    "--max-result-mb",
+    default=256.0,
+    show_default=True,
+    type=click.FloatRange(0.001),
+    help="A result file longer than this is refused (not saved).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+def fetch_command(
+    ledger: Path,
+    output_dir: Path,
+    api_key_file: Path | None,
+    base_url: str | None,
+    report: Path | None,
+    concurrency: int,
+    rate: float,
+    max_attempts: int,
+    backoff_base: float,
+    timeout: float,
+    max_result_mb: float,
+    quiet: bool,
+) -> None:
+    """Save the result of every completed job of LEDGER as OUTPUT_DIR/<reference_id>.json.
+
+    Jobs not completed yet are listed and left for the next run; results fetched before
+    are not fetched again. The project and the API are the ones the ledger records; the
+    key comes from $PLAYMENT_API_KEY or --api-key-file and never goes to the storage host
+    the attachments API redirects to.
+    """
+    from prelabel.commands.submit import stop_on_signals
+
+    if output_dir.exists() and not output_dir.is_dir():
+        raise InputError(output_dir, None, "--output-dir is not a folder")
+    key = load_api_key(api_key_file)
+    progress: Progress | None = None
+    result: FetchResult | None = None
+    with Ledger(ledger, lock=True) as led:
+        project_id, bound_url = led.binding()
+        if project_id is None or bound_url is None:
+            raise InputError(
+                ledger, None, "the ledger names no project: no job was ever submitted with it"
+            )
+        total = len(led.fetchable())
+        try:
+            with (
+                Submitter(
+                    project_id,
+                    key,
+                    base_url=base_url or bound_url,
+                    ledger=led,
+                    retries=Retries(max_attempts=max_attempts, backoff=backoff_base),
+                    limits=Limits(
+                        concurrency=concurrency,
+                        rate=rate,
+                        result_bytes=max(1, int(max_result_mb * (1 << 20))),
+                    ),
+                    timeouts=Timeouts(request=timeout),
+                ) as submitter,
+                stop_on_signals(submitter.stop),
+            ):
+                bar = progress = Progress(
+                    total, desc="fetch", unit="job", enabled=not quiet, order=PROGRESS_ORDER
+                )
+                submitter.on_retry = lambda _code: bar.count("retries")
+                result = submitter.fetch_results(
+                    output_dir, on_outcome=lambda o: bar.update(1, **{o.status.value: 1})
+                )
+        finally:
+            if progress is not None:
+                progress.close()
+    assert result is not None
+    _finish(result, report, ledger, output_dir)
+
+
+def _finish(result: FetchResult, report: Path | None, ledger: Path, out: Path) -> None:
+    if report is not None:
+        from prelabel.writer import write_jsonl
+
+        write_jsonl(report, (orjson.dumps(o.to_dict()) for o in result.outcomes))
+    click.echo(result.summary(), err=True)
+    _listed("waiting", result.waiting, report)
+    _listed("problem", result.problems, report)
+    where = f"results: {out}; ledger: {ledger}" + (f"; report: {report}" if report else "")
+    click.echo(where, err=True)
+    if result.stop_reason:
+        click.echo(f"stopped: {result.stop_reason}; {RESUME_HINT}", err=True)
+    sys.exit(0 if result.ok else 1)
+
+
+def _listed(what: str, outcomes: list[FetchOutcome], report: Path | None) -> None:
+    for o in outcomes[:MAX_SHOWN]:
+        if o.status is FetchStatus.WAITING:
+            click.echo(f"waiting {o.reference_id} (job status: {o.job_status})", err=True)
+        else:
+            click.echo(
+                f"{o.reference_id}: {o.status}: {o.error_code or '-'}: {o.error_message or ''}",
+                err=True,
+            )
+    more = len(outcomes) - MAX_SHOWN
+    if more > 0:
+        hint = "see --report" if report is None else f"see {report}"
+        click.echo(f"... and {more} more {what} lines ({hint})", err=True)
+
+
+@results_group.command("status")
+@click.argument("ledger", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--all", "show_all", is_flag=True, help="List every failure, not the first 50.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def status_command(ledger: Path, show_all: bool, as_json: bool) -> None:
+    """Counts of LEDGER's created jobs by result: not completed, completed but not
+    fetched, fetched, failed. Exit 1 when any result failed, 0 otherwise."""
+    with Ledger(ledger, readonly=True) as led:
+        counts = led.result_counts()
+        failures = led.result_rows(ResultState.FAILED)
+    if as_json:
+        doc = {
+            "ledger": str(ledger),
+            "counts": counts,
+            "failed": [
+                {
+                    "reference_id": r.reference_id,
+                    "job_status": r.job_status,
+                    "code": r.error_code,
+                    "message": r.error_message,
+                }
+                for r in failures
+            ],
+        }
+        click.echo(orjson.dumps(doc).decode())
+        sys.exit(1 if failures else 0)
+    width = max(len(label) for _, label in STATUS_LINES)
+    for k, label in STATUS_LINES:
+        click.echo(f"{label:<{width}}  {counts[k]}")
+    shown = failures if show_all else failures[:50]
+    for r in shown:
+        click.echo(f"failed {r.reference_id}: {r.error_code}: {r.error_message}")
+    if len(failures) > len(shown):
+        click.echo(f"... and {len(failures) - len(shown)} more failures (--all)")
+    sys.exit(1 if failures else 0)

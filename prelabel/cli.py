@@ -27,6 +27,7 @@ TOP_LEVEL = {
     "sandbox": "prelabel.commands.submit:sandbox_command",
     "results": "prelabel.commands.results:results_group",
     "preview": "prelabel.commands.preview:preview_command",
+    "export": "prelabel.commands.export:export_group",
 }
 # `prelabel --help` lists the lazy commands with these lines instead of importing them
 SHORT_HELP = {
@@ -36,6 +37,7 @@ SHORT_HELP = {
     "sandbox": "Serve a local stand-in of the job API on 127.0.0.1.",
     "results": "Results of completed jobs: fetch them, count them.",
     "preview": "Draw each job's pre-labels over its frames (PNGs and a contact sheet).",
+    "export": "Results or payloads back to COCO, YOLO or CVAT files (pixels).",
     **FORMATS,
 }
 

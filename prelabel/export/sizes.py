@@ -20,10 +20,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from os import PathLike
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
 import numpy as np
+import orjson
 
 from prelabel.annotations import Annotations, Frames
 from prelabel.errors import InputError
@@ -32,7 +33,7 @@ from prelabel.imagesize import IMAGE_SUFFIXES, image_size
 from prelabel.jobs import JobOptions, _reference_ids
 from prelabel.jsonio import load_json
 from prelabel.trackers import layout_jobs
-from prelabel.writer import write_json
+from prelabel.writer import write_atomic
 
 FORMAT = "prelabel-frames"
 VERSION = 1
@@ -73,7 +74,12 @@ def write_sidecar(
     if str(jobs_path) == "-":
         return None
     target = sidecar_path(jobs_path)
-    write_json(target, frames_record(ann.frames, options))
+    data = orjson.dumps(frames_record(ann.frames, options)) + b"\n"
+
+    def _write(f: BinaryIO) -> None:
+        f.write(data)
+
+    write_atomic(target, _write)
     return target
 
 
@@ -138,7 +144,9 @@ def with_sidecar(job: JobContent, jobs: FrameTable, path: str | PathLike[str]) -
 
 def with_images(job: JobContent, images: str | PathLike[str], files: ImageIndex) -> JobContent:
     """``job`` with sizes read from the image of each frame under ``images``."""
-    names = [files.find(src, fid) for src, fid in zip(job.frames.src, job.frames.frame_id, strict=True)]
+    names = [
+        files.find(src, fid) for src, fid in zip(job.frames.src, job.frames.frame_id, strict=True)
+    ]
     w = np.empty(len(names))
     h = np.empty(len(names))
     for i, name in enumerate(names):

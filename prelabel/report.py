@@ -110,6 +110,7 @@ class Reason(str, Enum):
     # export (prelabel.export)
     KIND_NOT_IN_FORMAT = "kind_not_in_format"
     LANDMARK_NOT_IN_FORMAT = "landmark_points_not_in_format"
+    TRACK_LABEL_CHANGES = "track_label_changes"
 
 
 class _Row(TypedDict):

@@ -90,7 +90,7 @@ def results_group() -> None:
     "--max-result-mb",
     default=256.0,
     show_default=True,
-    type=click.FloatRange(0.001),
+    type=click.FloatRange(0, min_open=True),
     help="A result file longer than this is refused (not saved).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")

@@ -221,7 +221,8 @@ class Submitter:
                     return read_answer(response, self._scrubber, self.limits.answer_bytes)
                 finally:
                     response.close()
-        except (httpx.HTTPError, AnswerTooLarge) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, AnswerTooLarge) as exc:
+            # InvalidURL: a redirect's Location httpx cannot parse (the run stops: FATAL)
             oc = api.classify_exception(exc)
             msg = self._scrub(oc.message)
             if isinstance(exc, httpx.TimeoutException) and (

@@ -653,6 +653,9 @@ class _Fetch:
                     response.close()
         except AnswerTooLarge as exc:
             return _Final(RESULT_TOO_LARGE, f"{s._scrub(str(exc))} (Limits.result_bytes)")
+        except httpx.InvalidURL as exc:  # httpx parses a redirect's Location as it reads it
+            why = f"the redirect's Location is not a URL: {s._scrub(str(exc))}"
+            return _Final(REDIRECT_REFUSED, why)
         except httpx.HTTPError as exc:
             oc = api.classify_exception(exc)
             oc = Outcome(oc.verdict, oc.code, s._scrub(oc.message), maybe_sent=oc.maybe_sent)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import orjson
 
+from prelabel._ragged import concat_offsets
 from prelabel.annotations import Annotations, Frames
 from prelabel.convert import (
     JOB_SOFT_LIMIT,
@@ -146,8 +147,7 @@ class JobSink:
         self._reference_ids: set[str] = set()  # one per job written
         self._shapes_in = 0  # shapes appended to finished jobs (report rows count from it)
         self._shapes_labelled = 0  # of those, shapes left after the label stage
-        self._parts: list[Annotations] = []  # the unfinished job, one part per frame
-        self._frame_ids: set[str] = set()  # of the unfinished job
+        self._job = _Pending()  # the unfinished job
         self._fd: int | None = None
         self._committed = 0  # bytes of whole lines in the file
         self._state = "new"
@@ -205,9 +205,8 @@ class JobSink:
 
     def _abandon(self) -> None:
         """Leave the unfinished job unwritten; what is written stays."""
-        self.unwritten = len(self._parts)
-        self._parts = []
-        self._frame_ids = set()
+        self.unwritten = len(self._job)
+        self._job = _Pending()
         self._release("abandoned")
 
     def _release(self, state: str) -> None:
@@ -247,22 +246,14 @@ class JobSink:
             )
         size = _given_size(width, height, where)
         ann, name = self._shapes_of(item, size, where)
-        w, h = (float(ann.frames.width[0]), float(ann.frames.height[0]))
-        if size is not None:
-            _check_agrees(size, (w, h), where)
-        frames = Frames(
-            name=_one(name),
-            sequence=_one(self.sequence),
-            index=np.array([self.frames], dtype=np.int64),
-            width=np.array([w]),
-            height=np.array([h]),
-            frame_id=_one(frame_id),
-            src=_one(src),
-        )
-        self._parts.append(replace(ann, frames=frames))
-        self._frame_ids.add(frame_id)
+        w, h = known = _frame_size(ann)
+        if size is not None and known != (0.0, 0.0):
+            _check_agrees(size, known, where)
+        elif known == (0.0, 0.0):
+            w, h = size or known
+        self._job.add(ann, name, frame_id, src, w, h)
         self.frames += 1
-        if self.frames_per_job is not None and len(self._parts) == self.frames_per_job:
+        if self.frames_per_job is not None and len(self._job) == self.frames_per_job:
             self._finish_job()
 
     def _check_frame_id(self, frame_id: object, where: str) -> None:
@@ -278,7 +269,7 @@ class JobSink:
                 where,
                 f"{param('frame_id')} {frame_id!r} contains a control character ({bad})",
             )
-        if frame_id in self._frame_ids:
+        if frame_id in self._job.frame_ids:
             raise InputError(
                 None,
                 where,
@@ -319,18 +310,13 @@ class JobSink:
                 where,
                 f"{param('item')} holds {len(ann.frames)} frames; append one frame at a time",
             )
-        w, h = float(ann.frames.width[0]), float(ann.frames.height[0])
-        if not (math.isfinite(w) and math.isfinite(h) and w > 0 and h > 0):
-            if size is None:
-                raise InputError(
-                    None,
-                    where,
-                    f"{param('width')} and {param('height')} are needed: the item's frame has "
-                    f"no size ({w:g} x {h:g})",
-                )
-            ann = replace(
-                ann,
-                frames=replace(ann.frames, width=np.array([size[0]]), height=np.array([size[1]])),
+        if size is None and _frame_size(ann) == (0.0, 0.0):
+            w, h = float(ann.frames.width[0]), float(ann.frames.height[0])
+            raise InputError(
+                None,
+                where,
+                f"{param('width')} and {param('height')} are needed: the item's frame has "
+                f"no size ({w:g} x {h:g})",
             )
         return ann, str(ann.frames.name[0])
 
@@ -349,7 +335,8 @@ class JobSink:
 
     def _finish_job(self) -> None:
         """Check, build, write and submit the unfinished job; then let its frames go."""
-        if not self._parts:
+        job = self._job
+        if not len(job):
             return
         chunk = self.jobs + 1
         ref = self._reference_id(chunk)
@@ -359,7 +346,7 @@ class JobSink:
                 None,
                 f"reference_id {ref!r} would name two jobs; make {param('reference_id')} unique",
             )
-        ann = _joined(self._parts)
+        ann = job.table(self.sequence, self.frames - len(job))
         report = Report()
         ann = apply_labels(ann, LabelOptions(), report, on_invalid=self.on_invalid)
         labelled = len(ann)
@@ -376,17 +363,16 @@ class JobSink:
         layout = replace(layout_jobs(ann.frames), job_chunk=[chunk])
         pieces = next(iter(layout_chunks(ann, layout, self.options)))
         line = b"".join(pieces)
-        self._size_warning(len(line), len(self._parts), report)
+        self._size_warning(len(line), len(job), report)
         self._write(line + b"\n")
         # the job is written: from here on it is finished, whatever happens next
         self._reference_ids.add(ref)
         self.jobs += 1
         self.shapes += len(ann)
-        self._shapes_in += sum(len(p) for p in self._parts)
+        self._shapes_in += job.shapes
         self._shapes_labelled += labelled
         self.report.extend(report)
-        self._parts = []
-        self._frame_ids = set()
+        self._job = _Pending()
         if self.submitter is not None:
             self._submit(ref, line)
 
@@ -475,10 +461,87 @@ class JobSink:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _one(value: str) -> Any:
-    arr = np.empty(1, dtype=object)
-    arr[0] = value
+class _Pending:
+    """The unfinished job: each frame's shapes (the items as given) and its columns."""
+
+    def __init__(self) -> None:
+        self.items: list[Annotations] = []
+        self.names: list[str] = []
+        self.ids: list[str] = []
+        self.srcs: list[str] = []
+        self.widths: list[float] = []
+        self.heights: list[float] = []
+        self.frame_ids: set[str] = set()
+        self.shapes = 0
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def add(self, ann: Annotations, name: str, frame_id: str, src: str, w: float, h: float) -> None:
+        self.items.append(ann)
+        self.names.append(name)
+        self.ids.append(frame_id)
+        self.srcs.append(src)
+        self.widths.append(w)
+        self.heights.append(h)
+        self.frame_ids.add(frame_id)
+        self.shapes += len(ann)
+
+    def table(self, sequence: str, first_index: int) -> Annotations:
+        """The job's frames and shapes as one table, frames in append order (numbered from
+        ``first_index`` in the sequence), shapes frame by frame in their items' order."""
+        n = len(self.items)
+        frames = Frames(
+            name=_objects(self.names),
+            sequence=_objects([sequence] * n),
+            index=np.arange(first_index, first_index + n, dtype=np.int64),
+            width=np.array(self.widths, dtype=np.float64),
+            height=np.array(self.heights, dtype=np.float64),
+            frame_id=_objects(self.ids),
+            src=_objects(self.srcs),
+        )
+        parts = self.items
+        # one table cannot mix units: normalised items go back to pixels only in a job that
+        # mixes both (the batch path refuses such a mix)
+        if len({p.normalised for p in parts}) > 1:
+            parts = [denormalise(p) if p.normalised else p for p in parts]
+        labels: dict[str, int] = {}
+        remapped = []
+        for p in parts:
+            remap = np.array(
+                [labels.setdefault(name, len(labels)) for name in p.labels], dtype=np.int32
+            )
+            remapped.append(remap[p.label] if len(p) else np.zeros(0, np.int32))
+        counts = np.array([len(p) for p in parts], dtype=np.int64)
+        return Annotations(
+            frames=frames,
+            labels=tuple(labels),
+            kind=np.concatenate([p.kind for p in parts]),
+            frame=np.repeat(np.arange(n, dtype=np.int64), counts),
+            label=np.concatenate(remapped).astype(np.int32),
+            track=np.concatenate([p.track for p in parts]),
+            score=np.concatenate([p.score for p in parts]),
+            offsets=concat_offsets([p.offsets for p in parts]),
+            points=np.concatenate([p.points for p in parts]).reshape(-1, 2),
+            point_label=np.concatenate([p.point_label for p in parts]),
+            attributes=np.concatenate([p.attributes for p in parts]),
+            source=np.concatenate([p.source for p in parts]),
+            normalised=parts[0].normalised,
+        )
+
+
+def _objects(values: list[str]) -> Any:
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
     return arr
+
+
+def _frame_size(ann: Annotations) -> tuple[float, float]:
+    """The item's frame size, or (0, 0) where it does not know it."""
+    w, h = float(ann.frames.width[0]), float(ann.frames.height[0])
+    if math.isfinite(w) and math.isfinite(h) and w > 0 and h > 0:
+        return w, h
+    return 0.0, 0.0
 
 
 def _check_text(name: str, value: object, required: bool) -> None:
@@ -539,15 +602,6 @@ def _adapter(name: str, what: str) -> Any:
     if method is None:  # pragma: no cover - the adapters are part of the package
         raise InputError(None, None, f"{what} needs Annotations.{name}, which is missing")
     return method
-
-
-def _joined(parts: list[Annotations]) -> Annotations:
-    """The job's frames and shapes as one table (normalised parts taken back to pixels only
-    when the job mixes both, as one table cannot)."""
-    if len({p.normalised for p in parts}) > 1:
-        parts = [denormalise(p) if p.normalised else p for p in parts]
-    # each part's one frame has its own index, so concat keeps every frame
-    return Annotations.concat(parts)
 
 
 def _shift_rows(rows: list[Any], by: int) -> None:

@@ -1,0 +1,587 @@
+"""JobSink: frames appended one at a time give the batch path's bytes, one job at a time.
+
+The reference is always :func:`prelabel.convert` over the same frames and shapes collected up
+front (one table, frames in append order), written with the same job options.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import tracemalloc
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import prelabel
+from prelabel import Annotations, Frames, JobOptions, JobSink, Kind
+from prelabel.errors import GeometryError, InputError, SubmitError
+from prelabel.report import Report
+from prelabel.submit import Limits, Retries, Submitter
+from prelabel.submit.sandbox import Sandbox
+
+from .submit.conftest import KEY
+
+W, H = 640, 480
+
+
+def frame_ids(n: int) -> list[str]:
+    return [f"frame_{i:06d}" for i in range(n)]
+
+
+def srcs(n: int) -> list[str]:
+    return [f"https://images.example.com/cam1/{i + 1:06d}.jpg" for i in range(n)]
+
+
+def boxes_frame(
+    rng: np.random.Generator, k: int, tracks: Sequence[int] | None = None
+) -> Annotations:
+    """``k`` boxes on one 640x480 frame, some of them partly outside it (clipped, reported)."""
+    frames = Frames.build(W, H)
+    xy = rng.uniform([-20, -20], [W - 10, H - 10], (k, 2))
+    wh = rng.uniform(5, 120, (k, 2))
+    return Annotations.from_boxes(
+        frames,
+        np.hstack([xy, xy + wh]),
+        rng.integers(0, 3, k),
+        0,
+        names=["car", "person", "bike"],
+        track=None if tracks is None else list(tracks),
+        score=rng.uniform(0, 1, k),
+    )
+
+
+def video(n: int, seed: int = 0, empty_every: int = 5) -> list[Annotations]:
+    """``n`` frames of up to 4 tracked boxes; tracks live several frames, so they cross any
+    job boundary; every ``empty_every``-th frame has no shapes at all."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        if empty_every and i % empty_every == empty_every - 1:
+            out.append(Annotations.empty(Frames.build(W, H), ("car",)))
+            continue
+        k = int(rng.integers(1, 5))
+        tracks = [(i // 6) * 4 + t for t in range(k - 1)] + [-1]  # one untracked box each frame
+        out.append(boxes_frame(rng, k, tracks))
+    return out
+
+
+def collected(items: Sequence[Annotations], sequence: str = "sequence") -> Annotations:
+    """The items as one table, as a batch user would build it: frames in order, ids and srcs."""
+    n = len(items)
+    frames = Frames.build(
+        [float(i.frames.width[0]) for i in items],
+        [float(i.frames.height[0]) for i in items],
+        frame_id=frame_ids(n),
+        src=srcs(n),
+        name=[str(i.frames.name[0]) for i in items],
+        sequence=sequence,
+    )
+    return Annotations.concat([replace(it, frames=frames.take([k])) for k, it in enumerate(items)])
+
+
+def streamed(path: Path, items: Sequence[Annotations], **options: Any) -> tuple[bytes, JobSink]:
+    with JobSink(path, **options) as sink:
+        for item, fid, src in zip(items, frame_ids(len(items)), srcs(len(items)), strict=True):
+            sink.append(item, frame_id=fid, src=src)
+    return path.read_bytes(), sink
+
+
+def batch(
+    path: Path,
+    items: Sequence[Annotations],
+    *,
+    frames_per_job: int | None = None,
+    workflow_id: str | None = None,
+    batch_id: str | None = None,
+    reference_id: str = "{sequence}",
+    sequence: str = "sequence",
+    on_invalid: str = "repair",
+) -> tuple[bytes, Report]:
+    jobs = JobOptions(
+        reference_id=reference_id,
+        frames_per_job=frames_per_job,
+        workflow_id=workflow_id,
+        batch_id=batch_id,
+    )
+    result = prelabel.convert(collected(items, sequence), path, jobs=jobs, on_invalid=on_invalid)
+    return path.read_bytes(), result.report
+
+
+def rows(report: Report, leave_out: str | None = None) -> list[str]:
+    return sorted(str(sorted(r.items())) for r in report.rows if r["reason"] != leave_out)
+
+
+# --- the batch path's bytes ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("frames_per_job", [None, 1, 2, 5, 7, 23, 24, 100])
+def test_bytes_and_report_equal_the_batch_path(tmp_path: Path, frames_per_job: int | None) -> None:
+    items = video(23)
+    options = {"frames_per_job": frames_per_job, "workflow_id": "W", "batch_id": "B"}
+    got, sink = streamed(tmp_path / "sink.jsonl", items, **options)
+    want, report = batch(tmp_path / "batch.jsonl", items, **options)  # type: ignore[arg-type]
+    assert got == want
+    assert rows(sink.report) == rows(report)
+    assert len(sink.report) > 0  # the clipped boxes: the comparison saw rows
+    n_jobs = 1 if frames_per_job is None else -(-23 // frames_per_job)
+    assert sink.jobs == n_jobs == got.count(b"\n")
+    assert sink.frames == 23
+    assert sink.bytes == len(got)
+
+
+def test_a_track_crossing_a_job_boundary_is_a_tracker_in_each_job(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    items = [boxes_frame(rng, 1, [7]) for _ in range(4)]  # track 7 on frames 0..3
+    got, _ = streamed(tmp_path / "s.jsonl", items, frames_per_job=3, sequence="cam")
+    jobs = [orjson.loads(line) for line in got.splitlines()]
+    assert [j["reference_id"] for j in jobs] == ["cam-001", "cam-002"]
+    trackers = [j["data"]["maker_response"]["video2d"]["data"]["annotations"] for j in jobs]
+    assert [len(t) for t in trackers] == [1, 1]
+    assert [len(t[0]["frames"]) for t in trackers] == [3, 1]
+    assert trackers[0][0]["_id"] != trackers[1][0]["_id"]  # ids are per job's reference_id
+    want, _ = batch(tmp_path / "b.jsonl", items, frames_per_job=3, sequence="cam")
+    assert got == want
+
+
+def test_empty_frames_and_a_job_of_empty_frames(tmp_path: Path) -> None:
+    empty = [Annotations.empty(Frames.build(W, H)) for _ in range(3)]
+    items = [*empty, *video(2, empty_every=0)]
+    got, sink = streamed(tmp_path / "s.jsonl", items, frames_per_job=3)
+    want, _ = batch(tmp_path / "b.jsonl", items, frames_per_job=3)
+    assert got == want
+    first = orjson.loads(got.splitlines()[0])
+    assert len(first["data"]["video_data"]["frames"]) == 3
+    assert first["data"]["maker_response"]["video2d"]["data"]["annotations"] == []
+    assert sink.jobs == 2
+
+
+def test_a_reference_id_template_with_its_chunk(tmp_path: Path) -> None:
+    items = video(5)
+    opts = {"frames_per_job": 2, "reference_id": "{sequence}/part{chunk}", "sequence": "cam"}
+    got, _ = streamed(tmp_path / "s.jsonl", items, **opts)
+    want, _ = batch(tmp_path / "b.jsonl", items, **opts)  # type: ignore[arg-type]
+    assert got == want
+    assert [orjson.loads(x)["reference_id"] for x in got.splitlines()] == [
+        "cam/part1",
+        "cam/part2",
+        "cam/part3",
+    ]
+
+
+@pytest.mark.parametrize("on_invalid", ["drop", "repair"])
+def test_other_policies_equal_the_batch_path(tmp_path: Path, on_invalid: str) -> None:
+    items = video(11, seed=4)
+    got, sink = streamed(tmp_path / "s.jsonl", items, frames_per_job=4, on_invalid=on_invalid)
+    want, report = batch(tmp_path / "b.jsonl", items, frames_per_job=4, on_invalid=on_invalid)
+    assert got == want
+    assert rows(sink.report) == rows(report)
+
+
+def test_error_policy_refuses_the_job_and_keeps_the_finished_ones(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    inside = Annotations.from_boxes(Frames.build(W, H), [[10, 10, 50, 50]], ["car"], 0)
+    outside = boxes_frame(rng, 1)
+    outside = replace(outside, points=outside.points + [W, 0])  # wholly right of the frame
+    items = [inside, inside, outside]
+    path = tmp_path / "s.jsonl"
+    with pytest.raises(GeometryError) as info:
+        streamed(path, items, frames_per_job=2, on_invalid="error")
+    assert path.read_bytes().count(b"\n") == 1  # the first job is written, whole
+    assert orjson.loads(path.read_bytes())["reference_id"] == "sequence-001"
+    # the problem row counts the shape from the sink's first shape, as the batch path does
+    assert [p["shape"] for p in info.value.problems] == [2]
+
+
+def test_mixed_labels_across_frames(tmp_path: Path) -> None:
+    frames = Frames.build(W, H)
+    a = Annotations.from_boxes(frames, [[1, 1, 9, 9]], ["zebra"], 0, track=[3])
+    b = Annotations.from_polygons(frames, [[(5, 5), (50, 5), (20, 40)]], ["ant"], 0, track=[3])
+    c = Annotations.from_boxes(frames, [[1, 1, 9, 9], [2, 2, 8, 8]], ["", "ant"], 0)
+    items = [a, b, c, a]
+    got, sink = streamed(tmp_path / "s.jsonl", items, frames_per_job=3)
+    want, report = batch(tmp_path / "b.jsonl", items, frames_per_job=3)
+    assert got == want
+    assert rows(sink.report, "track_mixed_kinds") == rows(report, "track_mixed_kinds")
+
+
+SIZES = [(16, 16), (640, 480), (1920, 1080)]
+POINTS = {Kind.RECTANGLE: 2, Kind.CUBOID: 8}
+
+
+@st.composite
+def frame_items(draw: Any) -> Annotations:
+    """One frame of 0-4 shapes of every kind, some out of frame, degenerate or repeated in a
+    track; coordinates on a grid that starts left of and above the frame (so that shrinking
+    never makes them all fractions, which the constructors refuse as unnormalised)."""
+    w, h = draw(st.sampled_from(SIZES))
+    frames = Frames.build(w, h)
+    parts = [Annotations.empty(frames)]
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(list(Kind)))
+        n = POINTS.get(kind) or draw(st.integers(1, 6))
+        grid = st.integers(0, 8)
+        pts = np.array([[draw(grid) * w / 4 - w / 4, draw(grid) * h / 4 - h / 4] for _ in range(n)])
+        label = draw(st.sampled_from(["car", "person", ""]))
+        track = draw(st.sampled_from([-1, -1, 0, 1, 2]))
+        score = draw(st.one_of(st.just(float("nan")), st.sampled_from([0.1, 0.5, 0.9])))
+        if kind == Kind.RECTANGLE:
+            (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+            one = Annotations.from_boxes(
+                frames, [[x0, y0, x1, y1]], [label], 0, track=[track], score=[score]
+            )
+        else:
+            one = Annotations.from_point_lists(
+                frames, kind, [pts], [label], 0, track=[track], score=[score]
+            )
+        parts.append(one)
+    return Annotations.concat(parts)
+
+
+@st.composite
+def videos(draw: Any) -> tuple[list[Annotations], int | None]:
+    items = draw(st.lists(frame_items(), min_size=1, max_size=9))
+    fpj = draw(st.one_of(st.none(), st.integers(min_value=1, max_value=10)))
+    return items, fpj
+
+
+@given(videos())
+def test_property_the_sink_writes_the_batch_paths_bytes(
+    tmp_path_factory: pytest.TempPathFactory, case: tuple[list[Annotations], int | None]
+) -> None:
+    """Any frames (every kind, out-of-frame and degenerate shapes, tracks that mix kinds and
+    cross jobs) in any job size: the same bytes, and the same report apart from the
+    mixed-kind rows of tracks whose kinds change across a job boundary (per job here)."""
+    items, fpj = case
+    tmp = tmp_path_factory.mktemp("prop")
+    got, sink = streamed(tmp / "s.jsonl", items, frames_per_job=fpj, sequence="v")
+    want, report = batch(tmp / "b.jsonl", items, frames_per_job=fpj, sequence="v")
+    assert got == want
+    assert rows(sink.report, "track_mixed_kinds") == rows(report, "track_mixed_kinds")
+    if fpj is None:
+        assert rows(sink.report) == rows(report)
+
+
+def test_normalised_items(tmp_path: Path) -> None:
+    frames = Frames.build(W, H)
+    a = Annotations.from_boxes(frames, [[0.1, 0.1, 0.5, 0.5]], ["car"], 0, normalised=True)
+    got, _ = streamed(tmp_path / "s.jsonl", [a, a], frames_per_job=2)
+    want, _ = batch(tmp_path / "b.jsonl", [a, a], frames_per_job=2)
+    assert got == want
+
+
+# --- bounded memory ------------------------------------------------------------------------
+
+
+def test_memory_does_not_grow_with_the_jobs_written(tmp_path: Path) -> None:
+    """What a finished job leaves behind is counters and its reference_id: the memory held
+    after 40 jobs is that after 8 within 1,000 bytes a job, 40 bytes a frame (one frame's ten
+    boxes held would be kilobytes)."""
+    xy = np.arange(10)[:, None] * [50.0, 40.0] + 5
+    frame = Annotations.from_boxes(  # inside the frame: nothing to report
+        Frames.build(W, H), np.hstack([xy, xy + 30]), ["car"] * 10, 0, track=range(10)
+    )
+    held = []
+    tracemalloc.start()
+    try:
+        with JobSink(tmp_path / "s.jsonl", frames_per_job=25) as sink:
+            for i in range(1000):
+                sink.append(frame, frame_id=f"f{i % 25}", src="s3://b/x.jpg")
+                if i in (199, 999):  # the 8th and the 40th job just written
+                    gc.collect()  # what is only garbage in a cycle is not held
+                    held.append(tracemalloc.get_traced_memory()[0])
+    finally:
+        tracemalloc.stop()
+    assert sink.jobs == 40
+    assert len(sink.report) == 0
+    assert held[1] - held[0] < 32 * 1000
+
+
+# --- a crash, a rerun, atomic lines ----------------------------------------------------------
+
+
+class Stop(Exception):
+    pass
+
+
+def crash(sink: JobSink, items: Sequence[Annotations], at: int, after: Any = None) -> None:
+    """The inference loop, crashing before frame ``at``; ``after(sink)`` after each append."""
+    n = len(items)
+    with sink:
+        for i, (item, fid, src) in enumerate(zip(items, frame_ids(n), srcs(n), strict=True)):
+            if i == at:
+                raise Stop
+            sink.append(item, frame_id=fid, src=src)
+            if after is not None:
+                after(sink)
+
+
+def test_an_exception_writes_no_partial_job_and_keeps_the_finished_ones(tmp_path: Path) -> None:
+    items = video(10)
+    path = tmp_path / "s.jsonl"
+    sink = JobSink(path, frames_per_job=4)
+    with pytest.raises(Stop):
+        crash(sink, items, at=9)
+    want, _ = batch(tmp_path / "b.jsonl", items, frames_per_job=4)
+    lines = want.splitlines(keepends=True)
+    assert path.read_bytes() == b"".join(lines[:2])  # frames 8 and 9's job: not written
+    assert sink.unwritten == 1
+    assert "the last 1 frames (an unfinished job) were not written" in sink.summary()
+    with pytest.raises(ValueError, match="abandoned"):
+        sink.append(items[0], frame_id="x", src="s3://b/x.jpg")
+    # a rerun starts the file afresh and writes it whole
+    got, _ = streamed(path, items, frames_per_job=4)
+    assert got == want
+
+
+def test_a_failed_write_is_cut_back_to_the_last_whole_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = video(6)
+    path = tmp_path / "s.jsonl"
+    real_write = os.write
+    calls = {"n": 0}
+
+    def failing(fd: int, data: Any) -> int:
+        if fd > 2 and os.path.samefile(f"/proc/self/fd/{fd}", path):
+            calls["n"] += 1
+            if calls["n"] == 2:  # the second job: half of it, then the disk is full
+                real_write(fd, bytes(data[: len(data) // 2]))
+                raise OSError(28, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", failing)
+    with pytest.raises(OSError, match="No space"):
+        streamed(path, items, frames_per_job=3)
+    monkeypatch.undo()
+    want, _ = batch(tmp_path / "b.jsonl", items, frames_per_job=3)
+    assert path.read_bytes() == want.splitlines(keepends=True)[0]
+
+
+def test_standard_output(capfdbinary: pytest.CaptureFixture[bytes], tmp_path: Path) -> None:
+    items = video(3)
+    with JobSink("-", frames_per_job=2) as sink:
+        for item, fid, src in zip(items, frame_ids(3), srcs(3), strict=True):
+            sink.append(item, frame_id=fid, src=src)
+    want, _ = batch(tmp_path / "b.jsonl", items, frames_per_job=2)
+    assert capfdbinary.readouterr().out == want
+    assert "to standard output" in sink.summary()
+
+
+def test_the_summary_counts(tmp_path: Path) -> None:
+    got, sink = streamed(tmp_path / "s.jsonl", video(8), frames_per_job=5)
+    text = sink.summary()
+    assert text.startswith(f"8 frames, {sink.shapes} shapes in 2 jobs ({sink.bytes:,} bytes) to ")
+    assert f"{sink.report.counts[('repaired', 'out_of_frame')]} repaired (out_of_frame)" in text
+    trackers = [
+        t
+        for x in got.splitlines()
+        for t in orjson.loads(x)["data"]["maker_response"]["video2d"]["data"]["annotations"]
+    ]
+    assert sink.shapes == sum(len(t["frames"]) for t in trackers)  # one object per frame
+    assert repr(sink).startswith("JobSink(")
+
+
+# --- submitting ----------------------------------------------------------------------------
+
+
+def submitter(sb: Sandbox, ledger: Path, key: str = KEY) -> Submitter:
+    return Submitter(
+        "p",
+        key,
+        base_url=sb.url,
+        ledger=ledger,
+        limits=Limits(rate=0),
+        retries=Retries(backoff=0.001),
+    )
+
+
+def test_each_job_is_submitted_when_finished_and_a_rerun_resumes(tmp_path: Path) -> None:
+    items = video(10)
+    ledger = tmp_path / "jobs.ledger.sqlite"
+    path = tmp_path / "s.jsonl"
+    on_server = []
+    with Sandbox(KEY, retry_after=0) as sb:
+        with submitter(sb, ledger) as s:
+            sink = JobSink(path, frames_per_job=3, workflow_id="wf-1", submitter=s)
+            with pytest.raises(Stop):  # a crash in the inference loop
+                crash(sink, items, at=8, after=lambda _: on_server.append(sb.job_count()))
+        # each job was on the server as soon as its last frame was appended
+        assert on_server == [0, 0, 1, 1, 1, 2, 2, 2]
+        assert sink.submitted is not None
+        assert sink.submitted.counts == {"created": 2}
+        # the rerun: the same loop, the same ledger
+        with submitter(sb, ledger) as s:
+            got, sink = streamed(path, items, frames_per_job=3, workflow_id="wf-1", submitter=s)
+        assert sink.submitted is not None
+        assert sink.submitted.counts == {"done": 2, "created": 2}
+        assert sink.submitted.ok
+        server = sb.jobs()
+    assert sorted(j["reference_id"] for j in server) == [f"sequence-00{k}" for k in (1, 2, 3, 4)]
+    want, _ = batch(tmp_path / "b.jsonl", items, frames_per_job=3, workflow_id="wf-1")
+    assert got == want
+    assert "submitted: 4 jobs: 2 created, 2 done" in sink.summary()
+
+
+def test_a_submitter_that_stops_stops_the_loop(tmp_path: Path) -> None:
+    items = video(4)
+    path = tmp_path / "s.jsonl"
+    with (
+        Sandbox("pk_another_key_0123456789", retry_after=0) as sb,
+        submitter(sb, tmp_path / "l.sqlite") as s,
+        pytest.raises(SubmitError, match="rerun the loop with the same ledger"),
+    ):
+        streamed(path, items, frames_per_job=2, workflow_id="wf-1", submitter=s)
+    assert path.read_bytes().count(b"\n") == 1  # the job is written before it is sent
+
+
+def test_without_a_file(tmp_path: Path) -> None:
+    with Sandbox(KEY, retry_after=0) as sb, submitter(sb, tmp_path / "l.sqlite") as s:
+        with JobSink(None, frames_per_job=2, workflow_id="wf-1", submitter=s) as sink:
+            for item, fid, src in zip(video(3), frame_ids(3), srcs(3), strict=True):
+                sink.append(item, frame_id=fid, src=src)
+        assert sb.job_count() == 2
+    assert sink.jobs == 2
+
+
+# --- what append refuses --------------------------------------------------------------------
+
+
+def one_box() -> Annotations:
+    return Annotations.from_boxes(Frames.build(W, H), [[1, 1, 9, 9]], ["car"], 0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"frame_id": "a", "src": "images/1.jpg"}, r"src= 'images/1.jpg' is not an http"),
+        ({"frame_id": 3, "src": "s3://b/1.jpg"}, r"frame_id= must be a non-empty str, not 3"),
+        ({"frame_id": "", "src": "s3://b/1.jpg"}, r"frame_id= must be a non-empty str"),
+        ({"frame_id": "a\nb", "src": "s3://b/1.jpg"}, r"control character \(U\+000A at 1\)"),
+        (
+            {"frame_id": "b", "src": "s3://b/1.jpg", "width": 641, "height": 480},
+            r"width= 641 disagrees with the item's frame \(640\)",
+        ),
+        (
+            {"frame_id": "b", "src": "s3://b/1.jpg", "width": 640},
+            r"width= is given without height=",
+        ),
+        (
+            {"frame_id": "b", "src": "s3://b/1.jpg", "width": -1, "height": 5},
+            r"width= must be a positive number of pixels, not -1",
+        ),
+    ],
+)
+def test_append_names_the_bad_parameter(
+    tmp_path: Path, kwargs: dict[str, Any], message: str
+) -> None:
+    with JobSink(tmp_path / "s.jsonl") as sink:
+        with pytest.raises(InputError, match=message) as info:
+            sink.append(one_box(), **kwargs)
+        assert info.value.location == "frame 0 (0-based) of sequence 'sequence'"
+        sink.append(one_box(), frame_id="ok", src="s3://b/1.jpg")  # the sink goes on
+    assert sink.frames == 1
+
+
+def test_a_frame_id_is_unique_in_its_job(tmp_path: Path) -> None:
+    with JobSink(tmp_path / "s.jsonl", frames_per_job=2) as sink:
+        sink.append(one_box(), frame_id="a", src="s3://b/1.jpg")
+        with pytest.raises(InputError, match=r"frame_id= 'a' is already a frame of this job"):
+            sink.append(one_box(), frame_id="a", src="s3://b/2.jpg")
+        sink.append(one_box(), frame_id="b", src="s3://b/2.jpg")
+        sink.append(one_box(), frame_id="a", src="s3://b/3.jpg")  # the next job: allowed
+    assert sink.jobs == 2
+
+
+def test_items_it_cannot_read(tmp_path: Path) -> None:
+    two = Annotations.empty(Frames.build(W, H, frame_id=["a", "b"]))
+    with JobSink(tmp_path / "s.jsonl") as sink:
+        with pytest.raises(InputError, match=r"item= must be a one-frame prelabel.Annotations"):
+            sink.append([[1, 2, 3, 4]], frame_id="a", src="s3://b/1.jpg")
+        with pytest.raises(InputError, match=r"item= holds 2 frames; append one frame at a time"):
+            sink.append(two, frame_id="a", src="s3://b/1.jpg")
+        unsized = Annotations.empty(Frames.build(0, 0))
+        with pytest.raises(InputError, match=r"width= and height= are needed"):
+            sink.append(unsized, frame_id="a", src="s3://b/1.jpg")
+        sink.append(unsized, frame_id="a", src="s3://b/1.jpg", width=W, height=H)
+    assert sink.frames == 1
+
+
+class FakeDetections:
+    """The columns a supervision ``Detections`` has (the sink dispatches on them)."""
+
+    def __init__(self, xyxy: list[list[float]]) -> None:
+        self.xyxy = np.asarray(xyxy, dtype=float)
+        self.confidence = np.full(len(xyxy), 0.5)
+        self.class_id = np.zeros(len(xyxy), dtype=int)
+        self.tracker_id = np.arange(len(xyxy))
+
+
+def test_a_supervision_item_needs_the_frame_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[float, float]] = []
+
+    def from_supervision(det: FakeDetections, *, width: float, height: float) -> Annotations:
+        seen.append((width, height))
+        frames = Frames.build(width, height)
+        return Annotations.from_boxes(frames, det.xyxy, ["car"] * len(det.xyxy), 0)
+
+    if not hasattr(Annotations, "from_supervision"):
+        monkeypatch.setattr(Annotations, "from_supervision", from_supervision, raising=False)
+    else:
+        monkeypatch.setattr(Annotations, "from_supervision", staticmethod(from_supervision))
+    with JobSink(tmp_path / "s.jsonl") as sink:
+        with pytest.raises(InputError, match=r"width= and height= are needed: a supervision"):
+            sink.append(FakeDetections([[1, 1, 5, 5]]), frame_id="a", src="s3://b/1.jpg")
+        sink.append(
+            FakeDetections([[1, 1, 5, 5]]), frame_id="a", src="s3://b/1.jpg", width=W, height=H
+        )
+    assert seen == [(W, H)]
+    assert sink.shapes == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"frames_per_job": 0}, r"frames_per_job= must be a whole number >= 1 or None, not 0"),
+        ({"frames_per_job": 2.5}, r"frames_per_job= must be a whole number"),
+        ({"frames_per_job": True}, r"frames_per_job= must be a whole number"),
+        ({"sequence": ""}, r"sequence= must be a non-empty str"),
+        ({"sequence": "a\tb"}, r"sequence= 'a\\tb' contains a control character"),
+        ({"workflow_id": 5}, r"workflow_id= must be a str or None, not 5"),
+        ({"reference_id": "{seq}"}, r"unknown field \{seq\}"),
+        ({"on_invalid": "fix"}, r"on_invalid=: on_invalid must be 'error', 'drop' or 'repair'"),
+    ],
+)
+def test_options_are_checked_before_any_frame(
+    tmp_path: Path, kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InputError, match=message):
+        JobSink(tmp_path / "s.jsonl", **kwargs)
+    assert not (tmp_path / "s.jsonl").exists()
+
+
+def test_a_path_or_a_submitter_is_needed(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"path= is None: give a file"):
+        JobSink(None)
+    with pytest.raises(InputError, match=r"is a directory|names a directory"):
+        JobSink(tmp_path)
+    sink = JobSink(tmp_path / "s.jsonl")
+    with pytest.raises(ValueError, match="outside its with block"):
+        sink.append(one_box(), frame_id="a", src="s3://b/1.jpg")
+
+
+def test_frames_appended_are_the_sequence_in_order(tmp_path: Path) -> None:
+    """The frames' index is their append order: a job's frames are listed as appended."""
+    got, _ = streamed(tmp_path / "s.jsonl", video(4), frames_per_job=4)
+    frames = orjson.loads(got)["data"]["video_data"]["frames"]
+    assert [f["frame_id"] for f in frames] == frame_ids(4)
+    assert [f["src"] for f in frames] == srcs(4)

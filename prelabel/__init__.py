@@ -60,6 +60,11 @@ _LAZY = {
     "read_payload": "prelabel.formats.payload",
     "read_result": "prelabel.formats.payload",
     "read_results": "prelabel.formats.payload",
+    "ExportResult": "prelabel.export._input",
+    "export_coco": "prelabel.export.coco",
+    "export_cvat": "prelabel.export.cvat",
+    "export_yolo": "prelabel.export.yolo",
+    "pixel_jobs": "prelabel.export._input",
     "job_problems": "prelabel.validate",
 }
 # every registered format's reader, read_<name> (prelabel.formats.FORMATS)
@@ -77,6 +82,11 @@ if TYPE_CHECKING:
     from prelabel.convert import LabelOptions as LabelOptions
     from prelabel.convert import assign_frames as assign_frames
     from prelabel.convert import convert as convert
+    from prelabel.export._input import ExportResult as ExportResult
+    from prelabel.export._input import pixel_jobs as pixel_jobs
+    from prelabel.export.coco import export_coco as export_coco
+    from prelabel.export.cvat import export_cvat as export_cvat
+    from prelabel.export.yolo import export_yolo as export_yolo
     from prelabel.formats.coco import read_coco as read_coco
     from prelabel.formats.cvat import read_cvat as read_cvat
     from prelabel.formats.mot import read_mot as read_mot
@@ -107,6 +117,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Annotations",
+    "ExportResult",
     "FrameOptions",
     "Frames",
     "GeometryError",
@@ -132,12 +143,16 @@ __all__ = [
     "build_jobs",
     "convert",
     "denormalise",
+    "export_coco",
+    "export_cvat",
+    "export_yolo",
     "fetch_results",
     "file_problems",
     "job_lines",
     "job_problems",
     "normalise",
     "paused_gc",
+    "pixel_jobs",
     "prepare",
     "read_coco",
     "read_cvat",

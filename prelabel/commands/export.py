@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from prelabel.export._input import ExportResult, pixel_jobs
+from prelabel.export._input import ExportResult
 from prelabel.gcpause import paused_gc
 from prelabel.writer import write_json
 
@@ -59,8 +59,7 @@ def coco_command(source: Path, output: str, **options: Any) -> None:
     from prelabel.export.coco import export_coco
 
     with paused_gc():
-        jobs = pixel_jobs(source, sizes=options["sizes"], images=options["images"])
-        result = export_coco(jobs, output)
+        result = export_coco(source, output, sizes=options["sizes"], images=options["images"])
     _finish(result, output, options["report"], options["quiet"])
 
 
@@ -82,10 +81,9 @@ def yolo_command(source: Path, output: str, track_ids: bool, **options: Any) -> 
     from prelabel.export.yolo import export_yolo
 
     with paused_gc():
-        jobs = pixel_jobs(
-            source, sizes=options["sizes"], images=options["images"], need_sizes=False
+        result = export_yolo(
+            source, output, track_ids=track_ids, sizes=options["sizes"], images=options["images"]
         )
-        result = export_yolo(jobs, output, track_ids=track_ids)
     _finish(result, output, options["report"], options["quiet"])
 
 
@@ -103,6 +101,5 @@ def cvat_command(source: Path, output: str, **options: Any) -> None:
     from prelabel.export.cvat import export_cvat
 
     with paused_gc():
-        jobs = pixel_jobs(source, sizes=options["sizes"], images=options["images"])
-        result = export_cvat(jobs, output)
+        result = export_cvat(source, output, sizes=options["sizes"], images=options["images"])
     _finish(result, output, options["report"], options["quiet"])

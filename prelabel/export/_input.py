@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from os import PathLike
 from pathlib import Path, PurePosixPath
@@ -85,6 +85,22 @@ def pixel_jobs(
             ann = replace(job.annotations, normalised=False)  # YOLO: sizes of 1 x 1
             ann = replace(ann, frames=job.frames)
         yield replace(job, annotations=ann)
+
+
+JobsInput = Iterable[JobContent] | str | PathLike[str]
+
+
+def jobs_of(
+    jobs: JobsInput,
+    sizes: PathLikeStr | None,
+    images: PathLikeStr | None,
+    *,
+    need_sizes: bool = True,
+) -> Iterable[JobContent]:
+    """Jobs given as a path (read with :func:`pixel_jobs`) or as jobs already in pixels."""
+    if isinstance(jobs, str | PathLike):
+        return pixel_jobs(jobs, sizes=sizes, images=images, need_sizes=need_sizes)
+    return jobs
 
 
 def _default_names(job: JobContent) -> JobContent:

@@ -16,14 +16,20 @@ write them (and ``videos``, as video COCO / CocoVID do, so that each sequence st
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, BinaryIO
 
 import numpy as np
 import orjson
 
 from prelabel.annotations import Kind
-from prelabel.export._input import ExportResult, PathLikeStr, frame_names, report_skipped
+from prelabel.export._input import (
+    ExportResult,
+    JobsInput,
+    PathLikeStr,
+    frame_names,
+    jobs_of,
+    report_skipped,
+)
 from prelabel.formats.payload import JobContent
 from prelabel.report import Reason
 from prelabel.writer import check_output, write_atomic
@@ -32,11 +38,18 @@ from prelabel.writer import check_output, write_atomic
 COCO_KINDS = (Kind.RECTANGLE, Kind.POLYGON, Kind.LANDMARK)
 
 
-def export_coco(jobs: Iterable[JobContent], output: PathLikeStr) -> ExportResult:
+def export_coco(
+    jobs: JobsInput,
+    output: PathLikeStr,
+    *,
+    sizes: PathLikeStr | None = None,
+    images: PathLikeStr | None = None,
+) -> ExportResult:
     """Write ``jobs`` (in pixels, see :func:`prelabel.export.pixel_jobs`) as one COCO file."""
+    jobs = jobs_of(jobs, sizes, images)
     check_output(output)
     result = ExportResult()
-    images: list[dict[str, Any]] = []
+    image_rows: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     videos: dict[str, int] = {}
     categories: dict[str, int] = {}
@@ -46,12 +59,12 @@ def export_coco(jobs: Iterable[JobContent], output: PathLikeStr) -> ExportResult
         ann = job.annotations
         frames = job.frames
         result.jobs += 1
-        image_base = len(images)
+        image_base = len(image_rows)
         names = frame_names(job)
         seqs = frames.sequence.tolist()
         for s in seqs:
             videos.setdefault(s, len(videos) + 1)
-        images.extend(
+        image_rows.extend(
             {
                 "id": image_base + i + 1,
                 "width": _number(w),
@@ -105,7 +118,7 @@ def export_coco(jobs: Iterable[JobContent], output: PathLikeStr) -> ExportResult
         "info": {"description": "prelabel export", "version": "1.0"},
         "licenses": [{"id": 0, "name": "", "url": ""}],
         "videos": [{"id": i, "name": name} for name, i in videos.items()],
-        "images": images,
+        "images": image_rows,
         "annotations": annotations,
         "categories": [
             {

@@ -25,7 +25,6 @@ itself writes two decimals).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, BinaryIO
 from xml.sax.saxutils import escape, quoteattr
 
@@ -34,7 +33,7 @@ import orjson
 
 from prelabel.annotations import Kind
 from prelabel.errors import InputError
-from prelabel.export._input import ExportResult, PathLikeStr, output_folder
+from prelabel.export._input import ExportResult, JobsInput, PathLikeStr, jobs_of, output_folder
 from prelabel.formats.cvat import CUBOID_CVAT_TO_P
 from prelabel.formats.payload import JobContent
 from prelabel.report import Action, Reason
@@ -56,8 +55,15 @@ def _safe_name(ref: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in ref) or "job"
 
 
-def export_cvat(jobs: Iterable[JobContent], output: PathLikeStr) -> ExportResult:
+def export_cvat(
+    jobs: JobsInput,
+    output: PathLikeStr,
+    *,
+    sizes: PathLikeStr | None = None,
+    images: PathLikeStr | None = None,
+) -> ExportResult:
     """Write each of ``jobs`` (in pixels) as ``<output>/<reference_id>.xml``."""
+    jobs = jobs_of(jobs, sizes, images)
     root = output_folder(output)
     result = ExportResult()
     used: set[str] = set()

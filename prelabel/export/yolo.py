@@ -16,7 +16,6 @@ link) them at ``images/<name>`` so that readers find their sizes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 import numpy as np
@@ -26,12 +25,13 @@ from prelabel.annotations import Kind
 from prelabel.errors import InputError
 from prelabel.export._input import (
     ExportResult,
+    JobsInput,
     PathLikeStr,
     frame_names,
+    jobs_of,
     output_folder,
     report_skipped,
 )
-from prelabel.formats.payload import JobContent
 from prelabel.report import Reason
 
 YOLO_KINDS = (Kind.RECTANGLE, Kind.POLYGON)
@@ -61,9 +61,15 @@ def _texts(values: np.ndarray) -> list[str]:
 
 
 def export_yolo(
-    jobs: Iterable[JobContent], output: PathLikeStr, *, track_ids: bool = False
+    jobs: JobsInput,
+    output: PathLikeStr,
+    *,
+    track_ids: bool = False,
+    sizes: PathLikeStr | None = None,
+    images: PathLikeStr | None = None,
 ) -> ExportResult:
     """Write ``jobs`` as a YOLO data set in the folder ``output``."""
+    jobs = jobs_of(jobs, sizes, images, need_sizes=False)
     root = output_folder(output)
     result = ExportResult()
     names: dict[str, int] = {}

@@ -70,7 +70,7 @@ class CompareOptions:
     - ``tolerance``: a shape is unchanged when every coordinate moved by at most this
       (normalised; 1e-4 is a fifth of a pixel on a 1920-pixel-wide frame);
     - ``line_width``: lines are compared as the IoU of their outlines buffered by this on
-      each side (normalised);
+      each side, flat at the ends (normalised);
     - ``landmark_kappa``: the per-point constant of the OKS-like landmark similarity.
     """
 
@@ -554,7 +554,9 @@ class _Geometries:
             return _oks(self.pre.ann, self.fin.ann, a, b, self.pre.boxes, self.fin.boxes, self.opt)
         pad = self.opt.line_width if kind == Kind.LINE else 0.0
         out = np.zeros(len(a))
+        least = 2 if kind == Kind.LINE else 3  # fewer points: no outline, no area
         near = _boxes_overlap(self.pre.boxes[a], self.fin.boxes[b], 2 * pad)
+        near &= (self.pre.ann.counts[a] >= least) & (self.fin.ann.counts[b] >= least)
         if near.any():
             ga = self._geometries(0, kind, a[near])
             gb = self._geometries(1, kind, b[near])
@@ -575,7 +577,7 @@ class _Geometries:
         if len(new):
             g = _ring_geometries(s.ann, new, kind)
             if kind == Kind.LINE:
-                g = shapely.buffer(g, self.opt.line_width)
+                g = shapely.buffer(g, self.opt.line_width, cap_style="flat")
             bad = ~shapely.is_valid(g)
             if bad.any():  # an annotator's self-intersecting ring: compared as made valid
                 g[bad] = shapely.make_valid(g[bad])

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from os import PathLike
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import unquote
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +36,10 @@ import shapely
 
 from prelabel._ragged import position_in_run, run_owner, run_rows
 from prelabel.annotations import Annotations, Kind
+from prelabel.errors import InputError, MissingExtraError
+
+if TYPE_CHECKING:
+    from prelabel.formats.payload import JobContent
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -419,17 +425,24 @@ def _side(
     )
 
 
-def shape_keys(ann: Annotations, tracker_ids: Sequence[str]) -> ObjArray:
-    """Per shape, ``<tracker _id>/<frame_id>``: the identity the platform keeps for a shape
-    it did not recreate (a tracker holds one object per frame). Shapes without a track
-    (``track`` -1) get None and are matched by geometry only."""
-    ids = np.asarray(list(tracker_ids) + [None], dtype=object)
-    track = np.where(ann.track >= 0, ann.track, len(ids) - 1)
-    tracker = ids[track]
-    frame_id = ann.frames.frame_id[ann.frame]
+def shape_keys(
+    ann: Annotations, tracker_ids: Sequence[str], object_ids: npt.ArrayLike | None = None
+) -> ObjArray:
+    """Per shape, the identity matched first: the object's ``_id`` where it has one, else
+    ``<tracker _id>/<frame_id>`` (a tracker holds one object per frame, so the platform
+    keeps both for a shape it did not recreate). A shape with neither gets None and is
+    matched by geometry only."""
     out = np.empty(len(ann), dtype=object)
-    has = tracker != None  # noqa: E711 (an elementwise comparison on an object column)
-    out[has] = tracker[has] + "/" + frame_id[has].astype(object)
+    ids = np.asarray([*tracker_ids, ""], dtype=object)
+    tracker = ids[np.where(ann.track >= 0, ann.track, len(ids) - 1)]
+    has = tracker != ""
+    out[has] = tracker[has] + "/" + ann.frames.frame_id[ann.frame[has]].astype(object)
+    if object_ids is not None:
+        obj = np.asarray(object_ids, dtype=object)
+        if obj.shape != (len(ann),):
+            raise ValueError(f"{len(obj)} object ids for {len(ann)} shapes")
+        named = (obj != None) & (obj != "")  # noqa: E711 (elementwise on an object column)
+        out[named] = "#" + obj[named]  # "#": never equal to a tracker/frame key
     return out
 
 
@@ -822,3 +835,93 @@ def format_table(report: CompareReport, *, per_job: bool = True) -> str:
             f"{len(report.unknown_results)} result(s) without a pre-labelled job, not compared"
         )
     return "\n".join(lines)
+
+
+# --- files --------------------------------------------------------------------------------
+def compare(
+    prelabels: str | PathLike[str] | Iterable[JobContent],
+    results: str | PathLike[str] | Iterable[JobContent],
+    options: CompareOptions | None = None,
+) -> CompareReport:
+    """How good were the pre-labels: ``prelabels`` (a payload JSON Lines file, or jobs read
+    with :mod:`prelabel.formats.payload`) against ``results`` (a folder of
+    ``<reference_id>.json``, one result file, or jobs), paired by ``reference_id``.
+
+    Jobs without a result and results without a job are listed in the report, not compared.
+    """
+    from prelabel.formats.payload import read_jobs, read_payload
+
+    pre_jobs = read_payload(prelabels) if isinstance(prelabels, (str, PathLike)) else prelabels
+    by_id: dict[str, JobContent] = {}
+    for job in pre_jobs:
+        if job.reference_id in by_id:
+            where = f"line {job.line}" if job.line is not None else None
+            raise InputError(job.path, where, f"reference_id {job.reference_id!r} appears twice")
+        by_id[job.reference_id] = job
+    res_jobs = read_jobs(results) if isinstance(results, (str, PathLike)) else results
+    pairs: list[tuple[str, Annotations, ObjArray | None, Annotations, ObjArray | None]] = []
+    seen: set[str] = set()
+    unknown: list[str] = []
+    for res in res_jobs:
+        ref = res.reference_id
+        if ref not in by_id and unquote(ref) in by_id:
+            ref = unquote(ref)  # a file named by its percent-encoded reference_id
+        if ref in seen:
+            raise InputError(res.path, None, f"a second result for reference_id {ref!r}")
+        if ref not in by_id:
+            unknown.append(ref)
+            continue
+        seen.add(ref)
+        pre = by_id[ref]
+        pairs.append(
+            (
+                ref,
+                pre.annotations,
+                shape_keys(pre.annotations, pre.tracker_ids, pre.object_ids),
+                res.annotations,
+                shape_keys(res.annotations, res.tracker_ids, res.object_ids),
+            )
+        )
+    missing = [ref for ref in by_id if ref not in seen]
+    return compare_jobs(pairs, options, missing_results=missing, unknown_results=unknown)
+
+
+# bar colours of the plot, one per outcome (matplotlib's tab10 order)
+_PLOT_PARTS = (
+    ("unchanged", "unchanged", "#2ca02c"),
+    ("attributes_changed", "attributes changed", "#98df8a"),
+    ("moved", "moved", "#1f77b4"),
+    ("relabelled", "relabelled", "#ff7f0e"),
+    ("deleted", "deleted", "#d62728"),
+    ("added", "added", "#7f7f7f"),
+)
+
+
+def plot_report(report: CompareReport, path: str | PathLike[str]) -> None:
+    """A PNG of what became of the pre-labels, one horizontal bar per label: unchanged,
+    attributes changed, moved, relabelled and deleted (the pre-labels), then added (final
+    shapes no pre-label became). Needs the ``plot`` extra (matplotlib)."""
+    try:  # a Figure, not pyplot: no backend switch, no global state
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise MissingExtraError("plot", "compare --plot") from None
+    from prelabel.writer import write_atomic
+
+    table = report.table
+    labels = list(table.labels)
+    fig = Figure(figsize=(8, 1.2 + 0.4 * max(len(labels), 1)), layout="constrained")
+    ax = fig.add_subplot()
+    left = np.zeros(len(labels))
+    for name, title, colour in _PLOT_PARTS:
+        values = table.counts[:, _F[name]].astype(float)
+        ax.barh(labels, values, left=left, label=title, color=colour)
+        left += values
+    ax.invert_yaxis()
+    ax.set_xlabel("shapes")
+    ax.set_title("What annotators made of the pre-labels")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncols=3, fontsize="small")
+
+    def write(f: BinaryIO) -> None:
+        fig.savefig(f, format="png", dpi=100)
+
+    write_atomic(path, write)

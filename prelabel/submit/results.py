@@ -520,7 +520,7 @@ class _Fetch:
 
     # -- requests ---------------------------------------------------------------------
 
-    def _retry(self, attempt: Callable[[], _T_Got]) -> Any:
+    def _retry(self, attempt: Callable[[], Any]) -> Any:
         """``attempt`` through the Submitter's one retry loop; None when stopped."""
         s = self.s
 
@@ -591,23 +591,21 @@ class _Fetch:
         first = self._get(s._client, api.ATTACHMENTS_PATH, {"url": result_url}, key=True)
         if not isinstance(first, _Raw):
             return first
-        current = first
-        url = httpx.URL(s.base_url).join(api.ATTACHMENTS_PATH)
-        for _ in range(MAX_REDIRECTS + 1):
-            if current.status in (301, 302, 303, 307, 308):
-                target = redirect_target(url, current.headers.get("location", ""))
-                if isinstance(target, str):
-                    return _Final(REDIRECT_REFUSED, target)
-                url = target
-                nxt = self._get(self.storage, str(url), None, key=False)
-                if not isinstance(nxt, _Raw):
-                    return nxt
-                current = nxt
-                continue
-            if current.status == 200 and current.body is not None:
-                return current.body
-            return self._storage_failure(current)
-        return _Final(TOO_MANY_REDIRECTS, f"more than {MAX_REDIRECTS} redirects")
+        current, hops = first, 0
+        while current.status in (301, 302, 303, 307, 308):
+            if hops == MAX_REDIRECTS:
+                return _Final(TOO_MANY_REDIRECTS, f"more than {MAX_REDIRECTS} redirects")
+            hops += 1
+            target = redirect_target(current.url, current.headers.get("location", ""))
+            if isinstance(target, str):
+                return _Final(REDIRECT_REFUSED, target)
+            nxt = self._get(self.storage, str(target), None, key=False)
+            if not isinstance(nxt, _Raw):
+                return nxt
+            current = nxt
+        if current.status == 200 and current.body is not None:
+            return current.body
+        return self._storage_failure(current)
 
     def _storage_failure(self, got: _Raw) -> _Final | Outcome:
         answer = got.answer
@@ -638,17 +636,17 @@ class _Fetch:
                     if status == 200:
                         body = body_of(response, self.cap)
                         meta = answer_of(status, response.headers, b"", s._scrubber)
-                        return _Raw(status, meta.headers, body, meta, api=key)
+                        return _Raw(status, meta.headers, body, meta, key, request.url)
                     if 300 <= status < 400:
                         meta = answer_of(status, response.headers, b"", s._scrubber)
-                        return _Raw(status, meta.headers, None, meta, api=key)
+                        return _Raw(status, meta.headers, None, meta, key, request.url)
                     answer = answer_of(
                         status,
                         response.headers,
                         body_of(response, s.limits.answer_bytes),
                         s._scrubber,
                     )
-                    return _Raw(status, answer.headers, None, answer, api=key)
+                    return _Raw(status, answer.headers, None, answer, key, request.url)
                 finally:
                     response.close()
         except AnswerTooLarge as exc:
@@ -662,9 +660,6 @@ class _Fetch:
             return oc if oc.verdict is Verdict.RETRY else _Final(oc.code, oc.message)
 
 
-_T_Got = Any
-
-
 @dataclass(frozen=True)
 class _Raw:
     status: int
@@ -672,6 +667,7 @@ class _Raw:
     body: bytes | None  # a 200's body, unparsed and unscrubbed (checked before saving)
     answer: Answer
     api: bool  # from the API (with the key), not from storage
+    url: httpx.URL  # what was asked for (a relative Location is resolved against it)
 
 
 def _fetched_before(prev: ResultRow | None, out_dir: Path) -> bool:

@@ -374,10 +374,29 @@ def test_https_redirect_followed_without_the_key_and_status_in_any_case(tmp_path
     assert all("x-api-key" not in r.headers for r in storage)
 
 
-def test_too_many_redirects_are_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("hops", "fetched"), [(5, True), (6, False), (99, False)])
+def test_at_most_five_redirects_are_followed(tmp_path: Path, hops: int, fetched: bool) -> None:
+    script = Script(GOOD, hops=hops)
     with _ledger(tmp_path) as led:
-        got = _fetch(led, tmp_path / "r", transport=httpx.MockTransport(Script(GOOD, hops=99)))
-    assert got.outcomes[0].error_code == TOO_MANY_REDIRECTS
+        got = _fetch(led, tmp_path / "r", transport=httpx.MockTransport(script))
+    # the attachments redirect is the first hop; storage adds hops - 1
+    assert (got.outcomes[0].error_code is None) is fetched
+    if not fetched:
+        assert got.outcomes[0].error_code == TOO_MANY_REDIRECTS
+        assert len([r for r in script.seen if r.url.host == "storage.example.com"]) == 5
+
+
+def test_a_result_url_holding_the_key_is_not_used(tmp_path: Path) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path.startswith("/v1/projects/")  # never the attachments API
+        data = {"status": "completed", "result": f"https://x.example.com/r.json?k={KEY}"}
+        return httpx.Response(200, json={"data": data, "success": True})
+
+    with _ledger(tmp_path) as led:
+        got = _fetch(led, tmp_path / "r", transport=httpx.MockTransport(handler))
+    assert got.outcomes[0].error_code == NO_RESULT_URL
+    assert got.withheld == 1
+    assert KEY.encode() not in ledger_bytes(tmp_path / "l.sqlite")
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -307,3 +308,20 @@ def test_the_sandbox_cli_takes_annotate() -> None:
     assert "--annotate SECONDS" in run.output
     bad = CliRunner().invoke(main, ["sandbox", "--api-key", "k", "--annotate", "-1"])
     assert bad.exit_code == 2
+
+
+def test_a_db_of_an_earlier_sandbox_gains_the_creation_clock(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "sb.sqlite"
+    old = sqlite3.connect(db)
+    old.execute(
+        "CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, "
+        "project_id TEXT NOT NULL, reference_id TEXT NOT NULL, batch_id TEXT NOT NULL, "
+        "work_flow_id TEXT NOT NULL, body BLOB NOT NULL, created_at TEXT NOT NULL)"
+    )
+    old.commit()
+    old.close()
+    with Sandbox(KEY, db=db, annotate=0, clock=lambda: 5.0) as sb, _client(sb) as c:
+        job_id = c.post("/v1/projects/p/jobs", json=small_job("a")).json()["data"]["job_id"]
+        assert c.get(f"/v1/projects/p/jobs/{job_id}").json()["data"]["status"] == "completed"

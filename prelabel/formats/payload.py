@@ -339,7 +339,7 @@ def _job(doc: Any, path: str, line: int | None, stem: str | None, *, payload: bo
         kind_arr,
         points.reshape(-1, 2),
         offsets,
-        labels,
+        labels if labels else np.asarray([], dtype=object),  # names, even when there are none
         np.asarray(shape_frame, dtype=np.int64),
         track=np.asarray(shape_track, dtype=np.int64),
         point_label=point_label,

@@ -28,6 +28,7 @@ TOP_LEVEL = {
     "results": "prelabel.commands.results:results_group",
     "preview": "prelabel.commands.preview:preview_command",
     "export": "prelabel.commands.export:export_group",
+    "compare": "prelabel.commands.compare:compare_command",
 }
 # `prelabel --help` lists the lazy commands with these lines instead of importing them
 SHORT_HELP = {
@@ -38,6 +39,7 @@ SHORT_HELP = {
     "results": "Results of completed jobs: fetch them, count them.",
     "preview": "Draw each job's pre-labels over its frames (PNGs and a contact sheet).",
     "export": "Results or payloads back to COCO, YOLO or CVAT files (pixels).",
+    "compare": "How good were the pre-labels: what annotators kept, changed, added.",
     **FORMATS,
 }
 

@@ -36,7 +36,7 @@ import shapely
 
 from prelabel._ragged import position_in_run, run_owner, run_rows
 from prelabel.annotations import Annotations, Kind
-from prelabel.errors import InputError, MissingExtraError
+from prelabel.errors import InputError, MissingExtraError, printable
 
 if TYPE_CHECKING:
     from prelabel.formats.payload import JobContent
@@ -789,7 +789,7 @@ def format_table(report: CompareReport, *, per_job: bool = True) -> str:
         ms = r["moved_similarity"]
         iou = "-" if ms["mean"] is None else f"{ms['mean']:.2f}/{ms['min']:.2f}"
         rows.append(
-            [job, label]
+            [printable(job), printable(label)]  # a name cannot split the table's lines
             + [str(r[k]) for k in ("prelabelled", "final", "unchanged", "moved")]
             + [iou]
             + [str(r[k]) for k in ("attributes_changed", "relabelled", "deleted", "added")]

@@ -39,7 +39,7 @@ SHORT_HELP = {
     "results": "Results of completed jobs: fetch them, count them.",
     "preview": "Draw each job's pre-labels over its frames (PNGs and a contact sheet).",
     "export": "Results or payloads back to COCO, YOLO or CVAT files (pixels).",
-    "compare": "How good were the pre-labels: what annotators kept, changed, added.",
+    "compare": "How good were the pre-labels: what annotators made of them.",
     **FORMATS,
 }
 

@@ -65,6 +65,9 @@ _LAZY = {
     "export_cvat": "prelabel.export.cvat",
     "export_yolo": "prelabel.export.yolo",
     "pixel_jobs": "prelabel.export._input",
+    "CompareOptions": "prelabel.compare",
+    "CompareReport": "prelabel.compare",
+    "compare": "prelabel.compare",
     "job_problems": "prelabel.validate",
 }
 # every registered format's reader, read_<name> (prelabel.formats.FORMATS)
@@ -78,6 +81,9 @@ if TYPE_CHECKING:
     from prelabel.annotations import Annotations as Annotations
     from prelabel.annotations import Frames as Frames
     from prelabel.annotations import Kind as Kind
+    from prelabel.compare import CompareOptions as CompareOptions
+    from prelabel.compare import CompareReport as CompareReport
+    from prelabel.compare import compare as compare
     from prelabel.convert import FrameOptions as FrameOptions
     from prelabel.convert import LabelOptions as LabelOptions
     from prelabel.convert import assign_frames as assign_frames
@@ -117,6 +123,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Annotations",
+    "CompareOptions",
+    "CompareReport",
     "ExportResult",
     "FrameOptions",
     "Frames",
@@ -141,6 +149,7 @@ __all__ = [
     "__version__",
     "assign_frames",
     "build_jobs",
+    "compare",
     "convert",
     "denormalise",
     "export_coco",
@@ -184,11 +193,11 @@ def __dir__() -> list[str]:
 class _Package(types.ModuleType):
     """``prelabel.convert`` is the function, as it was when the package imported it eagerly:
     loading the submodule of the same name (``import prelabel.convert``) would otherwise
-    rebind the attribute to the module."""
+    rebind the attribute to the module. ``prelabel.compare`` likewise."""
 
     def __setattr__(self, name: str, value: object) -> None:
-        if name == "convert" and isinstance(value, types.ModuleType):
-            value = value.convert
+        if name in ("convert", "compare") and isinstance(value, types.ModuleType):
+            value = getattr(value, name)
         super().__setattr__(name, value)
 
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
+import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
+import prelabel
 from prelabel.annotations import Annotations, Frames, Kind
+from prelabel.cli import main
 from prelabel.compare import (
     FIELDS,
     CompareOptions,
@@ -424,3 +431,149 @@ def test_kinds_never_match_each_other() -> None:
     t = _total(compare_annotations(box, poly))
     assert (t["deleted"], t["added"]) == (1, 1)
     assert Kind.RECTANGLE != Kind.POLYGON
+
+
+# --- files and the command line ---------------------------------------------------------
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "results"
+
+
+def _object_ids(trackers: list[dict[str, Any]]) -> set[str]:
+    return {obj["_id"] for t in trackers for obj in t["frames"].values()}
+
+
+def _count_shapes(trackers: list[dict[str, Any]]) -> int:
+    return sum(len(t["frames"]) for t in trackers)
+
+
+def _sent_and_finished() -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
+    sent = {}
+    for line in (FIXTURES / "prelabels.jsonl").read_text().splitlines():
+        job = json.loads(line)
+        sent[job["reference_id"]] = job["data"]["maker_response"]["video2d"]["data"]["annotations"]
+    finished = {
+        ref: json.loads((FIXTURES / f"{ref}.json").read_text())["data"]["annotation_data"][
+            "annotations"
+        ]
+        for ref in sent
+    }
+    return sent, finished
+
+
+def test_sandbox_results_match_by_the_ids_the_annotator_kept() -> None:
+    sent, finished = _sent_and_finished()
+    report = prelabel.compare(FIXTURES / "prelabels.jsonl", FIXTURES)
+    assert [j.reference_id for j in report.jobs] == sorted(sent, key=str)
+    for job in report.jobs:
+        t = job.table.total()
+        ref = job.reference_id
+        # the counts of the files themselves, walked here with json
+        assert t["prelabelled"] == _count_shapes(sent[ref])
+        assert t["final"] == _count_shapes(finished[ref])
+        # the annotator keeps the _id of every shape it keeps: one match per common _id
+        assert t["matched_by_id"] == len(_object_ids(sent[ref]) & _object_ids(finished[ref]))
+        assert t["matched_by_geometry"] == 0
+
+
+def test_ids_gone_falls_back_to_geometry(tmp_path: Path) -> None:
+    _, finished = _sent_and_finished()
+    doc = json.loads((FIXTURES / "street.json").read_text())
+    for i, tracker in enumerate(doc["data"]["annotation_data"]["annotations"]):
+        tracker["_id"] = f"new-{i}"
+        for j, obj in enumerate(tracker["frames"].values()):
+            obj["_id"] = f"new-{i}-{j}"
+    (tmp_path / "street.json").write_text(json.dumps(doc))
+    with_ids = prelabel.compare(FIXTURES / "prelabels.jsonl", FIXTURES / "street.json")
+    without = prelabel.compare(FIXTURES / "prelabels.jsonl", tmp_path / "street.json")
+    a, b = with_ids.table.total(), without.table.total()
+    assert b["matched_by_id"] == 0
+    # the annotator nudges by at most 3 px and relabels whole trackers: every shape it kept
+    # is found again by geometry (the nudges keep IoU well above 0.5 on these boxes)
+    assert b["matched_by_geometry"] == a["matched_by_id"]
+    assert (b["deleted"], b["added"]) == (a["deleted"], a["added"])
+    assert without.missing_results == ["drive-07"]
+
+
+def test_percent_encoded_result_name_and_unknown_results(tmp_path: Path) -> None:
+    line = (FIXTURES / "prelabels.jsonl").read_text().splitlines()[0]
+    job = json.loads(line)
+    job["reference_id"] = "drive 07/a"
+    (tmp_path / "pre.jsonl").write_text(json.dumps(job) + "\n")
+    results = tmp_path / "results"
+    results.mkdir()
+    shutil.copy(FIXTURES / "drive-07.json", results / "drive%2007%2Fa.json")
+    shutil.copy(FIXTURES / "street.json", results / "street.json")
+    report = prelabel.compare(tmp_path / "pre.jsonl", results)
+    assert [j.reference_id for j in report.jobs] == ["drive 07/a"]
+    assert report.unknown_results == ["street"]
+    assert report.missing_results == []
+
+
+def test_cli_table_report_and_plot(tmp_path: Path) -> None:
+    out, png = tmp_path / "report.json", tmp_path / "plot.png"
+    r = CliRunner().invoke(
+        main,
+        [
+            "compare",
+            str(FIXTURES / "prelabels.jsonl"),
+            str(FIXTURES),
+            "-o",
+            str(out),
+            "--plot",
+            str(png),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    report = json.loads(out.read_text())
+    library = prelabel.compare(FIXTURES / "prelabels.jsonl", FIXTURES).to_dict()
+    assert report == json.loads(json.dumps(library))
+    lines = r.stdout.splitlines()
+    assert lines[0].split()[:4] == ["job", "label", "pre", "final"]
+    total = next(line for line in lines if line.startswith("(all jobs)  (all)"))
+    assert total.split()[3:5] == [
+        str(report["total"]["prelabelled"]),
+        str(report["total"]["final"]),
+    ]
+    assert any(line.startswith("street") for line in lines)
+    # the plot is a PNG with something drawn on it
+    from PIL import Image
+
+    with Image.open(png) as im:
+        assert im.format == "PNG"
+        colours = im.convert("RGB").getcolors(maxcolors=1 << 16)
+        assert colours is not None
+        assert len(colours) > 5
+
+
+def test_cli_summary_and_thresholds(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    r = CliRunner().invoke(
+        main,
+        ["compare", str(FIXTURES / "prelabels.jsonl"), str(FIXTURES / "street.json"), "--summary"]
+        + ["--threshold", "0.9", "--threshold", "0.3", "-o", str(out)],
+    )
+    assert r.exit_code == 0, r.output
+    assert not any(line.startswith("street") for line in r.stdout.splitlines())
+    report = json.loads(out.read_text())
+    assert list(report["total"]["precision"]) == ["0.3", "0.9"]
+    assert report["missing_results"] == ["drive-07"]
+    assert "no result for 'drive-07'" in r.stderr
+
+
+def test_cli_bad_result_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "drive-07.json"
+    bad.write_text('{"data": ')
+    r = CliRunner().invoke(main, ["compare", str(FIXTURES / "prelabels.jsonl"), str(bad)])
+    assert r.exit_code == 2
+    assert r.stderr.count("\n") == 1
+    assert str(bad) in r.stderr
+
+
+def test_cli_plot_without_matplotlib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    png = tmp_path / "p.png"
+    r = CliRunner().invoke(
+        main, ["compare", str(FIXTURES / "prelabels.jsonl"), str(FIXTURES), "--plot", str(png)]
+    )
+    assert r.exit_code == 2
+    assert "pip install 'prelabel[plot]'" in r.stderr
+    assert not png.exists()

@@ -113,9 +113,14 @@ class InputError(PrelabelError):
         self, path: str | PathLike[str] | None, location: str | None, message: str
     ) -> None:
         self.path = None if path is None else str(path)
-        self.location = location
+        self.raw_location = location
         self.raw_message = message
         super().__init__(render(self.text()))
+
+    @property
+    def location(self) -> str | None:
+        """The place, a parameter (``columns=``) spelled as the library's."""
+        return None if self.raw_location is None else render(self.raw_location)
 
     @property
     def message(self) -> str:
@@ -123,7 +128,7 @@ class InputError(PrelabelError):
         return render(self.raw_message)
 
     def text(self) -> str:
-        where = ":".join(p for p in (self.path, self.location) if p)
+        where = ":".join(p for p in (self.path, self.raw_location) if p)
         return f"{where}: {self.raw_message}" if where else self.raw_message
 
 

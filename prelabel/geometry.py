@@ -20,7 +20,7 @@ import numpy.typing as npt
 import shapely
 
 from prelabel.annotations import Annotations, FloatArray, IntArray, Kind
-from prelabel.errors import GeometryError
+from prelabel.errors import GeometryError, param
 from prelabel.report import Action, Reason, Report
 
 # A point this far outside [0, 1] (in normalised units) is float noise, not a shape leaving
@@ -589,7 +589,8 @@ def _prepare(
 
     if run.problems:
         raise GeometryError(
-            f"{len(run.problems)} shape problem(s) under --on-invalid error", run.problems
+            f"{len(run.problems)} shape problem(s) under {param('on_invalid', 'error', cli='error')}",
+            run.problems,
         )
     return run.ann, report
 

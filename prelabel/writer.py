@@ -32,7 +32,7 @@ from typing import BinaryIO
 
 import orjson
 
-from prelabel.errors import InputError
+from prelabel.errors import InputError, param
 
 # ``os.O_TMPFILE`` exists only on Linux; tests turn it off to exercise the fallback
 USE_O_TMPFILE = hasattr(os, "O_TMPFILE")
@@ -42,7 +42,7 @@ _NEW_FILE_MODE = 0o666  # less the umask, applied by the kernel
 _TEMP_SUFFIX = re.compile(r"([0-9a-f]{8})-(\d+)-[A-Za-z0-9_]+\.tmp")
 
 
-def check_output(path: str | PathLike[str], option: str = "-o/--output") -> None:
+def check_output(path: str | PathLike[str], option: str = param("output")) -> None:
     """Refuse, before any work, an output that is not ``-`` or a regular file's path.
 
     The write replaces the target with a new file, so a directory, a device (``/dev/null``)

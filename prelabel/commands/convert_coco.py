@@ -15,7 +15,6 @@ from prelabel.formats.coco import MIN_MASK_AREA, read_coco
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--images",
-    "images_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="For a results list: the instances or image-info file with the images (and categories).",
 )
@@ -60,7 +59,7 @@ from prelabel.formats.coco import MIN_MASK_AREA, read_coco
 @convert_options
 def command(
     source: Path,
-    images_file: Path | None,
+    images: Path | None,
     image_dir: Path | None,
     multipart: str,
     as_boxes: bool,
@@ -74,7 +73,7 @@ def command(
     run_convert(
         lambda report: read_coco(
             source,
-            images=images_file,
+            images=images,
             image_dir=image_dir,
             multipart="largest" if multipart == "largest" else "split",
             as_boxes=as_boxes,

@@ -15,7 +15,9 @@ from prelabel.formats.cvat import cvat_export_kind, read_cvat
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--no-interpolate",
-    is_flag=True,
+    "interpolate",  # read_cvat's parameter, so its messages name this flag
+    flag_value=False,
+    default=True,
     help="Keep only the frames a track lists; do not fill the frames between keyframes.",
 )
 @click.option(
@@ -33,7 +35,7 @@ from prelabel.formats.cvat import cvat_export_kind, read_cvat
 @convert_options
 def command(
     source: Path,
-    no_interpolate: bool,
+    interpolate: bool,
     ellipse_vertices: int,
     occluded_attribute: str | None,
     **common: Any,
@@ -44,7 +46,7 @@ def command(
     run_convert(
         lambda report: read_cvat(
             source,
-            interpolate=not no_interpolate,
+            interpolate=interpolate,
             ellipse_vertices=ellipse_vertices,
             occluded_attribute=occluded_attribute,
             on_invalid=common["on_invalid"],

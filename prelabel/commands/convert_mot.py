@@ -21,7 +21,6 @@ from prelabel.formats.mot import read_mot
 )
 @click.option(
     "--names",
-    "names_file",
     type=click.Path(exists=True, dir_okay=False),
     help="Labels of classes 1, 2, ... one per line. [default: labels.txt beside the rows "
     "(datumaro's), else the MOT16/17/20 classes]",
@@ -56,7 +55,7 @@ from prelabel.formats.mot import read_mot
 def command(
     source: Path,
     rows: str | None,
-    names_file: str | None,
+    names: str | None,
     image_dir: str | None,
     first_class: int,
     width: int | None,
@@ -74,7 +73,7 @@ def command(
     run_convert(
         lambda report: read_mot(
             source,
-            names=names_file,
+            names=names,
             image_dir=image_dir,
             width=width,
             height=height,

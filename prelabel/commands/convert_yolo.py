@@ -40,7 +40,6 @@ def _check_columns(_ctx: click.Context, _param: click.Parameter, value: str | No
 )
 @click.option(
     "--names",
-    "names_file",
     type=click.Path(exists=True, dir_okay=False),
     help="Class names, one per line (or a YAML file with names).",
 )
@@ -60,7 +59,7 @@ def command(
     source: Path,
     task: str | None,
     columns: str | None,
-    names_file: str | None,
+    names: str | None,
     image_dir: str | None,
     pixels: bool,
     keypoints_with_box: bool,
@@ -76,7 +75,7 @@ def command(
             source,
             task=task,
             columns=columns,
-            names=names_file,
+            names=names,
             image_dir=image_dir,
             pixels=pixels,
             keypoints_with_box=keypoints_with_box,

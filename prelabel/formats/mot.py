@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from prelabel._ragged import offsets_from_counts, run_owner
 from prelabel.annotations import Annotations, Frames
-from prelabel.errors import InputError
+from prelabel.errors import InputError, param, render
 from prelabel.geometry import Policy, as_policy
 from prelabel.imagesize import image_sizes
 from prelabel.jsonio import read_text
@@ -51,7 +51,7 @@ _MESSAGES = (
     "frame {frame:.15g} is not a whole number >= 1 (MOT frames count from 1)",
     "frame {frame:.15g} is beyond {limit}",
     "id {id:.15g} is not a whole number >= -1 (-1: no track)",
-    "class {cls:.15g} is not -1 or one of {classes} (the labels; give --names)",
+    "class {cls:.15g} is not -1 or one of {classes} (the labels; give " + param("names") + ")",
     "visibility {vis:.15g} is not -1 or between 0 and 1",
 )
 
@@ -300,7 +300,12 @@ def _rows(
         )  # fmt: skip
         if not drop:
             raise InputError(s.txt, str(lineno[i]), message)
-        rep.add(Action.DROPPED, Reason.INVALID_ROW, source=f"{s.rel}:{lineno[i]}", detail=message)
+        rep.add(
+            Action.DROPPED,
+            Reason.INVALID_ROW,
+            source=f"{s.rel}:{lineno[i]}",
+            detail=render(message),
+        )
     keep = (ncol > 0) & (problem == 0)
     ignored = keep & s.gt & (np.trunc(conf) == 0)  # TrackEval: int(flag) == 0 is left out
     if not keep_ignored:
@@ -362,6 +367,6 @@ def _frames(s: _Seq, length: int, width: int | None, height: int | None) -> Fram
     else:
         raise InputError(
             s.txt, None, "no image size: no seqinfo.ini with imWidth/imHeight and no images;"
-            " give --image-dir or --width and --height",
+            f" give {param('image_dir')} or {param('width')} and {param('height')}",
         )  # fmt: skip
     return Frames.build(*size, name=names, sequence=s.name, index=np.arange(length))

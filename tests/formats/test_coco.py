@@ -284,12 +284,12 @@ def test_image_dir_scans_for_the_one_set_of_image_suffixes(tmp_path: Path) -> No
     assert ann.frames.width.tolist() == [8, 10]
     assert ann.frames.height.tolist() == [6, 4]
     src.write_text(json.dumps([{"image_id": 3, "category_id": 1, "bbox": [0, 0, 1, 1]}]))
-    with pytest.raises(InputError, match="no image file for image_id 3 in --image-dir"):
+    with pytest.raises(InputError, match="no image file for image_id 3 in image_dir="):
         read_coco(src, image_dir=images)
 
 
 def test_results_need_images() -> None:
-    with pytest.raises(InputError, match="give --images FILE or --image-dir DIR"):
+    with pytest.raises(InputError, match="give images=FILE or image_dir=DIR"):
         read_coco(FIXTURES / "results.json")
 
 
@@ -301,7 +301,7 @@ def test_results_unknown_image_in_dir(tmp_path: Path) -> None:
 
 
 def test_images_option_only_for_results() -> None:
-    with pytest.raises(InputError, match="--images is for results lists only"):
+    with pytest.raises(InputError, match="images= is for results lists only"):
         read_coco(FIXTURES / "instances.json", images=FIXTURES / "instances.json")
 
 
@@ -570,7 +570,7 @@ def test_missing_sizes_read_from_image_dir(tmp_path: Path) -> None:
         "annotations": [],
     }
     src = _write(tmp_path, doc)
-    with pytest.raises(InputError, match=r"\$\.images\[0\]\.width: missing \(or give --image-dir"):
+    with pytest.raises(InputError, match=r"\$\.images\[0\]\.width: missing \(or give image_dir="):
         read_coco(src)
     ann = read_coco(src, image_dir=FIXTURES / "images")
     assert ann.frames.width.tolist() == [1000]

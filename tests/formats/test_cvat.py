@@ -701,7 +701,7 @@ def test_interpolation_is_bounded_before_allocating(
         read_cvat(p)
     assert err.value.location == "<polygon> line 4"
     assert "would make 392 points, more than 391" in err.value.message
-    assert "--no-interpolate" in err.value.message
+    assert "give interpolate=False to keep only" in err.value.message
     assert len(read_cvat(p, interpolate=False)) == 2
     monkeypatch.setattr(cvat, "MAX_FILLED_POINTS", 392)
     assert len(read_cvat(p)) == 100

@@ -184,7 +184,7 @@ def test_min_score_uses_the_confidence(tmp_path: Path) -> None:
 
 def test_lone_results_file_needs_a_size() -> None:
     src = FIXTURES / "results" / "seq-02.txt"
-    with pytest.raises(InputError, match="no image size.*--width and --height") as err:
+    with pytest.raises(InputError, match="no image size.*image_dir= or width= and height=") as err:
         read_mot(src)
     assert err.value.path == str(src)
     ann = read_mot(src, width=1920, height=1080)
@@ -256,7 +256,7 @@ GOOD = "1,1,10,10,5,5,1,1,1\n"
         ("1.5,1,10,10,5,5,1,1,1", "frame 1.5 is not a whole number >= 1"),
         ("2,-2,10,10,5,5,1,1,1", "id -2 is not a whole number >= -1 (-1: no track)"),
         ("2,1.5,10,10,5,5,1,1,1", "id 1.5 is not a whole number"),
-        ("2,1,10,10,5,5,1,13,1", "class 13 is not -1 or one of 1..12 (the labels; give --names)"),
+        ("2,1,10,10,5,5,1,13,1", "class 13 is not -1 or one of 1..12 (the labels; give names=)"),
         ("2,1,10,10,5,5,1,0,1", "class 0 is not -1 or one of 1..12"),
         ("2,1,10,10,5,5,1,1,1.5", "visibility 1.5 is not -1 or between 0 and 1"),
         (

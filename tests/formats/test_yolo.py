@@ -104,7 +104,7 @@ def test_segment_rows_declared_as_detect_are_refused_with_a_hint() -> None:
         read_yolo(FIXTURES / "ultralytics_segment", task="detect")
     message = str(err.value)
     assert "labels/a.txt:1: expected 5 values (cls xc yc w h), got 7 (" in message
-    assert "--task segment" in message
+    assert "task='segment'" in message
     err2 = pytest.raises(InputError, read_yolo, FIXTURES / "ultralytics_segment", columns="cls,box")
     assert "got 7" in str(err2.value)
 
@@ -247,7 +247,7 @@ def test_pixel_yolo() -> None:
 
 
 def test_pixels_need_images() -> None:
-    with pytest.raises(InputError, match="--pixels needs the images"):
+    with pytest.raises(InputError, match="pixels=True needs the images"):
         read_yolo(FIXTURES / "bare", pixels=True)
 
 
@@ -866,9 +866,9 @@ def test_seven_values_in_every_row_are_refused_listing_the_candidates(tmp_path: 
     assert err.value.location == "1"
     message = err.value.message
     assert message.startswith("rows of 7 values read more than one way: ")
-    assert "(--columns cls,poly)" in message
-    assert "(--columns cls,box,conf,track)" in message
-    assert message.endswith("give --columns (or --task) to say which")
+    assert "(columns='cls,poly')" in message
+    assert "(columns='cls,box,conf,track')" in message
+    assert message.endswith("give columns= (or task=) to say which")
     # not a bad line to drop: the whole file reads two ways
     with pytest.raises(InputError, match="read more than one way"):
         read_yolo(tmp_path, names=["x"], on_invalid="drop")
@@ -904,8 +904,8 @@ def test_pose_predictions_are_refused_rather_than_read_as_polygons(tmp_path: Pat
     with pytest.raises(InputError) as err:
         read_yolo(tmp_path, names=["person"])
     assert "rows of 57 values read more than one way" in err.value.message
-    assert "(--columns cls,poly)" in err.value.message
-    assert "(--columns cls,box,kpts:17x3,conf)" in err.value.message
+    assert "(columns='cls,poly')" in err.value.message
+    assert "(columns='cls,box,kpts:17x3,conf')" in err.value.message
     ann = read_yolo(tmp_path, names=["person"], columns="cls,box,kpts:17x3,conf")
     assert ann.kind.tolist() == [Kind.LANDMARK]
     assert ann.score.tolist() == [0.9]
@@ -929,8 +929,8 @@ def test_six_values_of_zero_and_one_are_refused(tmp_path: Path) -> None:
     write(tmp_path / "a.txt", "0 0.5 0.5 0.2 0.2 1\n0 0.5 0.5 0.2 0.2 0\n")
     with pytest.raises(InputError) as err:
         read_yolo(tmp_path, names=["x"])
-    assert "(--columns cls,box,conf)" in err.value.message
-    assert "(--columns cls,box,track)" in err.value.message
+    assert "(columns='cls,box,conf')" in err.value.message
+    assert "(columns='cls,box,track')" in err.value.message
 
 
 def test_confidence_out_of_range_in_a_read_schema_is_a_bad_line(tmp_path: Path) -> None:
@@ -942,7 +942,7 @@ def test_confidence_out_of_range_in_a_read_schema_is_a_bad_line(tmp_path: Path) 
     assert err.value.location == "3"
     assert err.value.message == (
         "confidence '1.5' is not between 0 and 1 (rows read as cls,box,conf; "
-        "give --columns if that is wrong)"
+        "give columns= if that is wrong)"
     )
 
 
@@ -953,10 +953,10 @@ def test_the_report_names_the_schema_and_where_it_came_from() -> None:
         return noted(report)
 
     assert reasons(path=FIXTURES / "predict_conf", columns="cls,box,conf") == [
-        "row_schema_declared: cls,box,conf by --columns"
+        "row_schema_declared: cls,box,conf by columns"
     ]
     assert reasons(path=FIXTURES / "ultralytics_segment", task="segment") == [
-        "row_schema_declared: cls,poly by --task"
+        "row_schema_declared: cls,poly by task"
     ]
     assert reasons(path=FIXTURES / "ultralytics_obb") == [
         "row_schema_declared: cls,obb by data.yaml task"
@@ -1161,9 +1161,7 @@ def test_a_billion_keypoints_are_refused_before_anything_is_sized(
 
 def test_declared_sizes_beyond_int64_are_refused_too(tmp_path: Path) -> None:
     write(tmp_path / "a.txt", "0 0.5 0.5 0.1 0.1 0.5 0.5\n")
-    with pytest.raises(
-        InputError, match=r"^--columns: .* the longest row in the label files has 7"
-    ):
+    with pytest.raises(InputError, match=r"^columns=: .* the longest row in the label files has 7"):
         read_yolo(tmp_path, columns=f"cls,box,kpts:{10**30}x2", names=["x"])
 
 

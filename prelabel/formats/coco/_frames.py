@@ -16,7 +16,7 @@ import numpy as np
 
 from prelabel._ragged import offsets_from_counts, position_in_run
 from prelabel.annotations import FloatArray, Frames, IntArray, ObjArray
-from prelabel.errors import InputError
+from prelabel.errors import InputError, param
 from prelabel.formats.coco._columns import (
     NUMBER,
     IdIndex,
@@ -67,7 +67,9 @@ class ImageTable:
                     raise InputError(
                         path, loc(i), f"image_id {key!r} matches several files: {files}"
                     )
-                raise InputError(path, loc(i), f"no image file for image_id {key!r} in --image-dir")
+                raise InputError(
+                    path, loc(i), f"no image file for image_id {key!r} in {param('image_dir')}"
+                )
             out[i] = row
         return out
 
@@ -241,7 +243,9 @@ def _sizes(
     missing = [i for i, v in enumerate(values) if v is None] if None in values else []
     if missing:
         if image_dir is None:
-            raise InputError(path, loc(missing[0]), "missing (or give --image-dir to read it)")
+            raise InputError(
+                path, loc(missing[0]), f"missing (or give {param('image_dir')} to read it)"
+            )
         from prelabel.imagesize import image_size  # imagesize pulls in urllib, ssl and xml
 
         axis = 0 if key == "width" else 1

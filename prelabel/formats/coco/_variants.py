@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from prelabel.annotations import Annotations
-from prelabel.errors import InputError
+from prelabel.errors import InputError, param
 from prelabel.formats.coco._categories import read_categories
 from prelabel.formats.coco._columns import PathLikeStr, object_list
 from prelabel.formats.coco._frames import image_dir_table, image_table, video_names, ytvis_frames
@@ -30,7 +30,9 @@ def read_document(
     if not isinstance(data, dict):
         raise InputError(path, "$", "expected a COCO object or a results list")
     if images is not None:
-        raise InputError(path, None, "has its own images; --images is for results lists only")
+        raise InputError(
+            path, None, f"has its own images; {param('images')} is for results lists only"
+        )
     if "images" not in data and "videos" in data:
         return read_ytvis(data, data.get("annotations", []), "$.annotations", path, opts, report)
     if "images" not in data:
@@ -61,7 +63,9 @@ def read_results(
     if anns and "video_id" in anns[0] and "image_id" not in anns[0]:
         if info is None or "videos" not in info:
             raise InputError(
-                path, None, "video results need --images FILE with the 'videos' section"
+                path,
+                None,
+                f"video results need {param('images', cli='FILE')} with the 'videos' section",
             )
         return read_ytvis(info, anns, "$", path, opts, report, info_path=images)
     if info is not None and images is not None:  # images and categories from --images
@@ -74,7 +78,8 @@ def read_results(
         raise InputError(
             path,
             None,
-            "a results list has no image names or sizes: give --images FILE or --image-dir DIR",
+            "a results list has no image names or sizes: give"
+            f" {param('images', cli='FILE')} or {param('image_dir', cli='DIR')}",
         )
     return record_shapes(coco_records(anns, "$", path, table, cats, report), opts, report)
 

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from prelabel._ragged import run_rows
-from prelabel.errors import InputError
+from prelabel.errors import InputError, param
 from prelabel.formats.cvat._raw import RawShapes
 from prelabel.formats.cvat._tables import element_source
 from prelabel.report import Action, Reason, Report
@@ -183,7 +183,7 @@ def _fill_gaps(
             element_source(raw.kind[src[worst]], raw.line[src[worst]]),
             f"filling the frames between keyframes would make {filled_points:,.0f} points, "
             f"more than {MAX_FILLED_POINTS:,} (this shape alone is held for {gap[worst]:,} "
-            "frames); give --no-interpolate to keep only the frames the tracks list",
+            f"frames); give {param('interpolate', False)} to keep only the frames the tracks list",
         )
     kinds_match = (raw.kind[src] == raw.kind[dst]) & (counts[src] == counts[dst])
     lerp = kinds_match & ~last

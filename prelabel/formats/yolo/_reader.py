@@ -9,7 +9,7 @@ from os import PathLike
 import numpy as np
 
 from prelabel.annotations import Annotations
-from prelabel.errors import InputError
+from prelabel.errors import InputError, param
 from prelabel.formats.yolo._datasets import discover, with_image_dir
 from prelabel.formats.yolo._layout import build_frames, keep_frames, label_files, sort_frames
 from prelabel.formats.yolo._lines import read_files, split_lines
@@ -109,7 +109,8 @@ def _read_yolo(
     if pixels and not have_images:
         raise InputError(
             os.fspath(path), None,
-            "--pixels needs the images for their sizes: none found (give --image-dir)",
+            f"{param('pixels', True)} needs the images for their sizes: none found"
+            f" (give {param('image_dir')})",
         )  # fmt: skip
 
     frames = build_frames(lay, sort_frames(lay), have_images)

@@ -9,7 +9,7 @@ import numpy.typing as npt
 
 from prelabel._ragged import offsets_from_counts
 from prelabel.annotations import FloatArray, IntArray
-from prelabel.errors import InputError
+from prelabel.errors import InputError, param, render
 from prelabel.formats.yolo._layout import LabelFiles, Layout
 from prelabel.formats.yolo._lines import Lines, parse_tokens
 from prelabel.formats.yolo._names import MAX_UNNAMED_CLASS
@@ -61,7 +61,7 @@ def _line_problem(tokens: list[bytes], reading: Reading, n_names: int | None) ->
     if c >= MAX_UNNAMED_CLASS:
         return (
             Reason.CLASS_BEYOND_NAMES,
-            f"class {int(c)} is too large without names (give --names)",
+            f"class {int(c)} is too large without names (give {param('names')})",
         )
     if "track" in pos:
         t = vals[pos["track"]]
@@ -72,7 +72,7 @@ def _line_problem(tokens: list[bytes], reading: Reading, n_names: int | None) ->
     if "conf" in pos and reading.declared is None and not 0 <= vals[pos["conf"]] <= 1:
         return Reason.BAD_CONFIDENCE, (
             f"confidence {_token_text(tokens[pos['conf']])} is not between 0 and 1 "
-            f"(rows read as {schema}; give --columns if that is wrong)"
+            f"(rows read as {schema}; give {param('columns')} if that is wrong)"
         )
     return Reason.BAD_LINE, "line refused"
 
@@ -88,22 +88,23 @@ def _hint(schema: Schema, n: int) -> str:
     if not schema.variable and 1 <= extra <= 2 and not {"conf", "track"} & set(schema.items):
         base = ",".join(schema.items)
         tips.append(
-            f"a confidence or track column? e.g. --columns {base},conf or {base},conf,track"
+            f"a confidence or track column? e.g. {param('columns', f'{base},conf', cli=f'{base},conf')}"
+            f" or {base},conf,track"
         )
     if schema.items == ("cls", "box"):
         if n >= 7 and n % 2 == 1:
-            tips.append("polygons? --task segment")
+            tips.append(f"polygons? {param('task', 'segment', cli='segment')}")
         if n == 9:
-            tips.append("oriented boxes? --task obb")
+            tips.append(f"oriented boxes? {param('task', 'obb', cli='obb')}")
     return f" ({'; '.join(tips)})" if tips else ""
 
 
 def declared_reading(lay: Layout, task: str | None, columns: str | None) -> Reading | None:
     """The schema declared by an option or data.yaml; None: read it from the rows."""
     if columns:
-        return Reading.of(parse_columns(columns, kpt_shape=lay.kpt_shape), "--columns")
+        return Reading.of(parse_columns(columns, kpt_shape=lay.kpt_shape), "columns")
     if task:
-        declared, t = "--task", task
+        declared, t = "task", task
     elif lay.task:
         declared, t = "data.yaml task", lay.task
     elif lay.kpt_shape:
@@ -112,7 +113,10 @@ def declared_reading(lay: Layout, task: str | None, columns: str | None) -> Read
         return None
     if t == "pose" and lay.kpt_shape is None:
         raise InputError(
-            None, "--task", "pose needs kpt_shape in data.yaml or --columns cls,box,kpts:17x3"
+            None,
+            param("task"),
+            "pose needs kpt_shape in data.yaml or "
+            + param("columns", "cls,box,kpts:17x3", cli="cls,box,kpts:17x3"),
         )
     return Reading.of(schema_for_task(t, lay.kpt_shape), declared)
 
@@ -129,8 +133,8 @@ def check_declared_size(reading: Reading, lines: Lines, lay: Layout) -> None:
     where = (
         (lay.yaml_path, "kpt_shape")
         if reading.declared == "data.yaml kpt_shape"
-        or (reading.declared != "--columns" and lay.kpt_shape == schema.kpts)
-        else (None, "--columns")
+        or (reading.declared != "columns" and lay.kpt_shape == schema.kpts)
+        else (None, param("columns"))
     )
     raise InputError(
         where[0], where[1],
@@ -197,12 +201,13 @@ def infer_reading(
             k = int(sid[row])
             if k >= 0:
                 schema = reading.schemas[k]
-                ways.append(f"{schema.describe()} (--columns {reading.full_columns(schema)})")
+                full = reading.full_columns(schema)
+                ways.append(f"{schema.describe()} ({param('columns', full, cli=full)})")
         n = int(ncol[row])
         raise InputError(
             label_paths[int(lines.file[row])], str(int(lines.lineno[row])),
             f"rows of {n} values read more than one way: {' or '.join(ways)}; "
-            "give --columns (or --task) to say which",
+            f"give {param('columns')} (or {param('task')}) to say which",
         )  # fmt: skip
     reading, sid, _ = distinct[0]
     return reading, sid
@@ -314,6 +319,6 @@ def check_lines(
                 reason,
                 source=f"{files.rel[f]}:{int(lines.lineno[i])}",
                 frame=files.frame_name[f],
-                detail=message,
+                detail=render(message),
             )
     return present & ~bad

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from prelabel.annotations import IntArray
-from prelabel.errors import InputError
+from prelabel.errors import InputError, param
 
 TASKS = ("detect", "segment", "pose", "obb")
 
@@ -184,7 +184,7 @@ def schema_for_task(task: str, kpt_shape: tuple[int, int] | None = None) -> Sche
         "obb": "cls,obb",
     }.get(task)
     if items is None:
-        raise InputError(None, "--task", f"unknown task {task!r}; one of {', '.join(TASKS)}")
+        raise InputError(None, param("task"), f"unknown task {task!r}; one of {', '.join(TASKS)}")
     return parse_columns(items, kpt_shape=kpt_shape)
 
 
@@ -209,11 +209,11 @@ def parse_columns(spec: str, *, kpt_shape: tuple[int, int] | None = None) -> Sch
         if m is None or item is None or (m.group(2) and item != "kpts"):
             raise InputError(
                 None,
-                "--columns",
+                param("columns"),
                 f"unknown column {raw!r}; use cls, box, poly, obb, kpts[:KxD], conf, track",
             )
         if item in items:
-            raise InputError(None, "--columns", f"column {item!r} given twice")
+            raise InputError(None, param("columns"), f"column {item!r} given twice")
         if item == "kpts":
             if m.group(2):
                 kpts = (int(m.group(2)), int(m.group(3)))
@@ -221,21 +221,27 @@ def parse_columns(spec: str, *, kpt_shape: tuple[int, int] | None = None) -> Sch
                 kpts = kpt_shape
             else:
                 raise InputError(
-                    None, "--columns", "kpts needs a shape: kpts:17x3 (or kpt_shape in data.yaml)"
+                    None,
+                    param("columns"),
+                    "kpts needs a shape: kpts:17x3 (or kpt_shape in data.yaml)",
                 )
             if kpts[0] < 1 or kpts[1] not in (2, 3):
                 raise InputError(
-                    None, "--columns", f"keypoint shape {kpts[0]}x{kpts[1]}: K >= 1 and D 2 or 3"
+                    None,
+                    param("columns"),
+                    f"keypoint shape {kpts[0]}x{kpts[1]}: K >= 1 and D 2 or 3",
                 )
         items.append(item)
     geometry = [i for i in items if i in _GEOMETRY]
     if items.count("cls") != 1:
-        raise InputError(None, "--columns", "the columns need exactly one cls")
+        raise InputError(None, param("columns"), "the columns need exactly one cls")
     if not geometry:
-        raise InputError(None, "--columns", "the columns need a geometry: box, poly, obb or kpts")
+        raise InputError(
+            None, param("columns"), "the columns need a geometry: box, poly, obb or kpts"
+        )
     if len(geometry) > 1 and sorted(geometry) != ["box", "kpts"]:
         raise InputError(
-            None, "--columns", f"one geometry per row (box with kpts for pose), got {geometry}"
+            None, param("columns"), f"one geometry per row (box with kpts for pose), got {geometry}"
         )
     return Schema(tuple(items), kpts)
 

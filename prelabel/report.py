@@ -111,6 +111,7 @@ class Reason(str, Enum):
     KIND_NOT_IN_FORMAT = "kind_not_in_format"
     LANDMARK_NOT_IN_FORMAT = "landmark_points_not_in_format"
     TRACK_LABEL_CHANGES = "track_label_changes"
+    ATTRIBUTES_NOT_IN_FORMAT = "attributes_not_in_format"
 
 
 class _Row(TypedDict):

@@ -8,6 +8,7 @@
 | polygon | ``cls x1 y1 ... xn yn``, fractions of the frame |
 | tracker (``--track-ids``) | a last column, the tracker's number from 1 (as ``yolo track`` writes ids) |
 | line, cuboid, landmark | not written: skipped, one report row each (``kind_not_in_format``) |
+| ``attributes`` | no place in a row: one ``noted`` report row counts the shapes that had some |
 
 Coordinates are the payload's fractions (x / W, y / H) written as the shortest text that
 reads back to the same float, so no frame size is needed. Images are not copied: put (or
@@ -32,7 +33,7 @@ from prelabel.export._input import (
     output_folder,
     report_skipped,
 )
-from prelabel.report import Reason
+from prelabel.report import Action, Reason
 
 YOLO_KINDS = (Kind.RECTANGLE, Kind.POLYGON)
 
@@ -75,6 +76,7 @@ def export_yolo(
     names: dict[str, int] = {}
     seen: dict[str, str] = {}
     track_base = 0
+    attributed = 0
     for job in jobs:
         result.jobs += 1
         ann = job.annotations
@@ -88,6 +90,8 @@ def export_yolo(
             "YOLO detect/segment rows hold boxes and polygons only",
         )
         keep = np.flatnonzero(held)
+        with_attrs = sum(1 for a in ann.attributes[keep].tolist() if a)
+        attributed += with_attrs
         labels = [ann.labels[i] for i in ann.label[keep].tolist()]
         cls = [names.setdefault(n, len(names)) for n in labels]
         # fractions of the frame, whatever units the table is in
@@ -119,6 +123,12 @@ def export_yolo(
         result.frames += len(frames)
         result.shapes += len(keep)
         track_base += len(job.tracker_ids)
+    if attributed:
+        result.report.add(
+            Action.NOTED,
+            Reason.ATTRIBUTES_NOT_IN_FORMAT,
+            detail=f"{attributed:,} shape(s) written without their attributes: YOLO rows hold none",
+        )
     yaml = [
         "# written by prelabel export yolo",
         "path: .",

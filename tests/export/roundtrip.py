@@ -100,8 +100,9 @@ def framed(sequences: list[tuple[str, int, int, int]], name: str = "{seq}/f{i:03
 
 
 def _coord(draw: Any, limit: float) -> float:
-    # from 1.5 px: a table whose every coordinate is within 0..1 reads as fractions
-    return draw(st.floats(1.5, limit, allow_nan=False, allow_subnormal=False))
+    # from 1.5 px (a table whose every coordinate is within 0..1 reads as fractions) to half
+    # a pixel inside the far edge (a YOLO value of exactly 1 could be read as a track id)
+    return draw(st.floats(1.5, limit - 0.5, allow_nan=False, allow_subnormal=False))
 
 
 @st.composite
@@ -151,6 +152,7 @@ def sources(
     sequence: str = "{seq}",
     label_by_track: bool = False,
     tracks: bool = True,
+    attributes: bool = True,
 ) -> Annotations:
     """Shapes of ``kinds`` (in their frames) over 1-2 sequences of 1-3 frames, with
     attributes; ``label_by_track`` gives every shape of a track the track's label."""
@@ -174,7 +176,9 @@ def sources(
             LABELS[t] if t >= 0 else n for t, n in zip(track.tolist(), label_names, strict=True)
         ]
     attrs = [
-        {"colour": draw(st.sampled_from(["red", "blue"]))} if draw(st.booleans()) else None
+        {"colour": draw(st.sampled_from(["red", "blue"]))}
+        if attributes and draw(st.booleans())
+        else None
         for _ in range(len(ann))
     ]
     if label_by_track:  # a CVAT track carries its attributes from frame to frame

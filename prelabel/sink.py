@@ -235,6 +235,7 @@ class JobSink:
                 "JobSink.append outside its with block"
                 if self._state == "new"
                 else f"JobSink.append after the sink is {self._state}"
+                + (" (an exception ended it)" if self._state == "abandoned" else "")
             )
         where = f"frame {self.frames} (0-based) of sequence {self.sequence!r}"
         self._check_frame_id(frame_id, where)
@@ -254,7 +255,13 @@ class JobSink:
         self._job.add(ann, name, frame_id, src, w, h)
         self.frames += 1
         if self.frames_per_job is not None and len(self._job) == self.frames_per_job:
-            self._finish_job()
+            try:
+                self._finish_job()
+            except BaseException:
+                # a job that cannot be finished (refused under on_invalid="error", a failed
+                # write, a stopped submitter) ends the sink: later frames would belong to it
+                self._abandon()
+                raise
 
     def _check_frame_id(self, frame_id: object, where: str) -> None:
         if not isinstance(frame_id, str) or not frame_id:

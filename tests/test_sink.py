@@ -200,6 +200,20 @@ def test_error_policy_refuses_the_job_and_keeps_the_finished_ones(tmp_path: Path
     assert [p["shape"] for p in info.value.problems] == [2]
 
 
+def test_a_job_that_cannot_be_finished_ends_the_sink(tmp_path: Path) -> None:
+    """Caught inside the loop, the error of a job leaves the sink ended: a later frame would
+    otherwise join a job already over its size."""
+    outside = Annotations.from_boxes(Frames.build(W, H), [[700, 10, 750, 50]], ["car"], 0)
+    path = tmp_path / "s.jsonl"
+    with JobSink(path, frames_per_job=1, on_invalid="error") as sink:
+        with pytest.raises(GeometryError):
+            sink.append(outside, frame_id="a", src="s3://b/1.jpg")
+        with pytest.raises(ValueError, match=r"abandoned \(an exception ended it\)"):
+            sink.append(one_box(), frame_id="b", src="s3://b/2.jpg")
+    assert path.read_bytes() == b""
+    assert sink.unwritten == 1
+
+
 def test_mixed_labels_across_frames(tmp_path: Path) -> None:
     frames = Frames.build(W, H)
     a = Annotations.from_boxes(frames, [[1, 1, 9, 9]], ["zebra"], 0, track=[3])

@@ -1,0 +1,97 @@
+"""``prelabel export``: the commands over the library, the sidecar and the errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from click.testing import CliRunner, Result
+
+from prelabel.cli import main
+from prelabel.export.sizes import sidecar_path
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, [*args])
+
+
+def _jobs(tmp: Path) -> Path:
+    out = tmp / "jobs.jsonl"
+    r = run(
+        "convert", "cvat", str(FIXTURES / "cvat" / "video.xml"), "-o", str(out), "-q",
+        "--src-template", "https://images.example.com/{sequence}/{index}.jpg",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def test_convert_writes_the_sidecar(tmp_path: Path) -> None:
+    jobs = _jobs(tmp_path)
+    side = orjson.loads(sidecar_path(jobs).read_bytes())
+    assert side["format"] == "prelabel-frames"
+    (ref,) = side["jobs"]
+    entry = side["jobs"][ref]
+    n = len(orjson.loads(jobs.read_bytes().splitlines()[0])["data"]["video_data"]["frames"])
+    assert len(entry["frame_id"]) == len(entry["width"]) == n
+    # video.xml's <original_size> is 640 x 480
+    assert set(entry["width"]) == {640}
+    assert set(entry["height"]) == {480}
+
+
+def test_every_format_from_a_payload(tmp_path: Path) -> None:
+    jobs = _jobs(tmp_path)
+    r = run("export", "coco", str(jobs), "-o", str(tmp_path / "x.json"))
+    assert r.exit_code == 0, r.output
+    assert "-> " in r.output
+    doc = orjson.loads((tmp_path / "x.json").read_bytes())
+    assert doc["annotations"]
+    r = run(
+        "export",
+        "yolo",
+        str(jobs),
+        "-o",
+        str(tmp_path / "ds"),
+        "--report",
+        str(tmp_path / "r.json"),
+    )
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "ds" / "data.yaml").is_file()
+    report = orjson.loads((tmp_path / "r.json").read_bytes())
+    # video.xml has landmarks and lines, which YOLO rows cannot hold: each one a row
+    assert any(c["reason"] == "kind_not_in_format" and c["count"] > 0 for c in report["counts"])
+    r = run("export", "cvat", str(jobs), "-o", str(tmp_path / "xml"), "-q")
+    assert r.exit_code == 0, r.output
+    assert r.output == ""
+    assert [p.name for p in (tmp_path / "xml").iterdir()] == ["street.xml"]
+
+
+def test_results_folder_needs_sizes(tmp_path: Path) -> None:
+    r = run("export", "coco", str(FIXTURES / "results"), "-o", str(tmp_path / "x.json"))
+    assert r.exit_code == 2
+    assert "--sizes" in r.output
+    assert "Traceback" not in r.output
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_results_folder_without_sizes_to_yolo(tmp_path: Path) -> None:
+    """YOLO is normalised: the results' own fractions, frames named <reference_id>/<file>."""
+    r = run("export", "yolo", str(FIXTURES / "results"), "-o", str(tmp_path / "ds"))
+    assert r.exit_code == 0, r.output
+    labels = sorted(
+        p.relative_to(tmp_path / "ds").as_posix() for p in (tmp_path / "ds").rglob("*.txt")
+    )
+    assert labels
+    assert all(p.startswith("labels/") for p in labels)
+
+
+def test_bad_result_is_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "a.json").write_bytes(b'{"data": {"video_data": {"frames": []}}}')
+    r = run("export", "yolo", str(folder), "-o", str(tmp_path / "ds"))
+    assert r.exit_code == 2
+    assert "a.json" in r.output
+    assert "annotation_data" in r.output
+    assert "Traceback" not in r.output

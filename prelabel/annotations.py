@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +24,11 @@ from prelabel._ragged import (
     run_owner,
     run_rows,
 )
+from prelabel.errors import InputError
+from prelabel.urls import is_url
+
+if TYPE_CHECKING:
+    from prelabel.report import Report
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -116,7 +121,63 @@ class Frames:
         sequence: Sequence[str] | str = "sequence",
         index: npt.ArrayLike | None = None,
     ) -> Frames:
-        """Frames from per-frame columns; width/height may be scalars for a fixed camera."""
+        """Frames from per-frame columns; width/height may be scalars for a fixed camera.
+
+        Checked (an :class:`~prelabel.errors.InputError` naming the parameter and row): the
+        per-frame columns have one length, sizes and ``index`` are numbers (``index`` whole
+        and not negative), ``frame_id``/``src``/``name``/``sequence`` are strings, and every
+        ``src`` is an ``http(s)://``, ``s3://`` or ``gs://`` URL ("" for one that the convert
+        options fill in later). A ``frame_id`` may repeat here: it must be unique per job,
+        and which frames share a job is decided later (``frames_per_job``), so the job
+        builder refuses a repeat within one job, naming both frames.
+        """
+        ids = _texts(frame_id, "frame_id")
+        srcs = _texts(src, "src")
+        names = _texts(name, "name")
+        seqs: list[str] | str = (
+            sequence if isinstance(sequence, str) else _texts(sequence, "sequence") or []
+        )
+        given = [(p, c) for p, c in (("frame_id", ids), ("src", srcs), ("name", names),
+                 ("sequence", None if isinstance(seqs, str) else seqs)) if c is not None]  # fmt: skip
+        chk = _Inputs(None)
+        w = _sizes(width, "width")
+        h = _sizes(height, "height")
+        sized = [a.size for a in (w, h) if a.ndim == 1]
+        n = len(given[0][1]) if given else (sized[0] if sized else 1)
+        first = given[0][0] if given else "width"
+        for p, c in given:
+            if len(c) != n:
+                raise _bad(p, f"expected {n} values (one per frame, as {first}), got {len(c)}")
+        for p, a in (("width", w), ("height", h)):
+            if a.ndim == 1 and a.size != n:
+                raise _bad(p, f"expected {n} values (one per frame, as {first}) or one number, "
+                           f"got {a.size}")  # fmt: skip
+        idx = chk.ints(index, n, "index", per="frame", lo=0)
+        if index is None:
+            idx = np.arange(n, dtype=np.int64)
+        if srcs is not None:
+            bad = [i for i, u in enumerate(srcs) if u and not is_url(u)]
+            if bad:
+                raise _bad(
+                    f"src[{bad[0]}]",
+                    f"{srcs[bad[0]]!r} is not an http(s)://, s3:// or gs:// URL "
+                    f"({len(bad)} of {n} are not)",
+                )
+        return cls._build(w, h, frame_id=ids, src=srcs, name=names, sequence=seqs, index=idx)
+
+    @classmethod
+    def _build(
+        cls,
+        width: npt.ArrayLike,
+        height: npt.ArrayLike,
+        *,
+        frame_id: Sequence[str] | None = None,
+        src: Sequence[str] | None = None,
+        name: Sequence[str] | None = None,
+        sequence: Sequence[str] | str = "sequence",
+        index: npt.ArrayLike | None = None,
+    ) -> Frames:
+        """:meth:`build` without the input checks."""
         ids = None if frame_id is None else list(frame_id)
         n_hint = [len(c) for c in (ids, src, name) if c is not None]
         w = np.asarray(width, dtype=np.float64)
@@ -358,10 +419,15 @@ class Annotations:
         return Annotations.concat([self, other])
 
     # --- constructors ---------------------------------------------------------------------
+    # The public ``from_*`` constructors check their input (see ``_Inputs``) and then build
+    # through the private unchecked ``_runs`` / ``_boxes`` / ``_point_lists``, which readers
+    # call directly: a reader has already refused what is malformed, with the file and line,
+    # and may legitimately build what the checks refuse from inference code (a pixel file
+    # whose coordinates all lie in 0..1).
     @classmethod
     def empty(cls, frames: Frames, labels: Sequence[str] = ()) -> Annotations:
         """No shapes over ``frames`` (a frame without objects is still a frame of the job)."""
-        ann = cls.from_runs(frames, Kind.RECTANGLE, np.zeros((0, 2)), np.zeros(1, np.int64), [], [])
+        ann = cls._runs(frames, Kind.RECTANGLE, np.zeros((0, 2)), np.zeros(1, np.int64), [], [])
         return replace(ann, labels=tuple(labels))
 
     @classmethod
@@ -380,12 +446,12 @@ class Annotations:
         point_label: npt.ArrayLike | None = None,
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
         source: Sequence[str | None] | None = None,
-        normalised: bool = False,
+        normalized: bool = False,
+        normalised: bool | None = None,
     ) -> Annotations:
         """The general constructor: shapes as runs of points (``offsets``, ``points``).
 
-        Every other ``from_*`` constructor and every reader ends here; their keywords mean
-        the same:
+        Every other ``from_*`` constructor ends here; their keywords mean the same:
 
         - ``labels``: one per shape, names (strings, or one string for all), or class ids
           into ``names``;
@@ -398,8 +464,48 @@ class Annotations:
         - ``attributes``: per shape, a mapping of attribute name to value, or None;
         - ``source``: per shape, where it came from (a JSON path, ``file:line``), shown in
           the report;
-        - ``normalised``: the coordinates are already fractions of the frame size, not pixels.
+        - ``normalized``: the coordinates are already fractions of the frame size (0..1, as
+          Ultralytics' ``xyxyn``), not pixels; :func:`prelabel.prepare` does not divide them
+          again (``normalised`` is the same keyword in the table's own spelling).
+
+        Every input is checked: a column of the wrong length (one value per shape, or a true
+        scalar for all; a length-1 list is not broadcast), a frame row or class id out of
+        range, a frame/class/track value that is not a whole number or is NaN, and pixel
+        coordinates that all lie in 0..1 on frames of more than a few pixels (the hint:
+        ``normalized=True``) are an :class:`~prelabel.errors.InputError` naming the parameter
+        and, where one value is wrong, its row (``track[3]``).
         """
+        chk = _Inputs(frames)
+        pts = chk.points(points, "points")
+        off = chk.offsets(offsets, len(pts))
+        n = len(off) - 1
+        kinds = chk.kinds(kind, n)
+        cols = chk.shape_columns(
+            n, labels, frame, names, track, score, attributes, source, pts, off,
+            _unit_flag(normalized, normalised), "points",
+        )  # fmt: skip
+        plabel = chk.ints(point_label, len(pts), "point_label", fill=0, per="point")
+        return cls._runs(frames, kinds, pts, off, point_label=plabel, **cols)
+
+    @classmethod
+    def _runs(
+        cls,
+        frames: Frames,
+        kind: Kind | npt.ArrayLike,
+        points: npt.ArrayLike,
+        offsets: npt.ArrayLike,
+        labels: Sequence[str] | npt.ArrayLike,
+        frame: npt.ArrayLike,
+        *,
+        names: Sequence[str] | None = None,
+        track: npt.ArrayLike | None = None,
+        score: npt.ArrayLike | None = None,
+        point_label: npt.ArrayLike | None = None,
+        attributes: Sequence[Mapping[str, Any] | None] | None = None,
+        source: Sequence[str | None] | None = None,
+        normalised: bool = False,
+    ) -> Annotations:
+        """:meth:`from_runs` without the input checks, for readers (see the note above)."""
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         off = np.asarray(offsets, dtype=np.int64)
         n = len(off) - 1
@@ -435,19 +541,47 @@ class Annotations:
         score: npt.ArrayLike | None = None,
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
         source: Sequence[str | None] | None = None,
-        normalised: bool = False,
+        normalized: bool = False,
+        normalised: bool | None = None,
     ) -> Annotations:
-        """Rectangles from an (N, 4) array of ``x1, y1, x2, y2`` (pixels unless ``normalised``).
+        """Rectangles from an (N, 4) array of ``x1, y1, x2, y2`` (pixels unless ``normalized``).
 
         The corners are stored top-left, top-right, bottom-right, bottom-left, as the
         payload wants them; a box given with x2 < x1 keeps its order and is caught by the
-        checks as a negative extent.
+        checks as a negative extent. The keywords (and the input checks) are those of
+        :meth:`from_runs`.
         """
+        chk = _Inputs(frames)
+        b = chk.coordinates(xyxy, "xyxy", 4, "(N, 4) x1, y1, x2, y2")
+        n = len(b)
+        off = np.arange(n + 1, dtype=np.int64) * 4
+        cols = chk.shape_columns(
+            n, labels, frame, names, track, score, attributes, source, b.reshape(-1, 2), off,
+            _unit_flag(normalized, normalised), "xyxy", point_frame=np.repeat(np.arange(n), 2),
+        )  # fmt: skip
+        return cls._boxes(frames, b, **cols)
+
+    @classmethod
+    def _boxes(
+        cls,
+        frames: Frames,
+        xyxy: npt.ArrayLike,
+        labels: Sequence[str] | npt.ArrayLike,
+        frame: npt.ArrayLike,
+        *,
+        names: Sequence[str] | None = None,
+        track: npt.ArrayLike | None = None,
+        score: npt.ArrayLike | None = None,
+        attributes: Sequence[Mapping[str, Any] | None] | None = None,
+        source: Sequence[str | None] | None = None,
+        normalised: bool = False,
+    ) -> Annotations:
+        """:meth:`from_boxes` without the input checks, for readers."""
         b = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
         x1, y1, x2, y2 = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
         corners = np.stack([x1, y1, x2, y1, x2, y2, x1, y2], axis=1).reshape(-1, 2)
         offsets = np.arange(len(b) + 1, dtype=np.int64) * 4
-        return cls.from_runs(
+        return cls._runs(
             frames,
             Kind.RECTANGLE,
             corners,
@@ -477,18 +611,59 @@ class Annotations:
         point_labels: Sequence[npt.ArrayLike] | None = None,
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
         source: Sequence[str | None] | None = None,
-        normalised: bool = False,
+        normalized: bool = False,
+        normalised: bool | None = None,
+        param: str = "shapes",
     ) -> Annotations:
         """Polygons, lines, cuboids or landmarks from a list of (K, 2) arrays, one per shape.
 
         Landmark points are numbered 1..K in the given order unless ``point_labels`` says
-        otherwise (one integer array per shape).
+        otherwise (one integer array per shape, K numbers each). The keywords (and the input
+        checks) are those of :meth:`from_runs`; ``param`` is the name the messages give
+        ``shapes`` (``polygons`` when :meth:`from_polygons` calls this).
         """
+        chk = _Inputs(frames)
+        kinds = chk.kinds(kind, 1)
+        arrays = chk.point_lists(shapes, param)
+        counts = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
+        off = offsets_from_counts(counts)
+        pts = np.concatenate(arrays) if arrays else np.zeros((0, 2))
+        n = len(arrays)
+        cols = chk.shape_columns(
+            n, labels, frame, names, track, score, attributes, source, pts, off,
+            _unit_flag(normalized, normalised), param,
+        )  # fmt: skip
+        pl = None
+        if point_labels is not None:
+            pl = chk.point_labels(point_labels, counts)
+        return cls._point_lists(frames, Kind(int(kinds[0])), arrays, point_labels=pl, **cols)
+
+    @classmethod
+    def _point_lists(
+        cls,
+        frames: Frames,
+        kind: Kind,
+        shapes: Sequence[npt.ArrayLike],
+        labels: Sequence[str] | npt.ArrayLike,
+        frame: npt.ArrayLike,
+        *,
+        names: Sequence[str] | None = None,
+        track: npt.ArrayLike | None = None,
+        score: npt.ArrayLike | None = None,
+        point_labels: Sequence[npt.ArrayLike] | npt.NDArray[np.int32] | None = None,
+        attributes: Sequence[Mapping[str, Any] | None] | None = None,
+        source: Sequence[str | None] | None = None,
+        normalised: bool = False,
+    ) -> Annotations:
+        """:meth:`from_point_lists` without the input checks, for readers; ``point_labels``
+        may also be one array of every point's number."""
         arrays = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in shapes]
         counts = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
         offsets = offsets_from_counts(counts)
         pts = np.concatenate(arrays) if arrays else np.zeros((0, 2))
-        if point_labels is not None:
+        if isinstance(point_labels, np.ndarray):
+            pl: npt.NDArray[np.int32] | None = point_labels.astype(np.int32)
+        elif point_labels is not None:
             pl = np.concatenate(
                 [np.asarray(p, dtype=np.int32).ravel() for p in point_labels]
                 or [np.zeros(0, np.int32)]
@@ -497,7 +672,7 @@ class Annotations:
             pl = (position_in_run(counts) + 1).astype(np.int32)
         else:
             pl = None
-        return cls.from_runs(
+        return cls._runs(
             frames,
             kind,
             pts,
@@ -526,7 +701,8 @@ class Annotations:
         score: npt.ArrayLike | None = None,
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
         source: Sequence[str | None] | None = None,
-        normalised: bool = False,
+        normalized: bool = False,
+        normalised: bool | None = None,
     ) -> Annotations:
         """Polygons from (K, 2) vertex arrays, one per shape (the ring is closed implicitly:
         do not repeat the first vertex). The keywords are those of :meth:`from_runs`."""
@@ -541,7 +717,8 @@ class Annotations:
             score=score,
             attributes=attributes,
             source=source,
-            normalised=normalised,
+            normalized=_unit_flag(normalized, normalised),
+            param="polygons",
         )
 
     @classmethod
@@ -557,7 +734,8 @@ class Annotations:
         score: npt.ArrayLike | None = None,
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
         source: Sequence[str | None] | None = None,
-        normalised: bool = False,
+        normalized: bool = False,
+        normalised: bool | None = None,
     ) -> Annotations:
         """Polylines from (K, 2) vertex arrays, one per shape, in drawing order. The keywords
         are those of :meth:`from_runs`."""
@@ -572,7 +750,8 @@ class Annotations:
             score=score,
             attributes=attributes,
             source=source,
-            normalised=normalised,
+            normalized=_unit_flag(normalized, normalised),
+            param="lines",
         )
 
     @classmethod
@@ -589,7 +768,8 @@ class Annotations:
         point_labels: Sequence[npt.ArrayLike] | None = None,
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
         source: Sequence[str | None] | None = None,
-        normalised: bool = False,
+        normalized: bool = False,
+        normalised: bool | None = None,
     ) -> Annotations:
         """Landmarks (keypoint sets) from (K, 2) arrays, one per shape.
 
@@ -609,7 +789,8 @@ class Annotations:
             point_labels=point_labels,
             attributes=attributes,
             source=source,
-            normalised=normalised,
+            normalized=_unit_flag(normalized, normalised),
+            param="landmarks",
         )
 
     @classmethod
@@ -625,12 +806,13 @@ class Annotations:
         score: npt.ArrayLike | None = None,
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
         source: Sequence[str | None] | None = None,
-        normalised: bool = False,
+        normalized: bool = False,
+        normalised: bool | None = None,
     ) -> Annotations:
         """Cuboids from an (N, 8, 2) array: the front face bottom-left, bottom-right, top-right,
         top-left, then the back face likewise (the corner order of the API page's example).
         The keywords are those of :meth:`from_runs`."""
-        c = np.asarray(cuboids, dtype=np.float64).reshape(-1, 8, 2)
+        c = _Inputs(frames).coordinates(cuboids, "cuboids", (8, 2), "(N, 8, 2) corners")
         return cls.from_point_lists(
             frames,
             Kind.CUBOID,
@@ -642,8 +824,126 @@ class Annotations:
             score=score,
             attributes=attributes,
             source=source,
-            normalised=normalised,
+            normalized=_unit_flag(normalized, normalised),
+            param="cuboids",
         )
+
+    # --- adapters (prelabel.adapters: duck-typed, neither package is imported) -------------
+    @classmethod
+    def from_masks(
+        cls,
+        frames: Frames,
+        masks: npt.ArrayLike,
+        labels: Sequence[str] | npt.ArrayLike,
+        frame: npt.ArrayLike,
+        *,
+        names: Sequence[str] | None = None,
+        track: npt.ArrayLike | None = None,
+        score: npt.ArrayLike | None = None,
+        attributes: Sequence[Mapping[str, Any] | None] | None = None,
+        source: Sequence[str | None] | None = None,
+        min_area: float | None = None,
+        multipart: str = "split",
+        report: Report | None = None,
+    ) -> Annotations:
+        """Polygons traced from binary masks, an (N, H, W) array (non-zero = inside), each
+        mask the size of its frame (H = height, W = width).
+
+        The outline runs along pixel corners, with the policy of COCO RLE masks
+        (:mod:`prelabel.formats.masks`): holes are filled, pieces under ``min_area`` square
+        pixels (default the COCO reader's, 4) are dropped, a mask without pixels gives no
+        shape; a mask in several pieces gives one polygon per piece (``multipart="split"``,
+        the largest keeps the track id) or only the largest (``"largest"``). The other
+        keywords are those of :meth:`from_runs`.
+
+        What was repaired, dropped or split is added to ``report`` (a
+        :class:`~prelabel.report.Report`), as the readers' ``report=`` does: pass the same
+        report to :func:`prelabel.prepare` and one report holds both. The rows go to the
+        caller rather than onto the table because a table is cut, selected and concatenated
+        (``ann[mask]``, ``a + b``) and rows riding on it would be copied or lost with it.
+        Without ``report`` a :class:`UserWarning` counts what happened, so nothing is lost
+        unseen. Needs the ``masks`` extra (OpenCV).
+        """
+        from prelabel.adapters.masks import annotations_from_masks
+
+        return annotations_from_masks(
+            frames, masks, labels, frame, names=names, track=track, score=score,
+            attributes=attributes, source=source, min_area=min_area, multipart=multipart,
+            report=report,
+        )  # fmt: skip
+
+    @classmethod
+    def from_ultralytics(
+        cls,
+        results: Any,
+        *,
+        sequence: str | None = None,
+        frame_id: Sequence[str] | None = None,
+        src: Sequence[str] | None = None,
+        keypoint_threshold: float = 0.25,
+        with_boxes: bool = False,
+        multipart: str = "split",
+        report: Report | None = None,
+    ) -> Annotations:
+        """Pixel annotations from one Ultralytics ``Results`` or a list of them (one per
+        frame, in order), one frame per result; tensors on the CPU or numpy arrays alike
+        (ultralytics itself is not imported).
+
+        Per result: ``orig_shape`` (height, width) is the frame size, ``path`` its name,
+        ``names`` the class names; ``boxes`` become rectangles with ``conf`` as the score
+        and ``id`` as the track (None when not tracking: no track); ``obb`` oriented boxes
+        become polygons, or rectangles when axis-aligned (the YOLO reader's rule);
+        ``masks.xy`` become polygons and ``keypoints`` landmarks (points whose confidence is
+        below ``keypoint_threshold`` are left out, Ultralytics' plotting default 0.25; a
+        detection with none left gives no landmark), each instead of its box unless
+        ``with_boxes``. A mask outline that Ultralytics merged from several pieces (joined by
+        zero-width bridges) is cut back into its pieces (``multipart`` as in
+        :meth:`from_masks`); what is left out or split is added to ``report`` (see
+        :meth:`from_masks`). ``sequence`` names the video (default ``"sequence"``);
+        ``frame_id`` and ``src``, one per result, are as in :meth:`Frames.build`.
+        """
+        from prelabel.adapters.ultralytics import annotations_from_ultralytics
+
+        return annotations_from_ultralytics(
+            results, sequence=sequence, frame_id=frame_id, src=src,
+            keypoint_threshold=keypoint_threshold, with_boxes=with_boxes, multipart=multipart,
+            report=report,
+        )  # fmt: skip
+
+    @classmethod
+    def from_supervision(
+        cls,
+        detections: Any,
+        *,
+        width: float | Sequence[float],
+        height: float | Sequence[float],
+        names: Sequence[str] | Mapping[int, str] | None = None,
+        sequence: str | None = None,
+        frame_id: Sequence[str] | None = None,
+        src: Sequence[str] | None = None,
+        with_boxes: bool = False,
+        min_area: float | None = None,
+        multipart: str = "split",
+        report: Report | None = None,
+    ) -> Annotations:
+        """Pixel annotations from one ``supervision.Detections`` or a list of them (one per
+        frame, in order), one frame per item (supervision itself is not imported).
+
+        ``xyxy`` become rectangles, ``confidence`` the score, ``tracker_id`` the track (None:
+        no track); labels are ``data["class_name"]`` where present, else ``class_id`` into
+        ``names`` (a list, or a model's ``{id: name}`` dict). ``mask`` (a dense (N, H, W)
+        array or a ``CompactMask``) becomes polygons traced as :meth:`from_masks` does,
+        instead of the boxes unless ``with_boxes``. ``width`` and ``height``: the frame size
+        (one for all, or one per item). What is repaired, dropped or split is added to
+        ``report`` (see :meth:`from_masks`).
+        """
+        from prelabel.adapters.supervision import annotations_from_supervision
+
+        return annotations_from_supervision(
+            detections, width=width, height=height, names=names, sequence=sequence,
+            frame_id=frame_id, src=src, with_boxes=with_boxes, min_area=min_area,
+            multipart=multipart, report=report,
+        )  # fmt: skip
 
 
 _REPR_LABELS = 5  # label names a repr shows
@@ -675,3 +975,365 @@ def _encode_labels(
         return (), np.zeros(0, dtype=np.int32)
     uniq, inverse = np.unique(arr.astype(str), return_inverse=True)
     return tuple(str(x) for x in uniq), inverse.astype(np.int32).ravel()
+
+
+# --- input checks of the public constructors ------------------------------------------------
+# The check that pixel coordinates do not all lie in 0..1 needs some evidence: frames larger
+# than this (the YOLO reader's width = height = 1 stand-in for unknown sizes is exempt), and
+# at least this many shapes. One shape within a pixel of the corner is an odd detection but
+# may be pixels (a random test shape, a clipped speck); several all there are fractions.
+_FEW_PIXELS = 4.0
+_HINT_SHAPES = 2
+
+
+def _bad(param: str, message: str) -> InputError:
+    """An input error naming the parameter (and row) as its location: ``track[3]: is NaN``."""
+    return InputError(None, param, message)
+
+
+def _described(values: Any) -> str:
+    """What was passed, for a message: an array's shape and dtype, a list's length, a type."""
+    if hasattr(values, "shape") and hasattr(values, "dtype"):
+        return f"shape {tuple(values.shape)} and dtype {values.dtype}"
+    if isinstance(values, list | tuple):
+        return f"a {type(values).__name__} of {len(values)}"
+    text = repr(values)
+    return f"{type(values).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+def _array(values: Any, param: str, expected: str) -> npt.NDArray[Any]:
+    try:
+        return np.asarray(values)
+    except (ValueError, TypeError):  # a ragged list: numpy's own words name no parameter
+        raise _bad(
+            param, f"expected {expected}, got {_described(values)} whose items differ in shape"
+        ) from None
+
+
+def _numeric(arr: npt.NDArray[Any], param: str, expected: str) -> npt.NDArray[Any]:
+    """``arr`` if it holds numbers (not booleans, text or None)."""
+    kind = arr.dtype.kind
+    if kind in "iuf":
+        return arr
+    if kind == "O" and arr.size:
+        try:
+            return arr.astype(np.float64)
+        except (ValueError, TypeError):
+            pass
+    if kind == "O" and not arr.size:
+        return arr.astype(np.float64)
+    raise _bad(param, f"expected {expected} (numbers), got {_described(arr)}")
+
+
+def _first(mask: npt.NDArray[np.bool_]) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _at(param: str, rows: npt.NDArray[np.bool_], arr: npt.NDArray[Any]) -> str:
+    """``param[i]`` of the first selected row, with ``[i, j]`` for a 2-D array."""
+    i = _first(rows.ravel())
+    if arr.ndim > 1:
+        where = ", ".join(str(int(k)) for k in np.unravel_index(i, arr.shape))
+        return f"{param}[{where}]"
+    return f"{param}[{i}]"
+
+
+class _Inputs:
+    """The checks of the public constructors, vectorised: each is a few numpy reductions
+    over a column, and only a failing check looks for the row to name."""
+
+    def __init__(self, frames: Frames | None) -> None:
+        if frames is not None and not isinstance(frames, Frames):
+            raise _bad(
+                "frames", f"expected a Frames table (Frames.build), got {_described(frames)}"
+            )
+        self._frames = frames
+
+    @property
+    def frames(self) -> Frames:
+        assert self._frames is not None
+        return self._frames
+
+    def coordinates(
+        self, values: Any, param: str, tail: int | tuple[int, ...], expected: str
+    ) -> FloatArray:
+        """An (N, *tail) float array of coordinates (NaN allowed: prepare reports it)."""
+        tail = (tail,) if isinstance(tail, int) else tail
+        arr = _array(values, param, expected)
+        if arr.size == 0 and arr.ndim <= 1 + len(tail):
+            return np.zeros((0, *tail))
+        if arr.ndim != 1 + len(tail) or arr.shape[1:] != tail:
+            raise _bad(param, f"expected shape {expected}, got {_described(values)}")
+        out: FloatArray = _numeric(arr, param, expected).astype(np.float64)
+        return out
+
+    def points(self, values: Any, param: str) -> FloatArray:
+        return self.coordinates(values, param, 2, "(P, 2) x, y")
+
+    def point_lists(self, shapes: Any, param: str) -> list[FloatArray]:
+        if isinstance(shapes, str | bytes) or not hasattr(shapes, "__len__"):
+            raise _bad(param, f"expected a list of (K, 2) arrays, got {_described(shapes)}")
+        out = []
+        for i, s in enumerate(shapes):  # one array per shape is the input's own layout
+            arr = _array(s, f"{param}[{i}]", "(K, 2) x, y")
+            if arr.size == 0 and arr.ndim <= 2:
+                out.append(np.zeros((0, 2)))
+                continue
+            if arr.ndim != 2 or arr.shape[1] != 2:
+                raise _bad(f"{param}[{i}]", f"expected shape (K, 2) x, y, got {_described(s)}")
+            out.append(_numeric(arr, f"{param}[{i}]", "(K, 2) x, y").astype(np.float64))
+        return out
+
+    def offsets(self, values: Any, n_points: int) -> IntArray:
+        off = self.ints(values, None, "offsets", per="shape")
+        expected = f"n + 1 non-decreasing integers from 0 to the number of points ({n_points})"
+        if off.ndim != 1 or len(off) == 0:
+            raise _bad("offsets", f"expected {expected}, got {_described(values)}")
+        if off[0] != 0 or off[-1] != n_points:
+            raise _bad("offsets", f"expected {expected}, got {int(off[0])} .. {int(off[-1])}")
+        down = np.diff(off) < 0
+        if down.any():
+            i = _first(down) + 1
+            raise _bad(f"offsets[{i}]", f"is {int(off[i])}, below offsets[{i - 1}]: {expected}")
+        return off
+
+    def kinds(self, kind: Any, n: int) -> npt.NDArray[np.int8]:
+        k = self.ints(kind, n, "kind", lo=0, hi=len(Kind) - 1, hint="a prelabel.Kind")
+        return k.astype(np.int8)
+
+    def ints(
+        self,
+        values: Any,
+        n: int | None,
+        param: str,
+        *,
+        fill: int = 0,
+        lo: int | None = None,
+        hi: int | None = None,
+        per: str = "shape",
+        hint: str | None = None,
+        range_text: str | None = None,
+    ) -> IntArray:
+        """An int64 column of n values (one per ``per``, or one true scalar for all; n=None:
+        any length), whole numbers, finite, within lo..hi."""
+        if values is None:
+            return np.full(0 if n is None else n, fill, dtype=np.int64)
+        expected = "integers" if n is None else f"{n} integers (one per {per}) or one integer"
+        arr = _array(values, param, expected)
+        if n is not None:
+            if arr.ndim == 0:
+                arr = np.broadcast_to(arr, (n,))
+            elif arr.shape != (n,):
+                tip = ": pass a scalar for one value for all" if arr.shape == (1,) else ""
+                raise _bad(param, f"expected {expected}, got {_described(values)}{tip}")
+        if arr.dtype.kind == "b":
+            raise _bad(param, f"expected {expected}, got {_described(values)}")
+        arr = _numeric(arr, param, expected)
+        if arr.dtype.kind == "f":
+            bad = ~np.isfinite(arr)
+            if bad.any():
+                i = _first(bad)
+                why = f"; {hint}" if hint else ""
+                raise _bad(_at(param, bad, arr), f"is {arr.ravel()[i]}, not a whole number{why}")
+            frac = (arr != np.round(arr)) | (np.abs(arr) >= 2.0**62)
+            if frac.any():
+                i = _first(frac)
+                raise _bad(_at(param, frac, arr), f"is {arr.ravel()[i]!r}, not a whole number")
+        elif arr.dtype.kind == "u" and arr.size and int(arr.max()) >= 2**62:
+            i = int(np.argmax(arr))
+            raise _bad(f"{param}[{i}]", f"is {int(arr[i])}, out of range")
+        out = arr.astype(np.int64)
+        if out.size and (lo is not None or hi is not None):
+            wrong = np.zeros(out.shape, dtype=bool)
+            if lo is not None:
+                wrong |= out < lo
+            if hi is not None:
+                wrong |= out > hi
+            if wrong.any():
+                i = _first(wrong)
+                allowed = range_text or (f"{lo}..{hi}" if hi is not None else f">= {lo}")
+                why = f" ({hint})" if hint else ""
+                raise _bad(
+                    _at(param, wrong, out), f"is {int(out.ravel()[i])}, outside {allowed}{why}"
+                )
+        return out
+
+    def floats(self, values: Any, n: int, param: str) -> FloatArray | None:
+        """A float column of n values (NaN: none), or one scalar for all; inf is refused."""
+        if values is None:
+            return None
+        expected = f"{n} numbers (one per shape) or one number"
+        arr = _array(values, param, expected)
+        if arr.ndim == 0:
+            arr = np.broadcast_to(arr, (n,))
+        elif arr.shape != (n,):
+            tip = ": pass a scalar for one value for all" if arr.shape == (1,) else ""
+            raise _bad(param, f"expected {expected}, got {_described(values)}{tip}")
+        if arr.dtype.kind == "b":
+            raise _bad(param, f"expected {expected}, got {_described(values)}")
+        out = _numeric(arr, param, expected).astype(np.float64)
+        inf = np.isinf(out)
+        if inf.any():
+            raise _bad(_at(param, inf, out), f"is {out[_first(inf)]}; NaN means none")
+        return out
+
+    def labels(self, labels: Any, names: Any, n: int) -> tuple[Any, tuple[str, ...] | None]:
+        """(labels as strings or class ids, names) checked: ids need ``names`` and must index it."""
+        if names is not None:
+            if isinstance(names, str) or not hasattr(names, "__len__"):
+                raise _bad("names", f"expected a list of class names, got {_described(names)}")
+            names_t = tuple(names)
+            if set(map(type, names_t)) - {str}:
+                i = next(i for i, v in enumerate(names_t) if not isinstance(v, str))
+                raise _bad(
+                    f"names[{i}]", f"expected a class name (str), got {_described(names_t[i])}"
+                )
+            ids = self.ints(
+                labels, n, "labels", lo=0, hi=len(names_t) - 1,
+                range_text=f"the {len(names_t)} class ids of names= (0..{len(names_t) - 1})",
+            )  # fmt: skip
+            return ids, names_t
+        if isinstance(labels, str):
+            return labels, None
+        if n == 0 and hasattr(labels, "__len__") and len(labels) == 0:
+            return [], None
+        expected = f"{n} label names (one per shape), one name, or class ids with names="
+        arr = _array(labels, "labels", expected)
+        if arr.ndim == 0 and isinstance(arr.item(), str):
+            return str(arr.item()), None
+        if arr.shape != (n,):
+            tip = ": pass a str for one label for all" if arr.shape == (1,) else ""
+            raise _bad("labels", f"expected {expected}, got {_described(labels)}{tip}")
+        if arr.dtype.kind in "iufb":
+            raise _bad(
+                "labels",
+                f"are class ids ({_described(labels)}) but names= is not given: pass the "
+                "model's class names (names=model.names) or the labels as strings",
+            )
+        if arr.dtype.kind == "O" and n and set(map(type, arr.tolist())) - {str}:
+            i = next(i for i, v in enumerate(arr.tolist()) if not isinstance(v, str))
+            raise _bad(f"labels[{i}]", f"expected a label name (str), got {_described(arr[i])}")
+        if arr.dtype.kind not in "UO":
+            raise _bad("labels", f"expected {expected}, got {_described(labels)}")
+        return arr, None
+
+    def shape_columns(
+        self,
+        n: int,
+        labels: Any,
+        frame: Any,
+        names: Any,
+        track: Any,
+        score: Any,
+        attributes: Any,
+        source: Any,
+        pts: FloatArray,
+        offsets: IntArray,
+        normalized: Any,
+        param: str,
+        point_frame: IntArray | None = None,
+    ) -> dict[str, Any]:
+        """The per-shape keywords of ``_runs``, checked (see :meth:`Annotations.from_runs`)."""
+        nf = len(self.frames)
+        frame_arr = self.ints(
+            frame, n, "frame", lo=0, hi=nf - 1,
+            range_text=f"the rows of frames ({nf} frame{'' if nf == 1 else 's'}: 0..{nf - 1})",
+        )  # fmt: skip
+        label_value, names_t = self.labels(labels, names, n)
+        track_arr = self.ints(
+            track, n, "track", fill=-1, lo=-1, hint="-1 for a shape without a track"
+        )
+        score_arr = self.floats(score, n, "score")
+        for col, value in (("attributes", attributes), ("source", source)):
+            if value is not None and (not hasattr(value, "__len__") or len(value) != n):
+                raise _bad(col, f"expected {n} values (one per shape), got {_described(value)}")
+        if attributes is not None:
+            wrong = [
+                i for i, a in enumerate(attributes) if a is not None and not isinstance(a, Mapping)
+            ]
+            if wrong:
+                i = wrong[0]
+                raise _bad(
+                    f"attributes[{i}]",
+                    f"expected a mapping or None, got {_described(attributes[i])}",
+                )
+        if not isinstance(normalized, bool | np.bool_):
+            raise _bad("normalized", f"expected True or False, got {_described(normalized)}")
+        if not normalized and n >= _HINT_SHAPES:
+            owner = run_owner(np.diff(offsets)) if point_frame is None else point_frame
+            self.units(pts, frame_arr[owner], param)
+        return {
+            "labels": label_value,
+            "frame": frame_arr,
+            "names": names_t,
+            "track": track_arr,
+            "score": score_arr,
+            "attributes": attributes,
+            "source": source,
+            "normalised": bool(normalized),
+        }
+
+    def units(self, pts: FloatArray, point_frame: IntArray, param: str) -> None:
+        """Refuse pixel coordinates of several shapes that all lie in 0..1 (some strictly
+        between) on frames of more than a few pixels: fractions passed without normalized=True."""
+        with np.errstate(invalid="ignore"):
+            finite = np.isfinite(pts).all(axis=1)
+            p = pts[finite]
+            if not p.size or p.min() < 0 or p.max() > 1 or not ((p > 0) & (p < 1)).any():
+                return
+        w = self.frames.width[point_frame[finite]]
+        h = self.frames.height[point_frame[finite]]
+        if not (np.minimum(w, h) > _FEW_PIXELS).all():
+            return
+        size = f"{float(w[0]):g} x {float(h[0]):g}"
+        raise _bad(
+            param,
+            f"every coordinate lies in 0..1 on frames of {size} pixels or more: these look "
+            "like fractions of the frame size; pass normalized=True (or pixel coordinates)",
+        )
+
+    def point_labels(self, point_labels: Any, counts: IntArray) -> npt.NDArray[np.int32]:
+        n = len(counts)
+        if isinstance(point_labels, str) or not hasattr(point_labels, "__len__"):
+            raise _bad(
+                "point_labels", f"expected {n} integer arrays, got {_described(point_labels)}"
+            )
+        if len(point_labels) != n:
+            raise _bad(
+                "point_labels",
+                f"expected {n} integer arrays (one per shape), got {len(point_labels)}",
+            )
+        parts = [
+            self.ints(np.asarray(p).ravel(), int(k), f"point_labels[{i}]", per="point")
+            for i, (p, k) in enumerate(zip(point_labels, counts.tolist(), strict=True))
+        ]
+        return np.concatenate(parts or [np.zeros(0, np.int64)]).astype(np.int32)
+
+
+def _unit_flag(normalized: bool, normalised: bool | None) -> bool:
+    """The one flag of the two spellings; giving both, differently, is refused."""
+    if normalised is None:
+        return normalized
+    if normalized and not normalised:
+        raise _bad("normalized", "normalized=True and normalised=False: give one of them")
+    return normalised
+
+
+def _texts(values: Any, param: str) -> list[str] | None:
+    """A per-frame text column as a list of str (None stays None)."""
+    if values is None:
+        return None
+    if isinstance(values, str | bytes) or not hasattr(values, "__len__"):
+        raise _bad(param, f"expected a list of strings (one per frame), got {_described(values)}")
+    out = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    if set(map(type, out)) - {str}:
+        i = next(i for i, v in enumerate(out) if not isinstance(v, str))
+        raise _bad(f"{param}[{i}]", f"expected a str, got {_described(out[i])}")
+    return out
+
+
+def _sizes(values: Any, param: str) -> npt.NDArray[Any]:
+    arr = _array(values, param, "a number or one number per frame")
+    if arr.ndim > 1 or arr.dtype.kind == "b":
+        raise _bad(param, f"expected a number or one number per frame, got {_described(values)}")
+    return _numeric(arr, param, "a number or one number per frame")

@@ -8,6 +8,7 @@ import shapely
 from hypothesis import given
 
 from prelabel.annotations import Annotations, Frames, Kind
+from prelabel.errors import InputError
 from tests.strategies import annotations
 
 
@@ -30,7 +31,7 @@ def test_class_ids_with_names(frames: Frames) -> None:
     )
     assert ann.labels == ("a", "b", "c")
     assert ann.label.tolist() == [2, 0, 2]
-    with pytest.raises(ValueError, match="class id"):
+    with pytest.raises(InputError, match=r"labels\[0\]: is 3, outside the 3 class ids"):
         Annotations.from_boxes(frames, np.zeros((1, 4)), [3], [0], names=["a", "b", "c"])
 
 
@@ -76,7 +77,7 @@ def test_concat_of_different_frames_offsets_frame_rows(frames: Frames) -> None:
 
 
 def test_columns_must_agree(frames: Frames) -> None:
-    with pytest.raises(ValueError, match="frame that does not exist"):
+    with pytest.raises(InputError, match=r"frame\[0\]: is 5, outside the rows of frames"):
         Annotations.from_boxes(frames, [[0, 0, 1, 1]], ["x"], [5])
 
 

@@ -183,7 +183,7 @@ def to_annotations(
             for a, o in zip(attrs, occ, strict=True)
         ]
     track_ids = np.asarray(parsed.tracks.id + [-1], dtype=np.int64)[raw.track[rows]]
-    ann = Annotations.from_runs(
+    ann = Annotations._runs(
         frames,
         out_kind[rows],
         points,

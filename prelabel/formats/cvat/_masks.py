@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from prelabel.annotations import Annotations
+from prelabel.annotations import Annotations, Kind
 from prelabel.errors import InputError, MissingExtraError
 from prelabel.formats.cvat._raw import RawShapes
 from prelabel.formats.cvat._tables import ParsedFile, bounded_int
@@ -123,8 +123,9 @@ def with_masks(
             {**(a or {}), occluded_attribute: "true" if raw.occluded[i] else "false"}
             for a, i in zip(attrs, owner, strict=True)
         ]
-    part = Annotations.from_polygons(
+    part = Annotations._point_lists(
         ann.frames,
+        Kind.POLYGON,
         polys,
         raw.label[own],
         raw.frame[own],

@@ -31,6 +31,25 @@ def _rect_corners(x1: FloatArray, y1: FloatArray, x2: FloatArray, y2: FloatArray
     return np.stack([x1, y1, x2, y1, x2, y2, x1, y2], axis=1).reshape(-1, 2)
 
 
+def axis_aligned(c: FloatArray, tol: float) -> npt.NDArray[np.bool_]:
+    """Per (4, 2) corner set of ``c`` (n, 4, 2), whether it is an axis-aligned rectangle:
+    every corner within ``tol`` of exactly one of the min/max x and one of the min/max y, the
+    four corners on four different (x, y) extremes. Also the Ultralytics adapter's rule."""
+    xmin, xmax = c[:, :, 0].min(axis=1), c[:, :, 0].max(axis=1)
+    ymin, ymax = c[:, :, 1].min(axis=1), c[:, :, 1].max(axis=1)
+    on_x_max = np.abs(c[:, :, 0] - xmax[:, None]) <= tol
+    on_x_min = np.abs(c[:, :, 0] - xmin[:, None]) <= tol
+    on_y_max = np.abs(c[:, :, 1] - ymax[:, None]) <= tol
+    on_y_min = np.abs(c[:, :, 1] - ymin[:, None]) <= tol
+    code = on_x_max * 2 + on_y_max
+    axis: npt.NDArray[np.bool_] = (
+        (on_x_max ^ on_x_min).all(axis=1)
+        & (on_y_max ^ on_y_min).all(axis=1)
+        & (np.sort(code, axis=1) == np.arange(4)).all(axis=1)
+    )
+    return axis
+
+
 def empty_annotations(
     frames: Frames, labels: tuple[str, ...] | None, *, normalised: bool
 ) -> Annotations:
@@ -61,16 +80,7 @@ def _group_parts(
         c = _gather(vals, first + pos["obb"], 8).reshape(n, 4, 2)
         xmin, xmax = c[:, :, 0].min(axis=1), c[:, :, 0].max(axis=1)
         ymin, ymax = c[:, :, 1].min(axis=1), c[:, :, 1].max(axis=1)
-        on_x_max = np.abs(c[:, :, 0] - xmax[:, None]) <= tol
-        on_x_min = np.abs(c[:, :, 0] - xmin[:, None]) <= tol
-        on_y_max = np.abs(c[:, :, 1] - ymax[:, None]) <= tol
-        on_y_min = np.abs(c[:, :, 1] - ymin[:, None]) <= tol
-        code = on_x_max * 2 + on_y_max
-        axis = (
-            (on_x_max ^ on_x_min).all(axis=1)
-            & (on_y_max ^ on_y_min).all(axis=1)
-            & (np.sort(code, axis=1) == np.arange(4)).all(axis=1)
-        )
+        axis = axis_aligned(c, tol)
         pts = c * np.stack([scale_x, scale_y], axis=1)[:, None, :]
         rect = _rect_corners(xmin * scale_x, ymin * scale_y, xmax * scale_x, ymax * scale_y)
         pts = np.where(np.repeat(axis, 4)[:, None], rect, pts.reshape(-1, 2))
@@ -165,7 +175,7 @@ def build_shapes(
     plabels = np.concatenate([p[3] for p in parts])
     row = np.concatenate([p[4] for p in parts]).astype(np.int64)
     offsets = offsets_from_counts(counts)
-    ann = Annotations.from_runs(
+    ann = Annotations._runs(
         frames, kinds, points, offsets, cls[row], frame[row], names=labels, track=track[row],
         score=score[row], point_label=plabels, source=source[row],
         normalised=not have_images,

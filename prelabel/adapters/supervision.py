@@ -1,0 +1,192 @@
+"""supervision ``Detections`` -> pixel :class:`~prelabel.annotations.Annotations`
+(``Annotations.from_supervision``), duck-typed: supervision is not imported.
+
+What is read, per ``Detections`` (supervision 0.2x-0.3x): ``xyxy`` (N, 4) pixels,
+``confidence`` (N,) or None, ``class_id`` (N,) or None, ``tracker_id`` (N,) or None,
+``data["class_name"]`` (N,) names where present (``Detections.from_ultralytics`` and most
+loaders set it), and ``mask``: a dense (N, H, W) bool array or a ``CompactMask`` (decoded one
+mask at a time), traced with prelabel's tracer as ``Annotations.from_masks`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from prelabel.adapters._arrays import optional_numpy, to_numpy
+from prelabel.adapters._collect import Shapes
+from prelabel.adapters._notes import Notes, check_multipart
+from prelabel.adapters.masks import default_min_area, frame_text, mask_source, trace_rows
+from prelabel.annotations import Annotations, Frames, IntArray, Kind, _bad, _described, _Inputs
+from prelabel.report import Report
+
+
+def _detections_list(detections: Any) -> list[Any]:
+    if hasattr(detections, "xyxy"):
+        return [detections]
+    if isinstance(detections, str | bytes) or not hasattr(detections, "__iter__"):
+        raise _bad(
+            "detections", f"expected a Detections or a list of them, got {_described(detections)}"
+        )
+    items = list(detections)
+    for i, d in enumerate(items):
+        if not hasattr(d, "xyxy"):
+            raise _bad(
+                f"detections[{i}]", f"expected a supervision Detections, got {_described(d)}"
+            )
+    if not items:
+        raise _bad("detections", "is empty: one Detections per frame is needed")
+    return items
+
+
+def _per_frame(value: Any, n: int, param: str) -> np.ndarray[Any, Any]:
+    arr = to_numpy(value, param)
+    if arr.ndim == 0:
+        return np.full(n, arr, dtype=float) if arr.dtype.kind in "iuf" else arr
+    if arr.shape != (n,):
+        raise _bad(param, f"expected one number or {n} (one per Detections), got {_described(arr)}")
+    return arr
+
+
+def _names(names: Any) -> tuple[str, ...] | None:
+    if names is None:
+        return None
+    if isinstance(names, Mapping):
+        keys = sorted(names)
+        if keys != list(range(len(keys))):
+            raise _bad("names", f"expected class ids 0..{len(keys) - 1}, got {keys[:8]}")
+        return tuple(str(names[k]) for k in keys)
+    if isinstance(names, str) or not hasattr(names, "__len__"):
+        raise _bad("names", f"expected a list or {{class id: name}} dict, got {_described(names)}")
+    return tuple(str(v) for v in names)
+
+
+def annotations_from_supervision(
+    detections: Any,
+    *,
+    width: Any,
+    height: Any,
+    names: Sequence[str] | Mapping[int, str] | None,
+    sequence: str | None,
+    frame_id: Sequence[str] | None,
+    src: Sequence[str] | None,
+    with_boxes: bool,
+    min_area: float | None,
+    multipart: str,
+    report: Report | None,
+) -> Annotations:
+    items = _detections_list(detections)
+    check_multipart(multipart)
+    area = default_min_area(min_area)
+    nf = len(items)
+    w = _per_frame(width, nf, "width")
+    h = _per_frame(height, nf, "height")
+    class_names = _names(names)
+    frames = Frames.build(
+        w, h, name=[""] * nf, sequence=sequence or "sequence", frame_id=frame_id, src=src
+    )
+    chk = _Inputs(None)
+    labels: list[str] = list(class_names or ())
+    position = {name: i for i, name in enumerate(labels)}
+    det_frame: list[IntArray] = []
+    det_cls: list[IntArray] = []
+    det_conf: list[Any] = []
+    det_track: list[IntArray] = []
+    shapes = Shapes()
+    notes = Notes(report, "Annotations.from_supervision")
+    base = 0
+    for f, d in enumerate(items):
+        where = f"detections[{f}]" if nf > 1 or not hasattr(detections, "xyxy") else "detections"
+        xyxy = to_numpy(d.xyxy, f"{where}.xyxy")
+        if xyxy.size == 0:
+            xyxy = xyxy.reshape(0, 4)
+        if xyxy.ndim != 2 or xyxy.shape[1] != 4:
+            raise _bad(f"{where}.xyxy", f"expected shape (N, 4), got {_described(xyxy)}")
+        n = len(xyxy)
+        text = _labels(d, n, class_names, where, chk)
+        uniq, inverse = np.unique(np.asarray(text, dtype=str), return_inverse=True)
+        for name in uniq.tolist():
+            if name not in position:
+                position[name] = len(labels)
+                labels.append(name)
+        code = np.asarray([position[name] for name in uniq.tolist()], dtype=np.int64)
+        det_cls.append(code[inverse.reshape(-1)] if n else np.zeros(0, np.int64))
+        conf = optional_numpy(d.confidence, f"{where}.confidence")
+        det_conf.append(
+            np.full(n, np.nan)
+            if conf is None
+            else chk.floats(conf.reshape(-1), n, f"{where}.confidence")
+        )
+        track = optional_numpy(d.tracker_id, f"{where}.tracker_id")
+        det_track.append(
+            chk.ints(
+                None if track is None else track.reshape(-1),
+                n,
+                f"{where}.tracker_id",
+                fill=-1,
+                lo=-1,
+            )
+        )
+        det_frame.append(np.full(n, f, np.int64))
+        det = base + np.arange(n, dtype=np.int64)
+        mask = getattr(d, "mask", None)
+        if n and (mask is None or with_boxes):
+            x1, y1, x2, y2 = xyxy.astype(np.float64).T
+            corners = np.stack([x1, y1, x2, y1, x2, y2, x1, y2], axis=1)
+            shapes.add(Kind.RECTANGLE, np.full(n, 4), corners, None, det, 0,
+                       [f"{where}.xyxy[{i}]" for i in range(n)])  # fmt: skip
+        if mask is not None and n:
+            m, mh, mw, get = mask_source(mask, f"{where}.mask")
+            if m != n or mh != int(h[f]) or mw != int(w[f]):
+                raise _bad(
+                    f"{where}.mask",
+                    f"expected shape ({n}, {int(h[f])}, {int(w[f])}) (N, height, width), "
+                    f"got ({m}, {mh}, {mw})",
+                )
+            frame = frame_text(frames, f)
+            owner, polys, tracked = trace_rows(
+                n, get, min_area=area, multipart=multipart, notes=notes,
+                where=_where(f"{where}.mask", frame, text),
+            )  # fmt: skip
+            if polys:
+                counts = np.fromiter((len(p) for p in polys), np.int64, len(polys))
+                shapes.add(Kind.POLYGON, counts, np.concatenate(polys), None, det[owner], 1,
+                           [f"{where}.mask[{i}]" for i in owner.tolist()], tracked)  # fmt: skip
+        base += n
+    notes.finish()
+    return shapes.build(
+        frames, tuple(labels), np.concatenate(det_cls), np.concatenate(det_frame),
+        np.concatenate(det_conf), np.concatenate(det_track),
+    )  # fmt: skip
+
+
+def _where(prefix: str, frame: str, text: list[str]) -> Callable[[int], tuple[str, str, str]]:
+    """Mask i's (source, frame, label) for its report rows."""
+    return lambda i: (f"{prefix}[{i}]", frame, text[i])
+
+
+def _labels(d: Any, n: int, names: tuple[str, ...] | None, where: str, chk: _Inputs) -> list[str]:
+    """Each detection's label: ``data["class_name"]``, else ``class_id`` into ``names``."""
+    data = getattr(d, "data", None)
+    if isinstance(data, Mapping) and data.get("class_name") is not None:
+        text = to_numpy(data["class_name"], f"{where}.data['class_name']").reshape(-1)
+        if len(text) != n:
+            raise _bad(
+                f"{where}.data['class_name']", f"expected {n} names (one per box), got {len(text)}"
+            )
+        return [str(v) for v in text.tolist()]
+    class_id = optional_numpy(d.class_id, f"{where}.class_id")
+    if class_id is None:
+        raise _bad(f"{where}", "has neither data['class_name'] nor class_id: no labels")
+    if names is None:
+        raise _bad(
+            f"{where}.class_id",
+            "are class ids without data['class_name']: pass names= (the model's class names)",
+        )
+    ids = chk.ints(
+        class_id.reshape(-1), n, f"{where}.class_id", lo=0, hi=len(names) - 1,
+        range_text=f"the class ids of names= (0..{len(names) - 1})",
+    )  # fmt: skip
+    return [names[i] for i in ids.tolist()]

@@ -246,7 +246,7 @@ class JobSink:
                 f"{param('src')} {src!r} is not an http(s)://, s3:// or gs:// URL",
             )
         size = _given_size(width, height, where)
-        ann, name = self._shapes_of(item, size, where)
+        ann, name = self._shapes_of(item, size, where, frame_id)
         w, h = known = _frame_size(ann)
         if size is not None and known != (0.0, 0.0):
             _check_agrees(size, known, where)
@@ -284,16 +284,26 @@ class JobSink:
                 f"(job {self.jobs + 1}); a frame_id is unique in its job",
             )
 
+    def _adapter_rows(self, rows: Report, frame_id: str) -> None:
+        """What an adapter reported about the frame (a mask in several pieces, keypoints all
+        below the threshold) joins the report, named by the frame's id, its shapes counted
+        from the sink's first shape."""
+        for r in rows.rows:
+            r["frame"] = frame_id
+        _shift_rows(rows.rows, self._shapes_in + self._job.shapes)
+        self.report.extend(rows)
+
     def _shapes_of(
-        self, item: Any, size: tuple[float, float] | None, where: str
+        self, item: Any, size: tuple[float, float] | None, where: str, frame_id: str
     ) -> tuple[Annotations, str]:
         """The item as a one-frame table, and the frame's name (its image path, if any)."""
         if isinstance(item, Annotations):
             ann = item
         elif _is_ultralytics(item):
-            ann = _adapter("from_ultralytics", "an Ultralytics Results")(
-                item, sequence=self.sequence
-            )
+            rows = Report()
+            adapter = _adapter("from_ultralytics", "an Ultralytics Results")
+            ann = adapter(item, sequence=self.sequence, report=rows)
+            self._adapter_rows(rows, frame_id)
         elif _is_supervision(item):
             if size is None:
                 raise InputError(
@@ -302,8 +312,10 @@ class JobSink:
                     f"{param('width')} and {param('height')} are needed: a supervision "
                     "Detections does not know its frame's size",
                 )
+            rows = Report()
             adapter = _adapter("from_supervision", "a supervision Detections")
-            ann = adapter(item, width=size[0], height=size[1])
+            ann = adapter(item, width=size[0], height=size[1], sequence=self.sequence, report=rows)
+            self._adapter_rows(rows, frame_id)
         else:
             raise InputError(
                 None,

@@ -528,40 +528,6 @@ def test_items_it_cannot_read(tmp_path: Path) -> None:
     assert sink.frames == 1
 
 
-class FakeDetections:
-    """The columns a supervision ``Detections`` has (the sink dispatches on them)."""
-
-    def __init__(self, xyxy: list[list[float]]) -> None:
-        self.xyxy = np.asarray(xyxy, dtype=float)
-        self.confidence = np.full(len(xyxy), 0.5)
-        self.class_id = np.zeros(len(xyxy), dtype=int)
-        self.tracker_id = np.arange(len(xyxy))
-
-
-def test_a_supervision_item_needs_the_frame_size(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    seen: list[tuple[float, float]] = []
-
-    def from_supervision(det: FakeDetections, *, width: float, height: float) -> Annotations:
-        seen.append((width, height))
-        frames = Frames.build(width, height)
-        return Annotations.from_boxes(frames, det.xyxy, ["car"] * len(det.xyxy), 0)
-
-    if not hasattr(Annotations, "from_supervision"):
-        monkeypatch.setattr(Annotations, "from_supervision", from_supervision, raising=False)
-    else:
-        monkeypatch.setattr(Annotations, "from_supervision", staticmethod(from_supervision))
-    with JobSink(tmp_path / "s.jsonl") as sink:
-        with pytest.raises(InputError, match=r"width= and height= are needed: a supervision"):
-            sink.append(FakeDetections([[1, 1, 5, 5]]), frame_id="a", src="s3://b/1.jpg")
-        sink.append(
-            FakeDetections([[1, 1, 5, 5]]), frame_id="a", src="s3://b/1.jpg", width=W, height=H
-        )
-    assert seen == [(W, H)]
-    assert sink.shapes == 1
-
-
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -599,3 +565,143 @@ def test_frames_appended_are_the_sequence_in_order(tmp_path: Path) -> None:
     frames = orjson.loads(got)["data"]["video_data"]["frames"]
     assert [f["frame_id"] for f in frames] == frame_ids(4)
     assert [f["src"] for f in frames] == srcs(4)
+
+
+# --- Ultralytics and supervision items ------------------------------------------------------
+
+
+class UltralyticsBoxes:
+    """``Results.boxes`` with the real attribute names (numpy arrays, as ``.numpy()`` gives)."""
+
+    def __init__(self, xyxy: np.ndarray, conf: np.ndarray, cls: np.ndarray, ids: Any) -> None:
+        self.xyxy, self.conf, self.cls, self.id = xyxy, conf, cls, ids
+
+
+class UltralyticsResults:
+    """An Ultralytics ``Results`` of a tracking run: ``orig_shape`` (h, w), ``path``, ``names``,
+    ``boxes`` (with ``id``), and no masks, keypoints or OBBs."""
+
+    def __init__(self, boxes: UltralyticsBoxes, shape: tuple[int, int] = (H, W)) -> None:
+        self.orig_shape = shape
+        self.path = "cam1.mp4"
+        self.names = {0: "car", 1: "person", 2: "bike"}
+        self.boxes = boxes
+        self.masks = self.keypoints = self.obb = None
+
+
+def tracking_results(n: int, seed: int = 5) -> list[UltralyticsResults]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        k = int(rng.integers(0, 4))
+        xy = rng.uniform([0, 0], [W - 130, H - 130], (k, 2)).astype(np.float32)
+        boxes = UltralyticsBoxes(
+            np.hstack([xy, xy + rng.uniform(5, 120, (k, 2)).astype(np.float32)]),
+            rng.uniform(0.2, 1, k).astype(np.float32),
+            rng.integers(0, 3, k).astype(np.float32),
+            (np.arange(k) + i // 3).astype(np.float32) if i % 4 else None,  # lost tracks
+        )
+        out.append(UltralyticsResults(boxes))
+    return out
+
+
+needs_adapters = pytest.mark.skipif(
+    not hasattr(Annotations, "from_ultralytics"), reason="the adapters are not in this tree"
+)
+
+
+@needs_adapters
+@pytest.mark.parametrize("frames_per_job", [None, 2, 5])
+def test_ultralytics_results_give_the_adapters_batch_bytes(
+    tmp_path: Path, frames_per_job: int | None
+) -> None:
+    results = tracking_results(11)
+    path = tmp_path / "s.jsonl"
+    with JobSink(path, frames_per_job=frames_per_job, sequence="cam1") as sink:
+        for i, r in enumerate(results):
+            sink.append(r, frame_id=frame_ids(11)[i], src=srcs(11)[i])
+    ann = Annotations.from_ultralytics(  # type: ignore[attr-defined]
+        results, sequence="cam1", frame_id=frame_ids(11), src=srcs(11)
+    )
+    batch_path = tmp_path / "b.jsonl"
+    prelabel.convert(ann, batch_path, jobs=JobOptions(frames_per_job=frames_per_job))
+    assert path.read_bytes() == batch_path.read_bytes()
+    assert sink.frames == 11
+    labels = {t["label"] for x in path.read_bytes().splitlines() for t in _trackers(x)}
+    assert labels <= {"car", "person", "bike"}
+
+
+def _trackers(line: bytes) -> list[dict[str, Any]]:
+    job = orjson.loads(line)
+    return list(job["data"]["maker_response"]["video2d"]["data"]["annotations"])
+
+
+@needs_adapters
+def test_an_ultralytics_frame_size_comes_from_the_result(tmp_path: Path) -> None:
+    r = tracking_results(1)[0]
+    with JobSink(tmp_path / "s.jsonl") as sink:
+        with pytest.raises(
+            InputError, match=r"height= 1080 disagrees with the item's frame \(480\)"
+        ):
+            sink.append(r, frame_id="a", src="s3://b/1.jpg", width=W, height=1080)
+        sink.append(r, frame_id="a", src="s3://b/1.jpg", width=W, height=H)  # agrees: fine
+    assert sink.frames == 1
+
+
+class SupervisionDetections:
+    """A ``supervision.Detections`` with the real attribute names (supervision is not needed)."""
+
+    def __init__(self, xyxy: np.ndarray, class_id: np.ndarray, tracker_id: Any) -> None:
+        n = len(xyxy)
+        self.xyxy = xyxy
+        self.mask = None
+        self.confidence = np.linspace(0.3, 0.9, n, dtype=np.float32)
+        self.class_id = class_id
+        self.tracker_id = tracker_id
+        self.data = {"class_name": np.array(["car", "person"])[class_id]}
+        self.metadata: dict[str, Any] = {}
+
+    def __len__(self) -> int:
+        return len(self.xyxy)
+
+
+@needs_adapters
+def test_supervision_detections_give_the_adapters_batch_bytes(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    dets = []
+    for i in range(7):
+        k = int(rng.integers(0, 3))
+        xy = rng.uniform(0, 400, (k, 2))
+        dets.append(
+            SupervisionDetections(
+                np.hstack([xy, xy + 50]), rng.integers(0, 2, k), np.arange(k) + i // 2
+            )
+        )
+    path = tmp_path / "s.jsonl"
+    with JobSink(path, frames_per_job=3) as sink:
+        with pytest.raises(InputError, match=r"width= and height= are needed: a supervision"):
+            sink.append(dets[0], frame_id="x", src="s3://b/x.jpg")
+        for i, d in enumerate(dets):
+            sink.append(d, frame_id=frame_ids(7)[i], src=srcs(7)[i], width=W, height=H)
+    ann = Annotations.from_supervision(  # type: ignore[attr-defined]
+        dets, width=W, height=H, sequence="sequence", frame_id=frame_ids(7), src=srcs(7)
+    )
+    batch_path = tmp_path / "b.jsonl"
+    prelabel.convert(ann, batch_path, jobs=JobOptions(frames_per_job=3))
+    assert path.read_bytes() == batch_path.read_bytes()
+
+
+@needs_adapters
+def test_real_supervision_detections(tmp_path: Path) -> None:
+    sv = pytest.importorskip("supervision")
+    det = sv.Detections(
+        xyxy=np.array([[10.0, 20, 110, 220], [300, 40, 380, 90]]),
+        confidence=np.array([0.9, 0.6]),
+        class_id=np.array([0, 1]),
+        tracker_id=np.array([4, 5]),
+        data={"class_name": np.array(["car", "person"])},
+    )
+    with JobSink(tmp_path / "s.jsonl") as sink:
+        sink.append(det, frame_id="a", src="s3://b/1.jpg", width=W, height=H)
+    (job,) = (tmp_path / "s.jsonl").read_bytes().splitlines()
+    assert sorted(t["label"] for t in _trackers(job)) == ["car", "person"]

@@ -169,6 +169,8 @@ def _where(prefix: str, frame: str, text: list[str]) -> Callable[[int], tuple[st
 
 def _labels(d: Any, n: int, names: tuple[str, ...] | None, where: str, chk: _Inputs) -> list[str]:
     """Each detection's label: ``data["class_name"]``, else ``class_id`` into ``names``."""
+    if n == 0:
+        return []
     data = getattr(d, "data", None)
     if isinstance(data, Mapping) and data.get("class_name") is not None:
         text = to_numpy(data["class_name"], f"{where}.data['class_name']").reshape(-1)

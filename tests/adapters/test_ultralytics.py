@@ -1,0 +1,197 @@
+"""Annotations.from_ultralytics on a stand-in with the real Results' attribute names and types
+(recorded from ultralytics 8.4 by fixtures/adapters/ultralytics/make_results.py), and on the
+real package when it is installed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from prelabel.adapters.ultralytics import split_merged
+from prelabel.annotations import Annotations, Kind
+from prelabel.errors import InputError
+from prelabel.report import Report
+from tests.adapters.ultralytics_standin import Tensor, describe, load, standins
+
+NAMES = ("person", "car", "dog")
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, Any]:
+    return standins()
+
+
+def test_standin_has_the_recorded_attributes_names_and_types(results: dict[str, Any]) -> None:
+    meta, _ = load()
+    assert meta["ultralytics"].startswith("8.")
+    for rec in meta["results"]:
+        r = results[rec["case"]]
+        for key, want in rec["attrs"].items():
+            part, _, field = key.partition(".")
+            obj = getattr(r, part)
+            value = getattr(obj, field) if field else obj
+            if "class" in want:  # Boxes, Masks, ... or None: the class name
+                assert type(obj).__name__ == want["class"], key
+                continue
+            assert describe(value) == want, key
+
+
+def test_frames_from_orig_shape_height_first_and_path(results: dict[str, Any]) -> None:
+    order = ["track", "detect", "empty"]
+    ann = Annotations.from_ultralytics([results[k] for k in order], sequence="cam1")
+    # orig_shape is (48, 64): height 48, width 64
+    assert ann.frames.width.tolist() == [64, 64, 64]
+    assert ann.frames.height.tolist() == [48, 48, 48]
+    assert ann.frames.name.tolist() == ["videos/street.mp4", "images/0001.jpg", "images/0005.jpg"]
+    assert ann.frames.sequence.tolist() == ["cam1"] * 3
+    assert ann.frames.index.tolist() == [0, 1, 2]
+    assert ann.labels == NAMES
+    assert ann.frame.tolist() == [0, 0, 0, 1, 1]  # three tracked boxes, two boxes, nothing
+
+
+def test_boxes_with_conf_and_track_ids(results: dict[str, Any]) -> None:
+    ann = Annotations.from_ultralytics(results["track"])
+    assert ann.kind.tolist() == [Kind.RECTANGLE] * 3
+    assert ann.track.tolist() == [7, 8, 12]
+    assert [ann.labels[i] for i in ann.label] == ["person", "car", "dog"]
+    assert ann.score == pytest.approx([0.9, 0.5, 0.25])
+    # the third box x1, y1, x2, y2 = 30.5, 10.25, 60, 47 as corners TL TR BR BL
+    assert ann.points[8:12].tolist() == [[30.5, 10.25], [60, 10.25], [60, 47], [30.5, 47]]
+    assert ann.source.tolist() == [f"results[0].boxes[{i}]" for i in range(3)]
+
+
+def test_untracked_boxes_have_no_track(results: dict[str, Any]) -> None:
+    ann = Annotations.from_ultralytics(results["detect"])
+    assert results["detect"].boxes.id is None
+    assert ann.track.tolist() == [-1, -1]
+
+
+def test_masks_become_polygons_merged_pieces_split_and_empty_reported(
+    results: dict[str, Any],
+) -> None:
+    report = Report()
+    ann = Annotations.from_ultralytics(results["segment"], report=report)
+    assert ann.kind.tolist() == [Kind.POLYGON] * 3  # the boxes give way to the outlines
+    # mask 0 as one ring; mask 1 (two rectangles Ultralytics merged) as two, the larger
+    # (19 x 9 = 171 px^2 between pixel centres) before the smaller (9 x 5 = 45); mask 2 none
+    assert ann.source.tolist() == ["results[0].masks[0]"] + ["results[0].masks[1]"] * 2
+    assert ann.area.tolist() == [9 * 14, 19 * 9, 9 * 5]
+    assert ann.points[ann.offsets[1] : ann.offsets[2]].min(axis=0).tolist() == [30, 30]
+    reasons = sorted((r["reason"], r["source"]) for r in report.rows)
+    assert reasons == [
+        ("mask_empty", "results[0].masks[2]"),
+        ("split_into_polygons", "results[0].masks[1]"),
+    ]
+
+
+def test_with_boxes_keeps_each_box_before_its_outline(results: dict[str, Any]) -> None:
+    ann = Annotations.from_ultralytics(results["segment"], with_boxes=True, report=Report())
+    assert ann.kind.tolist() == [0, 1, 0, 1, 1, 0]  # box, outline per detection; box 2 alone
+
+
+def test_multipart_largest_keeps_one_piece(results: dict[str, Any]) -> None:
+    report = Report()
+    ann = Annotations.from_ultralytics(results["segment"], multipart="largest", report=report)
+    assert ann.area.tolist() == [9 * 14, 19 * 9]
+    assert "multipart_smaller_parts" in {r["reason"] for r in report.rows}
+
+
+def test_split_merged_is_the_identity_on_one_piece() -> None:
+    ring = np.array([[0.0, 0], [4, 0], [4, 3], [0, 3]])
+    assert [p.tolist() for p in split_merged(ring)] == [ring.tolist()]
+    assert split_merged(np.zeros((0, 2))) == []
+
+
+def test_keypoints_below_the_threshold_are_left_out(results: dict[str, Any]) -> None:
+    _, arrays = load()
+    conf = arrays["pose/keypoints.conf"]
+    report = Report()
+    ann = Annotations.from_ultralytics(results["pose"], report=report)
+    visible = np.flatnonzero(conf[0] >= 0.25)
+    assert ann.kind.tolist() == [Kind.LANDMARK]  # the second person has no point >= 0.25
+    assert ann.point_label.tolist() == (visible + 1).tolist()
+    assert ann.points.tolist() == arrays["pose/keypoints.xy"][0][visible].tolist()
+    assert [(r["reason"], r["source"]) for r in report.rows] == [
+        ("no_visible_keypoints", "results[0].keypoints[1]")
+    ]
+    stricter = Annotations.from_ultralytics(
+        results["pose"], keypoint_threshold=0.5, report=Report()
+    )
+    assert len(stricter.points) == int((conf[0] >= 0.5).sum())
+
+
+def test_obb_axis_aligned_is_a_rectangle_rotated_a_polygon(results: dict[str, Any]) -> None:
+    ann = Annotations.from_ultralytics(results["obb"])
+    assert ann.kind.tolist() == [Kind.RECTANGLE, Kind.POLYGON]
+    # cx, cy, w, h = 30, 20, 20, 10 at angle 0: x 20..40, y 15..25, corners TL TR BR BL
+    assert ann.points[:4].tolist() == [[20, 15], [40, 15], [40, 25], [20, 25]]
+    assert [ann.labels[i] for i in ann.label] == ["car", "person"]
+
+
+def test_empty_result_keeps_its_frame(results: dict[str, Any]) -> None:
+    ann = Annotations.from_ultralytics(results["empty"])
+    assert len(ann) == 0
+    assert len(ann.frames) == 1
+    assert ann.labels == NAMES
+
+
+def test_frame_id_and_src_are_checked_like_frames_build(results: dict[str, Any]) -> None:
+    r = results["detect"]
+    ann = Annotations.from_ultralytics(r, frame_id=["f1"], src=["https://x.example/1.jpg"])
+    assert ann.frames.frame_id.tolist() == ["f1"]
+    with pytest.raises(InputError, match=r"src\[0\]: 'frames/1.jpg' is not an http"):
+        Annotations.from_ultralytics(r, src=["frames/1.jpg"])
+
+
+def test_rows_without_a_report_are_a_warning(results: dict[str, Any]) -> None:
+    with pytest.warns(UserWarning, match="mask_empty.*pass report="):
+        Annotations.from_ultralytics(results["segment"])
+
+
+def test_wrong_input_names_the_place(results: dict[str, Any]) -> None:
+    with pytest.raises(InputError, match=r"results\[1\]: expected an ultralytics Results"):
+        Annotations.from_ultralytics([results["detect"], "x.jpg"])
+    with pytest.raises(InputError, match="results: is empty"):
+        Annotations.from_ultralytics([])
+    other = standins()["detect"]
+    other.names = {0: "cat"}
+    with pytest.raises(InputError, match=r"results\[1\].names: differ"):
+        Annotations.from_ultralytics([results["detect"], other])
+    broken = standins()["track"]
+    broken.boxes.id = Tensor(np.array([7.0, np.nan, 9.0], np.float32))
+    with pytest.raises(InputError, match=r"results\[0\].boxes.id\[1\]: is nan"):
+        Annotations.from_ultralytics(broken)
+
+
+# --- the real package (opt-in: runs where ultralytics and torch are installed) --------------
+def _real_results() -> dict[str, Any]:
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("ultralytics")
+    from ultralytics.engine.results import Results
+
+    meta, arrays = load()
+    names = {int(k): v for k, v in meta["names"].items()}
+    out = {}
+    for rec in meta["results"]:
+        h, w = rec["orig_shape"]
+        raw = {
+            k: torch.from_numpy(arrays[f"{rec['case']}/raw/{k}"])
+            for k in ("boxes", "masks", "keypoints", "obb")
+            if f"{rec['case']}/raw/{k}" in arrays
+        }
+        out[rec["case"]] = Results(np.zeros((h, w, 3), np.uint8), rec["path"], names, **raw)
+    return out
+
+
+def test_real_results_give_what_the_standin_gives(results: dict[str, Any]) -> None:
+    real = _real_results()
+    order = list(results)
+    a = Annotations.from_ultralytics([real[k] for k in order], report=Report())
+    b = Annotations.from_ultralytics([results[k] for k in order], report=Report())
+    for col in ("kind", "frame", "label", "track", "offsets", "points", "point_label", "source"):
+        assert np.array_equal(getattr(a, col), getattr(b, col)), col
+    assert np.allclose(a.score, b.score, equal_nan=True)
+    assert a.labels == b.labels
+    assert a.frames.same_as(b.frames)

@@ -397,8 +397,13 @@ class ConvertResult:
     warnings: tuple[str, ...] = ()
 
 
+# A reader left to convert to call, as ``read(report=report)``: ``read_coco`` with its path
+# and options bound (``functools.partial(prelabel.read_coco, "in.json", image_dir="img")``)
+Reader = Callable[..., Annotations]
+
+
 def convert(
-    ann: Annotations,
+    ann: Annotations | Reader,
     output: str | PathLike[str],
     *,
     frames: FrameOptions = FrameOptions(),
@@ -414,17 +419,26 @@ def convert(
 ) -> ConvertResult:
     """Frames, labels, checks, trackers, jobs: pixel ``Annotations`` to a JSON Lines file.
 
+    ``ann`` is the annotations, or the reader that gives them (see :data:`Reader`), which
+    ``convert`` calls after checking the options, with the report it returns: what the
+    reader split, dropped or noted is then in ``result.report`` beside what ``convert``
+    did, as the CLI shows it (the CLI passes its reader here). Given annotations already
+    read, pass the reader's ``report=`` to keep its rows.
     What it writes passes ``prelabel validate``: an input without frames is refused rather
     than written as an empty file, and shapes with an empty label are dropped (reported).
     ``source`` (the input file) is named in errors; jobs larger than ``soft_limit`` bytes
     (default :data:`JOB_SOFT_LIMIT`) are reported and listed in ``warnings``. ``progress``
     wraps the iterator of job lines (one item per job written); ``on_stage`` is told the
-    name of each stage as it starts (``frames``, ``checks``, ``jobs``), for a display.
+    name of each stage as it starts (``reading``, for a reader, ``frames``, ``checks``,
+    ``jobs``), for a display.
     """
     stage = on_stage or (lambda _name: None)
     check_output(output)
     check_options(frames, jobs)
     report = report if report is not None else Report()
+    if not isinstance(ann, Annotations):
+        stage("reading")
+        ann = ann(report=report)
     if len(ann.frames) == 0:
         raise InputError(source, None, "the input has no images or frames: nothing to convert")
     stage("frames")
@@ -508,6 +522,7 @@ __all__ = [
     "LabelOptions",
     "PayloadError",
     "PrelabelError",
+    "Reader",
     "apply_labels",
     "assign_frames",
     "check_options",

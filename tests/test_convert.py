@@ -317,3 +317,52 @@ def test_the_library_does_not_import_click() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --- the reader's report -----------------------------------------------------------------------
+COCO_FIXTURE = Path(__file__).parent.parent / "fixtures" / "coco" / "instances.json"
+
+
+def test_convert_given_the_reader_keeps_its_report_rows_as_the_cli_does(tmp_path: Path) -> None:
+    from functools import partial
+
+    from click.testing import CliRunner
+
+    from prelabel.cli import main
+    from prelabel.formats.coco import read_coco
+
+    prefix = FrameOptions(src_prefix="https://x/")
+    read = partial(read_coco, COCO_FIXTURE)
+    # the CLI names a sequence without a name after the input file
+    result = convert(read, tmp_path / "lib.jsonl", frames=prefix, default_sequence="instances")
+    assert result.report.counts[("split", "split_into_polygons")] == 1
+    # what the CLI writes with --report: the same rows, from the same call
+    args = ["convert", "coco", str(COCO_FIXTURE), "-o", str(tmp_path / "cli.jsonl")]
+    args += ["--src-prefix", "https://x/", "--report", str(tmp_path / "r.json"), "-q"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    cli_report = json.loads((tmp_path / "r.json").read_text())
+    assert cli_report == json.loads(json.dumps(result.report.to_dict()))
+    assert (tmp_path / "lib.jsonl").read_bytes() == (tmp_path / "cli.jsonl").read_bytes()
+    # annotations read beforehand keep the reader's rows only through the same report=
+    report = Report()
+    ann = read_coco(COCO_FIXTURE, report=report)
+    kept = convert(ann, tmp_path / "o.jsonl", frames=prefix, report=report)
+    assert kept.report.counts == result.report.counts
+    alone = convert(read_coco(COCO_FIXTURE), tmp_path / "o.jsonl", frames=prefix)
+    assert ("split", "split_into_polygons") not in alone.report.counts
+
+
+def test_a_reader_is_not_called_when_an_option_is_refused(tmp_path: Path) -> None:
+    calls: list[Report] = []
+
+    def read(*, report: Report) -> Annotations:
+        calls.append(report)
+        return _boxes()
+
+    with pytest.raises(InputError, match="reference_id="):
+        convert(read, tmp_path / "o.jsonl", jobs=JobOptions(reference_id="{x}"))
+    assert calls == []
+    mine = Report()
+    result = convert(read, tmp_path / "o.jsonl", report=mine)
+    assert calls == [mine]
+    assert result.report is mine

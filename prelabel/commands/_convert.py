@@ -194,13 +194,19 @@ def run_convert(
     report = Report()
     display = _Display(enabled=not quiet, source=source)
     display.stage("reading")
+    read_ok: list[bool] = []  # the report is written once the input could be read
+
+    def reading(report: Report) -> Annotations:
+        ann = read(report)
+        read_ok.append(True)
+        return ann
+
     # reading, checking and formatting make many containers and no cycles: the collector's
     # passes over them would cost more than the work (the CLI's decision, see gcpause)
     with display, paused_gc():
-        ann = read(report)
         try:
             result = convert(
-                ann,
+                reading,  # convert reads, so the reader's rows are in its report
                 output,
                 frames=frame_options,
                 labels=LabelOptions(mapping, drop_unmapped, min_score, labels_file),
@@ -213,7 +219,7 @@ def run_convert(
                 source=None if source is None else str(source),
             )
         finally:
-            if report_path:
+            if report_path and read_ok:
                 write_json(report_path, report.to_dict())
     for warning in result.warnings:  # the library's parameters named as this command's flags
         click.echo(printable(f"warning: {cli_text(warning)}"), err=True)

@@ -9,8 +9,8 @@ same frames and shapes collected up front, because a job's payload depends only 
 frames, its sequence and its chunk number: trackers are per job (a track that crosses a job
 boundary is a tracker in each job, as the batch path splits it) and every id is
 ``uuid5`` of the job's reference_id and names inside the job. So the sink keeps nothing of a
-finished job but counters, the report rows and the reference_ids it has written (one per
-job, to refuse a second job of the same name).
+finished job but counters, the report rows, the reference_ids it has written (one per
+job, to refuse a second job of the same name) and, with a submitter, each job's outcome.
 """
 
 from __future__ import annotations
@@ -437,8 +437,8 @@ class JobSink:
         if result.stop_reason is not None:
             raise SubmitError(
                 f"job {ref!r} (job {self.jobs} of the sink): submitting stopped: "
-                f"{result.stop_reason}; the jobs before it are written and in the ledger: "
-                "rerun the loop with the same ledger to resume"
+                f"{result.stop_reason}; it and the jobs before it are written, and the ledger "
+                "knows what was sent: rerun the loop with the same ledger to resume"
             )
 
     def _merge(self, result: SubmitResult) -> None:

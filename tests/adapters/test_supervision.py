@@ -1,0 +1,96 @@
+"""Annotations.from_supervision on real sv.Detections (skipped without supervision)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from prelabel.annotations import Annotations, Kind
+from prelabel.errors import InputError
+from prelabel.report import Report
+
+sv = pytest.importorskip("supervision")
+
+
+def _two_masks() -> np.ndarray:
+    m = np.zeros((2, 48, 64), bool)
+    m[0, 5:20, 5:15] = True  # 10 x 15 pixels
+    m[1, 30:40, 30:50] = True  # two pieces: 20 x 10 and 10 x 6 pixels
+    m[1, 2:8, 50:60] = True
+    return m
+
+
+def _tracked() -> sv.Detections:
+    return sv.Detections(
+        xyxy=np.array([[1.0, 2, 20, 30], [10, 5, 40, 40]]),
+        confidence=np.array([0.9, 0.5]),
+        class_id=np.array([0, 1]),
+        tracker_id=np.array([7, 8]),
+        data={"class_name": np.array(["person", "car"])},
+    )
+
+
+def test_boxes_scores_tracks_and_class_names() -> None:
+    ann = Annotations.from_supervision(_tracked(), width=64, height=48)
+    assert ann.kind.tolist() == [Kind.RECTANGLE] * 2
+    assert [ann.labels[i] for i in ann.label] == ["person", "car"]
+    assert ann.track.tolist() == [7, 8]
+    assert ann.score.tolist() == [0.9, 0.5]
+    assert ann.points[:4].tolist() == [[1, 2], [20, 2], [20, 30], [1, 30]]
+    assert (ann.frames.width.tolist(), ann.frames.height.tolist()) == ([64], [48])
+
+
+def test_a_list_is_one_frame_each_and_untracked_is_no_track() -> None:
+    plain = sv.Detections(xyxy=np.array([[0.0, 0, 5, 5]]), class_id=np.array([1]))
+    frames = [_tracked(), sv.Detections.empty(), plain]
+    ann = Annotations.from_supervision(frames, width=64, height=48, names=["person", "car"])
+    assert len(ann.frames) == 3
+    assert ann.frame.tolist() == [0, 0, 2]
+    assert ann.track.tolist() == [7, 8, -1]
+    assert np.isnan(ann.score[2])
+    assert [ann.labels[i] for i in ann.label] == ["person", "car", "car"]
+
+
+def test_class_ids_without_names_are_refused() -> None:
+    plain = sv.Detections(xyxy=np.array([[0.0, 0, 5, 5]]), class_id=np.array([1]))
+    with pytest.raises(InputError, match=r"detections.class_id: .*pass names="):
+        Annotations.from_supervision(plain, width=64, height=48)
+
+
+def test_masks_traced_on_pixel_corners_pieces_split_and_reported() -> None:
+    d = _tracked()
+    d.mask = _two_masks()
+    report = Report()
+    ann = Annotations.from_supervision(d, width=64, height=48, report=report)
+    assert ann.kind.tolist() == [Kind.POLYGON] * 3
+    # outlines on pixel corners: areas are pixel counts, the larger piece keeps the track
+    assert ann.area.tolist() == [10 * 15, 20 * 10, 10 * 6]
+    assert ann.track.tolist() == [7, 8, -1]
+    assert [(r["action"], r["reason"]) for r in report.rows] == [("split", "split_into_polygons")]
+
+
+def test_compact_masks_give_the_dense_result() -> None:
+    from supervision.detection.compact_mask import CompactMask
+
+    d = _tracked()
+    d.xyxy = np.array([[5.0, 5, 15, 20], [30, 2, 60, 40]])  # a CompactMask keeps its box's crop
+    d.mask = _two_masks()
+    dense = Annotations.from_supervision(d, width=64, height=48, report=Report())
+    d.mask = CompactMask.from_dense(_two_masks(), d.xyxy, image_shape=(48, 64))
+    compact = Annotations.from_supervision(d, width=64, height=48, report=Report())
+    assert np.array_equal(dense.points, compact.points)
+    assert np.array_equal(dense.offsets, compact.offsets)
+
+
+def test_a_mask_of_another_size_is_refused() -> None:
+    d = _tracked()
+    d.mask = _two_masks()
+    with pytest.raises(InputError, match=r"detections.mask: expected shape \(2, 40, 64\)"):
+        Annotations.from_supervision(d, width=64, height=40)
+
+
+def test_merge_of_frames_is_not_needed_width_per_frame() -> None:
+    ann = Annotations.from_supervision([_tracked(), _tracked()], width=[64, 32], height=48)
+    assert ann.frames.width.tolist() == [64, 32]
+    with pytest.raises(InputError, match="width: expected one number or 2"):
+        Annotations.from_supervision([_tracked(), _tracked()], width=[64, 32, 16], height=48)

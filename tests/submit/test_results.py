@@ -589,3 +589,41 @@ def test_fetch_via_the_submitter(annotating: Sandbox, clock: Clock, tmp_path: Pa
         got = s.fetch_results(tmp_path / "r", on_outcome=lambda o: seen.append(o.status.value))
     assert seen == ["fetched", "fetched"]
     assert got.ok
+
+
+def test_the_loop_through_the_cli_against_prelabel_sandbox_annotate(tmp_path: Path) -> None:
+    """``prelabel sandbox --annotate 0 --seed 7`` in its own process, then submit and
+    results fetch: the files are the example results, byte for byte."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from prelabel.cli import main; main()", "sandbox", "--port", "0",
+         "--api-key", KEY, "--annotate", "0", "--seed", "7", "-q"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    env = {api.API_KEY_ENV: KEY}
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().decode().strip()
+        ledger, out = tmp_path / "l.sqlite", tmp_path / "results"
+        sent = CliRunner().invoke(
+            main,
+            ["submit", str(FIXTURES / "prelabels.jsonl"), "--project-id", "demo",
+             "--base-url", url, "--ledger", str(ledger), "--rate", "0", "-q"],
+            env=env,
+        )  # fmt: skip
+        assert sent.exit_code == 0, sent.output
+        got = CliRunner().invoke(
+            main, ["results", "fetch", str(ledger), "-o", str(out), "--rate", "0", "-q"], env=env
+        )
+        assert got.exit_code == 0, got.output
+        assert "2 jobs: 2 fetched" in got.output
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    for ref in ("drive-07", "street"):
+        assert (out / f"{ref}.json").read_bytes() == (FIXTURES / f"{ref}.json").read_bytes()
+    status = CliRunner().invoke(main, ["results", "status", str(ledger)])
+    assert status.exit_code == 0
+    assert "fetched                 2" in status.output

@@ -444,6 +444,65 @@ def test_each_job_is_submitted_when_finished_and_a_rerun_resumes(tmp_path: Path)
     assert "submitted: 4 jobs: 2 created, 2 done" in sink.summary()
 
 
+CHILD = """
+import sys
+import prelabel
+from prelabel.submit import load_api_key
+url, ledger, path = sys.argv[1:]
+frame = prelabel.Frames.build(640, 480)
+with prelabel.Submitter("p", load_api_key(), base_url=url, ledger=ledger,
+                        limits=prelabel.Limits(rate=0)) as s:
+    with prelabel.JobSink(path, frames_per_job=2, workflow_id="wf-1", submitter=s) as sink:
+        for i in range(6):
+            boxes = prelabel.Annotations.from_boxes(frame, [[10 + i, 10, 90, 90]], ["car"], 0,
+                                                    track=[1])
+            sink.append(boxes, frame_id=f"frame_{i:06d}", src=f"s3://b/{i + 1:06d}.jpg")
+"""
+
+
+def test_a_killed_loop_loses_nothing_and_its_rerun_resumes(tmp_path: Path) -> None:
+    """The process running the loop is killed (SIGKILL) right after the server created its
+    second job, before the answer came back; the rerun sends the rest, each job once."""
+    import signal
+    import subprocess
+    import sys
+
+    ledger, path = tmp_path / "l.sqlite", tmp_path / "s.jsonl"
+    child: list[subprocess.Popen[bytes]] = []
+
+    def after_create(seq: int) -> None:
+        if seq == 2:
+            os.kill(child[0].pid, signal.SIGKILL)
+
+    with Sandbox(KEY, retry_after=0, after_create=after_create) as sb:
+        child.append(
+            subprocess.Popen(
+                [sys.executable, "-c", CHILD, sb.url, str(ledger), str(path)],
+                stderr=subprocess.PIPE,
+                env={**os.environ, "PLAYMENT_API_KEY": KEY},
+            )
+        )
+        _, err = child[0].communicate(timeout=120)
+        assert child[0].returncode == -signal.SIGKILL, err.decode()
+        assert sb.job_count() == 2
+        assert path.read_bytes().count(b"\n") == 2  # both jobs were written before sending
+        with submitter(sb, ledger) as s:
+            sink = JobSink(path, frames_per_job=2, workflow_id="wf-1", submitter=s)
+            with sink:
+                frame = Frames.build(640, 480)
+                for i in range(6):
+                    boxes = Annotations.from_boxes(
+                        frame, [[10 + i, 10, 90, 90]], ["car"], 0, track=[1]
+                    )
+                    sink.append(boxes, frame_id=f"frame_{i:06d}", src=f"s3://b/{i + 1:06d}.jpg")
+        assert sink.submitted is not None
+        # job 1 was answered before the kill; job 2's answer was lost: the API's duplicate
+        # check tells the rerun it exists; job 3 is new
+        assert sink.submitted.counts == {"done": 1, "exists": 1, "created": 1}
+        assert sorted(sb.reference_counts().values()) == [1, 1, 1]
+    assert path.read_bytes().count(b"\n") == 3
+
+
 def test_a_submitter_that_stops_stops_the_loop(tmp_path: Path) -> None:
     items = video(4)
     path = tmp_path / "s.jsonl"

@@ -7,18 +7,31 @@ API, with injectable faults, for rehearsals and tests.
 
 from __future__ import annotations
 
+from prelabel.submit.annotator import AnnotatorRates
 from prelabel.submit.api import DEFAULT_BASE_URL, Outcome, Verdict, check_base_url
 from prelabel.submit.client import Submitter, load_api_key
 from prelabel.submit.config import Limits, Retries, Timeouts
-from prelabel.submit.ledger import JobState, Ledger, LedgerRow, default_ledger_path
+from prelabel.submit.ledger import (
+    JobState,
+    Ledger,
+    LedgerRow,
+    ResultRow,
+    ResultState,
+    default_ledger_path,
+)
 from prelabel.submit.limits import Backoff, RateLimiter, RetryBudget
 from prelabel.submit.outcomes import BatchInfo, JobOutcome, Status, SubmitResult
 from prelabel.submit.plan import prepare_payload
+from prelabel.submit.results import FetchOutcome, FetchResult, FetchStatus, fetch_results
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "AnnotatorRates",
     "Backoff",
     "BatchInfo",
+    "FetchOutcome",
+    "FetchResult",
+    "FetchStatus",
     "JobOutcome",
     "JobState",
     "Ledger",
@@ -26,6 +39,8 @@ __all__ = [
     "Limits",
     "Outcome",
     "RateLimiter",
+    "ResultRow",
+    "ResultState",
     "RetryBudget",
     "Retries",
     "Sandbox",
@@ -36,6 +51,7 @@ __all__ = [
     "Verdict",
     "check_base_url",
     "default_ledger_path",
+    "fetch_results",
     "load_api_key",
     "prepare_payload",
 ]

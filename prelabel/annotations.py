@@ -1134,11 +1134,15 @@ class _Inputs:
             if bad.any():
                 i = _first(bad)
                 why = f"; {hint}" if hint else ""
-                raise _bad(_at(param, bad, arr), f"is {arr.ravel()[i]}, not a whole number{why}")
+                raise _bad(
+                    _at(param, bad, arr), f"is {arr.ravel()[i].item()}, not a whole number{why}"
+                )
             frac = (arr != np.round(arr)) | (np.abs(arr) >= 2.0**62)
             if frac.any():
                 i = _first(frac)
-                raise _bad(_at(param, frac, arr), f"is {arr.ravel()[i]!r}, not a whole number")
+                raise _bad(
+                    _at(param, frac, arr), f"is {arr.ravel()[i].item()!r}, not a whole number"
+                )
         elif arr.dtype.kind == "u" and arr.size and int(arr.max()) >= 2**62:
             i = int(np.argmax(arr))
             raise _bad(f"{param}[{i}]", f"is {int(arr[i])}, out of range")

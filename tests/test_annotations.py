@@ -212,3 +212,166 @@ def test_xyxy_and_area_agree_with_shapely(ann: Annotations) -> None:
     flat = (ann.kind == Kind.LINE) | (ann.kind == Kind.LANDMARK)
     assert (ann.area[flat] == 0).all()
     assert (ann.area[has] >= 0).all()
+
+
+# --- strict constructors: every wrong input is one InputError naming the parameter ----------
+@pytest.fixture
+def hd() -> Frames:
+    return Frames.build(1920, 1080, frame_id=["f0", "f1", "f2"])
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # (N, 5) boxes: x1 y1 x2 y2 conf passed as boxes
+        (lambda f: Annotations.from_boxes(f, np.zeros((3, 5)), "car", 0),
+         r"^xyxy: expected shape \(N, 4\) x1, y1, x2, y2, got shape \(3, 5\) and dtype float64$"),
+        # a length-1 labels or score is not broadcast to 2 boxes; a true scalar is
+        (lambda f: Annotations.from_boxes(f, [[0, 0, 9, 9], [1, 1, 8, 8]], ["car"], 0),
+         r"^labels: expected 2 label names .*got a list of 1: pass a str for one label for all$"),
+        (lambda f: Annotations.from_boxes(f, [[0, 0, 9, 9], [1, 1, 8, 8]], "car", 0, score=[0.5]),
+         r"^score: expected 2 numbers .*got a list of 1: pass a scalar for one value for all$"),
+        (lambda f: Annotations.from_boxes(f, [[0, 0, 9, 9]], "car", [0, 1]),
+         r"^frame: expected 1 integers \(one per shape\) or one integer, got a list of 2$"),
+        # non-integral frame / class / track values
+        (lambda f: Annotations.from_boxes(f, [[0, 0, 9, 9], [1, 1, 8, 8]], "car", [0, 1.5]),
+         r"^frame\[1\]: is 1.5, not a whole number$"),
+        (lambda f: Annotations.from_boxes(f, [[0, 0, 9, 9]], [0.5], 0, names=["a", "b"]),
+         r"^labels\[0\]: is 0.5, not a whole number$"),
+        (lambda f: Annotations.from_boxes(f, [[0, 0, 9, 9]], "car", 0, track=[2.25]),
+         r"^track\[0\]: is 2.25, not a whole number$"),
+        # NaN / inf in integer columns (numpy's "cannot convert float NaN to integer" before)
+        (lambda f: Annotations.from_boxes(f, [[0, 0, 9, 9], [1, 1, 8, 8]], "car", 0,
+                                          track=[1, np.nan]),
+         r"^track\[1\]: is nan, not a whole number; -1 for a shape without a track$"),
+        (lambda f: Annotations.from_boxes(f, [[0, 0, 9, 9]], "car", [np.inf]),
+         r"^frame\[0\]: is inf, not a whole number$"),
+        # rows out of range, named
+        (lambda f: Annotations.from_boxes(f, [[0, 0, 9, 9], [1, 1, 8, 8]], "car", [0, 3]),
+         r"^frame\[1\]: is 3, outside the rows of frames \(3 frames: 0..2\)$"),
+        (lambda f: Annotations.from_boxes(f, [[0, 0, 9, 9]], [2], 0, names=["a", "b"]),
+         r"^labels\[0\]: is 2, outside the 2 class ids of names= \(0..1\)$"),
+        (lambda f: Annotations.from_boxes(f, [[0, 0, 9, 9]], "car", 0, track=[-2]),
+         r"^track\[0\]: is -2, outside >= -1 \(-1 for a shape without a track\)$"),
+        # class ids without names
+        (lambda f: Annotations.from_boxes(f, [[0, 0, 9, 9]], np.array([1]), 0),
+         r"^labels: are class ids .* but names= is not given"),
+        # 0..1 coordinates on a 1920 x 1080 frame, given as pixels
+        (lambda f: Annotations.from_boxes(f, [[0.1, 0.2, 0.3, 0.4], [0.5, 0.5, 0.9, 0.9]], "car", 0),
+         r"^xyxy: every coordinate lies in 0..1 on frames of 1920 x 1080 .*normalized=True"),
+        (lambda f: Annotations.from_polygons(f, [[[0.1, 0.1], [0.2, 0.1], [0.2, 0.3]]] * 2, "a", 0),
+         r"^polygons: every coordinate lies in 0..1"),
+        # ragged and misshapen point lists
+        (lambda f: Annotations.from_polygons(f, [[[0, 0], [5, 0], [5, 5]], [0, 1, 2, 3]], "a", 0),
+         r"^polygons\[1\]: expected shape \(K, 2\) x, y, got a list of 4$"),
+        (lambda f: Annotations.from_runs(f, Kind.LINE, np.zeros((4, 2)), [0, 3, 2, 4], "a", 0),
+         r"^offsets\[2\]: is 2, below offsets\[1\]"),
+        (lambda f: Annotations.from_runs(f, Kind.LINE, np.zeros((4, 2)), [0, 2, 3], "a", 0),
+         r"^offsets: expected n \+ 1 non-decreasing integers from 0 to the number of points \(4\)"),
+        (lambda f: Annotations.from_runs(f, 9, np.zeros((2, 2)), [0, 2], "a", 0),
+         r"^kind\[0\]: is 9, outside 0..4 \(a prelabel.Kind\)$"),
+        (lambda f: Annotations.from_cuboids(f, np.zeros((2, 4, 2)), "a", 0),
+         r"^cuboids: expected shape \(N, 8, 2\) corners, got shape \(2, 4, 2\)"),
+        (lambda f: Annotations.from_landmarks(f, [np.ones((3, 2))], "a", 0, point_labels=[[1, 2]]),
+         r"^point_labels\[0\]: expected 3 integers \(one per point\)"),
+        (lambda f: Annotations.from_boxes(f, [[0, 0, 9, 9]], "a", 0, score=[np.inf]),
+         r"^score\[0\]: is inf; NaN means none$"),
+        (lambda f: Annotations.from_boxes(f, [["a", "b", "c", "d"]], "a", 0),
+         r"^xyxy: expected .* \(numbers\), got shape \(1, 4\) and dtype <U1$"),
+        (lambda f: Annotations.from_boxes(f, [[0, 0, 9, 9]], "a", 0, attributes=["x"]),
+         r"^attributes\[0\]: expected a mapping or None"),
+        (lambda f: Annotations.from_boxes([f], [[0, 0, 9, 9]], "a", 0),
+         r"^frames: expected a Frames table"),
+    ],
+)  # fmt: skip
+def test_wrong_input_is_one_input_error_naming_the_parameter(
+    hd: Frames, call: object, message: str
+) -> None:
+    with pytest.raises(InputError, match=message) as exc:
+        call(hd)  # type: ignore[operator]
+    assert exc.value.path is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"src": ["frames/0.jpg", "s3://b/1.jpg"]},
+         r"^src\[0\]: 'frames/0.jpg' is not an http\(s\)://, s3:// or gs:// URL \(1 of 2"),
+        ({"frame_id": ["a", "b", "c"]},
+         r"^width: expected 3 values \(one per frame, as frame_id\) or one number, got 2$"),
+        ({"frame_id": ["a", 2]}, r"^frame_id\[1\]: expected a str, got int 2$"),
+        ({"index": [0, 1.5]}, r"^index\[1\]: is 1.5, not a whole number$"),
+        ({"index": [0, -1]}, r"^index\[1\]: is -1, outside >= 0$"),
+    ],
+)  # fmt: skip
+def test_frames_build_checks_its_columns(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        Frames.build([640, 640], 480, **kwargs)  # type: ignore[arg-type]
+
+
+def test_scalars_are_broadcast_and_empty_src_waits_for_the_templates(hd: Frames) -> None:
+    ann = Annotations.from_boxes(hd, [[0, 0, 9, 9], [1, 1, 8, 8]], "car", 2, score=0.5, track=3)
+    assert ann.frame.tolist() == [2, 2]
+    assert ann.score.tolist() == [0.5, 0.5]
+    assert ann.track.tolist() == [3, 3]
+    assert Frames.build(10, 10, src=[""]).src.tolist() == [""]
+    # float frame / class / track values that are whole numbers are accepted (torch gives them)
+    ok = Annotations.from_boxes(hd, [[0, 0, 9, 9]], np.array([1.0]), np.array([2.0]),
+                                names=["a", "b"], track=np.array([7.0], np.float32))  # fmt: skip
+    assert (ok.label.tolist(), ok.frame.tolist(), ok.track.tolist()) == ([1], [2], [7])
+
+
+def test_one_small_shape_near_the_corner_is_not_taken_for_fractions(hd: Frames) -> None:
+    # a single box within the first pixel may be pixels; two or more shapes there are fractions
+    ann = Annotations.from_boxes(hd, [[0.1, 0.2, 0.3, 0.4]], "car", 0)
+    assert not ann.normalised
+    # whole pixels 0 and 1 are no evidence of fractions, nor are frames of a few pixels
+    Annotations.from_boxes(hd, [[0, 0, 1, 1], [0, 1, 1, 1]], "car", 0)
+    tiny = Frames.build(1, 1)
+    Annotations.from_boxes(tiny, [[0.1, 0.2, 0.3, 0.4], [0.5, 0.5, 0.9, 0.9]], "car", 0)
+
+
+# a cuboid in 0..1: the front face BL, BR, TR, TL, then the back face 0.05 up and right
+_FRONT = np.array([[0.1, 0.5], [0.4, 0.5], [0.4, 0.2], [0.1, 0.2]])
+_CUBOID = np.concatenate([_FRONT, _FRONT + [0.05, -0.05]])
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda f, n: Annotations.from_boxes(f, [[0.1, 0.2, 0.3, 0.4], [0.5, 0.5, 0.9, 0.9]], "c", 0,
+                                            normalized=n),
+        lambda f, n: Annotations.from_polygons(f, [[[0.1, 0.1], [0.2, 0.1], [0.2, 0.3]]] * 2, "c", 0,
+                                               normalized=n),
+        lambda f, n: Annotations.from_lines(f, [[[0.1, 0.1], [0.2, 0.1]]] * 2, "c", 0,
+                                            normalized=n),
+        lambda f, n: Annotations.from_landmarks(f, [[[0.1, 0.1], [0.2, 0.1]]] * 2, "c", 0,
+                                                normalized=n),
+        lambda f, n: Annotations.from_cuboids(f, [_CUBOID, _CUBOID + 0.05], "c", 0, normalized=n),
+        lambda f, n: Annotations.from_point_lists(f, Kind.LINE, [[[0.1, 0.1], [0.2, 0.1]]] * 2,
+                                                  "c", 0, normalized=n),
+        lambda f, n: Annotations.from_runs(f, Kind.LINE, _CUBOID[:4], [0, 2, 4], "c", 0,
+                                           normalized=n),
+    ],
+)  # fmt: skip
+def test_normalized_is_carried_and_not_divided_again(hd: Frames, build: object) -> None:
+    from prelabel.geometry import normalise, prepare
+
+    with pytest.raises(InputError, match="normalized=True"):
+        build(hd, False)  # type: ignore[operator]
+    ann = build(hd, True)  # type: ignore[operator]
+    assert ann.normalised
+    assert normalise(ann).points.tolist() == ann.points.tolist()
+    ready, _ = prepare(ann, "repair")
+    # still fractions of 1920 x 1080 after prepare, not divided a second time
+    assert len(ready) == 2
+    assert ready.points.max() > 0.05
+
+
+def test_normalised_spelling_is_the_same_keyword(hd: Frames) -> None:
+    ann = Annotations.from_boxes(hd, [[0.1, 0.2, 0.3, 0.4]], "car", 0, normalised=True)
+    assert ann.normalised
+    with pytest.raises(InputError, match="give one of them"):
+        Annotations.from_boxes(
+            hd, [[0.1, 0.2, 0.3, 0.4]], "c", 0, normalized=True, normalised=False
+        )

@@ -627,3 +627,34 @@ def test_the_loop_through_the_cli_against_prelabel_sandbox_annotate(tmp_path: Pa
     status = CliRunner().invoke(main, ["results", "status", str(ledger)])
     assert status.exit_code == 0
     assert "fetched                 2" in status.output
+
+
+def test_a_streamed_result_past_the_cap_is_cut_off(tmp_path: Path) -> None:
+    """No Content-Length: the body is counted as it arrives and dropped past the cap."""
+    sent: list[int] = []
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(1000):
+            sent.append(1)
+            yield b" " * 1024
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "storage.example.com":
+            return httpx.Response(200, content=chunks())
+        return Script(GOOD)(request)
+
+    with _ledger(tmp_path) as led:
+        got = _fetch(
+            led,
+            tmp_path / "r",
+            transport=httpx.MockTransport(handler),
+            limits=Limits(rate=0, result_bytes=10 * 1024),
+        )
+    assert got.outcomes[0].error_code == RESULT_TOO_LARGE
+    assert len(sent) <= 12  # 10 KiB cap: read up to the 11th chunk, not the 1,000
+    assert not (tmp_path / "r").exists()
+
+
+def test_the_result_cap_is_checked() -> None:
+    with pytest.raises(ValueError, match="result_bytes"):
+        Limits(result_bytes=0)

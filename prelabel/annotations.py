@@ -471,8 +471,8 @@ class Annotations:
         Every input is checked: a column of the wrong length (one value per shape, or a true
         scalar for all; a length-1 list is not broadcast), a frame row or class id out of
         range, a frame/class/track value that is not a whole number or is NaN, and pixel
-        coordinates that all lie in 0..1 on frames of more than a few pixels (the hint:
-        ``normalized=True``) are an :class:`~prelabel.errors.InputError` naming the parameter
+        coordinates of two or more shapes that all lie in 0..1 on frames of more than a few
+        pixels (the hint: ``normalized=True``) are an :class:`~prelabel.errors.InputError` naming the parameter
         and, where one value is wrong, its row (``track[3]``).
         """
         chk = _Inputs(frames)
@@ -885,9 +885,11 @@ class Annotations:
         multipart: str = "split",
         report: Report | None = None,
     ) -> Annotations:
-        """Pixel annotations from one Ultralytics ``Results`` or a list of them (one per
+        """Pixel annotations from one Ultralytics ``Results`` or an iterable of them (one per
         frame, in order), one frame per result; tensors on the CPU or numpy arrays alike
-        (ultralytics itself is not imported).
+        (ultralytics itself is not imported). A generator (``model.track(video,
+        stream=True)``) is read one result at a time: only the shapes are kept, never the
+        images.
 
         Per result: ``orig_shape`` (height, width) is the frame size, ``path`` its name,
         ``names`` the class names; ``boxes`` become rectangles with ``conf`` as the score

@@ -17,7 +17,7 @@ What is read, per result (the attributes of ``ultralytics.engine.results.Results
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,18 +39,18 @@ from prelabel.annotations import (
 from prelabel.report import Action, Reason, Report
 
 
-def _results_list(results: Any) -> list[Any]:
+def _results(results: Any) -> Iterator[tuple[int, Any]]:
+    """(position, result) of one Results or an iterable of them, taken one at a time: a
+    generator (``model.track(..., stream=True)``) is read as it goes, never held whole."""
     if hasattr(results, "orig_shape"):
-        return [results]
+        yield 0, results
+        return
     if isinstance(results, str | bytes) or not hasattr(results, "__iter__"):
         raise _bad("results", f"expected a Results or a list of them, got {_described(results)}")
-    items = list(results)
-    for i, r in enumerate(items):
+    for i, r in enumerate(results):
         if not hasattr(r, "orig_shape") or not hasattr(r, "names"):
             raise _bad(f"results[{i}]", f"expected an ultralytics Results, got {_described(r)}")
-    if not items:
-        raise _bad("results", "is empty: one Results per frame is needed")
-    return items
+        yield i, r
 
 
 def _class_names(names: Any, where: str) -> tuple[str, ...]:
@@ -117,26 +117,15 @@ def annotations_from_ultralytics(
     multipart: str,
     report: Report | None,
 ) -> Annotations:
-    items = _results_list(results)
     check_multipart(multipart)
     if not isinstance(keypoint_threshold, int | float) or not np.isfinite(keypoint_threshold):
         raise _bad("keypoint_threshold", f"expected a number, got {keypoint_threshold!r}")
+    ids_given = None if frame_id is None else list(frame_id)
     chk = _Inputs(None)
-    names = _class_names(items[0].names, "results[0].names")
-    sizes = np.zeros((len(items), 2))
+    names: tuple[str, ...] = ()
+    first_names: Any = None
+    sizes: list[tuple[float, float]] = []
     paths: list[str] = []
-    for f, r in enumerate(items):
-        if f and r.names != items[0].names and _class_names(r.names, "") != names:
-            raise _bad(f"results[{f}].names", "differ from results[0].names: one model's classes")
-        shape = tuple(r.orig_shape)
-        if len(shape) < 2:
-            raise _bad(f"results[{f}].orig_shape", f"expected (height, width), got {shape}")
-        sizes[f] = float(shape[1]), float(shape[0])
-        paths.append("" if r.path is None else str(r.path))
-    frames = Frames.build(
-        sizes[:, 0], sizes[:, 1], name=paths, sequence=sequence or "sequence",
-        frame_id=frame_id, src=src,
-    )  # fmt: skip
     # per detection, over all results
     det_frame: list[IntArray] = []
     det_cls: list[IntArray] = []
@@ -145,7 +134,18 @@ def annotations_from_ultralytics(
     shapes = Shapes()
     notes = Notes(report, "Annotations.from_ultralytics")
     base = 0
-    for f, r in enumerate(items):
+    for f, r in _results(results):
+        if f == 0:
+            first_names = r.names
+            names = _class_names(r.names, "results[0].names")
+        elif r.names != first_names and _class_names(r.names, f"results[{f}].names") != names:
+            raise _bad(f"results[{f}].names", "differ from results[0].names: one model's classes")
+        shape = tuple(r.orig_shape)
+        if len(shape) < 2:
+            raise _bad(f"results[{f}].orig_shape", f"expected (height, width), got {shape}")
+        sizes.append((float(shape[1]), float(shape[0])))
+        paths.append("" if r.path is None else str(r.path))
+        frame = (ids_given[f] if ids_given is not None and f < len(ids_given) else "") or paths[f]
         where = f"results[{f}]"
         obb = getattr(r, "obb", None)
         boxes = obb if obb is not None else r.boxes
@@ -181,13 +181,21 @@ def annotations_from_ultralytics(
                 corners = np.stack([x1, y1, x2, y1, x2, y2, x1, y2], axis=1)
                 shapes.add(Kind.RECTANGLE, np.full(n, 4), corners, None, det, 0, box_src)
         if masks is not None and n:
-            _mask_shapes(shapes, masks, det, f, frames, names, ids, multipart, notes, where)
+            _mask_shapes(shapes, masks, det, frame, names, ids, multipart, notes, where)
         if kpts is not None and n:
-            _keypoint_shapes(
-                shapes, kpts, det, f, frames, names, ids, keypoint_threshold, notes, where
-            )
+            _keypoint_shapes(shapes, kpts, det, frame, names, ids, keypoint_threshold, notes, where)
         base += n
+    if not sizes:
+        raise _bad("results", "is empty: one Results per frame is needed")
+    for param, given in (("frame_id", ids_given), ("src", src)):
+        if given is not None and len(given) != len(sizes):
+            raise _bad(param, f"expected {len(sizes)} values (one per result), got {len(given)}")
     notes.finish()
+    size = np.asarray(sizes)
+    frames = Frames.build(
+        size[:, 0], size[:, 1], name=paths, sequence=sequence or "sequence",
+        frame_id=ids_given, src=src,
+    )  # fmt: skip
     return shapes.build(
         frames, names, np.concatenate(det_cls), np.concatenate(det_frame),
         np.concatenate(det_conf), np.concatenate(det_track),
@@ -220,14 +228,13 @@ def _obb_shapes(
 
 
 def _mask_shapes(
-    shapes: Shapes, masks: Any, det: IntArray, f: int, frames: Frames, names: tuple[str, ...],
+    shapes: Shapes, masks: Any, det: IntArray, frame: str, names: tuple[str, ...],
     cls: IntArray, multipart: str, notes: Notes, where: str,
 ) -> None:  # fmt: skip
     outlines = masks.xy
     n = len(det)
     if len(outlines) != n:
         raise _bad(f"{where}.masks.xy", f"expected {n} outlines (one per box), got {len(outlines)}")
-    frame = str(frames.frame_id[f] or frames.name[f] or f"frame {f}")
     for i, xy in enumerate(outlines):  # Ultralytics gives one array per mask
         src = f"{where}.masks[{i}]"
         pieces = split_merged(to_numpy(xy, f"{src}.xy").astype(np.float64).reshape(-1, 2))
@@ -246,7 +253,7 @@ def _mask_shapes(
 
 
 def _keypoint_shapes(
-    shapes: Shapes, kpts: Any, det: IntArray, f: int, frames: Frames, names: tuple[str, ...],
+    shapes: Shapes, kpts: Any, det: IntArray, frame: str, names: tuple[str, ...],
     cls: IntArray, threshold: float, notes: Notes, where: str,
 ) -> None:  # fmt: skip
     xy = to_numpy(kpts.xy, f"{where}.keypoints.xy").astype(np.float64)
@@ -261,7 +268,6 @@ def _keypoint_shapes(
         visible = ~((xy[:, :, 0] == 0) & (xy[:, :, 1] == 0))
     counts = visible.sum(axis=1)
     has = counts > 0
-    frame = str(frames.frame_id[f] or frames.name[f] or f"frame {f}")
     for i in np.flatnonzero(~has).tolist():
         notes.add(
             Action.SKIPPED, Reason.NO_VISIBLE_KEYPOINTS, source=f"{where}.keypoints[{i}]",

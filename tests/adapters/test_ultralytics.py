@@ -137,6 +137,23 @@ def test_empty_result_keeps_its_frame(results: dict[str, Any]) -> None:
     assert ann.labels == NAMES
 
 
+def test_a_generator_is_read_one_result_at_a_time(results: dict[str, Any]) -> None:
+    seen = []
+
+    def stream() -> Any:  # model.track(..., stream=True) yields results as frames are read
+        for case in ("track", "detect"):
+            seen.append(case)
+            yield results[case]
+
+    ann = Annotations.from_ultralytics(stream(), frame_id=["a", "b"])
+    assert seen == ["track", "detect"]
+    assert ann.frames.frame_id.tolist() == ["a", "b"]
+    with pytest.raises(
+        InputError, match=r"^frame_id: expected 2 values \(one per result\), got 1$"
+    ):
+        Annotations.from_ultralytics([results["track"], results["detect"]], frame_id=["a"])
+
+
 def test_frame_id_and_src_are_checked_like_frames_build(results: dict[str, Any]) -> None:
     r = results["detect"]
     ann = Annotations.from_ultralytics(r, frame_id=["f1"], src=["https://x.example/1.jpg"])

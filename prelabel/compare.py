@@ -357,35 +357,38 @@ def compare_annotations(
     geoms = _Geometries(pre, fin, opt, made_valid)
 
     # precision / recall: geometry only, same frame, kind and label, at every threshold
+    # (a similarity below `floor` matters to no threshold: it may be given as 0 unworked)
+    floor = min(*opt.thresholds, opt.match_iou)
     pa, pb = _pairs(pre, fin, np.arange(len(pre.ann)), np.arange(len(fin.ann)), by_label=True)
-    sim = geoms.similarity(pa, pb)
+    sim = geoms.similarity(pa, pb, floor=floor)
     table = LabelTable.empty(labels, opt.thresholds)
     for t_i, t in enumerate(opt.thresholds):
-        ok = sim >= t
-        a, _ = _assign(pa[ok], pb[ok], sim[ok], pre.frame[pa[ok]])
+        ok = np.flatnonzero(sim >= t)
+        a = pa[ok[_assign(pa[ok], pb[ok], sim[ok], pre.frame[pa[ok]])]]
         table.true_positives[:, t_i] = np.bincount(pre.label[a], minlength=len(labels))
 
     # the lifecycle: by key, then by geometry with the same label, then with any label
     free_a = np.ones(len(pre.ann), bool)
     free_b = np.ones(len(fin.ann), bool)
     ka, kb = _key_matches(pre, fin)
+    ksim = _known_or_computed(geoms, ka, kb, pa, pb, sim, floor, len(fin.ann))
     free_a[ka] = False
     free_b[kb] = False
-    ok = free_a[pa] & free_b[pb] & (sim >= opt.match_iou)
-    ga, gb = _assign(pa[ok], pb[ok], sim[ok], pre.frame[pa[ok]])
-    free_a[ga] = False
-    free_b[gb] = False
+    ok = np.flatnonzero(free_a[pa] & free_b[pb] & (sim >= opt.match_iou))
+    g = ok[_assign(pa[ok], pb[ok], sim[ok], pre.frame[pa[ok]])]
+    free_a[pa[g]] = False
+    free_b[pb[g]] = False
     ra, rb = _pairs(pre, fin, np.flatnonzero(free_a), np.flatnonzero(free_b), by_label=False)
     cross = pre.label[ra] != fin.label[rb]  # same-label pairs already failed pass 2
     ra, rb = ra[cross], rb[cross]
-    rsim = geoms.similarity(ra, rb)
-    ok = rsim >= opt.match_iou
-    xa, xb = _assign(ra[ok], rb[ok], rsim[ok], pre.frame[ra[ok]])
+    rsim = geoms.similarity(ra, rb, floor=opt.match_iou)
+    ok = np.flatnonzero(rsim >= opt.match_iou)
+    x = ok[_assign(ra[ok], rb[ok], rsim[ok], pre.frame[ra[ok]])]
 
-    a = np.concatenate([ka, ga, xa])
-    b = np.concatenate([kb, gb, xb])
+    a = np.concatenate([ka, pa[g], ra[x]])
+    b = np.concatenate([kb, pb[g], rb[x]])
     by_id = np.arange(len(a)) < len(ka)
-    pair_sim = geoms.similarity(a, b)
+    pair_sim = np.concatenate([ksim, sim[g], rsim[x]])
     _classify(table, pre, fin, a, b, pair_sim, by_id, opt)
     relabelled = pre.label[a] != fin.label[b]
     pairs, counts = np.unique(
@@ -498,21 +501,20 @@ def _pairs(
     return a.astype(np.int64), b.astype(np.int64)
 
 
-def _assign(
-    a: IntArray, b: IntArray, sim: FloatArray, frame: IntArray
-) -> tuple[IntArray, IntArray]:
-    """The pairs of a maximum-similarity one-to-one assignment, one per frame.
+def _assign(a: IntArray, b: IntArray, sim: FloatArray, frame: IntArray) -> IntArray:
+    """The candidates (positions in ``a``, ``b``) of a maximum-similarity one-to-one
+    assignment, one per frame.
 
     A pair whose two shapes have no other candidate is its own component and matched as it
     is; the frames with conflicting candidates go to ``linear_sum_assignment``."""
     from scipy.optimize import linear_sum_assignment
 
     if not len(a):
-        return a, b
+        return np.zeros(0, np.int64)
     _, inv_a, cnt_a = np.unique(a, return_inverse=True, return_counts=True)
     _, inv_b, cnt_b = np.unique(b, return_inverse=True, return_counts=True)
     lone = (cnt_a[inv_a.ravel()] == 1) & (cnt_b[inv_b.ravel()] == 1)
-    out_a, out_b = [a[lone]], [b[lone]]
+    out = [np.flatnonzero(lone)]
     rest = np.flatnonzero(~lone)
     if len(rest):
         order = rest[np.argsort(frame[rest], kind="stable")]
@@ -522,11 +524,38 @@ def _assign(
             ub, ib = np.unique(b[chunk], return_inverse=True)
             m = np.zeros((len(ua), len(ub)))
             m[ia.ravel(), ib.ravel()] = sim[chunk]
+            where = np.full((len(ua), len(ub)), -1, np.int64)
+            where[ia.ravel(), ib.ravel()] = chunk
             r, c = linear_sum_assignment(m, maximize=True)
             keep = m[r, c] > 0  # an assignment to a forbidden (0) cell is no match
-            out_a.append(ua[r[keep]])
-            out_b.append(ub[c[keep]])
-    return np.concatenate(out_a).astype(np.int64), np.concatenate(out_b).astype(np.int64)
+            out.append(where[r[keep], c[keep]])
+    return np.sort(np.concatenate(out)).astype(np.int64)
+
+
+def _known_or_computed(
+    geoms: _Geometries,
+    a: IntArray,
+    b: IntArray,
+    pa: IntArray,
+    pb: IntArray,
+    sim: FloatArray,
+    floor: float,
+    n_final: int,
+) -> FloatArray:
+    """The exact similarity of the pairs ``a``, ``b``: taken from the candidates ``pa``,
+    ``pb`` where it was worked out there (at or above ``floor``), computed for the rest."""
+    out = np.zeros(len(a))
+    code = pa * n_final + pb
+    order = np.argsort(code)
+    want = a * n_final + b
+    pos = np.clip(np.searchsorted(code[order], want), 0, max(len(code) - 1, 0))
+    known = np.zeros(len(a), bool)
+    if len(code):
+        hit = order[pos]
+        known = (code[hit] == want) & (sim[hit] >= floor)
+        out[known] = sim[hit[known]]
+    out[~known] = geoms.similarity(a[~known], b[~known])
+    return out
 
 
 # --- similarity ---------------------------------------------------------------------------
@@ -550,15 +579,18 @@ class _Geometries:
         self.cache: dict[tuple[int, int], tuple[IntArray, ObjArray]] = {}
         self.front = (_front_boxes(pre.ann), _front_boxes(fin.ann))
 
-    def similarity(self, a: IntArray, b: IntArray) -> FloatArray:
+    def similarity(self, a: IntArray, b: IntArray, floor: float = 0.0) -> FloatArray:
+        """Per pair, the similarity of its two shapes (of one kind). A polygon or line pair
+        whose upper bound (the overlap of their boxes, or the smaller area, over the larger
+        area) is below ``floor`` is not intersected and given as 0."""
         out = np.zeros(len(a))
         kind = self.pre.kind[a]
         for k in np.unique(kind).tolist():
             sel = np.flatnonzero(kind == k)
-            out[sel] = self._of_kind(Kind(k), a[sel], b[sel])
+            out[sel] = self._of_kind(Kind(k), a[sel], b[sel], floor)
         return out
 
-    def _of_kind(self, kind: Kind, a: IntArray, b: IntArray) -> FloatArray:
+    def _of_kind(self, kind: Kind, a: IntArray, b: IntArray, floor: float) -> FloatArray:
         if kind == Kind.RECTANGLE:
             return box_iou(self.pre.boxes[a], self.fin.boxes[b])
         if kind == Kind.CUBOID:
@@ -570,12 +602,31 @@ class _Geometries:
         least = 2 if kind == Kind.LINE else 3  # fewer points: no outline, no area
         near = _boxes_overlap(self.pre.boxes[a], self.fin.boxes[b], 2 * pad)
         near &= (self.pre.ann.counts[a] >= least) & (self.fin.ann.counts[b] >= least)
-        if near.any():
-            ga = self._geometries(0, kind, a[near])
-            gb = self._geometries(1, kind, b[near])
-            inter = shapely.area(shapely.intersection(ga, gb))
-            union = shapely.area(ga) + shapely.area(gb) - inter
-            out[near] = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+        rows = np.flatnonzero(near)
+        if not len(rows):
+            return out
+        ga = self._geometries(0, kind, a[rows])
+        gb = self._geometries(1, kind, b[rows])
+        area_a, area_b = shapely.area(ga), shapely.area(gb)
+        if floor > 0:  # IoU <= min(box overlap, smaller area) / larger area
+            ba, bb = self.pre.boxes[a[rows]], self.fin.boxes[b[rows]]
+            iw = np.minimum(ba[:, 2], bb[:, 2]) - np.maximum(ba[:, 0], bb[:, 0]) + 2 * pad
+            ih = np.minimum(ba[:, 3], bb[:, 3]) - np.maximum(ba[:, 1], bb[:, 1]) + 2 * pad
+            big = np.maximum(area_a, area_b)
+            bound = np.minimum(
+                np.clip(iw, 0, None) * np.clip(ih, 0, None), np.minimum(area_a, area_b)
+            )
+            worth = bound >= floor * big
+            rows, ga, gb, area_a, area_b = (
+                rows[worth],
+                ga[worth],
+                gb[worth],
+                area_a[worth],
+                area_b[worth],
+            )
+        inter = shapely.area(shapely.intersection(ga, gb))
+        union = area_a + area_b - inter
+        out[rows] = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
         return out
 
     def _geometries(self, side: int, kind: Kind, rows: IntArray) -> ObjArray:

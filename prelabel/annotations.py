@@ -1294,7 +1294,7 @@ class _Inputs:
         size = f"{float(w[0]):g} x {float(h[0]):g}"
         raise _bad(
             param,
-            f"every coordinate lies in 0..1 on frames of {size} pixels or more: these look "
+            f"every coordinate lies in 0..1 on frames of {size} pixels: these look "
             "like fractions of the frame size; pass normalized=True (or pixel coordinates)",
         )
 

@@ -107,9 +107,7 @@ def main() -> None:
         print(f"{'job':<18} {'median s':>9} {'min-max s':>13} {'shapes/s':>12}")
         for name, ts in times.items():
             med = statistics.median(ts)
-            print(
-                f"{name:<18} {med:>9.3f} {min(ts):>6.3f}-{max(ts):<6.3f} {n_pre / med:>12,.0f}"
-            )
+            print(f"{name:<18} {med:>9.3f} {min(ts):>6.3f}-{max(ts):<6.3f} {n_pre / med:>12,.0f}")
         for key in ("ids", "noids"):
             report = prelabel.compare(pre_jobs, res[key])
             total = report.table.total()

@@ -18,8 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
+import struct
+import threading
+import zlib
+from collections import deque
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -67,7 +73,9 @@ class PreviewOptions:
     with ``first``, ``p < first``. The contact sheet shows at most ``sheet_frames``
     thumbnails (evenly spaced over the drawn frames when there are more), each at most
     ``thumb_width`` pixels wide, and is at most ``sheet_size`` pixels on either side.
-    ``placeholder_size`` is the size of a missing frame when no frame of its job is found."""
+    ``placeholder_size`` is the size of a missing frame when no frame of its job is found.
+    ``sheet_only`` writes the contact sheets alone: only the sheet's frames are opened, and
+    JPEGs are decoded at a reduced scale (the quick look at a long job)."""
 
     every: int = 1
     first: int | None = None
@@ -77,6 +85,7 @@ class PreviewOptions:
     thumb_width: int = 256
     sheet_size: int = 4096
     placeholder_size: tuple[int, int] = DEFAULT_FRAME_SIZE
+    sheet_only: bool = False
 
     def __post_init__(self) -> None:
         if self.every < 1:
@@ -143,8 +152,9 @@ def _fail(path: str, line: int, where: str, message: str) -> InputError:
     return InputError(path, str(line), f"{where}: {message}")
 
 
-def _jobs(path: str) -> Iterator[tuple[int, Any]]:
-    """(line, job) for each non-blank line of a JSON Lines file, one line in memory at a time."""
+def _lines(path: str) -> Iterator[tuple[int, bytes]]:
+    """(line number, text) for each non-blank line of a JSON Lines file, one at a time: the
+    caller parses it, so the parsed job can be let go while its frames are drawn."""
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed by the with below; open errors are ours
     except OSError as exc:
@@ -154,19 +164,23 @@ def _jobs(path: str) -> Iterator[tuple[int, Any]]:
         for number, raw in enumerate(f, start=1):
             if not raw.strip():
                 continue
-            try:
-                job = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                hint = " (preview reads JSON Lines: one job per line)" if number == 1 else ""
-                raise InputError(
-                    path, str(number), f"invalid JSON at column {exc.colno}: {exc.msg}{hint}"
-                ) from None
-            if not isinstance(job, dict):
-                raise _fail(path, number, "$", "expected a job (a JSON object)")
             seen = True
-            yield number, job
+            yield number, raw
     if not seen:
         raise InputError(path, None, "the file holds no jobs")
+
+
+def _parse(raw: bytes, path: str, line: int) -> dict[str, Any]:
+    try:
+        job = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        hint = " (preview reads JSON Lines: one job per line)" if line == 1 else ""
+        raise InputError(
+            path, str(line), f"invalid JSON at column {exc.colno}: {exc.msg}{hint}"
+        ) from None
+    if not isinstance(job, dict):
+        raise _fail(path, line, "$", "expected a job (a JSON object)")
+    return job
 
 
 def _reference_id(job: Mapping[str, Any], path: str, line: int) -> str:
@@ -507,12 +521,19 @@ def placeholder(size: tuple[int, int], name: str, reason: str) -> PILImage.Image
     return image
 
 
-def _load(file: Path) -> PILImage.Image:
-    """The image as shown (EXIF orientation applied, as the readers' sizes are), in RGB."""
+def _load(file: Path, fit: int | None = None) -> PILImage.Image:
+    """The image as shown (EXIF orientation applied, as the readers' sizes are), in RGB,
+    decoded once and copied only when it must be converted or turned. With ``fit``, a JPEG
+    is decoded at the smallest scale (1/2, 1/4, 1/8) that still covers ``fit`` pixels a side."""
     image_mod, _, _, image_ops = _pil()
     with image_mod.open(file) as raw:
-        shown = image_ops.exif_transpose(raw)
-        image: PILImage.Image = shown.convert("RGB")
+        if fit is not None:
+            raw.draft("RGB", (fit, fit))
+        raw.load()
+        if raw.getexif().get(0x0112, 1) not in (0, 1):  # the EXIF Orientation tag
+            image: PILImage.Image = image_ops.exif_transpose(raw).convert("RGB")
+        else:
+            image = raw if raw.mode == "RGB" else raw.convert("RGB")
     return image
 
 
@@ -578,11 +599,66 @@ def _safe_name(text: str) -> str:
     return name or "_"
 
 
-def _save(image: PILImage.Image, file: Path) -> None:
-    from prelabel.writer import write_atomic
+def png_bytes(image: PILImage.Image, level: int = 1) -> bytes:
+    """``image`` (RGB) as PNG bytes: every row with the PNG "Up" filter (the row minus the one
+    above, one numpy subtraction) and zlib at ``level``.
 
-    # compress_level 1: a frame's PNG is written in a fraction of level 6's time, ~1.3x larger
-    write_atomic(file, lambda f: image.save(f, format="PNG", compress_level=1))
+    Pillow's own PNG writer tries every filter on every row; on a 1920x1080 photo that costs
+    ~3x this (0.46 s against 0.13 s for a same-size file, docs/benchmarks.md), and the zlib
+    step here releases the GIL, so frames are written while the next ones are drawn."""
+    pixels = np.asarray(image.convert("RGB") if image.mode != "RGB" else image)
+    h, w = pixels.shape[:2]
+    rows = pixels.reshape(h, w * 3)
+    filtered = np.empty((h, w * 3 + 1), dtype=np.uint8)
+    filtered[:, 0] = 2  # filter type Up (PNG spec, 9.2)
+    filtered[0, 1:] = rows[0]
+    np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])  # uint8 wraps: mod 256, as PNG
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    idat = zlib.compress(filtered.data, level)
+    return b"".join(
+        (b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", header), _chunk(b"IDAT", idat), _chunk(b"IEND", b""))
+    )
+
+
+def _chunk(tag: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
+
+def _write(image: PILImage.Image, file: Path) -> None:
+    """``image`` as a PNG at ``file``, atomically (a temporary file renamed over it). Not
+    fsynced: a preview is made again from its inputs, unlike a payload."""
+    data = png_bytes(image)
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, file)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(file, None, f"cannot write: {exc.strerror or exc}") from None
+
+
+class _Writers:
+    """PNG files written by two threads while the main one decodes and draws; at most
+    ``depth`` images wait, so memory stays a few frames whatever the job's length."""
+
+    def __init__(self, depth: int = 4) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="prelabel-preview")
+        self.pending: deque[Future[None]] = deque()
+        self.depth = depth
+
+    def submit(self, image: PILImage.Image, file: Path) -> None:
+        while len(self.pending) >= self.depth:
+            self.pending.popleft().result()  # re-raises a writer's error here
+        self.pending.append(self.pool.submit(_write, image, file))
+
+    def close(self) -> None:
+        try:
+            while self.pending:
+                self.pending.popleft().result()
+        finally:
+            for f in self.pending:
+                f.cancel()
+            self.pool.shutdown(wait=True)
 
 
 def preview(
@@ -603,30 +679,69 @@ def preview(
     finder = FrameFinder(frames_dir, frames_file)
     out = Path(out_dir)
     summary = PreviewSummary()
-    seen_jobs: set[str] = set()
-    seen_labels: set[str] = set()
+    seen: dict[str, set[str]] = {"jobs": set(), "labels": set()}
     used_names: set[str] = set()
-    for line, job in _jobs(path):
-        ref = _reference_id(job, path, line)
-        if options.jobs is not None and ref not in options.jobs:
-            continue
-        seen_jobs.add(ref)
-        name = _safe_name(ref)
-        if name in used_names:
-            name = f"{name}~{line}"
-        used_names.add(name)
-        frames = _frame_list(job, path, line)
-        picked = [(int(p), *frames[p]) for p in selected_positions(len(frames), options)]
-        shapes = frame_shapes(
-            job, {fid for _, fid, _ in picked}, labels=options.labels, path=path, line=line
-        )
-        seen_labels.update(s.label for group in shapes.values() for s in group)
-        _preview_job(ref, out / name, out / f"{name}.png", picked, shapes, finder, options, summary)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(out, None, f"cannot create the folder: {exc.strerror or exc}") from None
+    writers = _Writers()
+    try:
+        for line, raw in _lines(path):
+            _one_job(raw, path, line, out, finder, options, summary, writers, seen, used_names)
+    finally:
+        writers.close()
     if options.jobs is not None:
-        summary.unmatched_jobs = sorted(options.jobs - seen_jobs)
+        summary.unmatched_jobs = sorted(options.jobs - seen["jobs"])
     if options.labels is not None:
-        summary.unmatched_labels = sorted(options.labels - seen_labels)
+        summary.unmatched_labels = sorted(options.labels - seen["labels"])
     return summary
+
+
+def _one_job(
+    raw: bytes,
+    path: str,
+    line: int,
+    out: Path,
+    finder: FrameFinder,
+    options: PreviewOptions,
+    summary: PreviewSummary,
+    writers: _Writers,
+    seen: dict[str, set[str]],
+    used_names: set[str],
+) -> None:
+    """Read one job's frames and the shapes on its selected frames, let the parsed job go,
+    then draw them."""
+    job = _parse(raw, path, line)
+    ref = _reference_id(job, path, line)
+    if options.jobs is not None and ref not in options.jobs:
+        return
+    seen["jobs"].add(ref)
+    name = _safe_name(ref)
+    if name in used_names:
+        name = f"{name}~{line}"
+    used_names.add(name)
+    frames = _frame_list(job, path, line)
+    picked = [(int(p), *frames[p]) for p in selected_positions(len(frames), options)]
+    shapes = frame_shapes(
+        job, {fid for _, fid, _ in picked}, labels=options.labels, path=path, line=line
+    )
+    del job, frames  # the parsed payload is most of the memory: not kept while drawing
+    seen["labels"].update(s.label for group in shapes.values() for s in group)
+    _preview_job(
+        ref, out / name, out / f"{name}.png", picked, shapes, finder, options, summary, writers
+    )
+
+
+def _thumbnail(image: PILImage.Image, width: int) -> PILImage.Image:
+    """``image`` shrunk to fit a ``width`` x ``width`` square (never enlarged)."""
+    scale = min(1.0, width / max(image.size))
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    if size == image.size:
+        return image.copy()
+    image_mod = _pil()[0]
+    thumb: PILImage.Image = image.resize(size, image_mod.Resampling.BILINEAR, reducing_gap=2.0)
+    return thumb
 
 
 def _preview_job(
@@ -638,7 +753,14 @@ def _preview_job(
     finder: FrameFinder,
     options: PreviewOptions,
     summary: PreviewSummary,
+    writers: _Writers,
 ) -> None:
+    # at most sheet_frames thumbnails, evenly spaced over the drawn frames
+    spread = np.linspace(0, len(picked) - 1, min(len(picked), options.sheet_frames))
+    on_sheet = set(np.unique(spread.round().astype(np.intp)).tolist())
+    if options.sheet_only:  # only the sheet's frames are looked at
+        picked = [p for k, p in enumerate(picked) if k in on_sheet]
+        on_sheet = set(range(len(picked)))
     files = [finder.find(fid, src) for _, fid, src in picked]
     size = options.placeholder_size
     for file in files:  # the job's frame size, from the first header that reads
@@ -649,21 +771,23 @@ def _preview_job(
             except InputError:
                 continue
     colours = label_colours({s.label for group in shapes.values() for s in group})
-    # at most sheet_frames thumbnails, evenly spaced over the drawn frames
-    spread = np.linspace(0, len(picked) - 1, min(len(picked), options.sheet_frames))
-    on_sheet = set(np.unique(spread.round().astype(np.intp)).tolist())
     thumbs: list[tuple[str, PILImage.Image]] = []
     digits = max(6, len(str(picked[-1][0]))) if picked else 6
     drawn = placeholders = count = 0
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(folder, None, f"cannot create the folder: {exc.strerror or exc}") from None
+    if not options.sheet_only:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                folder, None, f"cannot create the folder: {exc.strerror or exc}"
+            ) from None
+    # a sheet-only run decodes JPEGs at the smallest DCT scale that still fills a thumbnail
+    fit = options.thumb_width if options.sheet_only else None
     for k, ((position, fid, src), file) in enumerate(zip(picked, files, strict=True)):
         image, reason = None, "not found"
         if file is not None:
             try:
-                image = _load(file)
+                image = _load(file, fit)
             except (OSError, ValueError, _pil()[0].DecompressionBombError) as exc:
                 # Pillow's UnidentifiedImageError and a truncated file are OSErrors
                 reason = f"unreadable ({type(exc).__name__})"
@@ -671,15 +795,13 @@ def _preview_job(
             image = placeholder(size, src or fid, reason)
             placeholders += 1
             summary.missing.append(MissingFrame(ref, fid, src, reason))
-        thumb = None
-        if k in on_sheet:
-            thumb = image.copy()
-            thumb.thumbnail((options.thumb_width, options.thumb_width), reducing_gap=2.0)
+        thumb = _thumbnail(image, options.thumb_width) if k in on_sheet else None
         frame_shapes_ = shapes[fid]
-        draw_shapes(image, frame_shapes_, colours)
-        target = folder / f"{position:0{digits}d}_{_safe_name(fid)}.png"
-        _save(image, target)
-        summary.files.append(target)
+        if not options.sheet_only:
+            draw_shapes(image, frame_shapes_, colours)
+            target = folder / f"{position:0{digits}d}_{_safe_name(fid)}.png"
+            writers.submit(image, target)
+            summary.files.append(target)
         if thumb is not None:
             draw_shapes(thumb, frame_shapes_, colours, thumb=True)
             thumbs.append((fid, thumb))
@@ -692,7 +814,7 @@ def _preview_job(
     sheet = contact_sheet(
         title, thumbs, colours, thumb_width=options.thumb_width, sheet_size=options.sheet_size
     )
-    _save(sheet, sheet_file)
+    writers.submit(sheet, sheet_file)
     summary.files.append(sheet_file)
     summary.jobs += 1
     summary.frames += drawn

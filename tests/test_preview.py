@@ -20,6 +20,7 @@ from prelabel.preview import (
     PLACEHOLDER_GREY,
     PreviewOptions,
     label_colours,
+    png_bytes,
     preview,
     selected_positions,
 )
@@ -391,3 +392,34 @@ def test_cli_needs_a_way_to_find_frames(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["preview", str(jobs), "-o", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "give --frames-dir, --frames or both" in result.stderr
+
+
+def test_png_bytes_round_trip_exactly(tmp_path: Path) -> None:
+    image = _noise(7, (33, 17))  # odd sizes: rows of 99 bytes, no alignment to rely on
+    (tmp_path / "a.png").write_bytes(png_bytes(image))
+    assert np.array_equal(_pixels(tmp_path / "a.png"), np.asarray(image))
+    grey = Image.new("L", (5, 4), 99)  # not RGB: written as RGB
+    (tmp_path / "b.png").write_bytes(png_bytes(grey))
+    assert (_pixels(tmp_path / "b.png") == 99).all()
+
+
+def test_sheet_only_writes_the_sheet_and_opens_only_its_frames(tmp_path: Path) -> None:
+    jobs = _write_jobs(tmp_path / "jobs.jsonl", [_job("cam", 9, [])])
+    paths = _frames(tmp_path / "frames", "cam", 9)
+    for i in (1, 2, 3, 5, 6, 7):
+        paths[i].write_bytes(b"garbage")  # off the sheet: never opened
+    # 9 frames, 3 on the sheet: linspace(0, 8, 3) = positions 0, 4, 8
+    options = PreviewOptions(sheet_frames=3, sheet_only=True)
+    summary = preview(jobs, tmp_path / "out", frames_dir=tmp_path / "frames", options=options)
+    assert [p.name for p in summary.files] == ["cam.png"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["cam.png"]
+    assert (summary.frames, summary.placeholders) == (3, 0)
+
+
+def test_an_output_that_cannot_be_written_is_an_input_error(
+    one_box: tuple[Path, Path], tmp_path: Path
+) -> None:
+    jobs, frames = one_box
+    (tmp_path / "out").write_text("a file, not a folder")
+    with pytest.raises(InputError, match="out"):
+        preview(jobs, tmp_path / "out", frames_dir=frames)

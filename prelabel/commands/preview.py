@@ -68,6 +68,11 @@ def _size(value: str) -> tuple[int, int]:
     show_default=True,
     help="Size of a missing frame when no frame of its job is found (WIDTHxHEIGHT).",
 )
+@click.option(
+    "--sheet-only",
+    is_flag=True,
+    help="Write the contact sheets alone: only their frames are opened (JPEGs decoded small).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 def preview_command(
     jobs_file: str,
@@ -81,6 +86,7 @@ def preview_command(
     sheet_frames: int,
     sheet_size: int,
     placeholder_size: str,
+    sheet_only: bool,
     quiet: bool,
 ) -> None:
     """Draw each job's pre-labels over its frames: OUT/<reference_id>/<position>_<frame_id>.png
@@ -98,6 +104,7 @@ def preview_command(
         sheet_frames=sheet_frames,
         sheet_size=sheet_size,
         placeholder_size=_size(placeholder_size),
+        sheet_only=sheet_only,
     )
     summary = preview(
         jobs_file, out_dir, frames_dir=frames_dir, frames_file=frames_file, options=options

@@ -301,8 +301,7 @@ class JobSink:
             ann = item
         elif _is_ultralytics(item):
             rows = Report()
-            adapter = _adapter("from_ultralytics", "an Ultralytics Results")
-            ann = adapter(item, sequence=self.sequence, report=rows)
+            ann = Annotations.from_ultralytics(item, sequence=self.sequence, report=rows)
             self._adapter_rows(rows, frame_id)
         elif _is_supervision(item):
             if size is None:
@@ -313,8 +312,9 @@ class JobSink:
                     "Detections does not know its frame's size",
                 )
             rows = Report()
-            adapter = _adapter("from_supervision", "a supervision Detections")
-            ann = adapter(item, width=size[0], height=size[1], sequence=self.sequence, report=rows)
+            ann = Annotations.from_supervision(
+                item, width=size[0], height=size[1], sequence=self.sequence, report=rows
+            )
             self._adapter_rows(rows, frame_id)
         else:
             raise InputError(
@@ -614,13 +614,6 @@ def _is_ultralytics(item: object) -> bool:
 def _is_supervision(item: object) -> bool:
     """A ``supervision.Detections``: ``xyxy``, ``class_id`` and ``tracker_id`` columns."""
     return all(hasattr(item, a) for a in ("xyxy", "class_id", "tracker_id", "confidence"))
-
-
-def _adapter(name: str, what: str) -> Any:
-    method = getattr(Annotations, name, None)
-    if method is None:  # pragma: no cover - the adapters are part of the package
-        raise InputError(None, None, f"{what} needs Annotations.{name}, which is missing")
-    return method
 
 
 def _shift_rows(rows: list[Any], by: int) -> None:

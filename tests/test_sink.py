@@ -664,12 +664,6 @@ def tracking_results(n: int, seed: int = 5) -> list[UltralyticsResults]:
     return out
 
 
-needs_adapters = pytest.mark.skipif(
-    not hasattr(Annotations, "from_ultralytics"), reason="the adapters are not in this tree"
-)
-
-
-@needs_adapters
 @pytest.mark.parametrize("frames_per_job", [None, 2, 5])
 def test_ultralytics_results_give_the_adapters_batch_bytes(
     tmp_path: Path, frames_per_job: int | None
@@ -679,7 +673,7 @@ def test_ultralytics_results_give_the_adapters_batch_bytes(
     with JobSink(path, frames_per_job=frames_per_job, sequence="cam1") as sink:
         for i, r in enumerate(results):
             sink.append(r, frame_id=frame_ids(11)[i], src=srcs(11)[i])
-    ann = Annotations.from_ultralytics(  # type: ignore[attr-defined]
+    ann = Annotations.from_ultralytics(
         results, sequence="cam1", frame_id=frame_ids(11), src=srcs(11)
     )
     batch_path = tmp_path / "b.jsonl"
@@ -695,7 +689,6 @@ def _trackers(line: bytes) -> list[dict[str, Any]]:
     return list(job["data"]["maker_response"]["video2d"]["data"]["annotations"])
 
 
-@needs_adapters
 def test_an_ultralytics_frame_size_comes_from_the_result(tmp_path: Path) -> None:
     r = tracking_results(1)[0]
     with JobSink(tmp_path / "s.jsonl") as sink:
@@ -724,7 +717,6 @@ class SupervisionDetections:
         return len(self.xyxy)
 
 
-@needs_adapters
 def test_supervision_detections_give_the_adapters_batch_bytes(tmp_path: Path) -> None:
     rng = np.random.default_rng(6)
     dets = []
@@ -742,7 +734,7 @@ def test_supervision_detections_give_the_adapters_batch_bytes(tmp_path: Path) ->
             sink.append(dets[0], frame_id="x", src="s3://b/x.jpg")
         for i, d in enumerate(dets):
             sink.append(d, frame_id=frame_ids(7)[i], src=srcs(7)[i], width=W, height=H)
-    ann = Annotations.from_supervision(  # type: ignore[attr-defined]
+    ann = Annotations.from_supervision(
         dets, width=W, height=H, sequence="sequence", frame_id=frame_ids(7), src=srcs(7)
     )
     batch_path = tmp_path / "b.jsonl"
@@ -750,7 +742,6 @@ def test_supervision_detections_give_the_adapters_batch_bytes(tmp_path: Path) ->
     assert path.read_bytes() == batch_path.read_bytes()
 
 
-@needs_adapters
 def test_real_supervision_detections(tmp_path: Path) -> None:
     sv = pytest.importorskip("supervision")
     det = sv.Detections(

@@ -169,8 +169,15 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     peaks = []
+    ratios = []
     for n in args.frames:
-        sink = [run_child("sink", n, args.frames_per_job) for _ in range(args.runs)]
+        # rounds alternate sink, batch, sink, batch ...: a noisy machine slows both alike
+        sink: list[dict[str, Any]] = []
+        batch: list[dict[str, Any]] = []
+        for _ in range(args.runs):
+            sink.append(run_child("sink", n, args.frames_per_job))
+            if not args.no_batch:
+                batch.append(run_child("batch", n, args.frames_per_job))
         s = statistics.median(r["seconds"] for r in sink)
         sb = statistics.median(r["build_s"] for r in sink)
         a = statistics.median(r["append_s"] for r in sink)
@@ -182,17 +189,26 @@ def main() -> None:
         if args.no_batch:
             print(row + " - | - | - | - |")
             continue
-        batch = [run_child("batch", n, args.frames_per_job) for _ in range(args.runs)]
         b = statistics.median(r["seconds"] for r in batch)
         bb = statistics.median(r["build_s"] for r in batch)
         bc = statistics.median(r["convert_s"] for r in batch)
         bp = statistics.median(r["peak_mib"] for r in batch)
         same = {r["sha256"] for r in sink} == {r["sha256"] for r in batch}
         jobs = {r["jobs"] for r in sink + batch}
+        ratios.append(
+            (
+                n,
+                statistics.median(
+                    x["append_s"] / y["convert_s"] for x, y in zip(sink, batch, strict=True)
+                ),
+            )
+        )
         print(
             f"{row} {b:.1f} ({bb:.1f} + {bc:.1f}) | {n / b:,.0f} | {bp:,.0f} MiB |"
             f" {'yes' if same else 'NO'} ({', '.join(map(str, sorted(jobs)))} jobs) |"
         )
+    for n, ratio in ratios:
+        print(f"\n{n:,} frames: append / convert, paired by round: {ratio:.2f}x")
     if len(peaks) > 1:
         spread = max(peaks) / min(peaks) - 1
         print(f"\nsink peak RSS: {', '.join(f'{x:,.0f}' for x in peaks)} MiB; spread {spread:.1%}")

@@ -117,14 +117,15 @@ def to_annotations(
         out_count[is_skel] = np.bincount(owner, weights=visible, minlength=len(c)).astype(np.int64)
     is_mask = kind == MASK
     keep = ~is_mask & ~(is_skel & (out_count == 0))
-    for row in np.flatnonzero(is_skel & (out_count == 0)).tolist():
-        report.add(
-            Action.DROPPED,
-            Reason.EMPTY_SKELETON,
-            source=raw.source(row),
-            label=parsed.label_names[raw.label[row]],
-            detail="every point of the skeleton is outside",
-        )
+    empty = np.flatnonzero(is_skel & (out_count == 0))
+    raw.report(
+        report,
+        Action.DROPPED,
+        Reason.EMPTY_SKELETON,
+        empty,
+        labels=[parsed.label_names[i] for i in raw.label[empty].tolist()],
+        detail="every point of the skeleton is outside",
+    )
 
     rows = np.flatnonzero(keep)
     oc = out_count[rows]

@@ -123,14 +123,17 @@ def track_pass(
     t_rows = np.flatnonzero(raw.track >= 0)
     dup = repeated_frames(raw.track[t_rows], raw.frame[t_rows])
     if dup.any():
-        for row in t_rows[dup].tolist():
-            report.add(
-                Action.DROPPED,
-                Reason.TRACK_REPEATED_FRAME,
-                source=element_source(raw.kind[row], raw.line[row]),
-                label=label_names[raw.label[row]],
-                detail=f"track {track_ids[raw.track[row]]} already has this frame",
-            )
+        rows = t_rows[dup]
+        raw.report(
+            report,
+            Action.DROPPED,
+            Reason.TRACK_REPEATED_FRAME,
+            rows,
+            labels=[label_names[i] for i in raw.label[rows].tolist()],
+            detail=[
+                f"track {track_ids[t]} already has this frame" for t in raw.track[rows].tolist()
+            ],
+        )
         keep = np.ones(len(raw), dtype=bool)
         keep[t_rows[dup]] = False
         raw = raw.take(keep)
@@ -188,14 +191,14 @@ def _fill_gaps(
     kinds_match = (raw.kind[src] == raw.kind[dst]) & (counts[src] == counts[dst])
     lerp = kinds_match & ~last
     held = ~kinds_match & ~last & (gap > 0)
-    for row in src[held].tolist():
-        report.add(
-            Action.NOTED,
-            Reason.HELD_NOT_INTERPOLATED,
-            source=element_source(raw.kind[row], raw.line[row]),
-            label=label_names[raw.label[row]],
-            detail="the next keyframe has another type or point count",
-        )
+    raw.report(
+        report,
+        Action.NOTED,
+        Reason.HELD_NOT_INTERPOLATED,
+        src[held],
+        labels=[label_names[i] for i in raw.label[src[held]].tolist()],
+        detail="the next keyframe has another type or point count",
+    )
     pair, step_in, t = fill_steps(gap, span, lerp)
     s0 = src[pair]
     # a held shape mixes with itself: the next one may have fewer points (or be the last row)

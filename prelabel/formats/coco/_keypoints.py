@@ -6,7 +6,7 @@ from functools import partial
 
 import numpy as np
 
-from prelabel._ragged import position_in_run, run_owner
+from prelabel._ragged import offsets_from_counts, position_in_run, run_owner
 from prelabel.annotations import IntArray, Kind
 from prelabel.errors import InputError
 from prelabel.formats.coco._columns import number_lists, pick
@@ -57,10 +57,10 @@ def keypoint_piece(recs: Records, rows: IntArray, opts: Options, report: Report)
         attributes = attributes[~empty]
     full = ~empty
     return Piece(
+        offsets_from_counts(counts[full]),
         Kind.LANDMARK,
         rows[full],
         np.zeros(int(full.sum()), np.int64),
-        counts[full],
         xyv[keep, :2].copy(),
         number[keep],
         attributes=attributes,

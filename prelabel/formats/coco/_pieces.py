@@ -8,20 +8,22 @@ from functools import partial
 import numpy as np
 import numpy.typing as npt
 
-from prelabel._ragged import offsets_from_counts, run_rows
 from prelabel.annotations import FloatArray, IntArray, Kind, ObjArray
+from prelabel.formats._rawshapes import RawTable
 from prelabel.formats.coco._columns import box_column, pick
 from prelabel.formats.coco._records import Records
 
 
-@dataclass(frozen=True)
-class Piece:
-    """Shapes of one kind cut from records: ``rec`` (owner), ``sub`` (order inside the owner)."""
+@dataclass
+class Piece(RawTable):
+    """Shapes of one kind cut from records: ``rec`` (owner), ``sub`` (order inside the owner);
+    ``offsets`` cuts ``points`` and ``point_label``."""
 
+    POINT_COLUMNS = frozenset({"points", "point_label"})
+    TABLE_VALUES = frozenset({"kind"})
     kind: Kind
     rec: IntArray
     sub: IntArray
-    counts: IntArray
     points: FloatArray
     point_label: npt.NDArray[np.int32] | None = None
     keep_track: npt.NDArray[np.bool_] | None = None  # False: the part does not carry the track
@@ -39,19 +41,12 @@ def bbox_piece(recs: Records, rows: IntArray, sub: int = 0) -> Piece:
     x1, y1 = x0 + b[:, 2], y0 + b[:, 3]
     pts = np.stack([x0, y0, x1, y0, x1, y1, x0, y1], axis=1).reshape(-1, 2)
     m = len(rows)
-    return Piece(Kind.RECTANGLE, rows, np.full(m, sub, np.int64), np.full(m, 4, np.int64), pts)
-
-
-def take_shapes(p: Piece, take: npt.NDArray[np.bool_]) -> Piece:
-    """The shapes of ``p`` where ``take`` is true, in their order."""
-    rows, _ = run_rows(offsets_from_counts(p.counts), np.flatnonzero(take))
     return Piece(
-        p.kind,
-        p.rec[take],
-        p.sub[take],
-        p.counts[take],
-        p.points[rows],
-        None if p.point_label is None else p.point_label[rows],
+        np.arange(0, 4 * m + 1, 4, dtype=np.int64),
+        Kind.RECTANGLE,
+        rows,
+        np.full(m, sub, np.int64),
+        pts,
     )
 
 
@@ -69,21 +64,9 @@ def bounds_piece(p: Piece) -> Piece:
     )
     m = len(recs)
     return Piece(
-        Kind.RECTANGLE, recs, np.zeros(m, np.int64), np.full(m, 4, np.int64), pts.reshape(-1, 2)
-    )
-
-
-def reorder(p: Piece, order: IntArray) -> Piece:
-    """The shapes of ``p`` in the row order ``order``."""
-    pidx, _ = run_rows(offsets_from_counts(p.counts), order)
-    counts = p.counts[order]
-    return Piece(
-        p.kind,
-        p.rec[order],
-        p.sub[order],
-        counts,
-        p.points[pidx],
-        None if p.point_label is None else p.point_label[pidx],
-        None if p.keep_track is None else p.keep_track[order],
-        None if p.attributes is None else p.attributes[order],
+        np.arange(0, 4 * m + 1, 4, dtype=np.int64),
+        Kind.RECTANGLE,
+        recs,
+        np.zeros(m, np.int64),
+        pts.reshape(-1, 2),
     )

@@ -13,7 +13,7 @@ from prelabel.annotations import FloatArray, Frames, IntArray, Kind
 from prelabel.errors import InputError
 from prelabel.formats.coco._columns import number_lists, pick
 from prelabel.formats.coco._options import Options
-from prelabel.formats.coco._pieces import Piece, reorder, take_shapes
+from prelabel.formats.coco._pieces import Piece
 from prelabel.formats.coco._records import Records
 from prelabel.report import Action, Reason, Report
 
@@ -49,8 +49,8 @@ def ring_pieces(
     pts = np.concatenate(points).reshape(-1, 2)
     if len(owners) > 1:  # rings of one record are contiguous; order them by record
         order = np.argsort(owner, kind="stable")
-        piece = Piece(Kind.POLYGON, owner, np.zeros_like(owner), count, pts)
-        piece = reorder(piece, order)
+        piece = Piece(offsets_from_counts(count), Kind.POLYGON, owner, np.zeros_like(owner), pts)
+        piece = piece.take(order)
         owner, count, pts = piece.rec, piece.counts, piece.points
     n_rings = len(owner)
     starts = (
@@ -58,7 +58,7 @@ def ring_pieces(
     )
     per_rec = np.diff(np.r_[starts, n_rings])
     sub = position_in_run(per_rec)
-    piece = Piece(Kind.POLYGON, owner, sub, count, pts)
+    piece = Piece(offsets_from_counts(count), Kind.POLYGON, owner, sub, pts)
     multi = per_rec > 1
     if not multi.any() or not split:
         return [piece]
@@ -79,7 +79,7 @@ def ring_pieces(
                 r,
                 f"kept the largest of {k} parts",
             )
-        return [take_shapes(piece, largest)]
+        return [piece.take(largest)]
     for r, k in zip(multi_recs.tolist(), parts.tolist(), strict=True):
         recs.note(
             report, Action.SPLIT, Reason.SPLIT_INTO_POLYGONS, r, f"{k} parts, each its own shape"

@@ -15,7 +15,7 @@ from prelabel.formats.coco._attributes import attribute_column
 from prelabel.formats.coco._columns import LIST, OBJECT, NoneType, pick, value_kinds
 from prelabel.formats.coco._keypoints import keypoint_piece
 from prelabel.formats.coco._options import Options
-from prelabel.formats.coco._pieces import Piece, bbox_piece, bounds_piece, row_loc, take_shapes
+from prelabel.formats.coco._pieces import Piece, bbox_piece, bounds_piece, row_loc
 from prelabel.formats.coco._records import Records
 from prelabel.formats.coco._rings import ring_pieces
 from prelabel.report import Action, Reason, Report
@@ -112,7 +112,7 @@ def record_shapes(recs: Records, opts: Options, report: Report) -> Annotations:
                     lm = landmarks
                     take = np.isin(lm.rec, no_bb)
                     if take.any():
-                        box = bounds_piece(take_shapes(lm, take))
+                        box = bounds_piece(lm.take(take))
                         pieces.append(replace(box, sub=np.ones_like(box.sub)))
         geo = ~has_kp
         pieces += rings(geo, split=True)
@@ -154,7 +154,7 @@ def assemble(recs: Records, pieces: list[Piece], opts: Options, report: Report) 
         first = 0
         for p in pieces:
             k = len(p.rec)
-            local = offsets_from_counts(p.counts)[:-1]  # each shape's first row in the piece
+            local = p.offsets[:-1]  # each shape's first row in the piece
             dest = np.repeat(out_starts[position[first : first + k]] - local, p.counts)
             dest += np.arange(len(p.points))
             points[dest] = p.points

@@ -1266,8 +1266,7 @@ class _Inputs:
         if not isinstance(normalized, bool | np.bool_):
             raise _bad("normalized", f"expected True or False, got {_described(normalized)}")
         if not normalized and n >= _HINT_SHAPES:
-            owner = run_owner(np.diff(offsets)) if point_frame is None else point_frame
-            self.units(pts, frame_arr[owner], param)
+            self.units(pts, frame_arr, offsets, point_frame, param)
         return {
             "labels": label_value,
             "frame": frame_arr,
@@ -1279,10 +1278,25 @@ class _Inputs:
             "normalised": bool(normalized),
         }
 
-    def units(self, pts: FloatArray, point_frame: IntArray, param: str) -> None:
+    def units(
+        self,
+        pts: FloatArray,
+        frame: IntArray,
+        offsets: IntArray,
+        point_frame: IntArray | None,
+        param: str,
+    ) -> None:
         """Refuse pixel coordinates of several shapes that all lie in 0..1 (some strictly
         between) on frames of more than a few pixels: fractions passed without normalized=True."""
+        if not len(pts):
+            return
         with np.errstate(invalid="ignore"):
+            if pts.max() > 1 or pts.min() < 0:  # pixels: two reductions, nothing copied
+                return
+            if point_frame is None:
+                point_frame = frame[run_owner(np.diff(offsets))]
+            else:
+                point_frame = frame[point_frame]
             finite = np.isfinite(pts).all(axis=1)
             p = pts[finite]
             if not p.size or p.min() < 0 or p.max() > 1 or not ((p > 0) & (p < 1)).any():

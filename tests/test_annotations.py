@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import shapely
 from hypothesis import given
+from hypothesis import strategies as st
 
 from prelabel.annotations import Annotations, Frames, Kind
 from prelabel.errors import InputError
@@ -375,3 +376,38 @@ def test_normalised_spelling_is_the_same_keyword(hd: Frames) -> None:
         Annotations.from_boxes(
             hd, [[0.1, 0.2, 0.3, 0.4]], "c", 0, normalized=True, normalised=False
         )
+
+
+# any value in any column: a table or one InputError, never numpy's or Python's own message
+_ANY = st.one_of(
+    st.none(),
+    st.sampled_from(["car", "", "s3://b/x.jpg", b"x"]),
+    st.integers(-3, 3),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.lists(st.one_of(st.integers(-2, 3), st.floats(-1, 3), st.text(max_size=2)), max_size=4),
+    st.lists(st.lists(st.floats(-1, 5), min_size=0, max_size=5), max_size=3),
+    st.sampled_from([np.zeros((2, 4)), np.zeros((2, 5)), np.ones((2, 2, 2)), np.array([np.nan, 1]),
+                     np.array(["a", "b"]), np.zeros(0), np.array([[0, 0, 4, 4], [1, 1, 3, 3]])]),
+)  # fmt: skip
+
+
+@given(
+    geometry=_ANY, labels=_ANY, frame=_ANY, track=_ANY, score=_ANY, names=_ANY,
+    normalized=st.one_of(st.booleans(), _ANY),
+)  # fmt: skip
+def test_constructors_give_a_table_or_one_input_error(
+    geometry: object, labels: object, frame: object, track: object, score: object,
+    names: object, normalized: object,
+) -> None:  # fmt: skip
+    frames = Frames.build(1920, 1080, frame_id=["f0", "f1"])
+    for build in (Annotations.from_boxes, Annotations.from_polygons, Annotations.from_cuboids):
+        try:
+            ann = build(
+                frames, geometry, labels, frame, track=track, score=score, names=names,
+                normalized=normalized,
+            )  # type: ignore[arg-type]  # fmt: skip
+        except InputError as exc:
+            assert exc.location  # names the parameter
+        else:
+            assert len(ann.frame) == len(ann.label) == len(ann.track) == len(ann)

@@ -69,7 +69,7 @@ def assert_same_jobs(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> None:
         sb = sorted(
             (_shape(t) for t in _trackers(jb)), key=lambda s: (s[0], s[1].round(4).tolist())
         )
-        assert [s[0] for s in sa] == [s[0] for s in sb], ref
+        assert [s[0] for s in sa] == [s[0] for s in sb], (ref, sa, sb)
         for (key, va), (_, vb) in zip(sa, sb, strict=True):
             assert va.shape == vb.shape, key
             np.testing.assert_allclose(va, vb, rtol=0, atol=TOL, err_msg=str(key))
@@ -118,7 +118,11 @@ def _shapes(draw: Any, frames: Frames, kinds: tuple[Kind, ...]) -> Annotations:
         c = draw(st.integers(c, c + 4)) if k in (Kind.POLYGON, Kind.LINE, Kind.LANDMARK) else c
         pts = [[_coord(draw, w), _coord(draw, h)] for _ in range(c)]
         if k == Kind.RECTANGLE:
-            (x0, y0), (x1, y1) = np.min(pts, axis=0), np.max(pts, axis=0)
+            # at least a pixel each way: a box 1e-14 px high survives the checks, but its
+            # height written as a fraction rounds to 0, which a reader rightly drops
+            x0, y0 = _coord(draw, w - 1.0), _coord(draw, h - 1.0)
+            x1 = draw(st.floats(x0 + 1.0, w - 0.5, allow_nan=False))
+            y1 = draw(st.floats(y0 + 1.0, h - 0.5, allow_nan=False))
             pts, c = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]], 4
         kind.append(k)
         counts.append(c)

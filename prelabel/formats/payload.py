@@ -10,8 +10,8 @@ objects as :doc:`payload.md <../../docs/payload>` describes them):
 
 Each job becomes one :class:`JobContent`:
 
-- ``reference_id``: the job's (a result without one is named by its file's stem, as
-  ``results fetch`` saves ``<reference_id>.json``);
+- ``reference_id``: the job's (a result without one is named by its file's stem,
+  percent-decoded, as ``results fetch`` saves ``<reference_id>.json``);
 - ``frames``: :class:`Frames` of ``data.video_data.frames`` in their order: ``frame_id``,
   ``src``, ``sequence`` = the reference_id, ``index`` = position; ``name`` is "" and
   ``width``/``height`` are NaN (a payload has no pixel sizes: :mod:`prelabel.export.sizes`
@@ -47,6 +47,7 @@ from operator import itemgetter
 from os import PathLike
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import numpy as np
 import numpy.typing as npt
@@ -131,7 +132,8 @@ def read_result(path: str | PathLike[str]) -> JobContent:
     except OSError as exc:
         raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
     doc = _parse(raw, path, None)
-    return _job(doc, str(path), None, Path(path).stem, payload=False)
+    # results fetch names files by the percent-encoded reference_id (a/b -> a%2Fb.json)
+    return _job(doc, str(path), None, unquote(Path(path).stem), payload=False)
 
 
 def result_files(folder: str | PathLike[str]) -> list[Path]:

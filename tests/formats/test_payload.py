@@ -92,6 +92,9 @@ def test_result_without_reference_id_is_named_by_its_file(tmp_path: Path) -> Non
     (tmp_path / "notes.txt").write_text("not a result")
     assert [j.reference_id for j in read_results(tmp_path)] == ["job-9", "job-10"]
     assert [j.reference_id for j in read_jobs(tmp_path)] == ["job-9", "job-10"]
+    # results fetch percent-encodes what a file name cannot hold: a/b -> a%2Fb.json
+    (tmp_path / "a%2Fb.json").write_bytes(orjson.dumps(as_result(_job(), keep_reference=False)))
+    assert read_result(tmp_path / "a%2Fb.json").reference_id == "a/b"
 
 
 def test_state_beside_value_is_kept_and_relabel_per_frame(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ The job is built with the library: 100,000 shapes (half boxes, half polygons of 
 in 20,000 tracks of 5 frames, one JSON line of ~70 MB. The frames folder holds 10,000 JPEGs
 (1920x1080, hard links to 20 distinct synthetic images, so the folder is as large as a real
 one in names while taking 20 images' disk). Each run is the real command in a child process
-(wall time and peak RSS), in alternating rounds after a warm-up:
+(wall time, CPU time and peak RSS), in alternating rounds after a warm-up:
 
 - ``every100``: ``--every 100``, 100 frames drawn + the contact sheet (the issue's figure);
 - ``sheet100``: ``--every 100 --sheet-only``, the contact sheet of the same 100 frames alone;
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import PRELABEL_CLI, alternate  # noqa: E402
+from harness import PRELABEL_CLI  # noqa: E402
 
 FRAMES = 10_000
 SHAPES = 100_000
@@ -109,6 +110,21 @@ def make_frames(folder: Path, distinct: int = 20, seed: int = 0) -> None:
             os.link(bases[i % distinct], target)
 
 
+def run(cmd: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one child process.
+
+    CPU time is the steadier figure on a shared machine: wall time waits for the other
+    processes' turns, CPU time does not (both are printed)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
 PARSE = "import orjson, sys; orjson.loads(open(sys.argv[1], 'rb').read())"
 
 
@@ -129,6 +145,7 @@ def main() -> None:
         f"data: {jobs.stat().st_size / 1e6:.1f} MB job line, {FRAMES} frames, {SHAPES} shapes"
         f" (built in {time.perf_counter() - t0:.1f} s)"
     )
+    load = f"{os.getloadavg()[0]:.1f}"
     py = sys.executable
     cli = [py, "-c", PRELABEL_CLI, "preview", str(jobs), "--frames-dir", str(frames), "-q"]
     cmds = {
@@ -137,12 +154,22 @@ def main() -> None:
         "every1000": [*cli, "-o", str(root / "out1000"), "--every", "1000"],
         "parse": [py, "-c", PARSE, str(jobs)],
     }
-    times, rss = alternate(cmds, args.runs)
+    times: dict[str, list[float]] = {k: [] for k in cmds}
+    cpus: dict[str, list[float]] = {k: [] for k in cmds}
+    rss: dict[str, list[float]] = {k: [] for k in cmds}
+    for r in range(args.runs + 1):  # a warm-up round, then alternating counted ones
+        for name, cmd in cmds.items():
+            wall, cpu, peak = run(cmd)
+            if r:
+                times[name].append(wall)
+                cpus[name].append(cpu)
+                rss[name].append(peak)
+    print(f"load average before/after: {load} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     for name in cmds:
-        t = times[name]
+        t, c = times[name], cpus[name]
         print(
-            f"{name:10s} median {statistics.median(t):6.2f} s  [{min(t):.2f}-{max(t):.2f}]"
-            f"  peak RSS {max(rss[name]):6.0f} MiB"
+            f"{name:10s} wall median {statistics.median(t):6.2f} s [{min(t):.2f}-{max(t):.2f}]"
+            f"  CPU median {statistics.median(c):6.2f} s  peak RSS {max(rss[name]):5.0f} MiB"
         )
     out = root / "out100"
     pngs = list((out / "drive").glob("*.png"))

@@ -122,6 +122,12 @@ def task_xml(job: JobContent, result: ExportResult) -> bytes:
             names.setdefault(str(a), None)
 
     texts = _coordinate_texts(ann.points)
+    # "x,y" of every point in one numpy string operation; shapes join their runs of them
+    pairs: list[str] = (
+        np.char.add(np.char.add(np.array(texts[0::2]), ","), np.array(texts[1::2])).tolist()
+        if texts
+        else []
+    )
     off = ann.offsets.tolist()
     kinds = ann.kind.tolist()
     frame = ann.frame.tolist()
@@ -160,21 +166,20 @@ def task_xml(job: JobContent, result: ExportResult) -> bytes:
                 j = 2 * (a + p)
                 parts.append(f'x{corner}="{texts[j]}" y{corner}="{texts[j + 1]}"')
             return " ".join(parts)
-        rows = list(range(a, b))
-        if k == Kind.LANDMARK:
-            labs = point_label[a:b]
-            rows = (a + np.argsort(labs, kind="stable")).tolist()
-            if sorted(labs.tolist()) != list(range(1, b - a + 1)):
-                result.report.add(
-                    Action.NOTED,
-                    Reason.LANDMARK_NOT_IN_FORMAT,
-                    source=f"{job.path} {ann.source[i]}",
-                    frame=str(frames.frame_id[frame[i]]),
-                    label=labels[i],
-                    detail=f"point numbers {labs.tolist()} written as 1..{b - a} in that order",
-                )
-        pts = ";".join(f"{texts[2 * r]},{texts[2 * r + 1]}" for r in rows)
-        return f'points="{pts}"'
+        if k != Kind.LANDMARK:
+            return f'points="{";".join(pairs[a:b])}"'
+        labs = point_label[a:b]
+        rows = (a + np.argsort(labs, kind="stable")).tolist()
+        if sorted(labs.tolist()) != list(range(1, b - a + 1)):
+            result.report.add(
+                Action.NOTED,
+                Reason.LANDMARK_NOT_IN_FORMAT,
+                source=f"{job.path} {ann.source[i]}",
+                frame=str(frames.frame_id[frame[i]]),
+                label=labels[i],
+                detail=f"point numbers {labs.tolist()} written as 1..{b - a} in that order",
+            )
+        return f'points="{";".join(pairs[r] for r in rows)}"'
 
     def attributes(i: int, indent: str) -> str:
         attrs = ann.attributes[i] or {}

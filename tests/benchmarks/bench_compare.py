@@ -14,7 +14,8 @@ Timed in this process, alternating rounds after a warm-up:
 - ``compare (no ids)``: the same with the _ids gone;
 - ``match (ids)`` / ``match (no ids)``: the comparison of jobs already read.
 
-Throughput is pre-labelled shapes per second of the median round.
+Throughput is pre-labelled shapes per second of the median round, of wall time and of this
+process's CPU time (the machine is shared: CPU time is what a load does not inflate much).
 
     python ../shared/bench/gen_data.py medium /tmp/bench/data/medium --formats coco
     python tests/benchmarks/bench_compare.py /tmp/bench/data/medium --runs 5
@@ -28,13 +29,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import quote
 
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import PRELABEL_CLI, alternate_calls, input_file  # noqa: E402
+from harness import PRELABEL_CLI, input_file  # noqa: E402
 
 
 def convert(src: Path, out: Path, frames_per_job: int) -> None:
@@ -102,12 +104,25 @@ def main() -> None:
             "match (ids)": lambda: prelabel.compare(pre_jobs, res["ids"]),
             "match (no ids)": lambda: prelabel.compare(pre_jobs, res["noids"]),
         }
+        wall: dict[str, list[float]] = {k: [] for k in jobs}
+        cpu: dict[str, list[float]] = {k: [] for k in jobs}
         with prelabel.paused_gc():  # as the CLI runs it
-            times = alternate_calls(jobs, args.runs)
-        print(f"{'job':<18} {'median s':>9} {'min-max s':>13} {'shapes/s':>12}")
-        for name, ts in times.items():
-            med = statistics.median(ts)
-            print(f"{name:<18} {med:>9.3f} {min(ts):>6.3f}-{max(ts):<6.3f} {n_pre / med:>12,.0f}")
+            for r in range(args.runs + 1):  # a warm-up round, then jobs alternating
+                for name, fn in jobs.items():
+                    w0, c0 = time.perf_counter(), time.process_time()
+                    fn()
+                    if r:
+                        wall[name].append(time.perf_counter() - w0)
+                        cpu[name].append(time.process_time() - c0)
+        print(
+            f"{'job':<18} {'wall s':>7} {'min-max':>13} {'cpu s':>7} {'shapes/s wall':>14} {'cpu':>9}"
+        )
+        for name, ts in wall.items():
+            med, c = statistics.median(ts), statistics.median(cpu[name])
+            print(
+                f"{name:<18} {med:>7.2f} {min(ts):>6.2f}-{max(ts):<6.2f} {c:>7.2f} "
+                f"{n_pre / med:>14,.0f} {n_pre / c:>9,.0f}"
+            )
         for key in ("ids", "noids"):
             report = prelabel.compare(pre_jobs, res[key])
             total = report.table.total()

@@ -262,7 +262,7 @@ def frame_shapes(
         default_label = tracker.get("label")
         for fid in frame_ids.intersection(frames):
             obj = frames[fid]
-            at = f"{here}.frames[{orjson.dumps(fid).decode()}]"
+            at = f"{here}.frames{_key(fid)}"
             if not isinstance(obj, dict):
                 raise _fail(path, line, at, "expected an object")
             label = obj.get("label", default_label)
@@ -272,6 +272,11 @@ def frame_shapes(
                 continue
             out[fid].append(_shape(kind, label, tid, obj, path, line, at))
     return out
+
+
+def _key(k: str) -> str:
+    """A key in a JSON path as ``validate`` writes it: ``.f1``, or ``["frame 1"]``."""
+    return f".{k}" if k.isidentifier() else f"[{orjson.dumps(k).decode()}]"
 
 
 def _shape(

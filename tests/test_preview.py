@@ -334,9 +334,7 @@ def test_a_bad_shape_names_its_json_path(tmp_path: Path) -> None:
         preview(jobs, tmp_path / "out", frames_dir=tmp_path / "frames")
     with pytest.raises(InputError) as err:
         preview(jobs, tmp_path / "out", frames_dir=tmp_path / "frames")
-    assert 'annotations[0].frames["f0"].coordinates[2].x: expected a finite number' in str(
-        err.value
-    )
+    assert "annotations[0].frames.f0.coordinates[2].x: expected a finite number" in str(err.value)
 
 
 def test_a_tracker_frame_that_is_not_a_frame_of_the_job_is_an_error(tmp_path: Path) -> None:

@@ -290,7 +290,9 @@ def test_collision_of_unnamed_frames_suggests_the_index() -> None:
 
 def test_collision_without_a_fitting_template_says_so() -> None:
     f = Frames.build(10, 10, frame_id=["f", "f"], src=["s3://b/x"] * 2, name=["", ""], index=[3, 3])
-    with pytest.raises(InputError, match="make them unique with a frame_id= template or a frames_file= file"):
+    with pytest.raises(
+        InputError, match="make them unique with a frame_id= template or a frames_file= file"
+    ):
         build_jobs(prepare(Annotations.empty(f))[0])
 
 

@@ -25,6 +25,7 @@ from prelabel._ragged import (
     run_rows,
 )
 from prelabel.errors import InputError
+from prelabel.errors import param as keyword
 from prelabel.urls import is_url
 
 if TYPE_CHECKING:
@@ -1196,14 +1197,16 @@ class _Inputs:
                 )
             ids = self.ints(
                 labels, n, "labels", lo=0, hi=len(names_t) - 1,
-                range_text=f"the {len(names_t)} class ids of names= (0..{len(names_t) - 1})",
+                range_text=f"the {len(names_t)} class ids of {keyword('names')} (0..{len(names_t) - 1})",
             )  # fmt: skip
             return ids, names_t
         if isinstance(labels, str):
             return labels, None
         if n == 0 and hasattr(labels, "__len__") and len(labels) == 0:
             return [], None
-        expected = f"{n} label names (one per shape), one name, or class ids with names="
+        expected = (
+            f"{n} label names (one per shape), one name, or class ids with {keyword('names')}"
+        )
         arr = _array(labels, "labels", expected)
         if arr.ndim == 0 and isinstance(arr.item(), str):
             return str(arr.item()), None
@@ -1213,8 +1216,8 @@ class _Inputs:
         if arr.dtype.kind in "iufb":
             raise _bad(
                 "labels",
-                f"are class ids ({_described(labels)}) but names= is not given: pass the "
-                "model's class names (names=model.names) or the labels as strings",
+                f"are class ids ({_described(labels)}) but {keyword('names')} is not given: pass "
+                "the model's class names (names=model.names) or the labels as strings",
             )
         if arr.dtype.kind == "O" and n and set(map(type, arr.tolist())) - {str}:
             i = next(i for i, v in enumerate(arr.tolist()) if not isinstance(v, str))
@@ -1309,7 +1312,8 @@ class _Inputs:
         raise _bad(
             param,
             f"every coordinate lies in 0..1 on frames of {size} pixels: these look "
-            "like fractions of the frame size; pass normalized=True (or pixel coordinates)",
+            f"like fractions of the frame size; pass {keyword('normalized', True)} (or pixel "
+            "coordinates)",
         )
 
     def point_labels(self, point_labels: Any, counts: IntArray) -> npt.NDArray[np.int32]:

@@ -20,6 +20,7 @@ from prelabel.adapters._collect import Shapes
 from prelabel.adapters._notes import Notes, check_multipart
 from prelabel.adapters.masks import default_min_area, frame_text, mask_source, trace_rows
 from prelabel.annotations import Annotations, Frames, IntArray, Kind, _bad, _described, _Inputs
+from prelabel.errors import param
 from prelabel.report import Report
 
 
@@ -185,10 +186,11 @@ def _labels(d: Any, n: int, names: tuple[str, ...] | None, where: str, chk: _Inp
     if names is None:
         raise _bad(
             f"{where}.class_id",
-            "are class ids without data['class_name']: pass names= (the model's class names)",
+            f"are class ids without data['class_name']: pass {param('names')} (the model's "
+            "class names)",
         )
     ids = chk.ints(
         class_id.reshape(-1), n, f"{where}.class_id", lo=0, hi=len(names) - 1,
-        range_text=f"the class ids of names= (0..{len(names) - 1})",
+        range_text=f"the class ids of {param('names')} (0..{len(names) - 1})",
     )  # fmt: skip
     return [names[i] for i in ids.tolist()]

@@ -116,7 +116,10 @@ def _shapes(draw: Any, frames: Frames, kinds: tuple[Kind, ...]) -> Annotations:
         w, h = float(frames.width[f]), float(frames.height[f])
         c = {Kind.RECTANGLE: 2, Kind.CUBOID: 8, Kind.POLYGON: 3, Kind.LINE: 2}.get(k, 1)
         c = draw(st.integers(c, c + 4)) if k in (Kind.POLYGON, Kind.LINE, Kind.LANDMARK) else c
-        pts = [[_coord(draw, w), _coord(draw, h)] for _ in range(c)]
+        # x grows by 0.01 px a point: no two points of a shape are equal (prepare leaves a
+        # ring's repeated closing point after removing repeats before it, and removes it on
+        # a second pass, so such a ring is not the same after a round trip)
+        pts = [[_coord(draw, w - 0.1) + 0.01 * j, _coord(draw, h)] for j in range(c)]
         if k == Kind.RECTANGLE:
             # at least a pixel each way: a box 1e-14 px high survives the checks, but its
             # height written as a fraction rounds to 0, which a reader rightly drops

@@ -755,3 +755,20 @@ def test_real_supervision_detections(tmp_path: Path) -> None:
         sink.append(det, frame_id="a", src="s3://b/1.jpg", width=W, height=H)
     (job,) = (tmp_path / "s.jsonl").read_bytes().splitlines()
     assert sorted(t["label"] for t in _trackers(job)) == ["car", "person"]
+
+
+def test_a_job_over_the_soft_limit_is_reported_as_convert_reports_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = video(6)
+    monkeypatch.setattr(prelabel.sink, "JOB_SOFT_LIMIT", 1500)
+    got, sink = streamed(tmp_path / "s.jsonl", items, frames_per_job=2)
+    result = prelabel.convert(
+        collected(items), tmp_path / "b.jsonl", jobs=JobOptions(frames_per_job=2), soft_limit=1500
+    )
+    big = [k for k, line in enumerate(got.splitlines()) if len(line) > 1500]
+    assert big  # some jobs are over, and (see the rows) not all
+    assert len(big) < 3
+    assert rows(sink.report) == rows(result.report)
+    assert [w.split(";")[0] for w in sink.warnings] == [w.split(";")[0] for w in result.warnings]
+    assert all("frames_per_job=" in w for w in sink.warnings)

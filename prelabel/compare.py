@@ -955,7 +955,7 @@ def plot_report(report: CompareReport, path: str | PathLike[str]) -> None:
     try:  # a Figure, not pyplot: no backend switch, no global state
         from matplotlib.figure import Figure
     except ImportError:
-        raise MissingExtraError("plot", "compare --plot") from None
+        raise MissingExtraError("plot", "the plot of a comparison") from None
     from prelabel.writer import write_atomic
 
     table = report.table

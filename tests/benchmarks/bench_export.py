@@ -7,7 +7,9 @@ in alternating rounds (one warm-up, then ``--runs`` counted):
 
 - ``read``: ``pixel_jobs`` alone (the payload parsed, sizes applied, back to pixels): the
   floor every export starts from;
-- ``coco``, ``yolo``, ``cvat``: the whole export to a temporary folder (``read`` included).
+- ``coco``, ``yolo``, ``cvat``: the whole export to a temporary folder (``read`` included);
+- ``coco-write``, ``yolo-write``, ``cvat-write``: the same from the jobs already read (held in
+  memory, read once before the rounds): the writers alone.
 
 The garbage collector is paused around each call, as the CLI does.
 
@@ -69,17 +71,30 @@ def main() -> None:
 
             return call
 
+        with paused_gc():
+            held = list(pixel_jobs(jobs))
+
+        def write(fn, target):  # type: ignore[no-untyped-def]
+            def call() -> None:
+                with paused_gc():
+                    fn(held, out / target)
+
+            return call
+
         calls = {
             "read": read,
             "coco": run(export_coco, "x.json"),
             "yolo": run(export_yolo, "yolo"),
             "cvat": run(export_cvat, "cvat"),
+            "coco-write": write(export_coco, "x2.json"),
+            "yolo-write": write(export_yolo, "yolo2"),
+            "cvat-write": write(export_cvat, "cvat2"),
         }
         times = alternate_calls(calls, args.runs)
     summarise(f"export, {shapes:,} shapes ({args.runs} rounds)", times, {}, "read")
     print()
     for name, ts in times.items():
-        print(f"{name:>5}: {shapes / statistics.median(ts):,.0f} shapes/s")
+        print(f"{name:>10}: {shapes / statistics.median(ts):,.0f} shapes/s")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,9 @@ _LAZY = {
     "CompareReport": "prelabel.compare",
     "compare": "prelabel.compare",
     "job_problems": "prelabel.validate",
+    "PreviewOptions": "prelabel.preview",
+    "PreviewSummary": "prelabel.preview",
+    "preview": "prelabel.preview",
 }
 # every registered format's reader, read_<name> (prelabel.formats.FORMATS)
 _LAZY.update((f"read_{name}", reader_path(name).partition(":")[0]) for name in _formats.FORMATS)
@@ -109,6 +112,9 @@ if TYPE_CHECKING:
     from prelabel.jobs import JobOptions as JobOptions
     from prelabel.jobs import build_jobs as build_jobs
     from prelabel.jobs import job_lines as job_lines
+    from prelabel.preview import PreviewOptions as PreviewOptions
+    from prelabel.preview import PreviewSummary as PreviewSummary
+    from prelabel.preview import preview as preview
     from prelabel.report import Reason as Reason
     from prelabel.report import Report as Report
     from prelabel.sink import JobSink as JobSink
@@ -140,6 +146,8 @@ __all__ = [
     "PayloadError",
     "Policy",
     "PrelabelError",
+    "PreviewOptions",
+    "PreviewSummary",
     "Reason",
     "Report",
     "Retries",
@@ -163,6 +171,7 @@ __all__ = [
     "paused_gc",
     "pixel_jobs",
     "prepare",
+    "preview",
     "read_coco",
     "read_cvat",
     "read_mot",

@@ -421,3 +421,24 @@ def test_an_output_that_cannot_be_written_is_an_input_error(
     (tmp_path / "out").write_text("a file, not a folder")
     with pytest.raises(InputError, match="out"):
         preview(jobs, tmp_path / "out", frames_dir=frames)
+
+
+def test_frames_are_found_by_the_longest_trailing_part_of_the_src_path(tmp_path: Path) -> None:
+    frames = tmp_path / "frames"
+    (frames / "a").mkdir(parents=True)
+    _noise(1).save(frames / "a" / "0 1.png")  # DIR/a/<name>: the more specific match
+    _noise(2).save(frames / "0 1.png")  # DIR/<name>: for any other folder
+    job = _job("cam", 0, [])
+    job["data"]["video_data"]["frames"] = [
+        {"frame_id": "f0", "src": "https://h.example.com/a/0%201.png"},  # %20 is a space
+        {"frame_id": "f1", "src": "s3://bucket/b/0%201.png"},
+        {"frame_id": "f2", "src": "https://h.example.com/../a/0%201.png?v=2"},
+    ]
+    jobs = _write_jobs(tmp_path / "jobs.jsonl", [job])
+    summary = preview(jobs, tmp_path / "out", frames_dir=frames)
+    out = tmp_path / "out" / "cam"
+    assert np.array_equal(_pixels(out / "000000_f0.png"), np.asarray(_noise(1)))
+    assert np.array_equal(_pixels(out / "000001_f1.png"), np.asarray(_noise(2)))
+    # '..' is dropped (never leaves the folder) and the query is not part of the path
+    assert np.array_equal(_pixels(out / "000002_f2.png"), np.asarray(_noise(1)))
+    assert summary.placeholders == 0

@@ -20,7 +20,6 @@ from prelabel.preview import (
     PLACEHOLDER_GREY,
     PreviewOptions,
     label_colours,
-    png_bytes,
     preview,
     selected_positions,
 )
@@ -390,15 +389,6 @@ def test_cli_needs_a_way_to_find_frames(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["preview", str(jobs), "-o", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "give --frames-dir, --frames or both" in result.stderr
-
-
-def test_png_bytes_round_trip_exactly(tmp_path: Path) -> None:
-    image = _noise(7, (33, 17))  # odd sizes: rows of 99 bytes, no alignment to rely on
-    (tmp_path / "a.png").write_bytes(png_bytes(image))
-    assert np.array_equal(_pixels(tmp_path / "a.png"), np.asarray(image))
-    grey = Image.new("L", (5, 4), 99)  # not RGB: written as RGB
-    (tmp_path / "b.png").write_bytes(png_bytes(grey))
-    assert (_pixels(tmp_path / "b.png") == 99).all()
 
 
 def test_sheet_only_writes_the_sheet_and_opens_only_its_frames(tmp_path: Path) -> None:

@@ -577,3 +577,37 @@ def test_cli_plot_without_matplotlib(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert r.exit_code == 2
     assert "pip install 'prelabel[plot]'" in r.stderr
     assert not png.exists()
+
+
+@given(
+    st.integers(1, 5),
+    st.integers(1, 5),
+    st.lists(st.floats(0.5, 1.0), min_size=25, max_size=25),
+    st.lists(st.booleans(), min_size=25, max_size=25),
+)
+def test_assignment_is_as_good_as_the_solver_on_the_whole_matrix(
+    n_a: int, n_b: int, values: list[float], allowed: list[bool]
+) -> None:
+    from scipy.optimize import linear_sum_assignment
+
+    from prelabel.compare import _assign
+
+    # candidate pairs of one frame: the allowed cells of an n_a x n_b similarity matrix
+    m = np.where(np.array(allowed).reshape(5, 5), np.array(values).reshape(5, 5), 0.0)[:n_a, :n_b]
+    a, b = np.nonzero(m)
+    chosen = _assign(a.astype(np.int64), b.astype(np.int64), m[a, b], np.zeros(len(a), np.int64))
+    # one to one, and the same total as the solver over the whole matrix (the lone-pair
+    # shortcut never loses anything)
+    assert len(set(a[chosen].tolist())) == len(chosen)
+    assert len(set(b[chosen].tolist())) == len(chosen)
+    r, c = linear_sum_assignment(m, maximize=True)
+    assert m[a[chosen], b[chosen]].sum() == pytest.approx(m[r, c].sum())
+
+
+def test_table_escapes_control_characters_in_names() -> None:
+    fr = _frames(1)
+    ann = _boxes(fr, [[0, 0, 0.2, 0.2]], ["car\nfake row"], [0])
+    text = format_table(compare_jobs([("job\x1b[2J", ann, None, ann, None)]))
+    assert "car\\nfake row" in text
+    assert "\x1b" not in text
+    assert not any(line.startswith("fake row") for line in text.splitlines())

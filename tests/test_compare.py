@@ -611,3 +611,18 @@ def test_table_escapes_control_characters_in_names() -> None:
     assert "car\\nfake row" in text
     assert "\x1b" not in text
     assert not any(line.startswith("fake row") for line in text.splitlines())
+
+
+def test_cli_report_to_stdout_puts_the_table_on_stderr() -> None:
+    r = CliRunner().invoke(
+        main, ["compare", str(FIXTURES / "prelabels.jsonl"), str(FIXTURES), "-o", "-"]
+    )
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)  # stdout is the JSON alone
+    assert report["jobs_compared"] == 2
+    assert r.stderr.startswith("job ")
+    both = CliRunner().invoke(
+        main,
+        ["compare", str(FIXTURES / "prelabels.jsonl"), str(FIXTURES), "-o", "-", "--plot", "-"],
+    )
+    assert both.exit_code == 2

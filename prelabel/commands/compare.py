@@ -13,8 +13,12 @@ from prelabel.gcpause import paused_gc
 @click.command("compare")
 @click.argument("prelabels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("results", type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output", help="Write the whole report as JSON (per job and label).")
-@click.option("--plot", "plot", help="Draw kept/moved/relabelled/deleted/added per label (PNG).")
+@click.option(
+    "-o", "--output", help="Write the whole report as JSON (per job and label); - for stdout."
+)
+@click.option(
+    "--plot", "plot", help="Draw kept/moved/relabelled/deleted/added per label (PNG); - for stdout."
+)
 @click.option(
     "--match-iou",
     type=click.FloatRange(0, 1, min_open=True),
@@ -63,6 +67,8 @@ def compare_command(
     from prelabel.compare import CompareOptions, compare, format_table, plot_report
     from prelabel.writer import check_output, write_json
 
+    if output == "-" and plot == "-":
+        raise click.UsageError("-o and --plot cannot both be - (stdout)")
     for target in (output, plot):
         if target is not None:
             check_output(target)
@@ -81,7 +87,8 @@ def compare_command(
     )
     with paused_gc():  # reading makes many containers and no cycles
         report = compare(prelabels, results, options)
-    click.echo(format_table(report, per_job=not summary))
+    # with -o - (or --plot -) stdout holds that file alone: the table goes to stderr
+    click.echo(format_table(report, per_job=not summary), err="-" in (output, plot))
     if output is not None:
         write_json(output, report.to_dict())
     if plot is not None:

@@ -93,7 +93,13 @@ def compare_command(
         write_json(output, report.to_dict())
     if plot is not None:
         plot_report(report, plot)
-    for ref in report.missing_results[:5]:
-        click.echo(printable(f"no result for {ref!r}"), err=True)
-    for ref in report.unknown_results[:5]:
-        click.echo(printable(f"a result for {ref!r}, which PRELABELS does not hold"), err=True)
+    _name_some(report.missing_results, "no result for {!r}")
+    _name_some(report.unknown_results, "a result for {!r}, which PRELABELS does not hold")
+
+
+def _name_some(refs: list[str], line: str, shown: int = 5) -> None:
+    """The first few of ``refs`` on stderr, and how many more (all of them are in -o)."""
+    for ref in refs[:shown]:
+        click.echo(printable(line.format(ref)), err=True)
+    if len(refs) > shown:
+        click.echo(f"... and {len(refs) - shown} more (all in the report, -o)", err=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from prelabel.cli import LazyGroup
 from prelabel.export._input import ExportResult
 from prelabel.gcpause import paused_gc
 from prelabel.writer import write_json
@@ -29,7 +30,9 @@ _REPORT = click.option(
 _QUIET = click.option("-q", "--quiet", is_flag=True, help="No summary.")
 
 
-@click.group("export")
+# a LazyGroup (no lazy commands) records the subcommand being run, so that the library's
+# messages name its options as flags (--sizes, --images)
+@click.group("export", cls=LazyGroup)
 def export_group() -> None:
     """Results (a folder of <reference_id>.json) or a payload JSONL back to COCO, YOLO, CVAT."""
 

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from prelabel.annotations import Annotations
-from prelabel.errors import InputError
+from prelabel.errors import InputError, param
 from prelabel.export.sizes import (
     ImageIndex,
     load_sidecar,
@@ -74,8 +74,9 @@ def pixel_jobs(
             raise InputError(
                 source,
                 None,
-                f"the frame sizes of job {job.reference_id!r} are unknown: give --sizes "
-                "(the jobs.sizes.json that convert wrote beside the jobs) or --images DIR",
+                f"the frame sizes of job {job.reference_id!r} are unknown: give "
+                f"{param('sizes', cli='FILE')} (the jobs.sizes.json that convert wrote beside "
+                f"the jobs) or {param('images', cli='DIR')}",
             )
         else:
             job = _default_names(job)

@@ -135,6 +135,19 @@ def task_xml(job: JobContent, result: ExportResult) -> bytes:
     point_label = ann.point_label
     xyxy_text = _coordinate_texts(ann.xyxy.reshape(-1, 2)) if len(ann) else []
 
+    where = job.path if job.line is None else f"{job.path}:{job.line}"
+
+    def note(action: Action, reason: Reason, i: int, detail: str) -> None:
+        """A report row about shape ``i``, its source ``file:line $.path``."""
+        result.report.add(
+            action,
+            reason,
+            source=f"{where} {ann.source[i]}",
+            frame=str(frames.frame_id[frame[i]]),
+            label=labels[i],
+            detail=detail,
+        )
+
     # shapes by tracker, each tracker's shapes by frame
     order = np.lexsort((ann.frame, ann.track)).tolist()
     tracks: list[list[int]] = []
@@ -142,13 +155,11 @@ def task_xml(job: JobContent, result: ExportResult) -> bytes:
     for i in order:
         if track[i] != last or labels[i] != labels[tracks[-1][-1]]:
             if track[i] == last:
-                result.report.add(
+                note(
                     Action.SPLIT,
                     Reason.TRACK_LABEL_CHANGES,
-                    source=f"{job.path} {ann.source[i]}",
-                    frame=str(frames.frame_id[frame[i]]),
-                    label=labels[i],
-                    detail="a CVAT track has one label: a new track from this frame",
+                    i,
+                    "a CVAT track has one label: a new track from this frame",
                 )
             tracks.append([])
             last = track[i]
@@ -171,13 +182,11 @@ def task_xml(job: JobContent, result: ExportResult) -> bytes:
         labs = point_label[a:b]
         rows = (a + np.argsort(labs, kind="stable")).tolist()
         if sorted(labs.tolist()) != list(range(1, b - a + 1)):
-            result.report.add(
+            note(
                 Action.NOTED,
                 Reason.LANDMARK_NOT_IN_FORMAT,
-                source=f"{job.path} {ann.source[i]}",
-                frame=str(frames.frame_id[frame[i]]),
-                label=labels[i],
-                detail=f"point numbers {labs.tolist()} written as 1..{b - a} in that order",
+                i,
+                f"point numbers {labs.tolist()} written as 1..{b - a} in that order",
             )
         return f'points="{";".join(pairs[r] for r in rows)}"'
 

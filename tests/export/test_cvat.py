@@ -88,3 +88,21 @@ def test_frames_of_different_sizes_are_refused(tmp_path: Path) -> None:
     convert(ann, jobs, frames=VIDEO)
     with pytest.raises(InputError, match="frames of different sizes"):
         export_cvat(jobs, tmp_path / "xml")
+
+
+def test_landmark_numbers_are_renumbered_and_noted(tmp_path: Path) -> None:
+    frames = framed([("face", 1, 100, 50)], "")
+    # points numbered 3 and 1, in that order: CVAT numbers points by their place
+    ann = Annotations.from_runs(
+        frames, Kind.LANDMARK, [[30, 30], [10, 10]], [0, 2], ["eye"], [0], point_label=[3, 1]
+    )
+    jobs = tmp_path / "jobs.jsonl"
+    convert(ann, jobs, frames=VIDEO)
+    result = export_cvat(jobs, tmp_path / "xml")
+    points = ElementTree.parse(result.files[0]).getroot().find("track/points")
+    assert points is not None
+    # written in number order: point 1 (10, 10) first
+    assert points.get("points") == "10.0,10.0;30.0,30.0"
+    (row,) = result.report.rows
+    assert (row["action"], row["reason"]) == ("noted", Reason.LANDMARK_NOT_IN_FORMAT.value)
+    assert row["source"].startswith(f"{jobs}:1 $.data.maker_response")

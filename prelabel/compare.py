@@ -5,8 +5,8 @@ The pre-labels (what was sent) and the results (what annotators finished) of one
 is matched to at most one pre-label, per frame, in three passes (the rule in full is in
 docs/results.md, "How good were the pre-labels"):
 
-1. by key (the tracker ``_id`` and the frame, where the platform kept it): same frame, same
-   kind, any label;
+1. by key, where the platform kept it (the object ``_id``, then the tracker ``_id`` and the
+   frame for what is left): same frame, same kind, any label;
 2. by geometry, same label: similarity >= ``match_iou``, one Hungarian assignment per frame
    (``scipy.optimize.linear_sum_assignment``, maximising the summed similarity);
 3. by geometry, any label (a relabelled shape whose ``_id`` was lost), the same way.
@@ -45,6 +45,8 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 ObjArray = npt.NDArray[np.object_]
+# per-shape keys matched first: one array, or a tuple of arrays tried in turn (None: none)
+Keys = npt.ArrayLike | tuple[npt.ArrayLike, ...] | None
 
 # the per-label counts, in the order of LabelTable.counts' columns
 FIELDS = (
@@ -323,24 +325,25 @@ class _Side:
     label: IntArray  # code of the label name, shared by both sides
     kind: IntArray
     boxes: FloatArray  # (N, 4) bounds
-    keys: ObjArray | None
+    keys: list[ObjArray]  # tiers of keys, matched one after the other
 
 
 def compare_annotations(
     prelabels: Annotations,
     final: Annotations,
     *,
-    prelabel_keys: npt.ArrayLike | None = None,
-    final_keys: npt.ArrayLike | None = None,
+    prelabel_keys: Keys = None,
+    final_keys: Keys = None,
     reference_id: str = "",
     options: CompareOptions | None = None,
 ) -> JobComparison:
     """Compare one job's pre-labels with its final shapes (both normalised, or both pixels).
 
     Frames are identified by ``frame_id`` (the two tables may have their own frame rows),
-    labels by name. ``prelabel_keys`` / ``final_keys`` are per-shape identities (e.g. the
-    tracker ``_id`` and the frame id, see :func:`shape_keys`) matched first; a key that is
-    not unique on its side is not used."""
+    labels by name. ``prelabel_keys`` / ``final_keys`` are per-shape identities matched
+    first (None: no key): one array, or a tuple of arrays tried in turn on what the earlier
+    ones left (:func:`object_keys`, then :func:`shape_keys`); a key that is not unique on its
+    side is not used."""
     opt = options or CompareOptions()
     if prelabels.normalised != final.normalised:
         raise ValueError("compare normalised shapes with normalised shapes")
@@ -409,15 +412,15 @@ def compare_annotations(
     )
 
 
-def _side(
-    ann: Annotations, frame_code: IntArray, labels: tuple[str, ...], keys: npt.ArrayLike | None
-) -> _Side:
+def _side(ann: Annotations, frame_code: IntArray, labels: tuple[str, ...], keys: Keys) -> _Side:
     lut = np.searchsorted(np.asarray(labels, dtype=object), np.asarray(ann.labels, dtype=object))
-    key_arr = None
-    if keys is not None:
-        key_arr = np.asarray(keys, dtype=object)
-        if key_arr.shape != (len(ann),):
-            raise ValueError(f"{len(key_arr)} keys for {len(ann)} shapes")
+    tiers = [] if keys is None else list(keys) if isinstance(keys, tuple) else [keys]
+    key_arr = []
+    for tier in tiers:
+        arr = np.asarray(tier, dtype=object).ravel()
+        if arr.shape != (len(ann),):
+            raise ValueError(f"{arr.size} keys for {len(ann)} shapes")
+        key_arr.append(arr)
     return _Side(
         ann=ann,
         frame=frame_code[ann.frame].astype(np.int64),
@@ -428,39 +431,48 @@ def _side(
     )
 
 
-def shape_keys(
-    ann: Annotations, tracker_ids: Sequence[str], object_ids: npt.ArrayLike | None = None
-) -> ObjArray:
-    """Per shape, the identity matched first: the object's ``_id`` where it has one, else
-    ``<tracker _id>/<frame_id>`` (a tracker holds one object per frame, so the platform
-    keeps both for a shape it did not recreate). A shape with neither gets None and is
-    matched by geometry only."""
+def shape_keys(ann: Annotations, tracker_ids: Sequence[str]) -> ObjArray:
+    """Per shape, ``<tracker _id>/<frame_id>``: a tracker holds one object per frame, so a
+    shape the platform did not recreate keeps both. A shape without a tracker (``track``
+    -1, or an empty ``_id``) gets None."""
     out = np.empty(len(ann), dtype=object)
     ids = np.asarray([*tracker_ids, ""], dtype=object)
     tracker = ids[np.where(ann.track >= 0, ann.track, len(ids) - 1)]
     has = tracker != ""
     out[has] = tracker[has] + "/" + ann.frames.frame_id[ann.frame[has]].astype(object)
-    if object_ids is not None:
-        obj = np.asarray(object_ids, dtype=object)
-        if obj.shape != (len(ann),):
-            raise ValueError(f"{len(obj)} object ids for {len(ann)} shapes")
-        named = (obj != None) & (obj != "")  # noqa: E711 (elementwise on an object column)
-        out[named] = "#" + obj[named]  # "#": never equal to a tracker/frame key
+    return out
+
+
+def object_keys(object_ids: npt.ArrayLike) -> ObjArray:
+    """The objects' ``_id``s as keys: an empty one (or None) is no key."""
+    obj = np.asarray(object_ids, dtype=object).ravel()
+    out = np.empty(len(obj), dtype=object)
+    named = (obj != None) & (obj != "")  # noqa: E711 (elementwise on an object column)
+    out[named] = obj[named]
     return out
 
 
 def _key_matches(pre: _Side, fin: _Side) -> tuple[IntArray, IntArray]:
-    """Pairs whose keys are equal (unique on each side), in the same frame, of the same kind."""
-    if pre.keys is None or fin.keys is None:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    ia = _unique_key_rows(pre.keys)
-    ib = _unique_key_rows(fin.keys)
-    _, xa, xb = np.intersect1d(
-        pre.keys[ia].astype(str), fin.keys[ib].astype(str), assume_unique=True, return_indices=True
-    )
-    a, b = ia[xa], ib[xb]
-    same = (pre.frame[a] == fin.frame[b]) & (pre.kind[a] == fin.kind[b])
-    return a[same].astype(np.int64), b[same].astype(np.int64)
+    """Pairs whose keys are equal (unique on each side), in the same frame, of the same kind:
+    tier by tier, each on the shapes the earlier tiers left unmatched."""
+    free_a = np.ones(len(pre.ann), bool)
+    free_b = np.ones(len(fin.ann), bool)
+    out_a, out_b = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for keys_a, keys_b in zip(pre.keys, fin.keys, strict=False):
+        ia = _unique_key_rows(keys_a)
+        ib = _unique_key_rows(keys_b)
+        ia, ib = ia[free_a[ia]], ib[free_b[ib]]
+        _, xa, xb = np.intersect1d(
+            keys_a[ia].astype(str), keys_b[ib].astype(str), assume_unique=True, return_indices=True
+        )
+        a, b = ia[xa], ib[xb]
+        same = (pre.frame[a] == fin.frame[b]) & (pre.kind[a] == fin.kind[b])
+        a, b = a[same].astype(np.int64), b[same].astype(np.int64)
+        free_a[a] = False
+        free_b[b] = False
+        out_a.append(a)
+        out_b.append(b)
+    return np.concatenate(out_a), np.concatenate(out_b)
 
 
 def _unique_key_rows(keys: ObjArray) -> IntArray:
@@ -802,7 +814,7 @@ def _track_counts(pre: _Side, fin: _Side, a: IntArray, b: IntArray) -> TrackCoun
 
 # --- many jobs ----------------------------------------------------------------------------
 def compare_jobs(
-    pairs: Iterable[tuple[str, Annotations, ObjArray | None, Annotations, ObjArray | None]],
+    pairs: Iterable[tuple[str, Annotations, Keys, Annotations, Keys]],
     options: CompareOptions | None = None,
     *,
     missing_results: Sequence[str] = (),
@@ -910,7 +922,7 @@ def compare(
             raise InputError(job.path, where, f"reference_id {job.reference_id!r} appears twice")
         by_id[job.reference_id] = job
     res_jobs = read_jobs(results) if isinstance(results, (str, PathLike)) else results
-    pairs: list[tuple[str, Annotations, ObjArray | None, Annotations, ObjArray | None]] = []
+    pairs: list[tuple[str, Annotations, Keys, Annotations, Keys]] = []
     seen: set[str] = set()
     unknown: list[str] = []
     for res in res_jobs:
@@ -928,9 +940,9 @@ def compare(
             (
                 ref,
                 pre.annotations,
-                shape_keys(pre.annotations, pre.tracker_ids, pre.object_ids),
+                (object_keys(pre.object_ids), shape_keys(pre.annotations, pre.tracker_ids)),
                 res.annotations,
-                shape_keys(res.annotations, res.tracker_ids, res.object_ids),
+                (object_keys(res.object_ids), shape_keys(res.annotations, res.tracker_ids)),
             )
         )
     missing = [ref for ref in by_id if ref not in seen]

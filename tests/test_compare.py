@@ -26,6 +26,7 @@ from prelabel.compare import (
     compare_annotations,
     compare_jobs,
     format_table,
+    object_keys,
     shape_keys,
 )
 
@@ -491,6 +492,40 @@ def test_ids_gone_falls_back_to_geometry(tmp_path: Path) -> None:
     assert b["matched_by_geometry"] == a["matched_by_id"]
     assert (b["deleted"], b["added"]) == (a["deleted"], a["added"])
     assert without.missing_results == ["drive-07"]
+
+
+def test_tracker_ids_match_when_object_ids_are_gone(tmp_path: Path) -> None:
+    doc = json.loads((FIXTURES / "street.json").read_text())
+    for tracker in doc["data"]["annotation_data"]["annotations"]:
+        for obj in tracker["frames"].values():
+            del obj["_id"]  # the platform kept the trackers' _ids only
+    (tmp_path / "street.json").write_text(json.dumps(doc))
+    with_ids = prelabel.compare(FIXTURES / "prelabels.jsonl", FIXTURES / "street.json")
+    trackers_only = prelabel.compare(FIXTURES / "prelabels.jsonl", tmp_path / "street.json")
+    # every shape matched by its object _id is matched again by (tracker _id, frame_id)
+    a, b = with_ids.table.total(), trackers_only.table.total()
+    assert b["matched_by_id"] == a["matched_by_id"] > 0
+    # the same matches: the same counts (the similarities summed in another order)
+    sa, sb = a.pop("moved_similarity"), b.pop("moved_similarity")
+    assert b == a
+    assert sb["mean"] == pytest.approx(sa["mean"])
+
+
+def test_key_tiers_object_id_first_then_tracker_and_frame() -> None:
+    fr = _frames(1)
+    pre = _boxes(fr, [[0, 0, 0.2, 0.2], [0.5, 0.5, 0.7, 0.7]], ["car"] * 2, [0, 0], track=[0, 1])
+    # both dragged far (IoU 0): only keys can match them
+    fin = _boxes(
+        fr, [[0.3, 0, 0.45, 0.2], [0.8, 0.5, 0.95, 0.7]], ["car"] * 2, [0, 0], track=[0, 1]
+    )
+    # the first keeps its object _id ("o1"); the second lost it but kept its tracker ("t2")
+    pre_keys = (object_keys(["o1", "o2"]), shape_keys(pre, ["t1", "t2"]))
+    fin_keys = (object_keys(["o1", ""]), shape_keys(fin, ["x", "t2"]))
+    t = _total(compare_annotations(pre, fin, prelabel_keys=pre_keys, final_keys=fin_keys))
+    assert (t["matched_by_id"], t["moved"], t["deleted"], t["added"]) == (2, 2, 0, 0)
+    # with the object tier alone, the second is a deletion and an addition
+    t = _total(compare_annotations(pre, fin, prelabel_keys=pre_keys[0], final_keys=fin_keys[0]))
+    assert (t["matched_by_id"], t["deleted"], t["added"]) == (1, 1, 1)
 
 
 def test_percent_encoded_result_name_and_unknown_results(tmp_path: Path) -> None:

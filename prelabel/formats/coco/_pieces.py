@@ -17,7 +17,8 @@ from prelabel.formats.coco._records import Records
 @dataclass
 class Piece(RawTable):
     """Shapes of one kind cut from records: ``rec`` (owner), ``sub`` (order inside the owner);
-    ``offsets`` cuts ``points`` and ``point_label``."""
+    ``offsets`` cuts ``points`` and ``point_label``. What COCO reports is about a record
+    (:meth:`Records.note`, ``$.annotations[i]``), so a piece has no source hook of its own."""
 
     POINT_COLUMNS = frozenset({"points", "point_label"})
     TABLE_VALUES = frozenset({"kind"})

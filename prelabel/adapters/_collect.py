@@ -60,4 +60,6 @@ class Shapes:
             score=conf[det], point_label=np.concatenate(self.point_label),
             source=np.concatenate(self.source).tolist(),
         )  # fmt: skip
+        if (np.diff(order) == 1).all():  # one kind of shape (the usual case): in order
+            return ann
         return ann[order]

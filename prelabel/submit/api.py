@@ -249,7 +249,7 @@ def classify_answer(answer: Answer) -> Outcome:
             Verdict.FATAL,
             f"http_{status}",
             f"the API answered a redirect to {where}; redirects are not followed (the key "
-            "would go along): check --base-url",
+            "would go along): check the API base URL",
             status=status,
             withheld=withheld,
         )
@@ -293,7 +293,7 @@ def classify_answer(answer: Answer) -> Outcome:
         return Outcome(
             Verdict.FATAL,
             code or f"http_{status}",
-            f"{message or 'not found'} (check --base-url and --project-id)",
+            f"{message or 'not found'} (check the API base URL and the project id)",
             status=status,
             withheld=withheld,
         )

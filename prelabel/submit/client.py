@@ -31,7 +31,7 @@ import orjson
 from pydantic import SecretStr
 
 from prelabel import __version__
-from prelabel.errors import InputError, SubmitError
+from prelabel.errors import InputError, SubmitError, param
 from prelabel.submit import api
 from prelabel.submit.api import Outcome, Verdict
 from prelabel.submit.config import Limits, Retries, Timeouts
@@ -778,13 +778,13 @@ def check_api_key(key: SecretStr) -> None:
         )
 
 
-def load_api_key(key_file: str | PathLike[str] | None = None) -> SecretStr:
-    """The API key from ``key_file`` (first line, stripped) or ``$PLAYMENT_API_KEY``.
+def load_api_key(api_key_file: str | PathLike[str] | None = None) -> SecretStr:
+    """The API key from ``api_key_file`` (first line, stripped) or ``$PLAYMENT_API_KEY``.
 
     Never from the command line: arguments are visible to every user through ``ps``.
     """
-    if key_file is not None:
-        p = Path(key_file)
+    if api_key_file is not None:
+        p = Path(api_key_file)
         try:
             text = p.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -799,7 +799,9 @@ def load_api_key(key_file: str | PathLike[str] | None = None) -> SecretStr:
         value = os.environ.get(api.API_KEY_ENV, "").strip()
         if not value:
             raise InputError(
-                None, None, f"no API key: set {api.API_KEY_ENV} or pass --api-key-file FILE"
+                None,
+                None,
+                f"no API key: set {api.API_KEY_ENV} or pass {param('api_key_file', cli='FILE')}",
             )
         key = SecretStr(value)
     check_api_key(key)

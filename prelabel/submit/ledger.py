@@ -38,7 +38,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from prelabel.errors import InputError, SubmitError
+from prelabel.errors import InputError, SubmitError, param
 
 SCHEMA_VERSION = "2"
 # 1: jobs, runs, batches; 2: + results (added to a schema-1 ledger when opened for writing)
@@ -365,7 +365,7 @@ class Ledger:
                 elif have != value:
                     raise SubmitError(
                         f"the ledger {self.path} records {key} {have!r}, not {value!r}; "
-                        "use another --ledger for another project or API"
+                        f"use another {param('ledger', cli='FILE')} for another project or API"
                     )
 
     # -- runs ---------------------------------------------------------------------------

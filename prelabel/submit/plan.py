@@ -80,7 +80,7 @@ def prepare_payload(
     if not job.get("work_flow_id"):
         problem = (
             api.LOCAL_NO_WORKFLOW,
-            "$.work_flow_id is missing (pass --workflow-id / workflow_id=); not sent",
+            "$.work_flow_id is missing (no workflow id was given for the job); not sent",
         )
     elif validate:
         problem = schema_problem(body)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from click.testing import CliRunner
 
 from prelabel.cli import main
@@ -72,6 +73,7 @@ def test_no_key_is_exit_2(tmp_path: Path, sandbox: Sandbox) -> None:
     r = _submit([str(path), "--project-id", "p", "--base-url", sandbox.url], key=None)
     assert r.exit_code == 2
     assert "PLAYMENT_API_KEY" in r.output
+    assert "--api-key-file FILE" in r.output  # the flag here; the library says api_key_file=
     empty = tmp_path / "key"
     empty.write_text("\n")
     r = _submit(
@@ -79,6 +81,17 @@ def test_no_key_is_exit_2(tmp_path: Path, sandbox: Sandbox) -> None:
     )
     assert r.exit_code == 2
     assert "empty" in r.output
+
+
+def test_no_key_names_the_library_parameter(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prelabel.errors import InputError
+    from prelabel.submit import load_api_key
+
+    monkeypatch.delenv("PLAYMENT_API_KEY", raising=False)
+    with pytest.raises(InputError) as caught:
+        load_api_key()
+    assert "pass api_key_file=FILE" in str(caught.value)
+    assert "--" not in str(caught.value)
 
 
 def test_plain_http_refused(tmp_path: Path) -> None:

@@ -125,7 +125,7 @@ def read_mot(
     every = Frames.concat(frames)
     if all(len(p["frame"]) == 0 for p in parts):
         return Annotations.empty(every, parts[0]["names"])
-    return Annotations.concat([Annotations.from_boxes(every, **p) for p in parts])
+    return Annotations.concat([Annotations._boxes(every, **p) for p in parts])
 
 
 # --- where the sequences are ---------------------------------------------------------------------
@@ -261,7 +261,10 @@ def _rows(
     s: _Seq, labels: tuple[str, ...], base: int, first_class: int, world: bool,
     keep_ignored: bool, drop: bool, rep: Report,
 ) -> dict[str, Any]:  # fmt: skip
-    """The boxes of one file as ``Annotations.from_boxes`` keywords, and the frame count."""
+    """The boxes of one file as ``Annotations._boxes`` keywords, and the frame count.
+
+    ``_boxes`` is the unchecked path readers build through: every value was checked here,
+    against its line, so an error names the file and the line rather than a parameter."""
     try:
         data = s.txt.read_bytes()
     except OSError as exc:

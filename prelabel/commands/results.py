@@ -14,10 +14,15 @@ from pathlib import Path
 import click
 import orjson
 
+from prelabel.commands._api import (
+    Transport,
+    api_key_file_option,
+    quiet_option,
+    run,
+    transport_options,
+)
 from prelabel.errors import InputError
-from prelabel.progress import Progress
 from prelabel.submit.client import RESUME_HINT, Submitter, load_api_key
-from prelabel.submit.config import Limits, Retries, Timeouts
 from prelabel.submit.ledger import Ledger, ResultState
 from prelabel.submit.results import FetchOutcome, FetchResult, FetchStatus
 
@@ -49,11 +54,7 @@ def results_group() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the results, one <reference_id>.json per job (created if missing).",
 )
-@click.option(
-    "--api-key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File holding the API key (default: $PLAYMENT_API_KEY). Never on the command line.",
-)
+@api_key_file_option
 @click.option(
     "--base-url",
     help="API root (default: the one the ledger records; another one is refused).",
@@ -63,29 +64,7 @@ def results_group() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="JSON Lines report, one line per job: status, job status, file, error code.",
 )
-@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64))
-@click.option(
-    "--rate",
-    default=5.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="API requests per second for the whole run; 0 = unlimited.",
-)
-@click.option("--max-attempts", default=8, show_default=True, type=click.IntRange(1, 100))
-@click.option(
-    "--backoff-base",
-    default=0.5,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds; retry n waits up to base * 2^(n-1) (full jitter, capped at 30 s).",
-)
-@click.option(
-    "--timeout",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(0.1),
-    help="Deadline for each whole request (connect, send, the whole answer), seconds.",
-)
+@transport_options(rate_help="API requests per second for the whole run; 0 = unlimited.")
 @click.option(
     "--max-result-mb",
     default=256.0,
@@ -93,18 +72,14 @@ def results_group() -> None:
     type=click.FloatRange(0, min_open=True),
     help="A result file longer than this is refused (not saved).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@quiet_option
 def fetch_command(
     ledger: Path,
     output_dir: Path,
     api_key_file: Path | None,
     base_url: str | None,
     report: Path | None,
-    concurrency: int,
-    rate: float,
-    max_attempts: int,
-    backoff_base: float,
-    timeout: float,
+    transport: Transport,
     max_result_mb: float,
     quiet: bool,
 ) -> None:
@@ -115,12 +90,9 @@ def fetch_command(
     key comes from $PLAYMENT_API_KEY or --api-key-file and never goes to the storage host
     the attachments API redirects to.
     """
-    from prelabel.commands.submit import stop_on_signals
-
     if output_dir.exists() and not output_dir.is_dir():
         raise InputError(output_dir, None, "--output-dir is not a folder")
     key = load_api_key(api_key_file)
-    progress: Progress | None = None
     result: FetchResult | None = None
     with Ledger(ledger, lock=True) as led:
         project_id, bound_url = led.binding()
@@ -129,33 +101,17 @@ def fetch_command(
                 ledger, None, "the ledger names no project: no job was ever submitted with it"
             )
         total = len(led.fetchable())
-        try:
-            with (
-                Submitter(
-                    project_id,
-                    key,
-                    base_url=base_url or bound_url,
-                    ledger=led,
-                    retries=Retries(max_attempts=max_attempts, backoff=backoff_base),
-                    limits=Limits(
-                        concurrency=concurrency,
-                        rate=rate,
-                        result_bytes=max(1, int(max_result_mb * (1 << 20))),
-                    ),
-                    timeouts=Timeouts(request=timeout),
-                ) as submitter,
-                stop_on_signals(submitter.stop),
-            ):
-                bar = progress = Progress(
-                    total, desc="fetch", unit="job", enabled=not quiet, order=PROGRESS_ORDER
-                )
-                submitter.on_retry = lambda _code: bar.count("retries")
-                result = submitter.fetch_results(
-                    output_dir, on_outcome=lambda o: bar.update(1, **{o.status.value: 1})
-                )
-        finally:
-            if progress is not None:
-                progress.close()
+        submitter = Submitter(
+            project_id,
+            key,
+            base_url=base_url or bound_url,
+            ledger=led,
+            **transport.settings(result_bytes=max(1, int(max_result_mb * (1 << 20)))),
+        )
+        with run(submitter, total, desc="fetch", quiet=quiet, order=PROGRESS_ORDER) as (bar, _):
+            result = submitter.fetch_results(
+                output_dir, on_outcome=lambda o: bar.update(1, **{o.status.value: 1})
+            )
     assert result is not None
     _finish(result, report, ledger, output_dir)
 

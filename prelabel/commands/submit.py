@@ -8,23 +8,25 @@ handler (``prelabel.cli``), which prints one line, or the traceback under ``--de
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import sys
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 import orjson
 
+from prelabel.commands._api import (
+    Transport,
+    api_options,
+    checked_base_url,
+    quiet_option,
+    run,
+    transport_options,
+)
 from prelabel.errors import InputError, SubmitError
-from prelabel.progress import Progress
-from prelabel.submit import api
 from prelabel.submit.client import RESUME_HINT, Submitter, load_api_key
-from prelabel.submit.config import Limits, Retries, Timeouts
 from prelabel.submit.ledger import JobState, Ledger, default_ledger_path
 from prelabel.submit.outcomes import JobOutcome, Status, SubmitResult
 from prelabel.submit.plan import plan_against, prepare_payload
@@ -90,57 +92,9 @@ class JobsFile:
             yield job
 
 
-def _base_url(value: str) -> str:
-    try:
-        return api.check_base_url(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--base-url") from None
-
-
-def _api_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option(
-        "--api-key-file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help=f"File holding the API key (default: ${api.API_KEY_ENV}). Never on the command line.",
-    )(f)
-    f = click.option(
-        "--base-url",
-        default=api.DEFAULT_BASE_URL,
-        show_default=True,
-        help="API root; http:// only for loopback (the sandbox).",
-    )(f)
-    f = click.option("--project-id", required=True, help="The project to create jobs in.")(f)
-    return f
-
-
-@contextlib.contextmanager
-def stop_on_signals(stop: Callable[[str], None]) -> Iterator[list[str]]:
-    """SIGINT (Ctrl-C) and SIGTERM ask the run to stop: no new requests, the answers in
-    flight settled, the ledger and report written. A second signal stops at once. Yields
-    the list of signal names received."""
-    got: list[str] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield got
-        return
-
-    def handler(signum: int, _frame: object) -> None:
-        name = signal.Signals(signum).name
-        if got:  # the second one: do not wait any more
-            raise KeyboardInterrupt
-        got.append(name)
-        stop(f"interrupted by {name}")
-
-    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield got
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
-
-
 @click.command("submit")
 @click.argument("jobs", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@_api_options
+@api_options
 @click.option("--workflow-id", help="work_flow_id for jobs that lack one.")
 @click.option("--batch-id", help="batch_id for jobs that lack one.")
 @click.option("--batch-name", help="Create the batch of this name, or reuse it if it exists.")
@@ -155,33 +109,11 @@ def stop_on_signals(stop: Callable[[str], None]) -> Iterator[list[str]]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="JSON Lines report, one line per job: status, state, attempts, error code, job_id.",
 )
-@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64))
-@click.option(
-    "--rate",
-    default=5.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Requests per second for the whole run; 0 = unlimited.",
-)
-@click.option("--max-attempts", default=8, show_default=True, type=click.IntRange(1, 100))
-@click.option(
-    "--backoff-base",
-    default=0.5,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds; retry n waits up to base * 2^(n-1) (full jitter, capped at 30 s).",
-)
-@click.option(
-    "--timeout",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(0.1),
-    help="Deadline for each whole request (connect, send, the whole answer), seconds.",
-)
+@transport_options()
 @click.option("--no-validate", is_flag=True, help="Do not check payloads against the schema.")
 @click.option("--fsync", is_flag=True, help="Make every ledger commit survive a power cut.")
 @click.option("--dry-run", is_flag=True, help="Check every payload, show the plan, send nothing.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@quiet_option
 def submit_command(
     jobs: Path,
     project_id: str,
@@ -193,11 +125,7 @@ def submit_command(
     batch_description: str,
     ledger: Path | None,
     report: Path | None,
-    concurrency: int,
-    rate: float,
-    max_attempts: int,
-    backoff_base: float,
-    timeout: float,
+    transport: Transport,
     no_validate: bool,
     fsync: bool,
     dry_run: bool,
@@ -209,7 +137,7 @@ def submit_command(
     every job's state. The API key comes from $PLAYMENT_API_KEY or --api-key-file.
     Ctrl-C or SIGTERM stops cleanly (ledger and report written); rerun to resume.
     """
-    base = _base_url(base_url)
+    base = checked_base_url(base_url)
     if batch_id and batch_name:
         raise click.UsageError("give --batch-id or --batch-name, not both")
     ledger_path = ledger or default_ledger_path(jobs)
@@ -217,49 +145,38 @@ def submit_command(
     if dry_run:
         sys.exit(_dry_run(source, ledger_path, workflow_id, batch_id, batch_name, not no_validate))
     key = load_api_key(api_key_file)
-    progress: Progress | None = None
     result: SubmitResult | None = None
-    try:
-        with (
-            Submitter(
-                project_id,
-                key,
-                base_url=base,
-                ledger=ledger_path,
-                workflow_id=workflow_id,
-                batch_id=batch_id,
-                validate=not no_validate,
-                retries=Retries(max_attempts=max_attempts, backoff=backoff_base),
-                limits=Limits(concurrency=concurrency, rate=rate),
-                timeouts=Timeouts(request=timeout),
-                fsync=fsync,
-            ) as submitter,
-            stop_on_signals(submitter.stop) as signals,
-        ):
-            # shown once the ledger and the client are ready (an error before has no bar)
-            bar = progress = Progress(
-                len(source), desc="submit", unit="job", enabled=not quiet, order=PROGRESS_ORDER
-            )
-            submitter.on_outcome = lambda o: bar.update(1, **{o.status.value: 1})
-            submitter.on_retry = lambda _code: bar.count("retries")
-            if batch_name:
-                try:
-                    info = submitter.create_batch(batch_name, batch_description, reuse=True)
-                except SubmitError:
-                    if not signals:  # a signal ends the batch's creation: said below
-                        raise
-                else:
-                    submitter.batch_id = info.batch_id
-                    verb = "created" if info.created else "reusing"
-                    if not quiet:
-                        click.echo(f"batch {batch_name!r}: {verb} {info.batch_id}", err=True)
-            if signals:
-                click.echo(f"interrupted by {signals[0]}; nothing sent", err=True)
-                sys.exit(1)
-            result = submitter.submit(source, source=str(jobs))
-    finally:
-        if progress is not None:
-            progress.close()
+    submitter = Submitter(
+        project_id,
+        key,
+        base_url=base,
+        ledger=ledger_path,
+        workflow_id=workflow_id,
+        batch_id=batch_id,
+        validate=not no_validate,
+        fsync=fsync,
+        **transport.settings(),
+    )
+    with run(submitter, len(source), desc="submit", quiet=quiet, order=PROGRESS_ORDER) as (
+        bar,
+        signals,
+    ):
+        submitter.on_outcome = lambda o: bar.update(1, **{o.status.value: 1})
+        if batch_name:
+            try:
+                info = submitter.create_batch(batch_name, batch_description, reuse=True)
+            except SubmitError:
+                if not signals:  # a signal ends the batch's creation: said below
+                    raise
+            else:
+                submitter.batch_id = info.batch_id
+                verb = "created" if info.created else "reusing"
+                if not quiet:
+                    click.echo(f"batch {batch_name!r}: {verb} {info.batch_id}", err=True)
+        if signals:
+            click.echo(f"interrupted by {signals[0]}; nothing sent", err=True)
+            sys.exit(1)
+        result = submitter.submit(source, source=str(jobs))
     assert result is not None
     _finish(result, len(source), report, ledger_path, source)
 
@@ -360,7 +277,7 @@ def batch_group() -> None:
 
 @batch_group.command("create")
 @click.argument("name")
-@_api_options
+@api_options
 @click.option("--description", default="", help="What the batch holds.")
 @click.option("--reuse", is_flag=True, help="Print the id of an existing batch of that name.")
 def batch_create(
@@ -372,7 +289,7 @@ def batch_create(
     reuse: bool,
 ) -> None:
     """Create a batch called NAME and print its batch_id."""
-    base = _base_url(base_url)
+    base = checked_base_url(base_url)
     key = load_api_key(api_key_file)
     with Submitter(project_id, key, base_url=base) as s:
         info = s.create_batch(name, description, reuse=reuse)
@@ -380,11 +297,11 @@ def batch_create(
 
 
 @batch_group.command("list")
-@_api_options
+@api_options
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per batch.")
 def batch_list(project_id: str, base_url: str, api_key_file: Path | None, as_json: bool) -> None:
     """List the project's batches (the default one included): id, name, jobs."""
-    base = _base_url(base_url)
+    base = checked_base_url(base_url)
     key = load_api_key(api_key_file)
     with Submitter(project_id, key, base_url=base) as s:
         batches = s.batches()

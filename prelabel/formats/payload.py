@@ -25,7 +25,15 @@ Each job becomes one :class:`JobContent`:
   point numbers in ``point_label``, ``source`` the object's JSON path;
 - ``tracker_ids``: the trackers' ``_id``s (a tuple of strings);
 - ``object_ids``: per shape, the object's ``_id`` ("" when it has none);
-- ``path`` and ``line``: where the job was read (``line`` None for a result file).
+- ``path`` and ``line``: where the job was read (``line`` None for a result file);
+- ``edges``: per shape, a polygon's ``edges`` as pairs of rows of its points (None for
+  other kinds and for a polygon without ``edges``), when asked for (else None).
+
+A job without ``maker_response`` (or with ``null``, as ``validate`` allows) has no shapes.
+:func:`payload_jobs` gives each job as a :class:`JobDocument` before it is read: its
+``reference_id`` at once, its frames and then the objects of all or only some frames on
+demand (a preview reads the objects of the few frames it draws, so the Python work on a
+10k-frame job is per tracker and per drawn object, not per object).
 
 Coordinates are gathered without Python code per point: the point objects of a job are
 chained and read with ``operator.itemgetter`` (C iteration) into one numpy array; only when
@@ -39,7 +47,7 @@ from __future__ import annotations
 import mmap
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
@@ -56,8 +64,11 @@ import orjson
 from prelabel.annotations import Annotations, Frames, Kind
 from prelabel.errors import InputError
 from prelabel.order import natural_order
+from prelabel.urls import is_url
 
 ObjArray = npt.NDArray[np.object_]
+# a polygon's edges as pairs of rows of its points
+Edges = tuple[tuple[int, int], ...]
 
 PAYLOAD_TRACKERS = ("data", "maker_response", "video2d", "data", "annotations")
 RESULT_TRACKERS = ("data", "annotation_data", "annotations")
@@ -82,14 +93,16 @@ class JobContent:
     object_ids: ObjArray
     path: str
     line: int | None = None
+    edges: tuple[Edges | None, ...] | None = None
 
     def __len__(self) -> int:
         return len(self.annotations)
 
 
 # --- public readers -------------------------------------------------------------------------
-def read_payload(path: str | PathLike[str]) -> Iterator[JobContent]:
-    """The jobs of a payload JSON Lines file, one :class:`JobContent` per non-blank line.
+def payload_jobs(path: str | PathLike[str]) -> Iterator[JobDocument]:
+    """The jobs of a payload JSON Lines file, one :class:`JobDocument` per non-blank line,
+    parsed and not yet read (nothing of the reader holds one once the next is asked for).
 
     The file is mapped, not read: each line goes to orjson as a view of the mapping, so a
     job of hundreds of megabytes is never copied into a bytes object first."""
@@ -108,7 +121,15 @@ def read_payload(path: str | PathLike[str]) -> Iterator[JobContent]:
         raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
 
 
-def _lines(mm: mmap.mmap, view: memoryview, size: int, path: str) -> Iterator[JobContent]:
+def read_payload(path: str | PathLike[str]) -> Iterator[JobContent]:
+    """The jobs of a payload JSON Lines file, one :class:`JobContent` per non-blank line."""
+    for job in payload_jobs(path):
+        content = job.content()
+        del job  # the parsed JSON is let go before the caller works on the content
+        yield content
+
+
+def _lines(mm: mmap.mmap, view: memoryview, size: int, path: str) -> Iterator[JobDocument]:
     start, number = 0, 0
     while start < size:
         end = mm.find(b"\n", start)
@@ -116,13 +137,15 @@ def _lines(mm: mmap.mmap, view: memoryview, size: int, path: str) -> Iterator[Jo
         number += 1
         # a blank line is short; only short lines are looked at for it
         if end - start > 64 or mm[start:end].strip():
-            piece = view[start:end]
-            try:
-                doc = _parse(piece, path, number)
-            finally:
-                piece.release()  # the mapping can close even while an error is raised
-            yield _job(doc, path, number, None, payload=True)
+            yield _document(view[start:end], path, number)  # not kept here while yielded
         start = end + 1
+
+
+def _document(piece: memoryview, path: str, number: int) -> JobDocument:
+    try:
+        return JobDocument(_parse(piece, path, number), path, number)
+    finally:
+        piece.release()  # the mapping can close even while an error is raised
 
 
 def read_result(path: str | PathLike[str]) -> JobContent:
@@ -132,8 +155,10 @@ def read_result(path: str | PathLike[str]) -> JobContent:
     except OSError as exc:
         raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
     doc = _parse(raw, path, None)
-    # results fetch names files by the percent-encoded reference_id (a/b -> a%2Fb.json)
-    return _job(doc, str(path), None, unquote(Path(path).stem), payload=False)
+    # results fetch names files by the percent-encoded reference_id (a/b -> a%2Fb.json) and
+    # reads them back with unquote of the name less ".json" (submit.results.saved_results)
+    stem = unquote(Path(path).stem)
+    return JobDocument(doc, str(path), None, stem=stem, payload=False).content()
 
 
 def result_files(folder: str | PathLike[str]) -> list[Path]:
@@ -163,14 +188,63 @@ def read_jobs(path: str | PathLike[str]) -> Iterator[JobContent]:
         yield from read_payload(p)
 
 
+class JobDocument:
+    """One parsed job (a payload line, or a result file with ``payload=False``), read on
+    demand: its ``reference_id`` is checked when it is made, :meth:`frames` and
+    :meth:`content` read the rest. ``stem`` names a result that has no reference_id."""
+
+    def __init__(
+        self,
+        doc: Any,
+        path: str,
+        line: int | None,
+        *,
+        stem: str | None = None,
+        payload: bool = True,
+    ) -> None:
+        self.where = _Where(path, line)
+        if not isinstance(doc, dict):
+            what = "job" if payload else "result"
+            raise self.where.error("$", f"expected a {what} (a JSON object)")
+        self.doc: dict[str, Any] = doc
+        self.path = path
+        self.line = line
+        self.payload = payload
+        self.reference_id = _reference_id(doc, stem, self.where)
+        self._frames: tuple[Frames, dict[str, int]] | None = None
+
+    def frames(self) -> Frames:
+        """The job's :class:`Frames` (``data.video_data.frames``), read once."""
+        return self._frame_rows()[0]
+
+    def _frame_rows(self) -> tuple[Frames, dict[str, int]]:
+        if self._frames is None:
+            self._frames = _frames(self.doc, self.reference_id, self.where)
+        return self._frames
+
+    def content(self, only: Collection[str] | None = None, *, edges: bool = False) -> JobContent:
+        """The job's shapes as a :class:`JobContent` (see the module doc).
+
+        ``only``: the frame ids whose objects are read (None: all). Every tracker and every
+        tracker frame key is still checked; the objects of other frames are not looked at.
+        ``edges``: read the polygons' ``edges`` too (:attr:`JobContent.edges`)."""
+        frames, frame_row = self._frame_rows()
+        return _content(self, frames, frame_row, None if only is None else set(only), edges)
+
+
 # --- one job ----------------------------------------------------------------------------------
 def _parse(raw: bytes | memoryview, path: str | PathLike[str], line: int | None) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        where = None if line is None else str(line)
-        at = f"column {exc.colno}" if line is not None else f"line {exc.lineno}, column {exc.colno}"
-        raise InputError(path, where, f"invalid JSON at {at}: {exc.msg}") from None
+        if line is None:
+            at = f"line {exc.lineno}, column {exc.colno}"
+            raise InputError(path, None, f"invalid JSON at {at}: {exc.msg}") from None
+        # a pretty-printed job fails on its first line
+        hint = " (a payload is JSON Lines: one job per line)" if line == 1 else ""
+        raise InputError(
+            path, str(line), f"invalid JSON at column {exc.colno}: {exc.msg}{hint}"
+        ) from None
 
 
 class _Where:
@@ -183,6 +257,11 @@ class _Where:
     def error(self, json_path: str, message: str) -> InputError:
         location = json_path if self.line is None else f"{self.line}: {json_path}"
         return InputError(self.path, location, message)
+
+
+def _key(k: str) -> str:
+    """A key in a JSON path as ``validate`` writes it: ``.f1``, or ``["frame 1"]``."""
+    return f".{k}" if k.isidentifier() else f"[{orjson.dumps(k).decode()}]"
 
 
 def _get(doc: Any, keys: tuple[str, ...], where: _Where) -> Any:
@@ -198,12 +277,25 @@ def _get(doc: Any, keys: tuple[str, ...], where: _Where) -> Any:
     return node
 
 
-def _trackers_path(doc: Any, payload: bool, where: _Where) -> tuple[Any, str]:
+def _reference_id(doc: dict[str, Any], stem: str | None, where: _Where) -> str:
+    reference_id = doc.get("reference_id")
+    if reference_id is None and isinstance(doc.get("data"), dict):
+        reference_id = doc["data"].get("reference_id")
+    if reference_id is None and stem is not None:
+        reference_id = stem
+    if not isinstance(reference_id, str) or not reference_id:
+        raise where.error("$.reference_id", "expected a non-empty string")
+    return reference_id
+
+
+def _trackers_path(doc: Any, payload: bool, where: _Where) -> tuple[list[Any], str]:
     keys: tuple[str, ...]
     if not payload:
         keys = RESULT_TRACKERS
     else:
-        maker = _get(doc, ("data", "maker_response"), where)
+        maker = _get(doc, ("data",), where).get("maker_response")  # data: checked with frames
+        if maker is None:  # a job without pre-labels (validate allows it)
+            return [], "$.data.maker_response"
         if not isinstance(maker, dict):
             raise where.error("$.data.maker_response", "expected an object")
         if "video2d" in maker and "video_2d" in maker:
@@ -240,20 +332,33 @@ def _frames(doc: Any, reference_id: str, where: _Where) -> tuple[Frames, dict[st
         ids.append(fid)
         srcs.append(src)
     n = len(ids)
-    frames = Frames.build(
-        np.full(n, np.nan),
-        np.full(n, np.nan),
-        frame_id=ids,
-        src=srcs,
-        name=[""] * n,
-        sequence=reference_id,
-    )
+    try:
+        frames = Frames.build(
+            np.full(n, np.nan),
+            np.full(n, np.nan),
+            frame_id=ids,
+            src=srcs,
+            name=[""] * n,
+            sequence=reference_id,
+        )
+    except InputError as exc:  # a src that is not a URL: named here by file, line and path
+        bad = next((i for i, src in enumerate(srcs) if src and not is_url(src)), None)
+        if bad is None:
+            raise
+        raise where.error(
+            f"{base}[{bad}].src", f"{srcs[bad]!r} is not an http(s)://, s3:// or gs:// URL"
+        ) from exc
     return frames, row
 
 
 @lru_cache(maxsize=1024)
 def _point_names(n: int) -> list[str]:
     return [f"p{i}" for i in range(1, n + 1)]
+
+
+@lru_cache(maxsize=1024)
+def _point_rows(n: int) -> dict[str, int]:
+    return {f"p{i + 1}": i for i in range(n)}
 
 
 def _unwrap(attrs: Any, json_path: str, where: _Where) -> dict[str, Any] | None:
@@ -269,19 +374,37 @@ def _unwrap(attrs: Any, json_path: str, where: _Where) -> dict[str, Any] | None:
     }
 
 
-def _job(doc: Any, path: str, line: int | None, stem: str | None, *, payload: bool) -> JobContent:
-    where = _Where(path, line)
-    if not isinstance(doc, dict):
-        raise where.error("$", "expected a JSON object")
-    reference_id = doc.get("reference_id")
-    if reference_id is None and isinstance(doc.get("data"), dict):
-        reference_id = doc["data"].get("reference_id")
-    if reference_id is None and stem is not None:
-        reference_id = stem
-    if not isinstance(reference_id, str) or not reference_id:
-        raise where.error("$.reference_id", "expected a non-empty string")
-    frames, frame_row = _frames(doc, reference_id, where)
-    trackers, base = _trackers_path(doc, payload, where)
+def _edges(obj: dict[str, Any], n: int, op: str, where: _Where) -> Edges | None:
+    """A polygon's ``edges`` as pairs of rows of its ``n`` points (None without edges)."""
+    edges = obj.get("edges")
+    if edges is None:
+        return None
+    if not isinstance(edges, dict):
+        raise where.error(f"{op}.edges", "expected an object of edges e1..en -> [pa, pb]")
+    row = _point_rows(n)
+    out = []
+    for name, ends in edges.items():
+        if (
+            not isinstance(ends, list)
+            or len(ends) != 2
+            or not all(isinstance(p, str) for p in ends)
+        ):
+            raise where.error(f"{op}.edges{_key(name)}", "expected a pair of point names")
+        if ends[0] not in row or ends[1] not in row:
+            raise where.error(f"{op}.edges{_key(name)}", "names a point not of this polygon")
+        out.append((row[ends[0]], row[ends[1]]))
+    return tuple(out)
+
+
+def _content(
+    job: JobDocument,
+    frames: Frames,
+    frame_row: dict[str, int],
+    only: set[str] | None,
+    with_edges: bool,
+) -> JobContent:
+    where = job.where
+    trackers, base = _trackers_path(job.doc, job.payload, where)
 
     tracker_ids: list[str] = []
     kinds: list[int] = []
@@ -293,6 +416,7 @@ def _job(doc: Any, path: str, line: int | None, stem: str | None, *, payload: bo
     sources: list[str] = []
     geometry: list[Any] = []  # per shape, its sequence of point objects
     counts: list[int] = []
+    edges: list[Edges | None] = []
     # per object Python is what the JSON forces (one dict per object); points are not touched
     for t, tracker in enumerate(trackers):
         tp = f"{base}[{t}]"
@@ -313,8 +437,18 @@ def _job(doc: Any, path: str, line: int | None, stem: str | None, *, payload: bo
             raise where.error(f"{tp}.frames", "expected an object of frame_id -> annotation")
         tracker_ids.append(tid)
         geometry_key = "coordinates" if kind == Kind.RECTANGLE else "points"
-        for fid, obj in objects.items():
-            op = f"{tp}.frames.{fid}"
+        items: Iterable[tuple[str, Any]] = objects.items()
+        if only is not None:
+            # every frame key checked at C speed; only the selected frames' objects are read
+            if not objects.keys() <= frame_row.keys():
+                bad = next(k for k in objects if k not in frame_row)
+                raise where.error(
+                    f"{tp}.frames{_key(bad)}", f"frame {bad!r} is not in data.video_data.frames"
+                )
+            hit = only.intersection(objects)
+            items = [(k, o) for k, o in objects.items() if k in hit] if hit else ()
+        for fid, obj in items:
+            op = f"{tp}.frames{_key(fid)}"
             row = frame_row.get(fid)
             if row is None:
                 raise where.error(op, f"frame {fid!r} is not in data.video_data.frames")
@@ -345,6 +479,8 @@ def _job(doc: Any, path: str, line: int | None, stem: str | None, *, payload: bo
             oid = obj.get("_id", "")
             if not isinstance(oid, str):
                 raise where.error(f"{op}._id", "expected a string")
+            if with_edges:
+                edges.append(_edges(obj, n, op, where) if kind == Kind.POLYGON else None)
             kinds.append(kind)
             shape_frame.append(row)
             shape_track.append(t)
@@ -379,7 +515,16 @@ def _job(doc: Any, path: str, line: int | None, stem: str | None, *, payload: bo
     )
     obj_ids = np.empty(len(object_ids), dtype=object)
     obj_ids[:] = object_ids
-    return JobContent(reference_id, frames, ann, tuple(tracker_ids), obj_ids, path, line)
+    return JobContent(
+        job.reference_id,
+        frames,
+        ann,
+        tuple(tracker_ids),
+        obj_ids,
+        job.path,
+        job.line,
+        tuple(edges) if with_edges else None,
+    )
 
 
 def _ordered_points(pts: dict[str, Any], json_path: str, where: _Where) -> list[Any]:

@@ -1,7 +1,8 @@
 """What the commands that talk to the API share (``submit``, ``batch``, ``results fetch``):
 their option declarations, the one translation of the transport options into the
 library's :class:`~prelabel.submit.config.Retries`, :class:`~prelabel.submit.config.Limits`
-and :class:`~prelabel.submit.config.Timeouts`, and the frame of a run (signals, progress).
+and :class:`~prelabel.submit.config.Timeouts`, the frame of a run (signals, progress), and
+the failure listing that ends ``status`` and ``results status``.
 
 An option declared here reaches every command that uses the decorator, so the commands
 cannot drift apart (``tests/submit/test_cli.py`` checks that each accepts each one).
@@ -12,11 +13,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import signal
+import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypedDict
 
 import click
 
@@ -178,3 +180,23 @@ def run(
     finally:
         if progress is not None:
             progress.close()
+
+
+class _Failure(Protocol):
+    @property
+    def reference_id(self) -> str: ...
+    @property
+    def error_code(self) -> str | None: ...
+    @property
+    def error_message(self) -> str | None: ...
+
+
+def exit_listing_failures(failures: Sequence[_Failure], show_all: bool) -> NoReturn:
+    """The end of ``status`` and ``results status``: the failures a ledger records (the
+    first 50 unless ``--all``), then exit 1 when there is any, 0 otherwise."""
+    shown = failures if show_all else failures[:50]
+    for r in shown:
+        click.echo(f"failed {r.reference_id}: {r.error_code}: {r.error_message}")
+    if len(failures) > len(shown):
+        click.echo(f"... and {len(failures) - len(shown)} more failures (--all)")
+    sys.exit(1 if failures else 0)

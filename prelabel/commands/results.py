@@ -17,6 +17,7 @@ import orjson
 from prelabel.commands._api import (
     Transport,
     api_key_file_option,
+    exit_listing_failures,
     quiet_option,
     run,
     transport_options,
@@ -175,9 +176,4 @@ def status_command(ledger: Path, show_all: bool, as_json: bool) -> None:
     width = max(len(label) for _, label in STATUS_LINES)
     for k, label in STATUS_LINES:
         click.echo(f"{label:<{width}}  {counts[k]}")
-    shown = failures if show_all else failures[:50]
-    for r in shown:
-        click.echo(f"failed {r.reference_id}: {r.error_code}: {r.error_message}")
-    if len(failures) > len(shown):
-        click.echo(f"... and {len(failures) - len(shown)} more failures (--all)")
-    sys.exit(1 if failures else 0)
+    exit_listing_failures(failures, show_all)

@@ -21,6 +21,7 @@ from prelabel.commands._api import (
     Transport,
     api_options,
     checked_base_url,
+    exit_listing_failures,
     quiet_option,
     run,
     transport_options,
@@ -369,12 +370,7 @@ def status_command(ledger: Path, show_all: bool, as_json: bool) -> None:
             + (f", stopped: {last['stop_reason']}" if last["stop_reason"] else "")
             + ("" if last["finished_at"] else " (did not finish)")
         )
-    shown = failures if show_all else failures[:50]
-    for r in shown:
-        click.echo(f"failed {r.reference_id}: {r.error_code}: {r.error_message}")
-    if len(failures) > len(shown):
-        click.echo(f"... and {len(failures) - len(shown)} more failures (--all)")
-    sys.exit(1 if failures else 0)
+    exit_listing_failures(failures, show_all)
 
 
 @click.command("sandbox")

@@ -3,6 +3,7 @@ accepted by both commands, declared the same way, and reaches the library's sett
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from prelabel.commands._api import (
     RATE_HELP,
     Transport,
     api_key_file_option,
+    exit_listing_failures,
     quiet_option,
     transport_options,
 )
@@ -130,3 +132,32 @@ def test_a_value_out_of_range_is_refused_by_both(tmp_path: Path) -> None:
             cmd.make_context(name, [*required, "--concurrency", "0"])
         assert caught.value.param is not None
         assert caught.value.param.name == "concurrency"
+
+
+@dataclass(frozen=True)
+class _Row:
+    reference_id: str
+    error_code: str | None
+    error_message: str | None
+
+
+@pytest.mark.parametrize(
+    ("n", "show_all", "lines", "code"),
+    [(0, False, 0, 0), (51, False, 51, 1), (51, True, 51, 1), (3, False, 3, 1)],
+)
+def test_both_status_commands_end_by_listing_failures(
+    capsys: pytest.CaptureFixture[str], n: int, show_all: bool, lines: int, code: int
+) -> None:
+    rows = [_Row(f"r{i}", "http_400", f"bad {i}") for i in range(n)]
+    with pytest.raises(SystemExit) as ended:
+        exit_listing_failures(rows, show_all)
+    assert ended.value.code == code
+    out = capsys.readouterr().out.splitlines()
+    # 51 without --all: the first 50 and one line counting the rest
+    assert len(out) == lines
+    if n:
+        assert out[0] == "failed r0: http_400: bad 0"
+    if n > 50 and not show_all:
+        assert out[-1] == "... and 1 more failures (--all)"
+    elif n:
+        assert out[-1] == f"failed r{n - 1}: http_400: bad {n - 1}"

@@ -199,13 +199,18 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
+# public functions that share their module's name: ``prelabel.convert`` is the function
+_SAME_NAME = frozenset(n for n, m in _LAZY.items() if m == f"prelabel.{n}")
+
+
 class _Package(types.ModuleType):
-    """``prelabel.convert`` is the function, as it was when the package imported it eagerly:
-    loading the submodule of the same name (``import prelabel.convert``) would otherwise
-    rebind the attribute to the module. ``prelabel.compare`` likewise."""
+    """``prelabel.convert`` (``compare``, ``preview``) is the function, as it was when the
+    package imported it eagerly: loading the submodule of the same name (``import
+    prelabel.convert``, or any module that imports it) would otherwise rebind the attribute
+    to the module."""
 
     def __setattr__(self, name: str, value: object) -> None:
-        if name in ("convert", "compare") and isinstance(value, types.ModuleType):
+        if name in _SAME_NAME and isinstance(value, types.ModuleType):
             value = getattr(value, name)
         super().__setattr__(name, value)
 

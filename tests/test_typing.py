@@ -116,3 +116,15 @@ def test_py_typed_is_shipped() -> None:
     assert (ROOT / "prelabel" / "py.typed").is_file()
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "py.typed" in config["tool"]["setuptools"]["package-data"]["prelabel"]
+
+
+@pytest.mark.parametrize("name", ["convert", "compare", "preview"])
+def test_a_function_named_like_its_module_stays_the_function(name: str) -> None:
+    """``prelabel.preview`` is the function even once ``prelabel.preview`` the module is
+    imported (which any module that uses it does), in a fresh interpreter."""
+    code = (
+        f"import importlib, prelabel; importlib.import_module('prelabel.{name}'); "
+        f"print(callable(prelabel.{name}), type(prelabel.{name}).__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "function"]

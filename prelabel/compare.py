@@ -28,7 +28,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from typing import TYPE_CHECKING, Any, BinaryIO
-from urllib.parse import unquote
 
 import numpy as np
 import numpy.typing as npt
@@ -926,9 +925,7 @@ def compare(
     seen: set[str] = set()
     unknown: list[str] = []
     for res in res_jobs:
-        ref = res.reference_id
-        if ref not in by_id and unquote(ref) in by_id:
-            ref = unquote(ref)  # a file named by its percent-encoded reference_id
+        ref = res.reference_id  # without one in the file: its name, percent-decoded by the reader
         if ref in seen:
             raise InputError(res.path, None, f"a second result for reference_id {ref!r}")
         if ref not in by_id:

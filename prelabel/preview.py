@@ -22,7 +22,7 @@ import os
 import re
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from os import PathLike
@@ -32,9 +32,10 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import numpy.typing as npt
-import orjson
 
+from prelabel.annotations import Kind
 from prelabel.errors import InputError, MissingExtraError
+from prelabel.formats.payload import JobContent, JobDocument, payload_jobs
 from prelabel.imagesize import image_size
 
 if TYPE_CHECKING:
@@ -51,14 +52,12 @@ PALETTE: tuple[tuple[int, int, int], ...] = (
 )  # fmt: skip
 PLACEHOLDER_GREY = (128, 128, 128)
 DEFAULT_FRAME_SIZE = (1280, 720)
-SHAPE_KINDS = ("rectangle", "polygon", "line", "cuboid", "landmark")
 # a cuboid's corners are the front face BL, BR, TR, TL then the back face likewise
 # (docs/payload.md): its twelve edges are the two rings and the four connectors
 _CUBOID_EDGES = (
     (0, 1), (1, 2), (2, 3), (3, 0), (4, 5), (5, 6), (6, 7), (7, 4),
     (0, 4), (1, 5), (2, 6), (3, 7),
 )  # fmt: skip
-_POINT_NAME = re.compile(r"p([1-9][0-9]*)\Z")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -145,89 +144,8 @@ def _pil(what: str = "prelabel preview") -> Any:
 
 
 # --- reading the payload ---------------------------------------------------------------------
-def _fail(path: str, line: int, where: str, message: str) -> InputError:
-    """The one error of a bad job: ``FILE:LINE: $.json.path: message`` as validate prints it."""
-    return InputError(path, str(line), f"{where}: {message}")
-
-
-def _lines(path: str) -> Iterator[tuple[int, bytes]]:
-    """(line number, text) for each non-blank line of a JSON Lines file, one at a time: the
-    caller parses it, so the parsed job can be let go while its frames are drawn."""
-    try:
-        f = open(path, "rb")  # noqa: SIM115 - closed by the with below; open errors are ours
-    except OSError as exc:
-        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
-    seen = False
-    with f:
-        for number, raw in enumerate(f, start=1):
-            if raw.isspace():  # (not .strip(): that copies a 70 MB line)
-                continue
-            seen = True
-            yield number, raw
-    if not seen:
-        raise InputError(path, None, "the file holds no jobs")
-
-
-def _parse(raw: bytes, path: str, line: int) -> dict[str, Any]:
-    try:
-        job = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        hint = " (preview reads JSON Lines: one job per line)" if line == 1 else ""
-        raise InputError(
-            path, str(line), f"invalid JSON at column {exc.colno}: {exc.msg}{hint}"
-        ) from None
-    if not isinstance(job, dict):
-        raise _fail(path, line, "$", "expected a job (a JSON object)")
-    return job
-
-
-def _reference_id(job: Mapping[str, Any], path: str, line: int) -> str:
-    ref = job.get("reference_id")
-    if not isinstance(ref, str) or not ref:
-        raise _fail(path, line, "$.reference_id", "expected a non-empty string")
-    return ref
-
-
-def _frame_list(job: Mapping[str, Any], path: str, line: int) -> list[tuple[str, str]]:
-    """The job's (frame_id, src) in order."""
-    where = "$.data.video_data.frames"
-    data = job.get("data")
-    video = data.get("video_data") if isinstance(data, dict) else None
-    frames = video.get("frames") if isinstance(video, dict) else None
-    if not isinstance(frames, list):
-        raise _fail(path, line, where, "expected a list of frames")
-    out = []
-    for i, frame in enumerate(frames):
-        if not isinstance(frame, dict):
-            raise _fail(path, line, f"{where}[{i}]", "expected an object")
-        fid, src = frame.get("frame_id"), frame.get("src")
-        if not isinstance(fid, str) or not fid:
-            raise _fail(path, line, f"{where}[{i}].frame_id", "expected a non-empty string")
-        if not isinstance(src, str):
-            raise _fail(path, line, f"{where}[{i}].src", "expected a string")
-        out.append((fid, src))
-    return out
-
-
-def _trackers(job: Mapping[str, Any], path: str, line: int) -> tuple[str, list[Any]]:
-    """The JSON path of the job's trackers and the list (empty when it has no pre-labels)."""
-    response = job["data"].get("maker_response")
-    if response is None:
-        return "$.data.maker_response", []
-    if not isinstance(response, dict):
-        raise _fail(path, line, "$.data.maker_response", "expected an object")
-    key = "video2d" if "video2d" in response else "video_2d"
-    where = f"$.data.maker_response.{key}.data.annotations"
-    video = response.get(key)
-    if video is None:
-        return where, []
-    inner = video.get("data") if isinstance(video, dict) else None
-    trackers = inner.get("annotations") if isinstance(inner, dict) else None
-    if not isinstance(trackers, list):
-        raise _fail(path, line, where, "expected a list of trackers")
-    return where, trackers
-
-
+# prelabel.formats.payload reads the jobs (the one reader of payloads); here its shapes of the
+# drawn frames become what is drawn
 def frame_shapes(
     job: Mapping[str, Any],
     frame_ids: set[str],
@@ -236,109 +154,41 @@ def frame_shapes(
     path: str = "<job>",
     line: int = 1,
 ) -> dict[str, list[Shape]]:
-    """The shapes of the frames ``frame_ids`` of one job, by frame id (every id a key).
+    """The shapes of the frames ``frame_ids`` of one parsed job, by frame id (every id a key).
 
-    Only the objects of those frames are read; a tracker frame key that is not a frame of
-    the job, or an object that is not the geometry of its type, is an :class:`InputError`
-    naming ``path``, ``line`` and the JSON path."""
-    all_ids = {fid for fid, _ in _frame_list(job, path, line)}
-    where, trackers = _trackers(job, path, line)
+    Only the objects of those frames are read (:meth:`JobDocument.content` with ``only``);
+    a tracker frame key that is not a frame of the job, or an object that is not the
+    geometry of its type, is an :class:`InputError` naming ``path``, ``line`` and the JSON
+    path."""
+    document = JobDocument(job if isinstance(job, dict) else dict(job), path, line)
+    return _shapes(document.content(frame_ids, edges=True), frame_ids, labels)
+
+
+def _shapes(
+    content: JobContent, frame_ids: Iterable[str], labels: frozenset[str] | None
+) -> dict[str, list[Shape]]:
+    """The shapes of ``content`` by frame id (a key for every one of ``frame_ids``), those
+    of ``labels`` alone when it is given."""
     out: dict[str, list[Shape]] = {fid: [] for fid in frame_ids}
-    for t, tracker in enumerate(trackers):
-        here = f"{where}[{t}]"
-        if not isinstance(tracker, dict):
-            raise _fail(path, line, here, "expected a tracker (an object)")
-        kind, frames = tracker.get("type"), tracker.get("frames")
-        if kind not in SHAPE_KINDS:
-            raise _fail(path, line, f"{here}.type", f"expected one of {', '.join(SHAPE_KINDS)}")
-        if not isinstance(frames, dict):
-            raise _fail(path, line, f"{here}.frames", "expected an object of frame_id -> shape")
-        if not all_ids.issuperset(frames):
-            bad = next(k for k in frames if k not in all_ids)
-            raise _fail(path, line, f"{here}.frames", f"{bad!r} is not a frame_id of the job")
-        tid = str(tracker.get("_id", ""))
-        default_label = tracker.get("label")
-        for fid in frame_ids.intersection(frames):
-            obj = frames[fid]
-            at = f"{here}.frames{_key(fid)}"
-            if not isinstance(obj, dict):
-                raise _fail(path, line, at, "expected an object")
-            label = obj.get("label", default_label)
-            if not isinstance(label, str):
-                raise _fail(path, line, f"{at}.label", "expected a string")
-            if labels is not None and label not in labels:
-                continue
-            out[fid].append(_shape(kind, label, tid, obj, path, line, at))
-    return out
-
-
-def _key(k: str) -> str:
-    """A key in a JSON path as ``validate`` writes it: ``.f1``, or ``["frame 1"]``."""
-    return f".{k}" if k.isidentifier() else f"[{orjson.dumps(k).decode()}]"
-
-
-def _shape(
-    kind: str, label: str, tracker: str, obj: Mapping[str, Any], path: str, line: int, at: str
-) -> Shape:
-    if kind == "rectangle":
-        coords = obj.get("coordinates")
-        if not isinstance(coords, list) or len(coords) != 4:
-            raise _fail(path, line, f"{at}.coordinates", "expected 4 corners")
-        pts = _xy([(f"{at}.coordinates[{i}]", c) for i, c in enumerate(coords)], path, line)
-        return Shape(kind, label, tracker, pts, closed=True)
-    named = obj.get("points")
-    if not isinstance(named, dict) or not named:
-        raise _fail(path, line, f"{at}.points", "expected an object of p1..pn -> {x, y}")
-    order: dict[str, int] = {}
-    for name in named:
-        m = _POINT_NAME.match(name)
-        if m is None:
-            raise _fail(path, line, f"{at}.points.{name}", "expected a point named p1..pn")
-        order[name] = int(m.group(1))
-    names = sorted(named, key=order.__getitem__)
-    pts = _xy([(f"{at}.points.{n}", named[n]) for n in names], path, line)
-    need = {"polygon": 3, "line": 2, "cuboid": 8, "landmark": 1}[kind]
-    if len(pts) < need or (kind == "cuboid" and len(pts) != 8):
-        raise _fail(path, line, f"{at}.points", f"a {kind} needs {need} points, has {len(pts)}")
-    if kind == "cuboid":
-        return Shape(kind, label, tracker, pts, edges=_CUBOID_EDGES)
-    if kind == "polygon":
-        return Shape(kind, label, tracker, pts, edges=_edges(obj, names, path, line, at))
-    return Shape(kind, label, tracker, pts)
-
-
-def _edges(
-    obj: Mapping[str, Any], names: list[str], path: str, line: int, at: str
-) -> tuple[tuple[int, int], ...]:
-    """A polygon's edges as rows of its points; without ``edges``, the closed ring."""
-    edges = obj.get("edges")
-    if edges is None:
-        n = len(names)
-        return tuple((i, (i + 1) % n) for i in range(n))
-    if not isinstance(edges, dict):
-        raise _fail(path, line, f"{at}.edges", "expected an object of e1..en -> [pa, pb]")
-    row = {n: i for i, n in enumerate(names)}
-    out = []
-    for name, pair in edges.items():
-        if (
-            not isinstance(pair, list)
-            or len(pair) != 2
-            or not all(isinstance(p, str) and p in row for p in pair)
-        ):
-            raise _fail(path, line, f"{at}.edges.{name}", "expected two point names")
-        out.append((row[pair[0]], row[pair[1]]))
-    return tuple(out)
-
-
-def _xy(items: list[tuple[str, Any]], path: str, line: int) -> npt.NDArray[np.float64]:
-    out = np.empty((len(items), 2))
-    for i, (where, point) in enumerate(items):
-        x = point.get("x") if isinstance(point, dict) else None
-        y = point.get("y") if isinstance(point, dict) else None
-        for name, v in (("x", x), ("y", y)):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise _fail(path, line, f"{where}.{name}", "expected a finite number")
-        out[i] = x, y
+    ann = content.annotations
+    frame_id = content.frames.frame_id
+    offsets = ann.offsets.tolist()
+    edges = content.edges or (None,) * len(ann)
+    columns = (ann.kind.tolist(), ann.label.tolist(), ann.frame.tolist(), ann.track.tolist())
+    for i, (kind, label, frame, track) in enumerate(zip(*columns, strict=True)):
+        name = ann.labels[label]
+        if labels is not None and name not in labels:
+            continue
+        points = ann.points[offsets[i] : offsets[i + 1]]
+        shape_edges: tuple[tuple[int, int], ...] = ()
+        if kind == Kind.CUBOID:
+            shape_edges = _CUBOID_EDGES
+        elif kind == Kind.POLYGON:  # its edges, else the closed ring
+            shape_edges = edges[i] or tuple((k, (k + 1) % len(points)) for k in range(len(points)))
+        tracker = content.tracker_ids[track]
+        closed = kind == Kind.RECTANGLE
+        shape = Shape(Kind(kind).type_name, name, tracker, points, shape_edges, closed)
+        out[frame_id[frame]].append(shape)
     return out
 
 
@@ -667,11 +517,20 @@ def preview(
     except OSError as exc:
         raise InputError(out, None, f"cannot create the folder: {exc.strerror or exc}") from None
     writers = _Writers()
+    read = 0
     try:
-        for line, raw in _lines(path):
-            _one_job(raw, path, line, out, finder, options, summary, writers, seen, used_names)
+        for job in payload_jobs(path):
+            read += 1
+            todo = _read_job(job, options, seen, used_names)
+            del job  # the parsed payload is most of the memory: not kept while drawing
+            if todo is not None:
+                ref, name, picked, shapes = todo
+                folder, sheet = out / name, out / f"{name}.png"
+                _preview_job(ref, folder, sheet, picked, shapes, finder, options, summary, writers)
     finally:
         writers.close()
+    if not read:
+        raise InputError(path, None, "the file holds no jobs")
     if options.jobs is not None:
         summary.unmatched_jobs = sorted(options.jobs - seen["jobs"])
     if options.labels is not None:
@@ -679,39 +538,29 @@ def preview(
     return summary
 
 
-def _one_job(
-    raw: bytes,
-    path: str,
-    line: int,
-    out: Path,
-    finder: FrameFinder,
+def _read_job(
+    job: JobDocument,
     options: PreviewOptions,
-    summary: PreviewSummary,
-    writers: _Writers,
     seen: dict[str, set[str]],
     used_names: set[str],
-) -> None:
-    """Read one job's frames and the shapes on its selected frames, let the parsed job go,
-    then draw them."""
-    job = _parse(raw, path, line)
-    ref = _reference_id(job, path, line)
+) -> tuple[str, str, list[tuple[int, str, str]], dict[str, list[Shape]]] | None:
+    """A selected job's reference_id, file name, its drawn frames as (position, frame_id,
+    src) and the shapes on them; None for a job not selected (its frames are not read)."""
+    ref = job.reference_id
     if options.jobs is not None and ref not in options.jobs:
-        return
+        return None
     seen["jobs"].add(ref)
     name = _safe_name(ref)
     if name in used_names:
-        name = f"{name}~{line}"
+        name = f"{name}~{job.line}"
     used_names.add(name)
-    frames = _frame_list(job, path, line)
-    picked = [(int(p), *frames[p]) for p in selected_positions(len(frames), options)]
-    shapes = frame_shapes(
-        job, {fid for _, fid, _ in picked}, labels=options.labels, path=path, line=line
-    )
-    del job, frames  # the parsed payload is most of the memory: not kept while drawing
+    frames = job.frames()
+    ids, srcs = frames.frame_id, frames.src
+    picked = [(int(p), str(ids[p]), str(srcs[p])) for p in selected_positions(len(frames), options)]
+    drawn = [fid for _, fid, _ in picked]
+    shapes = _shapes(job.content(drawn, edges=True), drawn, options.labels)
     seen["labels"].update(s.label for group in shapes.values() for s in group)
-    _preview_job(
-        ref, out / name, out / f"{name}.png", picked, shapes, finder, options, summary, writers
-    )
+    return ref, name, picked, shapes
 
 
 def _thumbnail(image: PILImage.Image, width: int) -> PILImage.Image:

@@ -19,6 +19,7 @@ from prelabel.preview import (
     PALETTE,
     PLACEHOLDER_GREY,
     PreviewOptions,
+    frame_shapes,
     label_colours,
     preview,
     selected_positions,
@@ -310,7 +311,7 @@ def test_label_colours_are_stable_and_distinct_within_a_job() -> None:
     [
         (b"{not json", "jobs.jsonl:2: invalid JSON at column 2"),
         (b"[1]", "jobs.jsonl:2: $: expected a job"),
-        (b'{"reference_id": "x", "data": {}}', "jobs.jsonl:2: $.data.video_data.frames: expected"),
+        (b'{"reference_id": "x", "data": {}}', "jobs.jsonl:2: $.data: missing 'video_data'"),
     ],
 )
 def test_bad_input_is_one_error_naming_the_file_and_line(
@@ -333,15 +334,90 @@ def test_a_bad_shape_names_its_json_path(tmp_path: Path) -> None:
         preview(jobs, tmp_path / "out", frames_dir=tmp_path / "frames")
     with pytest.raises(InputError) as err:
         preview(jobs, tmp_path / "out", frames_dir=tmp_path / "frames")
-    assert "annotations[0].frames.f0.coordinates[2].x: expected a finite number" in str(err.value)
+    assert "annotations[0].frames.f0.coordinates[2].x: expected a number, not '0.2'" in str(
+        err.value
+    )
 
 
 def test_a_tracker_frame_that_is_not_a_frame_of_the_job_is_an_error(tmp_path: Path) -> None:
     stray = _box_tracker("t", "Car", _rect("nope", 0.1, 0.1, 0.2, 0.2, "Car"))
     jobs = _write_jobs(tmp_path / "jobs.jsonl", [_job("cam", 1, [stray])])
     (tmp_path / "frames").mkdir()
-    with pytest.raises(InputError, match="'nope' is not a frame_id of the job"):
+    with pytest.raises(InputError) as err:
         preview(jobs, tmp_path / "out", frames_dir=tmp_path / "frames")
+    assert str(err.value).endswith(
+        "jobs.jsonl:1: $.data.maker_response.video2d.data.annotations[0].frames.nope:"
+        " frame 'nope' is not in data.video_data.frames"
+    )
+
+
+def test_a_stray_frame_key_is_an_error_even_on_a_frame_not_drawn(tmp_path: Path) -> None:
+    # only f0 is drawn; the tracker's second key names no frame of the job
+    frames = {**_rect("f0", 0.1, 0.1, 0.2, 0.2, "Car"), **_rect("gone", 0.1, 0.1, 0.2, 0.2, "Car")}
+    jobs = _write_jobs(
+        tmp_path / "jobs.jsonl", [_job("cam", 4, [_box_tracker("t", "Car", frames)])]
+    )
+    (tmp_path / "frames").mkdir()
+    with pytest.raises(InputError, match=r"annotations\[0\]\.frames\.gone: frame 'gone' is not"):
+        preview(
+            jobs, tmp_path / "out", frames_dir=tmp_path / "frames", options=PreviewOptions(first=1)
+        )
+
+
+def test_the_objects_of_frames_not_drawn_are_not_read(tmp_path: Path) -> None:
+    box = _rect("f1", 0.1, 0.1, 0.2, 0.2, "Car")
+    box["f1"]["coordinates"][0]["x"] = "bad"  # on f1, which --every 2 does not draw
+    good = _rect("f0", 0.25, 0.25, 0.75, 0.75, "Car")
+    jobs = _write_jobs(
+        tmp_path / "jobs.jsonl", [_job("cam", 2, [_box_tracker("t", "Car", {**good, **box})])]
+    )
+    _frames(tmp_path / "frames", "cam", 2)
+    options = PreviewOptions(every=2)
+    summary = preview(jobs, tmp_path / "out", frames_dir=tmp_path / "frames", options=options)
+    assert (summary.frames, summary.shapes) == (1, 1)
+    with pytest.raises(InputError, match=r"frames\.f1\.coordinates\[0\]\.x"):
+        preview(jobs, tmp_path / "all", frames_dir=tmp_path / "frames")
+
+
+def test_a_polygon_is_drawn_by_its_edges(tmp_path: Path) -> None:
+    # a square p1 (0.25, 0.25) .. p4 (0.25, 0.75) whose edges are its two diagonals only
+    corners = [(0.25, 0.25), (0.75, 0.25), (0.75, 0.75), (0.25, 0.75)]
+    square = {
+        "_id": "o",
+        "label": "Car",
+        "points": {f"p{i + 1}": {"x": x, "y": y} for i, (x, y) in enumerate(corners)},
+        "edges": {"e1": ["p1", "p3"], "e2": ["p2", "p4"]},
+    }
+    tracker = {"_id": "t", "type": "polygon", "label": "Car", "frames": {"f0": square}}
+    jobs = _write_jobs(tmp_path / "jobs.jsonl", [_job("cam", 1, [tracker])])
+    _frames(tmp_path / "frames", "cam", 1)
+    preview(jobs, tmp_path / "out", frames_dir=tmp_path / "frames")
+    drawn = _pixels(tmp_path / "out" / "cam" / "000000_f0.png")
+    colour = label_colours({"Car"})["Car"]
+    # on 640 x 360 the diagonals cross at (320, 180); the ring's left side x = 160 is not drawn
+    assert (drawn[178:183, 318:323] == colour).all(axis=-1).any()
+    assert not (drawn[150:250, 160] == colour).all(axis=-1).any()
+
+
+def test_a_job_without_pre_labels_is_drawn_without_shapes(tmp_path: Path) -> None:
+    job = _job("cam", 2, [])
+    del job["data"]["maker_response"]  # validate allows it: nothing to pre-label
+    jobs = _write_jobs(tmp_path / "jobs.jsonl", [job])
+    _frames(tmp_path / "frames", "cam", 2)
+    summary = preview(jobs, tmp_path / "out", frames_dir=tmp_path / "frames")
+    assert (summary.jobs, summary.frames, summary.shapes) == (1, 2, 0)
+
+
+def test_a_pretty_printed_payload_and_an_empty_file_say_what_is_wrong(tmp_path: Path) -> None:
+    (tmp_path / "frames").mkdir()
+    pretty = tmp_path / "pretty.jsonl"
+    pretty.write_text('{\n  "reference_id": "cam"\n}\n')
+    with pytest.raises(InputError, match=r"pretty.jsonl:1: invalid JSON .* one job per line"):
+        preview(pretty, tmp_path / "out", frames_dir=tmp_path / "frames")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n")
+    with pytest.raises(InputError, match=r"empty.jsonl: the file holds no jobs"):
+        preview(empty, tmp_path / "out", frames_dir=tmp_path / "frames")
 
 
 def test_without_pillow_the_extra_is_named(
@@ -432,3 +508,22 @@ def test_frames_are_found_by_the_longest_trailing_part_of_the_src_path(tmp_path:
     # '..' is dropped (never leaves the folder) and the query is not part of the path
     assert np.array_equal(_pixels(out / "000002_f2.png"), np.asarray(_noise(1)))
     assert summary.placeholders == 0
+
+
+def test_frame_shapes_of_a_parsed_job() -> None:
+    job = orjson.loads((FIXTURES / "valid.jsonl").read_bytes().splitlines()[0])
+    shapes = frame_shapes(job, {"frame002", "nope"}, labels=frozenset({"Car"}))
+    assert set(shapes) == {"frame002", "nope"}  # a key for every id asked for
+    (car,) = shapes["frame002"]  # its line is not a Car
+    assert (car.kind, car.label, car.closed, car.edges) == ("rectangle", "Car", True, ())
+    assert car.tracker == job["data"]["maker_response"]["video2d"]["data"]["annotations"][0]["_id"]
+    corners = job["data"]["maker_response"]["video2d"]["data"]["annotations"][0]["frames"]
+    expected = [[c["x"], c["y"]] for c in corners["frame002"]["coordinates"]]
+    np.testing.assert_array_equal(car.points, expected)
+    cuboid, nose = frame_shapes(job, {"frame003"})["frame003"]
+    assert (cuboid.kind, len(cuboid.edges), nose.kind, len(nose.points)) == (
+        "cuboid",
+        12,
+        "landmark",
+        3,
+    )

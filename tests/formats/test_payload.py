@@ -12,9 +12,16 @@ from hypothesis import given
 
 from prelabel.annotations import Kind
 from prelabel.errors import InputError
-from prelabel.formats.payload import read_jobs, read_payload, read_result, read_results
+from prelabel.formats.payload import (
+    payload_jobs,
+    read_jobs,
+    read_payload,
+    read_result,
+    read_results,
+)
 from prelabel.geometry import prepare
 from prelabel.jobs import JobOptions, job_lines
+from prelabel.submit.results import result_file_name, saved_results
 from tests.strategies import annotations
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -189,3 +196,102 @@ def test_every_built_payload_reads_back(ann: Any) -> None:
         np.sort(points.view([("x", float), ("y", float)]).ravel()),
         np.sort(prepared.points.copy().view([("x", float), ("y", float)]).ravel()),
     )
+
+
+def _trackers(job: dict[str, Any]) -> list[dict[str, Any]]:
+    trackers: list[dict[str, Any]] = job["data"]["maker_response"]["video2d"]["data"]["annotations"]
+    return trackers
+
+
+def test_content_of_only_some_frames_reads_those_objects_alone(tmp_path: Path) -> None:
+    job = _job()
+    # a bad point on frame001 only: reading frame002's objects does not look at it
+    _trackers(job)[0]["frames"]["frame001"]["coordinates"][0]["x"] = "bad"
+    file = _write_jsonl(tmp_path / "j.jsonl", [job])
+    (document,) = list(payload_jobs(file))
+    assert (document.reference_id, document.line) == ("drive-07", 1)
+    assert list(document.frames().frame_id) == ["frame001", "frame002", "frame003"]
+    part = document.content({"frame002"})
+    full = next(read_payload(VALID))
+    on_2 = full.annotations.frame == 1
+    assert part.annotations.kind.tolist() == full.annotations.kind[on_2].tolist()
+    assert part.annotations.track.tolist() == full.annotations.track[on_2].tolist()
+    assert part.tracker_ids == full.tracker_ids  # every tracker, even those not on frame002
+    np.testing.assert_array_equal(
+        part.annotations.points, full.annotations.points[np.repeat(on_2, full.annotations.counts)]
+    )
+    with pytest.raises(InputError, match=r"frame001\.coordinates\[0\]\.x: expected a number"):
+        document.content()
+
+
+def test_content_of_some_frames_still_checks_every_frame_key(tmp_path: Path) -> None:
+    job = _job()
+    car = _trackers(job)[0]
+    car["frames"]["frame 9"] = car["frames"]["frame001"]
+    (document,) = list(payload_jobs(_write_jsonl(tmp_path / "j.jsonl", [job])))
+    with pytest.raises(InputError) as info:
+        document.content({"frame003"})
+    # the key as validate writes it in a path: ["frame 9"]
+    assert (
+        info.value.location
+        == '1: $.data.maker_response.video2d.data.annotations[0].frames["frame 9"]'
+    )
+    assert info.value.message == "frame 'frame 9' is not in data.video_data.frames"
+
+
+def test_polygon_edges_are_read_on_request(tmp_path: Path) -> None:
+    job = _job()
+    polygon = _trackers(job)[1]["frames"]["frame001"]
+    (content,) = list(read_payload(_write_jsonl(tmp_path / "j.jsonl", [job])))
+    assert content.edges is None  # not asked for
+    (document,) = list(payload_jobs(tmp_path / "j.jsonl"))
+    edges = document.content(edges=True).edges
+    assert edges is not None
+    expected = tuple(
+        (int(a[1:]) - 1, int(b[1:]) - 1) for a, b in polygon["edges"].values()
+    )  # p1 is row 0
+    assert edges[2] == expected
+    assert [e for i, e in enumerate(edges) if i != 2] == [None] * 5  # other kinds have none
+    polygon["edges"]["e2"] = ["p2", "p9"]
+    (document,) = list(payload_jobs(_write_jsonl(tmp_path / "bad.jsonl", [job])))
+    with pytest.raises(InputError, match=r"annotations\[1\]\.frames\.frame001\.edges\.e2: names"):
+        document.content(edges=True)
+
+
+def test_a_job_without_maker_response_has_no_shapes(tmp_path: Path) -> None:
+    job = _job()
+    del job["data"]["maker_response"]
+    (content,) = list(read_payload(_write_jsonl(tmp_path / "j.jsonl", [job])))
+    assert (len(content), len(content.frames), content.tracker_ids) == (0, 3, ())
+
+
+def test_a_src_that_is_not_a_url_names_the_file_line_and_path(tmp_path: Path) -> None:
+    job = _job()
+    job["data"]["video_data"]["frames"][1]["src"] = "frames/000002.jpg"
+    file = _write_jsonl(tmp_path / "j.jsonl", [job])
+    with pytest.raises(InputError) as info:
+        list(read_payload(file))
+    assert info.value.path == str(file)
+    assert info.value.location == "1: $.data.video_data.frames[1].src"
+    assert "'frames/000002.jpg' is not an http(s)://" in info.value.message
+
+
+def test_bad_json_on_the_first_line_hints_at_json_lines(tmp_path: Path) -> None:
+    file = tmp_path / "pretty.jsonl"
+    file.write_bytes((FIXTURES / "payloads" / "valid.pretty.json").read_bytes())
+    with pytest.raises(InputError, match="one job per line") as info:
+        list(read_payload(file))
+    assert info.value.location == "1"
+
+
+@pytest.mark.parametrize("reference_id", ["a/b", "drive 07", "CON", ".hidden", "50%", "é/ü", "a.b"])
+def test_a_result_file_named_as_results_fetch_names_it_reads_back_its_reference_id(
+    tmp_path: Path, reference_id: str
+) -> None:
+    name = result_file_name(reference_id)
+    assert name is not None
+    file = tmp_path / name
+    file.write_bytes(orjson.dumps(as_result(_job(), keep_reference=False)))
+    assert read_result(file).reference_id == reference_id
+    assert saved_results(tmp_path) == {reference_id: file}  # the same decoding
+    assert [j.reference_id for j in read_results(tmp_path)] == [reference_id]

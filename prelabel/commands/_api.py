@@ -5,7 +5,7 @@ and :class:`~prelabel.submit.config.Timeouts`, the frame of a run (signals, prog
 the failure listing that ends ``status`` and ``results status``.
 
 An option declared here reaches every command that uses the decorator, so the commands
-cannot drift apart (``tests/submit/test_cli.py`` checks that each accepts each one).
+cannot drift apart (``tests/submit/test_cli_options.py`` checks that each accepts each one).
 """
 
 from __future__ import annotations

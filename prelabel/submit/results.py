@@ -29,7 +29,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from enum import Enum
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -43,6 +42,7 @@ from prelabel.submit import api
 from prelabel.submit.api import Outcome, Verdict
 from prelabel.submit.ledger import Ledger, LedgerRow, ResultRow, ResultState
 from prelabel.submit.limits import RetryBudget
+from prelabel.submit.outcomes import RunStatus, RunTotals, retries_note, withheld_note
 from prelabel.submit.secrets import WITHHELD
 from prelabel.submit.transport import Answer, AnswerTooLarge, answer_of, body_of, deadline
 
@@ -70,7 +70,7 @@ JOB_NOT_FOUND = "job_not_found"
 WRITE_FAILED = "write_failed"
 
 
-class FetchStatus(str, Enum):
+class FetchStatus(RunStatus):
     """What happened to one job's result in this run."""
 
     FETCHED = "fetched"  # saved by this run
@@ -79,12 +79,6 @@ class FetchStatus(str, Enum):
     FAILED = "failed"  # see error_code; the next run tries again
     NO_JOB_ID = "no_job_id"  # created, but the ledger has no job_id to look it up by
     NOT_FETCHED = "not_fetched"  # the run stopped before this job
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
 
     @property
     def ok(self) -> bool:
@@ -120,12 +114,10 @@ class FetchOutcome:
 
 
 @dataclass
-class FetchResult:
+class FetchResult(RunTotals[FetchOutcome]):
     """Counts per status, the per-job outcomes and why the run stopped (if it did)."""
 
-    counts: Counter[str] = field(default_factory=Counter)
-    outcomes: list[FetchOutcome] = field(default_factory=list)
-    stop_reason: str | None = None
+    statuses = FetchStatus
     retries_by_cause: Counter[str] = field(default_factory=Counter)
     requests: int = 0
     withheld: int = 0
@@ -138,29 +130,15 @@ class FetchResult:
     @property
     def ok(self) -> bool:
         """Every job fetched (now or before) or still waiting, and the run not stopped."""
-        bad = sum(n for s, n in self.counts.items() if not FetchStatus(s).ok)
-        return bad == 0 and self.stop_reason is None
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
+        return self._settled()
 
     @property
     def waiting(self) -> list[FetchOutcome]:
         return [o for o in self.outcomes if o.status is FetchStatus.WAITING]
 
-    @property
-    def problems(self) -> list[FetchOutcome]:
-        return [o for o in self.outcomes if not o.status.ok]
-
     def summary(self) -> str:
-        parts = [f"{self.counts[s]} {s}" for s in FetchStatus if self.counts.get(s, 0)]
-        text = f"{self.total} jobs: " + (", ".join(parts) or "nothing to fetch")
-        if self.retries:
-            causes = ", ".join(f"{c} {n}" for c, n in self.retries_by_cause.most_common())
-            text += f"; {self.retries} retries ({causes})"
-        if self.withheld:
-            text += f"; {self.withheld} server values withheld (they held the API key)"
+        text = self._counted("nothing to fetch") + retries_note(self.retries, self.retries_by_cause)
+        text += withheld_note(self.withheld)
         if self.elapsed > 0:
             text += f"; {self.elapsed:.1f} s"
         return text

@@ -142,8 +142,12 @@ def wrong_point_count(ann: Annotations) -> BoolArray:
 
 
 def repeated_point_mask(ann: Annotations) -> BoolArray:
-    """Per point: equal to the previous point of the same polygon or line (or, for a
-    polygon, its last point equal to its first: an explicitly closed ring)."""
+    """Per point: equal to the previous point of the same polygon or line, or, for a
+    polygon, part of the run of points at its end equal to its first (an explicitly closed
+    ring, its closing point given once or more).
+
+    Removing the marked points leaves no point equal to its predecessor and no ring ending
+    on its first point, so a second pass marks nothing."""
     pts, shape = ann.points, ann.point_shape
     dup = np.zeros(len(pts), dtype=bool)
     if len(pts) > 1:
@@ -152,7 +156,17 @@ def repeated_point_mask(ann: Annotations) -> BoolArray:
     closing = (kinds == Kind.POLYGON) & (ann.counts > 1)
     last = ann.offsets[1:][closing] - 1
     first = ann.offsets[:-1][closing]
-    dup[last] |= (pts[last] == pts[first]).all(axis=1)
+    closed = (pts[last] == pts[first]).all(axis=1)
+    last, first = last[closed], first[closed]
+    # the whole last run of equal points goes, not only the last point: its points after
+    # the first are already marked as repeats, so mark where it starts (unless that is the
+    # ring's first point, whose run is the whole ring)
+    repeats = dup[last]
+    if repeats.any():
+        run_starts = np.flatnonzero(~dup)  # every shape's first point is one
+        start = run_starts[np.searchsorted(run_starts, last[repeats], side="right") - 1]
+        dup[start[start > first[repeats]]] = True
+    dup[last] = True
     return dup & np.isin(kinds[shape], [Kind.POLYGON, Kind.LINE])
 
 
@@ -523,7 +537,10 @@ def _prepare(
 
     # 4. rectangles: reversed or skewed corners
     w, h, aligned = rectangle_extent(run.ann)
+    before = len(run.ann)
     fix = run.handle(~aligned, Reason.NOT_AXIS_ALIGNED)
+    if len(run.ann) != before:  # ``drop`` removed the skewed ones: measure what is left
+        w, h, aligned = rectangle_extent(run.ann)
     if fix.any():
         run.repaired(fix, Reason.NOT_AXIS_ALIGNED)
     fix2 = run.handle(aligned & ((w < 0) | (h < 0)), Reason.NEGATIVE_EXTENT)

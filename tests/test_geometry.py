@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
-from hypothesis import given
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from prelabel.annotations import Annotations, Frames, Kind
 from prelabel.errors import GeometryError
@@ -372,3 +373,95 @@ def test_coordinates_near_the_float_limit_give_no_warning(frames: Frames) -> Non
         out, report = prepare(ann, "repair")
     assert len(out) + sum(r["action"] == "dropped" for r in report.rows) == 1
     assert report.rows
+
+
+# --- prepare is idempotent ------------------------------------------------------------------
+def _ring_with_repeated_closing_point() -> Annotations:
+    # the closing point (1.5, 1.5) given twice: removing the repeat must not leave the other
+    frames = Frames.build([4], [4])
+    ring = [[1.5, 1.5], [1.5, 2.0], [2.0, 2.0], [1.5, 1.5], [1.5, 1.5]]
+    return Annotations.from_polygons(frames, [ring], ["p"], [0])
+
+
+@st.composite
+def _shapes_with_repeats(draw: st.DrawFn) -> Annotations:
+    """Polygons, lines and boxes whose points come from a few values per axis (so equal
+    points, collinear runs and zero extents are common), each point given 1-3 times, rings
+    closed explicitly 0-3 times; some points outside the frame, some tracks repeated.
+    Pixel coordinates are never subnormal (GEOS clips a ring with a 5e-324 coordinate to one
+    that leaves the frame)."""
+    sizes = st.integers(1, 2000)
+    frames = Frames.build(
+        [draw(sizes), draw(sizes)], [draw(sizes), draw(sizes)], sequence=["v", "v"], index=[0, 1]
+    )
+    parts = []
+    for _ in range(draw(st.integers(1, 6))):
+        f = draw(st.integers(0, 1))
+        w, h = float(frames.width[f]), float(frames.height[f])
+        fractions = st.sampled_from([-0.25, 0.0, 0.25, 0.5, 1.0, 1.25]) | st.floats(
+            -0.5, 1.5, allow_subnormal=False
+        )
+        pool = [[draw(fractions) * w, draw(fractions) * h] for _ in range(draw(st.integers(1, 4)))]
+        kind = draw(st.sampled_from([Kind.POLYGON, Kind.LINE, Kind.RECTANGLE]))
+        if kind == Kind.RECTANGLE:  # any 4 corners: reversed, skewed or repeated
+            pts = [draw(st.sampled_from(pool)) for _ in range(4)]
+        else:
+            base = [draw(st.sampled_from(pool)) for _ in range(draw(st.integers(1, 6)))]
+            pts = [p for p in base for _ in range(draw(st.integers(1, 3)))]
+            if kind == Kind.POLYGON:
+                pts += [base[0]] * draw(st.integers(0, 3))
+        parts.append(
+            Annotations.from_point_lists(
+                frames,
+                kind,
+                [np.asarray(pts, dtype=np.float64)],
+                ["s"],
+                [f],
+                track=[draw(st.sampled_from([-1, 0, 1]))],
+                score=[draw(st.sampled_from([0.5, 0.9]))],
+            )
+        )
+    return Annotations.concat(parts)
+
+
+def _assert_same_shapes(a: Annotations, b: Annotations) -> None:
+    assert a.normalised == b.normalised
+    assert a.labels == b.labels
+    for name in ("kind", "frame", "label", "track", "offsets", "points", "point_label"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert np.array_equal(a.score, b.score, equal_nan=True)
+    assert a.attributes.tolist() == b.attributes.tolist()
+    assert a.source.tolist() == b.source.tolist()
+
+
+@example(ann=_ring_with_repeated_closing_point())
+@given(ann=_shapes_with_repeats())
+def test_prepare_is_idempotent(ann: Annotations) -> None:
+    for policy in ("repair", "drop"):
+        once, _ = prepare(ann, policy)
+        twice, report = prepare(once, policy)
+        _assert_same_shapes(twice, once)
+        # the second pass finds nothing to repair or drop (a track that mixes kinds is kept
+        # as it is, split into trackers per kind later, so it is reported as split again)
+        assert [r for r in report.rows if r["action"] != "split"] == []
+
+
+def test_a_repeated_closing_point_goes_with_the_repeat_in_one_pass() -> None:
+    once, report = prepare(_ring_with_repeated_closing_point())
+    # (1.5, 1.5), (1.5, 2), (2, 2) of the 4 x 4 frame, divided by 4; the two closing points gone
+    assert once.points.tolist() == [[0.375, 0.375], [0.375, 0.5], [0.5, 0.5]]
+    assert report.counts == {("repaired", "repeated_points"): 1}
+
+
+def test_drop_removes_a_skewed_box_and_a_reversed_box_after_it(frames: Frames) -> None:
+    skewed = [[10, 10], [50, 20], [50, 50], [10, 50]]  # TL -> TR not horizontal
+    reversed_box = [[50, 10], [10, 10], [10, 50], [50, 50]]  # x runs right to left
+    ann = Annotations.from_point_lists(
+        frames, Kind.RECTANGLE, [skewed, reversed_box], ["s", "r"], [0, 0]
+    ) + Annotations.from_boxes(frames, [[10, 10, 50, 50]], ["ok"], [0])
+    out, report = prepare(ann, "drop")
+    assert [out.labels[i] for i in out.label] == ["ok"]
+    assert [(r["shape"], r["reason"]) for r in report.rows] == [
+        (0, "rectangle_not_axis_aligned"),
+        (1, "negative_extent"),
+    ]

@@ -129,7 +129,8 @@ class JobOutcome:
 
 @dataclass
 class SubmitResult(RunTotals[JobOutcome]):
-    """Counts per status, the per-job outcomes and why the run stopped (if it did)."""
+    """A submit run's totals (:class:`RunTotals`), its retries, requests and withheld
+    values, the jobs still without a job_id, and bad payloads met during the run."""
 
     statuses = Status
     retries: int = 0

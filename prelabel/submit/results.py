@@ -115,7 +115,8 @@ class FetchOutcome:
 
 @dataclass
 class FetchResult(RunTotals[FetchOutcome]):
-    """Counts per status, the per-job outcomes and why the run stopped (if it did)."""
+    """A results fetch's totals (:class:`RunTotals`), its retries by cause, requests,
+    withheld values and time taken."""
 
     statuses = FetchStatus
     retries_by_cause: Counter[str] = field(default_factory=Counter)

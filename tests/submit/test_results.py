@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import httpx
 import orjson
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from prelabel.cli import main
 from prelabel.submit import api
@@ -78,6 +78,13 @@ def _fetch(ledger: Path | Ledger, out: Path, **kw: Any) -> FetchResult:
     kw.setdefault("retries", FAST)
     kw.setdefault("limits", Limits(rate=0))  # the API's 5/s is not what these tests test
     return fetch_results(ledger, out, api_key=KEY, **kw)
+
+
+def _fetch_cli(ledger: Path, out: Path, *options: str) -> Result:
+    """``prelabel results fetch LEDGER -o OUT -q --rate 0 OPTIONS``, the key in the
+    environment."""
+    args = ["results", "fetch", str(ledger), "-o", str(out), "-q", "--rate", "0", *options]
+    return CliRunner().invoke(main, args, env={api.API_KEY_ENV: KEY})
 
 
 def _by_ref(result: FetchResult) -> dict[str, FetchStatus]:
@@ -148,7 +155,7 @@ def test_a_fetched_file_removed_is_fetched_again(
 
 
 def test_the_key_never_reaches_storage_nor_any_byte_written(
-    annotating: Sandbox, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    annotating: Sandbox, clock: Clock, tmp_path: Path
 ) -> None:
     ledger, out, report = tmp_path / "l.sqlite", tmp_path / "r", tmp_path / "report.jsonl"
     payloads = [
@@ -169,22 +176,7 @@ def test_the_key_never_reaches_storage_nor_any_byte_written(
         assert r.status_code == 302
         assert c.get(r.headers["location"], headers={"x-api-key": KEY}).status_code == 400
     assert annotating.stats["key_at_storage"] == 1
-    monkeypatch.setenv(api.API_KEY_ENV, KEY)
-    run = CliRunner().invoke(
-        main,
-        [
-            "results",
-            "fetch",
-            str(ledger),
-            "-o",
-            str(out),
-            "--report",
-            str(report),
-            "-q",
-            "--rate",
-            "0",
-        ],
-    )
+    run = _fetch_cli(ledger, out, "--report", str(report))
     assert run.exit_code == 0, run.output
     assert annotating.stats["key_at_storage"] == 1  # no more than the test's own
     assert annotating.stats["results_served"] == 4  # the refused request got nothing
@@ -527,30 +519,13 @@ def test_a_schema_1_ledger_reads_and_upgrades(
         assert led.result_counts()["fetched"] == 2
 
 
-def test_results_status_cli_counts_and_failures(
-    clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_results_status_cli_counts_and_failures(clock: Clock, tmp_path: Path) -> None:
     ledger, out = tmp_path / "l.sqlite", tmp_path / "r"
     with _sandbox(clock) as sb:
         _submit(sb, ledger, jobs(2))
         clock.now += 10
         _submit(sb, ledger, jobs(1, "new"))
-        monkeypatch.setenv(api.API_KEY_ENV, KEY)
-        run = CliRunner().invoke(
-            main,
-            [
-                "results",
-                "fetch",
-                str(ledger),
-                "-o",
-                str(out),
-                "--max-result-mb",
-                "0.0001",
-                "-q",
-                "--rate",
-                "0",
-            ],
-        )
+        run = _fetch_cli(ledger, out, "--max-result-mb", "0.0001")
     assert run.exit_code == 1, run.output
     assert "waiting new-00000 (job status: pending)" in run.output
     assert "job-00000: failed: result_too_large" in run.output
@@ -569,14 +544,9 @@ def test_results_status_cli_counts_and_failures(
     assert {f["code"] for f in doc["failed"]} == {RESULT_TOO_LARGE}
 
 
-def test_fetch_cli_refuses_a_ledger_of_no_project(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_fetch_cli_refuses_a_ledger_of_no_project(tmp_path: Path) -> None:
     Ledger(tmp_path / "l.sqlite").close()
-    monkeypatch.setenv(api.API_KEY_ENV, KEY)
-    run = CliRunner().invoke(
-        main, ["results", "fetch", str(tmp_path / "l.sqlite"), "-o", str(tmp_path / "r")]
-    )
+    run = _fetch_cli(tmp_path / "l.sqlite", tmp_path / "r")
     assert run.exit_code == 2
     assert "names no project" in run.output
 
@@ -614,9 +584,7 @@ def test_the_loop_through_the_cli_against_prelabel_sandbox_annotate(tmp_path: Pa
             env=env,
         )  # fmt: skip
         assert sent.exit_code == 0, sent.output
-        got = CliRunner().invoke(
-            main, ["results", "fetch", str(ledger), "-o", str(out), "--rate", "0", "-q"], env=env
-        )
+        got = _fetch_cli(ledger, out)
         assert got.exit_code == 0, got.output
         assert "2 jobs: 2 fetched" in got.output
     finally:

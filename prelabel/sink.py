@@ -11,6 +11,9 @@ boundary is a tracker in each job, as the batch path splits it) and every id is
 ``uuid5`` of the job's reference_id and names inside the job. So the sink keeps nothing of a
 finished job but counters, the report rows, the reference_ids it has written (one per
 job, to refuse a second job of the same name) and, with a submitter, each job's outcome.
+Each job's frame sizes go to the sidecar (``jobs.sizes.json``, as ``convert`` writes it for
+``prelabel export``) as the job is written, through a temporary file: the sidecar is
+renamed into place when the sink ends.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from prelabel.convert import (
     check_template,
 )
 from prelabel.errors import GeometryError, InputError, SubmitError, param
+from prelabel.export.sizes import SidecarWriter, job_entry, sidecar_path
 from prelabel.geometry import Policy, as_policy, denormalise, prepare
 from prelabel.jobs import JobOptions, _reference_ids, layout_chunks
 from prelabel.report import Action, Reason, Report
@@ -72,9 +76,15 @@ class JobSink:
     ``{sequence}``, ``-{chunk:03d}`` appended when jobs are chunked). The frames are the
     sequence's frames in the order they are appended.
 
+    Beside a file ``jobs.jsonl`` the sink writes ``jobs.sizes.json``, the frame sizes and
+    names of the jobs written, byte for byte what ``convert`` writes for the same frames
+    (``prelabel export`` reads it), when the block ends, also on an exception (then of the
+    finished jobs); on entry an old one is removed with the old jobs.
+
     After the block: ``report`` (every shape dropped or repaired, across all jobs),
     ``frames``, ``shapes``, ``jobs``, ``bytes``, ``warnings``, ``submitted`` (the
-    submitter's outcomes, all jobs together) and :meth:`summary`.
+    submitter's outcomes, all jobs together), ``sidecar`` (the sizes file, or None) and
+    :meth:`summary`.
     """
 
     def __init__(
@@ -149,6 +159,8 @@ class JobSink:
         self._shapes_labelled = 0  # of those, shapes left after the label stage
         self._job = _Pending()  # the unfinished job
         self._fd: int | None = None
+        self._sizes: SidecarWriter | None = None  # the sidecar, a job at a time
+        self.sidecar: Path | None = None  # the sidecar written
         self._committed = 0  # bytes of whole lines in the file
         self._state = "new"
         # the first job's name is known now: a template that cannot name it fails here
@@ -185,8 +197,11 @@ class JobSink:
                 self._fd = os.open(
                     target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o666
                 )
+                # the old jobs are gone: so are their sizes (the new ones come at the end)
+                sidecar_path(target).unlink(missing_ok=True)
             except OSError as exc:
                 raise InputError(self.path, None, f"cannot write: {exc.strerror or exc}") from None
+            self._sizes = SidecarWriter(target)
         self._state = "open"
         return self
 
@@ -202,12 +217,25 @@ class JobSink:
         if self._fd is not None:
             os.fsync(self._fd)
         self._release("closed")
+        sizes, self._sizes = self._sizes, None
+        if sizes is not None:
+            self.sidecar = sizes.close()
 
     def _abandon(self) -> None:
-        """Leave the unfinished job unwritten; what is written stays."""
+        """Leave the unfinished job unwritten; what is written stays, with its sidecar."""
         self.unwritten = len(self._job)
         self._job = _Pending()
         self._release("abandoned")
+        sizes, self._sizes = self._sizes, None
+        if sizes is None:
+            return
+        try:
+            self.sidecar = sizes.close()
+        except (OSError, InputError) as exc:  # the exception that ended the sink goes on
+            self.warnings.append(
+                f"the frame sizes of the {self.jobs:,} jobs written were not written "
+                f"({sizes.target}): {exc}"
+            )
 
     def _release(self, state: str) -> None:
         if self._fd is not None:
@@ -385,6 +413,9 @@ class JobSink:
         self._size_warning(len(line), len(job), report)
         self._write(line + b"\n")
         # the job is written: from here on it is finished, whatever happens next
+        if self._sizes is not None:
+            frames = ann.frames.take(layout.frame_order)
+            self._sizes.add(job_entry(ref, layout.job_sequence[0], frames))
         self._reference_ids.add(ref)
         self.jobs += 1
         self.shapes += len(ann)

@@ -23,6 +23,8 @@ from hypothesis import strategies as st
 import prelabel
 from prelabel import Annotations, Frames, JobOptions, JobSink, Kind
 from prelabel.errors import GeometryError, InputError, SubmitError
+from prelabel.export._input import pixel_jobs
+from prelabel.export.sizes import sidecar_path
 from prelabel.report import Report
 from prelabel.submit import Limits, Retries, Submitter
 from prelabel.submit.sandbox import Sandbox
@@ -772,3 +774,70 @@ def test_a_job_over_the_soft_limit_is_reported_as_convert_reports_it(
     assert rows(sink.report) == rows(result.report)
     assert [w.split(";")[0] for w in sink.warnings] == [w.split(";")[0] for w in result.warnings]
     assert all("frames_per_job=" in w for w in sink.warnings)
+
+
+# --- the frame-size sidecar ------------------------------------------------------------------
+
+
+def named_video(n: int) -> list[Annotations]:
+    """:func:`video` with image names and two frame sizes (odd frames 1280x720)."""
+    out = []
+    for k, item in enumerate(video(n)):
+        size = (1280.0, 720.0) if k % 2 else (float(W), float(H))
+        frames = replace(
+            item.frames,
+            name=np.asarray([f"cam1/{k:06d}.jpg"], dtype=object),
+            width=np.asarray([size[0]]),
+            height=np.asarray([size[1]]),
+        )
+        out.append(replace(item, frames=frames))
+    return out
+
+
+@pytest.mark.parametrize("frames_per_job", [None, 1, 5, 23])
+def test_the_sidecar_is_the_one_convert_writes(tmp_path: Path, frames_per_job: int | None) -> None:
+    items = named_video(23)
+    options = {"frames_per_job": frames_per_job, "reference_id": "{sequence}-{chunk:02d}"}
+    _, sink = streamed(tmp_path / "sink.jsonl", items, sequence="cam1", **options)
+    batch(tmp_path / "batch.jsonl", items, sequence="cam1", **options)  # type: ignore[arg-type]
+    assert sink.sidecar == sidecar_path(tmp_path / "sink.jsonl")
+    got = sink.sidecar.read_bytes()
+    assert got == sidecar_path(tmp_path / "batch.jsonl").read_bytes()
+    doc = orjson.loads(got)
+    n_jobs = 1 if frames_per_job is None else -(-23 // frames_per_job)
+    assert len(doc["jobs"]) == n_jobs
+    assert sum(len(j["width"]) for j in doc["jobs"].values()) == 23
+    assert doc["jobs"]["cam1-01"]["name"][0] == "cam1/000000.jpg"
+
+
+def test_export_reads_the_sinks_sizes_without_being_told(tmp_path: Path) -> None:
+    path = tmp_path / "sink.jsonl"
+    streamed(path, named_video(6), frames_per_job=4)
+    jobs = list(pixel_jobs(path))  # no sizes= and no images=: the sidecar beside the file
+    assert [len(j.frames) for j in jobs] == [4, 2]
+    assert jobs[0].frames.width.tolist() == [640, 1280, 640, 1280]
+    assert jobs[1].frames.name.tolist() == ["cam1/000004.jpg", "cam1/000005.jpg"]
+
+
+def test_an_exception_leaves_the_sidecar_of_the_finished_jobs(tmp_path: Path) -> None:
+    items = named_video(10)
+    path = tmp_path / "s.jsonl"
+    sidecar_path(path).write_bytes(b"the sizes of an older run")
+    sink = JobSink(path, frames_per_job=4)
+    seen = []
+
+    def look(s: JobSink) -> None:
+        seen.append(sidecar_path(str(s.path)).exists())
+
+    with pytest.raises(Stop):
+        crash(sink, items, at=9, after=look)
+    assert seen == [False] * 9  # the old one went with the old jobs; the new one at the end
+    batch(tmp_path / "b.jsonl", items[:8], frames_per_job=4)  # the two finished jobs
+    assert sidecar_path(path).read_bytes() == sidecar_path(tmp_path / "b.jsonl").read_bytes()
+
+
+def test_no_sidecar_without_a_file(capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+    with JobSink("-") as sink:
+        sink.append(video(1)[0], frame_id="f", src="s3://b/x.jpg")
+    assert capfdbinary.readouterr().out.count(b"\n") == 1
+    assert sink.sidecar is None

@@ -7,7 +7,9 @@ frames next to the jobs file: ``jobs.jsonl`` -> ``jobs.sizes.json``::
      "jobs": {"<reference_id>": {"sequence": "cam1", "frame_id": [...], "name": [...],
                                  "index": [...], "width": [...], "height": [...]}}}
 
-Columns are in the job's frame order. Besides the sizes it keeps what the payload has lost
+Columns are in the job's frame order. The document is written a job at a time
+(:func:`job_entry`, :class:`SidecarWriter`), so :class:`prelabel.JobSink` writes the same
+bytes as ``convert`` while holding one job's frames. Besides the sizes it keeps what the payload has lost
 and an export needs to write the same files again: each frame's image name (relative path)
 and the sequence and position it had. ``--images DIR`` is the other way in: each frame's
 image is found in DIR by its ``src`` path (the longest tail of the URL path that names a file
@@ -16,14 +18,17 @@ under DIR, else the file name when it is unique there), the size read from its h
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from os import PathLike
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 
 from prelabel.annotations import Annotations, Frames
@@ -46,25 +51,46 @@ def sidecar_path(jobs_path: str | PathLike[str]) -> Path:
     return p.with_name(f"{stem}.sizes.json")
 
 
-def frames_record(frames: Frames, options: JobOptions = JobOptions()) -> dict[str, Any]:
-    """The sidecar document of ``frames`` as the jobs of ``options`` cut them."""
+# the document around the jobs' entries: what orjson.dumps writes for
+# {"format": FORMAT, "version": VERSION, "jobs": {...}}, a newline after it
+_HEAD = b'{"format":' + orjson.dumps(FORMAT) + b',"version":' + orjson.dumps(VERSION) + b',"jobs":{'
+_TAIL = b"}}\n"
+
+
+def _columns(frames: Frames, order: npt.NDArray[np.int64] | slice = slice(None)) -> dict[str, Any]:
+    return {
+        "frame_id": frames.frame_id[order].tolist(),
+        "name": frames.name[order].tolist(),
+        "index": frames.index[order].tolist(),
+        "width": frames.width[order].tolist(),
+        "height": frames.height[order].tolist(),
+    }
+
+
+def _jobs(frames: Frames, options: JobOptions) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(reference_id, entry) of each job of ``frames`` as ``options`` cut them."""
     layout = layout_jobs(frames, options.frames_per_job)
     ref_ids = _reference_ids(layout, options)
     off = layout.job_frame_offsets.tolist()
-    cols = {
-        "frame_id": frames.frame_id[layout.frame_order].tolist(),
-        "name": frames.name[layout.frame_order].tolist(),
-        "index": frames.index[layout.frame_order].tolist(),
-        "width": frames.width[layout.frame_order].tolist(),
-        "height": frames.height[layout.frame_order].tolist(),
-    }
-    jobs: dict[str, Any] = {}
+    cols = _columns(frames, layout.frame_order)
     for j, ref in enumerate(ref_ids):
         a, b = off[j], off[j + 1]
         entry: dict[str, Any] = {"sequence": layout.job_sequence[j]}
         entry.update({k: v[a:b] for k, v in cols.items()})
-        jobs[ref] = entry
-    return {"format": FORMAT, "version": VERSION, "jobs": jobs}
+        yield ref, entry
+
+
+def frames_record(frames: Frames, options: JobOptions = JobOptions()) -> dict[str, Any]:
+    """The sidecar document of ``frames`` as the jobs of ``options`` cut them."""
+    return {"format": FORMAT, "version": VERSION, "jobs": dict(_jobs(frames, options))}
+
+
+def job_entry(reference_id: str, sequence: str, frames: Frames) -> bytes:
+    """One job's ``"reference_id":{...}`` in the sidecar's ``jobs``; ``frames`` are the
+    job's, in its frame order."""
+    entry: dict[str, Any] = {"sequence": sequence}
+    entry.update(_columns(frames))
+    return orjson.dumps(reference_id) + b":" + orjson.dumps(entry)
 
 
 def write_sidecar(
@@ -74,13 +100,70 @@ def write_sidecar(
     if str(jobs_path) == "-":
         return None
     target = sidecar_path(jobs_path)
-    data = orjson.dumps(frames_record(ann.frames, options)) + b"\n"
 
     def _write(f: BinaryIO) -> None:
-        f.write(data)
+        f.write(_HEAD)
+        for j, (ref, entry) in enumerate(_jobs(ann.frames, options)):
+            if j:
+                f.write(b",")
+            f.write(orjson.dumps(ref) + b":" + orjson.dumps(entry))
+        f.write(_TAIL)
 
     write_atomic(target, _write)
     return target
+
+
+class SidecarWriter:
+    """The sidecar of a jobs file written as the jobs are: :meth:`add` each job's entry
+    (:func:`job_entry`) when its line is written, :meth:`close` at the end.
+
+    Entries wait in an anonymous temporary file, not in memory; :meth:`close` writes the
+    document atomically (temporary file + rename, as every output), so a reader never sees
+    half of it. ``jobs_path`` ``-`` (standard output) has no sidecar: every call is a no-op.
+    """
+
+    def __init__(self, jobs_path: str | PathLike[str]) -> None:
+        self.target = None if str(jobs_path) == "-" else sidecar_path(jobs_path)
+        self.jobs = 0
+        self._parts: IO[bytes] | None = None
+
+    def add(self, entry: bytes) -> None:
+        """Append one job's entry."""
+        if self.target is None:
+            return
+        if self._parts is None:
+            # open from the first job to close() or discard(), not one block
+            self._parts = tempfile.TemporaryFile()  # noqa: SIM115
+        if self.jobs:
+            self._parts.write(b",")
+        self._parts.write(entry)
+        self.jobs += 1
+
+    def close(self) -> Path | None:
+        """Write the sidecar of the jobs added (the file; None for standard output)."""
+        if self.target is None:
+            return None
+        parts = self._parts
+
+        def _write(f: BinaryIO) -> None:
+            f.write(_HEAD)
+            if parts is not None:
+                parts.flush()
+                parts.seek(0)
+                shutil.copyfileobj(parts, f, 1 << 20)
+            f.write(_TAIL)
+
+        try:
+            write_atomic(self.target, _write)
+        finally:
+            self.discard()
+        return self.target
+
+    def discard(self) -> None:
+        """Let the entries go without writing the sidecar."""
+        if self._parts is not None:
+            self._parts.close()
+            self._parts = None
 
 
 FrameTable = Mapping[str, Mapping[str, Sequence[Any]]]

@@ -63,6 +63,7 @@ import orjson
 
 from prelabel.annotations import Annotations, Frames, Kind
 from prelabel.errors import InputError
+from prelabel.jsonio import load_json
 from prelabel.order import natural_order
 from prelabel.urls import is_url
 
@@ -150,11 +151,7 @@ def _document(piece: memoryview, path: str, number: int) -> JobDocument:
 
 def read_result(path: str | PathLike[str]) -> JobContent:
     """One result JSON (``data.annotation_data.annotations`` + ``data.video_data.frames``)."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
-    doc = _parse(raw, path, None)
+    doc = load_json(path)
     # results fetch names files by the percent-encoded reference_id (a/b -> a%2Fb.json) and
     # reads them back with unquote of the name less ".json" (submit.results.saved_results)
     stem = unquote(Path(path).stem)
@@ -233,14 +230,12 @@ class JobDocument:
 
 
 # --- one job ----------------------------------------------------------------------------------
-def _parse(raw: bytes | memoryview, path: str | PathLike[str], line: int | None) -> Any:
+def _parse(raw: memoryview, path: str, line: int) -> Any:
+    """One line of a payload file (as :func:`prelabel.jsonio.parse_json`, with a hint for a
+    pretty-printed job, which fails on its first line)."""
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        if line is None:
-            at = f"line {exc.lineno}, column {exc.colno}"
-            raise InputError(path, None, f"invalid JSON at {at}: {exc.msg}") from None
-        # a pretty-printed job fails on its first line
         hint = " (a payload is JSON Lines: one job per line)" if line == 1 else ""
         raise InputError(
             path, str(line), f"invalid JSON at column {exc.colno}: {exc.msg}{hint}"

@@ -36,6 +36,7 @@ import math
 import time
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -213,6 +214,21 @@ def classify_response(response: httpx.Response, scrub: Scrubber | None = None) -
     return classify_answer(
         answer_of(response.status_code, response.headers, response.content, scrub)
     )
+
+
+def data_of(answer: Answer) -> dict[str, Any] | None:
+    """The ``data`` object of a successful read (``200``, ``{"success": true?, "data": {...}}``),
+    or None when the answer is not one: the one rule for every GET of the API."""
+    obj = answer.data
+    if (
+        answer.status == 200
+        and isinstance(obj, dict)
+        and obj.get("success") is not False
+        and isinstance(obj.get("data"), dict)
+    ):
+        data: dict[str, Any] = obj["data"]
+        return data
+    return None
 
 
 def classify_answer(answer: Answer) -> Outcome:

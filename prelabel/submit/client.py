@@ -274,14 +274,8 @@ class Submitter:
         def attempt(_: int) -> dict[str, Any] | Outcome:
             got = self._request("GET", path, params=params)
             if isinstance(got, Answer):
-                obj = got.data
-                if (
-                    got.status == 200
-                    and isinstance(obj, dict)
-                    and obj.get("success") is not False
-                    and isinstance(obj.get("data"), dict)
-                ):
-                    data: dict[str, Any] = obj["data"]
+                data = api.data_of(got)
+                if data is not None:
                     return data
                 oc = api.classify_answer(got)
                 if oc.verdict is Verdict.CREATED:  # 200 but not the shape of a listing

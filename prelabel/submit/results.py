@@ -537,16 +537,8 @@ class _Fetch:
         got = self.s._request("GET", api.job_path(self.s.project_id, job_id))
         if not isinstance(got, Answer):
             return got if got.verdict is Verdict.RETRY else _Final(got.code, got.message)
-        obj = got.data
-        if (
-            got.status == 200
-            and isinstance(obj, dict)
-            and obj.get("success") is not False
-            and isinstance(obj.get("data"), dict)
-        ):
-            data: dict[str, Any] = obj["data"]
-            return data
-        return self._api_failure(got, "GET job")
+        data = api.data_of(got)
+        return data if data is not None else self._api_failure(got, "GET job")
 
     def _api_failure(self, got: Answer, what: str) -> _Final | Outcome:
         """An API answer that is not what was asked: retried, the job failed, or (a refused

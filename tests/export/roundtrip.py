@@ -116,10 +116,16 @@ def _shapes(draw: Any, frames: Frames, kinds: tuple[Kind, ...]) -> Annotations:
         w, h = float(frames.width[f]), float(frames.height[f])
         c = {Kind.RECTANGLE: 2, Kind.CUBOID: 8, Kind.POLYGON: 3, Kind.LINE: 2}.get(k, 1)
         c = draw(st.integers(c, c + 4)) if k in (Kind.POLYGON, Kind.LINE, Kind.LANDMARK) else c
-        # x grows by 0.01 px a point: no two points of a shape are equal (prepare leaves a
-        # ring's repeated closing point after removing repeats before it, and removes it on
-        # a second pass, so such a ring is not the same after a round trip)
-        pts = [[_coord(draw, w - 0.1) + 0.01 * j, _coord(draw, h)] for j in range(c)]
+        # points may repeat the one before, and a ring may end on its first point once or
+        # more: prepare removes them all in one pass, so the round trip keeps the shape
+        pts: list[list[float]] = []
+        for _ in range(c):
+            again = bool(pts) and draw(st.integers(0, 3)) == 0
+            pts.append(list(pts[-1]) if again else [_coord(draw, w), _coord(draw, h)])
+        if k == Kind.POLYGON:
+            closing = draw(st.integers(0, 2))
+            pts += [list(pts[0]) for _ in range(closing)]
+            c += closing
         if k == Kind.RECTANGLE:
             # at least a pixel each way: a box 1e-14 px high survives the checks, but its
             # height written as a fraction rounds to 0, which a reader rightly drops

@@ -24,7 +24,7 @@ import prelabel
 from prelabel import Annotations, Frames, JobOptions, JobSink, Kind
 from prelabel.errors import GeometryError, InputError, SubmitError
 from prelabel.export._input import pixel_jobs
-from prelabel.export.sizes import sidecar_path
+from prelabel.export.sizes import frames_record, sidecar_path
 from prelabel.report import Report
 from prelabel.submit import Limits, Retries, Submitter
 from prelabel.submit.sandbox import Sandbox
@@ -841,3 +841,14 @@ def test_no_sidecar_without_a_file(capfdbinary: pytest.CaptureFixture[bytes]) ->
         sink.append(video(1)[0], frame_id="f", src="s3://b/x.jpg")
     assert capfdbinary.readouterr().out.count(b"\n") == 1
     assert sink.sidecar is None
+
+
+def test_the_sidecar_written_job_by_job_is_the_one_document(tmp_path: Path) -> None:
+    # convert and the sink write the document a job at a time: the bytes are those of
+    # orjson.dumps of the whole document (frames_record) and a newline
+    items = named_video(9)
+    batch(tmp_path / "b.jsonl", items, frames_per_job=4)
+    frames = collected(items).frames
+    want = orjson.dumps(frames_record(frames, JobOptions(frames_per_job=4))) + b"\n"
+    assert sidecar_path(tmp_path / "b.jsonl").read_bytes() == want
+    assert list(orjson.loads(want)["jobs"]) == ["sequence-001", "sequence-002", "sequence-003"]

@@ -9,8 +9,8 @@ frames next to the jobs file: ``jobs.jsonl`` -> ``jobs.sizes.json``::
 
 Columns are in the job's frame order. The document is written a job at a time
 (:func:`job_entry`, :class:`SidecarWriter`), so :class:`prelabel.JobSink` writes the same
-bytes as ``convert`` while holding one job's frames. Besides the sizes it keeps what the payload has lost
-and an export needs to write the same files again: each frame's image name (relative path)
+bytes as ``convert`` while holding one job's frames. Besides the sizes it keeps what the
+payload has lost and an export needs to write the same files again: each frame's image name (relative path)
 and the sequence and position it had. ``--images DIR`` is the other way in: each frame's
 image is found in DIR by its ``src`` path (the longest tail of the URL path that names a file
 under DIR, else the file name when it is unique there), the size read from its header.

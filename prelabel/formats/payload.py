@@ -385,8 +385,13 @@ def _edges(obj: dict[str, Any], n: int, op: str, where: _Where) -> Edges | None:
             or not all(isinstance(p, str) for p in ends)
         ):
             raise where.error(f"{op}.edges{_key(name)}", "expected a pair of point names")
-        if ends[0] not in row or ends[1] not in row:
-            raise where.error(f"{op}.edges{_key(name)}", "names a point not of this polygon")
+        missing = [p for p in ends if p not in row]
+        if missing:  # validate's words
+            points = "a point" if len(missing) == 1 else "points"
+            raise where.error(
+                f"{op}.edges{_key(name)}",
+                f"edge {name} names {' and '.join(missing)}, not {points} of this polygon",
+            )
         out.append((row[ends[0]], row[ends[1]]))
     return tuple(out)
 

@@ -254,7 +254,9 @@ def test_polygon_edges_are_read_on_request(tmp_path: Path) -> None:
     assert [e for i, e in enumerate(edges) if i != 2] == [None] * 5  # other kinds have none
     polygon["edges"]["e2"] = ["p2", "p9"]
     (document,) = list(payload_jobs(_write_jsonl(tmp_path / "bad.jsonl", [job])))
-    with pytest.raises(InputError, match=r"annotations\[1\]\.frames\.frame001\.edges\.e2: names"):
+    with pytest.raises(
+        InputError, match=r"frame001\.edges\.e2: edge e2 names p9, not a point of this polygon"
+    ):
         document.content(edges=True)
 
 

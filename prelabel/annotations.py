@@ -472,7 +472,7 @@ class Annotations:
         Every input is checked: a column of the wrong length (one value per shape, or a true
         scalar for all; a length-1 list is not broadcast), a frame row or class id out of
         range, a frame/class/track value that is not a whole number or is NaN, and pixel
-        coordinates of two or more shapes that all lie in 0..1 on frames of more than a few
+        coordinates that all lie in 0..1 on frames of more than a few
         pixels (the hint: ``normalized=True``) are an :class:`~prelabel.errors.InputError` naming the parameter
         and, where one value is wrong, its row (``track[3]``).
         """
@@ -981,12 +981,12 @@ def _encode_labels(
 
 
 # --- input checks of the public constructors ------------------------------------------------
-# The check that pixel coordinates do not all lie in 0..1 needs some evidence: frames larger
-# than this (the YOLO reader's width = height = 1 stand-in for unknown sizes is exempt), and
-# at least this many shapes. One shape within a pixel of the corner is an odd detection but
-# may be pixels (a random test shape, a clipped speck); several all there are fractions.
+# The check that pixel coordinates do not all lie in 0..1 needs frames larger than this (the
+# YOLO reader's width = height = 1 stand-in for unknown sizes is exempt). One shape is enough
+# evidence: a frame of one detection is what an inference loop appends, and a model's box
+# within the first pixel of a real frame is its xyxyn passed as pixels, never a detection.
+# (Readers and test strategies that make any pixel geometry build through the unchecked path.)
 _FEW_PIXELS = 4.0
-_HINT_SHAPES = 2
 
 
 def _bad(param: str, message: str) -> InputError:
@@ -1268,7 +1268,7 @@ class _Inputs:
                 )
         if not isinstance(normalized, bool | np.bool_):
             raise _bad("normalized", f"expected True or False, got {_described(normalized)}")
-        if not normalized and n >= _HINT_SHAPES:
+        if not normalized and n:
             self.units(pts, frame_arr, offsets, point_frame, param)
         return {
             "labels": label_value,
@@ -1289,7 +1289,7 @@ class _Inputs:
         point_frame: IntArray | None,
         param: str,
     ) -> None:
-        """Refuse pixel coordinates of several shapes that all lie in 0..1 (some strictly
+        """Refuse pixel coordinates that all lie in 0..1 (some strictly
         between) on frames of more than a few pixels: fractions passed without normalized=True."""
         if not len(pts):
             return

@@ -42,7 +42,11 @@ def _coord(draw: Any, limit: float, inside: bool) -> float:
 
 @st.composite
 def shapes_on(draw: Any, frames: Frames, inside: bool = False, max_shapes: int = 12) -> Annotations:
-    """Random shapes of every kind over ``frames``; ``inside`` keeps every point in its frame."""
+    """Random shapes of every kind over ``frames``; ``inside`` keeps every point in its frame.
+
+    Built through the unchecked constructors, as the readers build theirs: any pixel geometry
+    is a table the core must handle, including a shape that happens to lie within the first
+    pixel, which the public constructors take for fractions passed as pixels."""
     n = draw(st.integers(min_value=0, max_value=max_shapes))
     parts = []
     for _ in range(n):
@@ -60,13 +64,13 @@ def shapes_on(draw: Any, frames: Frames, inside: bool = False, max_shapes: int =
             x0, y0 = pts.min(axis=0)
             x1, y1 = pts.max(axis=0)
             parts.append(
-                Annotations.from_boxes(
+                Annotations._boxes(
                     frames, [[x0, y0, x1, y1]], [label], [f], track=[track], score=[score]
                 )
             )
         else:
             parts.append(
-                Annotations.from_point_lists(
+                Annotations._point_lists(
                     frames, kind, [pts], [label], [f], track=[track], score=[score]
                 )
             )

@@ -322,10 +322,12 @@ def test_scalars_are_broadcast_and_empty_src_waits_for_the_templates(hd: Frames)
     assert (ok.label.tolist(), ok.frame.tolist(), ok.track.tolist()) == ([1], [2], [7])
 
 
-def test_one_small_shape_near_the_corner_is_not_taken_for_fractions(hd: Frames) -> None:
-    # a single box within the first pixel may be pixels; two or more shapes there are fractions
-    ann = Annotations.from_boxes(hd, [[0.1, 0.2, 0.3, 0.4]], "car", 0)
-    assert not ann.normalised
+def test_one_box_in_0_1_on_a_real_frame_is_taken_for_fractions(hd: Frames) -> None:
+    # a one-box frame, as a JobSink append or an inference loop gives: a box within the first
+    # pixel of a 1920 x 1080 frame is a model's xyxyn passed as pixels, not a detection
+    with pytest.raises(InputError, match=r"normalized=True"):
+        Annotations.from_boxes(hd, [[0.1, 0.2, 0.3, 0.4]], "car", 0)
+    assert Annotations.from_boxes(hd, [[0.1, 0.2, 0.3, 0.4]], "car", 0, normalized=True).normalised
     # whole pixels 0 and 1 are no evidence of fractions, nor are frames of a few pixels
     Annotations.from_boxes(hd, [[0, 0, 1, 1], [0, 1, 1, 1]], "car", 0)
     tiny = Frames.build(1, 1)

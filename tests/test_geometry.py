@@ -411,7 +411,7 @@ def _shapes_with_repeats(draw: st.DrawFn) -> Annotations:
             if kind == Kind.POLYGON:
                 pts += [base[0]] * draw(st.integers(0, 3))
         parts.append(
-            Annotations.from_point_lists(
+            Annotations._point_lists(  # unchecked, as readers build: any pixel geometry
                 frames,
                 kind,
                 [np.asarray(pts, dtype=np.float64)],

@@ -448,7 +448,6 @@ class Annotations:
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
         source: Sequence[str | None] | None = None,
         normalized: bool = False,
-        normalised: bool | None = None,
     ) -> Annotations:
         """The general constructor: shapes as runs of points (``offsets``, ``points``).
 
@@ -467,7 +466,7 @@ class Annotations:
           the report;
         - ``normalized``: the coordinates are already fractions of the frame size (0..1, as
           Ultralytics' ``xyxyn``), not pixels; :func:`prelabel.prepare` does not divide them
-          again (``normalised`` is the same keyword in the table's own spelling).
+          again (the table's own attribute is ``normalised``).
 
         Every input is checked: a column of the wrong length (one value per shape, or a true
         scalar for all; a length-1 list is not broadcast), a frame row or class id out of
@@ -483,7 +482,7 @@ class Annotations:
         kinds = chk.kinds(kind, n)
         cols = chk.shape_columns(
             n, labels, frame, names, track, score, attributes, source, pts, off,
-            _unit_flag(normalized, normalised), "points",
+            normalized, "points",
         )  # fmt: skip
         plabel = chk.ints(point_label, len(pts), "point_label", fill=0, per="point")
         return cls._runs(frames, kinds, pts, off, point_label=plabel, **cols)
@@ -543,7 +542,6 @@ class Annotations:
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
         source: Sequence[str | None] | None = None,
         normalized: bool = False,
-        normalised: bool | None = None,
     ) -> Annotations:
         """Rectangles from an (N, 4) array of ``x1, y1, x2, y2`` (pixels unless ``normalized``).
 
@@ -558,7 +556,7 @@ class Annotations:
         off = np.arange(n + 1, dtype=np.int64) * 4
         cols = chk.shape_columns(
             n, labels, frame, names, track, score, attributes, source, b.reshape(-1, 2), off,
-            _unit_flag(normalized, normalised), "xyxy", point_frame=np.repeat(np.arange(n), 2),
+            normalized, "xyxy", point_frame=np.repeat(np.arange(n), 2),
         )  # fmt: skip
         return cls._boxes(frames, b, **cols)
 
@@ -613,7 +611,6 @@ class Annotations:
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
         source: Sequence[str | None] | None = None,
         normalized: bool = False,
-        normalised: bool | None = None,
         param: str = "shapes",
     ) -> Annotations:
         """Polygons, lines, cuboids or landmarks from a list of (K, 2) arrays, one per shape.
@@ -632,7 +629,7 @@ class Annotations:
         n = len(arrays)
         cols = chk.shape_columns(
             n, labels, frame, names, track, score, attributes, source, pts, off,
-            _unit_flag(normalized, normalised), param,
+            normalized, param,
         )  # fmt: skip
         pl = None
         if point_labels is not None:
@@ -703,7 +700,6 @@ class Annotations:
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
         source: Sequence[str | None] | None = None,
         normalized: bool = False,
-        normalised: bool | None = None,
     ) -> Annotations:
         """Polygons from (K, 2) vertex arrays, one per shape (the ring is closed implicitly:
         do not repeat the first vertex). The keywords are those of :meth:`from_runs`."""
@@ -718,7 +714,7 @@ class Annotations:
             score=score,
             attributes=attributes,
             source=source,
-            normalized=_unit_flag(normalized, normalised),
+            normalized=normalized,
             param="polygons",
         )
 
@@ -736,7 +732,6 @@ class Annotations:
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
         source: Sequence[str | None] | None = None,
         normalized: bool = False,
-        normalised: bool | None = None,
     ) -> Annotations:
         """Polylines from (K, 2) vertex arrays, one per shape, in drawing order. The keywords
         are those of :meth:`from_runs`."""
@@ -751,7 +746,7 @@ class Annotations:
             score=score,
             attributes=attributes,
             source=source,
-            normalized=_unit_flag(normalized, normalised),
+            normalized=normalized,
             param="lines",
         )
 
@@ -770,7 +765,6 @@ class Annotations:
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
         source: Sequence[str | None] | None = None,
         normalized: bool = False,
-        normalised: bool | None = None,
     ) -> Annotations:
         """Landmarks (keypoint sets) from (K, 2) arrays, one per shape.
 
@@ -790,7 +784,7 @@ class Annotations:
             point_labels=point_labels,
             attributes=attributes,
             source=source,
-            normalized=_unit_flag(normalized, normalised),
+            normalized=normalized,
             param="landmarks",
         )
 
@@ -808,7 +802,6 @@ class Annotations:
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
         source: Sequence[str | None] | None = None,
         normalized: bool = False,
-        normalised: bool | None = None,
     ) -> Annotations:
         """Cuboids from an (N, 8, 2) array: the front face bottom-left, bottom-right, top-right,
         top-left, then the back face likewise (the corner order of the API page's example).
@@ -825,7 +818,7 @@ class Annotations:
             score=score,
             attributes=attributes,
             source=source,
-            normalized=_unit_flag(normalized, normalised),
+            normalized=normalized,
             param="cuboids",
         )
 
@@ -1332,15 +1325,6 @@ class _Inputs:
             for i, (p, k) in enumerate(zip(point_labels, counts.tolist(), strict=True))
         ]
         return np.concatenate(parts or [np.zeros(0, np.int64)]).astype(np.int32)
-
-
-def _unit_flag(normalized: bool, normalised: bool | None) -> bool:
-    """The one flag of the two spellings; giving both, differently, is refused."""
-    if normalised is None:
-        return normalized
-    if normalized and not normalised:
-        raise _bad("normalized", "normalized=True and normalised=False: give one of them")
-    return normalised
 
 
 def _texts(values: Any, param: str) -> list[str] | None:

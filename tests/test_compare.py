@@ -48,7 +48,7 @@ def _jobs(draw: Any, max_shapes: int = 10) -> Annotations:
         kw: dict[str, Any] = {
             "track": [draw(st.sampled_from([-1, 0, 1]))],
             "attributes": [draw(st.sampled_from([None, {"a": 1}, {"a": 2}]))],
-            "normalised": True,
+            "normalized": True,
         }
         label = [draw(st.sampled_from(["car", "dog"]))]
         if kind == Kind.RECTANGLE:
@@ -69,7 +69,7 @@ def _frames(n: int = 2) -> Frames:
 def _boxes(
     frames: Frames, xyxy: list[list[float]], labels: list[str], frame: list[int], **kw: Any
 ) -> Annotations:
-    return Annotations.from_boxes(frames, xyxy, labels, frame, normalised=True, **kw)
+    return Annotations.from_boxes(frames, xyxy, labels, frame, normalized=True, **kw)
 
 
 def _total(job: Any) -> dict[str, Any]:
@@ -253,8 +253,8 @@ def test_frames_matched_by_frame_id_not_row() -> None:
 def test_polygon_iou_with_shapely() -> None:
     fr = _frames(1)
     square = np.array([[0, 0], [0.2, 0], [0.2, 0.2], [0, 0.2]])
-    pre = Annotations.from_polygons(fr, [square], ["lake"], [0], normalised=True)
-    fin = Annotations.from_polygons(fr, [square + [0.05, 0]], ["lake"], [0], normalised=True)
+    pre = Annotations.from_polygons(fr, [square], ["lake"], [0], normalized=True)
+    fin = Annotations.from_polygons(fr, [square + [0.05, 0]], ["lake"], [0], normalized=True)
     t = _total(compare_annotations(pre, fin))
     # 0.15 x 0.2 = 0.03 shared, 0.08 - 0.03 = 0.05 together -> 0.6: moved, P@0.5 but not 0.75
     assert t["moved_similarity"]["mean"] == pytest.approx(0.6)
@@ -265,8 +265,8 @@ def test_self_intersecting_final_polygon_is_compared_made_valid() -> None:
     fr = _frames(1)
     square = np.array([[0, 0], [0.2, 0], [0.2, 0.2], [0, 0.2]])
     bowtie = np.array([[0, 0], [0.2, 0.2], [0.2, 0], [0, 0.2]])
-    pre = Annotations.from_polygons(fr, [square], ["lake"], [0], normalised=True)
-    fin = Annotations.from_polygons(fr, [bowtie], ["lake"], [0], normalised=True)
+    pre = Annotations.from_polygons(fr, [square], ["lake"], [0], normalized=True)
+    fin = Annotations.from_polygons(fr, [bowtie], ["lake"], [0], normalized=True)
     job = compare_annotations(pre, fin)
     # the bow tie made valid is two triangles of 0.01 each, inside the square: 0.02 / 0.04
     assert job.polygons_made_valid == 1
@@ -276,9 +276,9 @@ def test_self_intersecting_final_polygon_is_compared_made_valid() -> None:
 def test_line_similarity_is_buffered_iou_with_flat_ends() -> None:
     fr = _frames(1)
     line = np.array([[0.1, 0.5], [0.5, 0.5]])
-    pre = Annotations.from_lines(fr, [line, line + [0, 0.2]], ["lane"] * 2, [0, 0], normalised=True)
+    pre = Annotations.from_lines(fr, [line, line + [0, 0.2]], ["lane"] * 2, [0, 0], normalized=True)
     fin = Annotations.from_lines(
-        fr, [line + [0, 0.004], line + [0, 0.21]], ["lane"] * 2, [0, 0], normalised=True
+        fr, [line + [0, 0.004], line + [0, 0.21]], ["lane"] * 2, [0, 0], normalized=True
     )
     t = _total(compare_annotations(pre, fin))
     # buffered by r = 0.01 each side: bands 0.02 high, shifted d: IoU (2r - d) / (2r + d)
@@ -291,10 +291,10 @@ def test_line_similarity_is_buffered_iou_with_flat_ends() -> None:
 def test_landmark_similarity_is_oks_like() -> None:
     fr = _frames(1)
     pre = Annotations.from_landmarks(
-        fr, [np.array([[0.1, 0.1], [0.3, 0.3]])], ["face"], [0], normalised=True
+        fr, [np.array([[0.1, 0.1], [0.3, 0.3]])], ["face"], [0], normalized=True
     )
     fin = Annotations.from_landmarks(
-        fr, [np.array([[0.1, 0.1], [0.3, 0.32]])], ["face"], [0], normalised=True
+        fr, [np.array([[0.1, 0.1], [0.3, 0.32]])], ["face"], [0], normalized=True
     )
     t = _total(compare_annotations(pre, fin))
     # box around both sets 0.2 x 0.22 = 0.044 = s²; point 2 moved d² = 0.02² = 0.0004;
@@ -306,9 +306,9 @@ def test_landmark_similarity_is_oks_like() -> None:
 def test_landmark_point_missing_on_one_side_scores_zero() -> None:
     fr = _frames(1)
     pre = Annotations.from_landmarks(
-        fr, [np.array([[0.1, 0.1], [0.3, 0.3]])], ["face"], [0], normalised=True
+        fr, [np.array([[0.1, 0.1], [0.3, 0.3]])], ["face"], [0], normalized=True
     )
-    fin = Annotations.from_landmarks(fr, [np.array([[0.1, 0.1]])], ["face"], [0], normalised=True)
+    fin = Annotations.from_landmarks(fr, [np.array([[0.1, 0.1]])], ["face"], [0], normalized=True)
     t = _total(compare_annotations(pre, fin))
     # point 1 exact (1), point 2 gone (0): 2 distinct point labels -> 0.5
     assert t["moved_similarity"]["mean"] == pytest.approx(0.5)
@@ -318,10 +318,10 @@ def test_cuboid_similarity_is_its_front_face_box() -> None:
     fr = _frames(1)
     front = np.array([[0.1, 0.3], [0.3, 0.3], [0.3, 0.1], [0.1, 0.1]])
     back = front + [0.05, -0.05]
-    pre = Annotations.from_cuboids(fr, [np.vstack([front, back])], ["box"], [0], normalised=True)
+    pre = Annotations.from_cuboids(fr, [np.vstack([front, back])], ["box"], [0], normalized=True)
     # back face moved 0.1, front face 0.02 right: front boxes 0.18 x 0.2 / (0.08 - 0.036)
     fin = Annotations.from_cuboids(
-        fr, [np.vstack([front + [0.02, 0], back + [0.1, 0]])], ["box"], [0], normalised=True
+        fr, [np.vstack([front + [0.02, 0], back + [0.1, 0]])], ["box"], [0], normalized=True
     )
     t = _total(compare_annotations(pre, fin))
     assert t["moved_similarity"]["mean"] == pytest.approx(0.036 / 0.044)
@@ -427,7 +427,7 @@ def test_kinds_never_match_each_other() -> None:
     fr = _frames(1)
     box = _boxes(fr, [[0, 0, 0.2, 0.2]], ["x"], [0])
     poly = Annotations.from_polygons(
-        fr, [np.array([[0, 0], [0.2, 0], [0.2, 0.2], [0, 0.2]])], ["x"], [0], normalised=True
+        fr, [np.array([[0, 0], [0.2, 0], [0.2, 0.2], [0, 0.2]])], ["x"], [0], normalized=True
     )
     t = _total(compare_annotations(box, poly))
     assert (t["deleted"], t["added"]) == (1, 1)

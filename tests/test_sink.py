@@ -287,7 +287,7 @@ def test_property_the_sink_writes_the_batch_paths_bytes(
 
 def test_normalised_items(tmp_path: Path) -> None:
     frames = Frames.build(W, H)
-    a = Annotations.from_boxes(frames, [[0.1, 0.1, 0.5, 0.5]], ["car"], 0, normalised=True)
+    a = Annotations.from_boxes(frames, [[0.1, 0.1, 0.5, 0.5]], ["car"], 0, normalized=True)
     got, _ = streamed(tmp_path / "s.jsonl", [a, a], frames_per_job=2)
     want, _ = batch(tmp_path / "b.jsonl", [a, a], frames_per_job=2)
     assert got == want

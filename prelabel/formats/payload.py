@@ -61,6 +61,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from prelabel._ragged import offsets_from_counts
 from prelabel.annotations import Annotations, Frames, Kind
 from prelabel.errors import InputError
 from prelabel.jsonio import load_json
@@ -498,9 +499,10 @@ def _content(
         points, point_label = _points_fast(geometry, landmark)
     except (KeyError, TypeError, ValueError):
         points, point_label = _points_slow(geometry, kind_arr, sources, where)
-    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(count_arr, out=offsets[1:])
-    ann = Annotations.from_runs(
+    offsets = offsets_from_counts(count_arr)
+    # the unchecked constructor, as every reader builds: each value was checked against its
+    # JSON path above, so an error names the file, the line and the path
+    ann = Annotations._runs(
         frames,
         kind_arr,
         points.reshape(-1, 2),

@@ -38,7 +38,9 @@ demand (a preview reads the objects of the few frames it draws, so the Python wo
 Coordinates are gathered without Python code per point: the point objects of a job are
 chained and read with ``operator.itemgetter`` (C iteration) into one numpy array; only when
 that fails (a missing key, a string where a number should be) is the job walked point by
-point to name the first bad value. Bad input raises one :class:`InputError` naming the file,
+point to name the first bad value. Coordinates must be finite and in [0, 1], as ``validate``
+checks them (a result is held to the payload's rule: a value of 1e308 would overflow once
+multiplied by a frame size). Bad input raises one :class:`InputError` naming the file,
 the line (JSON Lines) and the JSON path.
 """
 
@@ -560,8 +562,10 @@ def _points_fast(
             raise TypeError("non-integer landmark label")
         counts = np.fromiter(map(len, geometry), dtype=np.int64, count=len(geometry))
         point_label[np.repeat(landmark, counts)] = np.asarray(lab, dtype=np.int64)
-    if not np.isfinite(points).all():
-        raise ValueError("non-finite coordinate")
+    # validate's rule: finite and in [0, 1] (NaN fails both comparisons); a value beyond
+    # would overflow, or leave the frame, once multiplied by a frame size
+    if not ((points >= 0.0) & (points <= 1.0)).all():
+        raise ValueError("coordinate outside [0, 1]")
     return points, point_label
 
 
@@ -581,6 +585,10 @@ def _points_slow(
                 v = point.get(axis)
                 if isinstance(v, bool) or not isinstance(v, int | float):
                     raise where.error(f"{pp}.{axis}", f"expected a number, not {v!r}")
+                if not 0.0 <= v <= 1.0:  # validate's words
+                    raise where.error(
+                        f"{pp}.{axis}", f"coordinate must be a finite number in [0, 1], not {v!r}"
+                    )
                 xy.append(float(v))
             if kind == Kind.LANDMARK:
                 lab = point.get("label")
@@ -591,6 +599,4 @@ def _points_slow(
                 labels.append(lab)
             else:
                 labels.append(0)
-        if not all(np.isfinite(xy[-2:])):
-            raise where.error(op, "a coordinate is not finite")
     return np.asarray(xy, dtype=np.float64).reshape(-1, 2), np.asarray(labels, dtype=np.int32)

@@ -9,10 +9,12 @@ import numpy as np
 import orjson
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from prelabel.annotations import Kind
 from prelabel.errors import InputError
 from prelabel.formats.payload import (
+    JobContent,
     payload_jobs,
     read_jobs,
     read_payload,
@@ -22,7 +24,7 @@ from prelabel.formats.payload import (
 from prelabel.geometry import prepare
 from prelabel.jobs import JobOptions, job_lines
 from prelabel.submit.results import result_file_name, saved_results
-from tests.strategies import annotations
+from tests.strategies import annotations, byte_mutations, mutate_bytes
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 VALID = FIXTURES / "payloads" / "valid.jsonl"
@@ -148,6 +150,11 @@ def test_blank_lines_are_skipped_and_lines_counted(tmp_path: Path) -> None:
         (lambda t: t[0]["frames"].update(nope=t[0]["frames"]["frame001"]), "frames.nope"),
         (lambda t: t[2].update(type="ellipse"), "annotations[2].type"),
         (lambda t: t[0]["frames"]["frame002"].update(label=""), "frame002.label"),
+        # a coordinate beyond [0, 1] overflows (1e308) or leaves the frame once in pixels
+        (lambda t: t[0]["frames"]["frame001"]["coordinates"][3].update(y=1e308), "[3].y"),
+        (lambda t: t[1]["frames"]["frame001"]["points"]["p2"].update(x=-0.5), "p2.x"),
+        (lambda t: t[0]["frames"]["frame001"].update(coordinates=[{"x": 0, "y": 0}]), "nates"),
+        (lambda t: t[3]["frames"]["frame003"]["points"].pop("p8"), "frame003.points"),
     ],
 )
 def test_bad_input_names_file_line_and_path(tmp_path: Path, edit: Any, where: str) -> None:
@@ -297,3 +304,39 @@ def test_a_result_file_named_as_results_fetch_names_it_reads_back_its_reference_
     assert read_result(file).reference_id == reference_id
     assert saved_results(tmp_path) == {reference_id: file}  # the same decoding
     assert [j.reference_id for j in read_results(tmp_path)] == [reference_id]
+
+
+# --- fuzz: mutated payloads and results give JobContent or one InputError ----------------------
+_RESULTS = FIXTURES / "results"
+_FUZZ_FILES = sorted(_RESULTS.glob("*.json")) + [_RESULTS / "prelabels.jsonl"]
+_JSON_TOKENS = [
+    b"{", b"}", b"[", b"]", b",", b":", b'"', b"\n", b"null", b"true", b"-1", b"0", b"1e308",
+    b"-1e309", b"NaN", b'"x"', b'"frame_000000"', b'"p1"', b'"p9"', b'"coordinates"',
+    b'"points"', b'"edges"', b'"frames"', b'"type"', b'"polygon"', b'"cuboid"', b'"landmark"',
+    b'"label"', b'"_id"', b'"reference_id"', b'"\\u0000"', b"\xff", b"{}", b"[]",
+]  # fmt: skip
+
+
+@given(
+    st.sampled_from(_FUZZ_FILES),
+    st.lists(byte_mutations(_JSON_TOKENS), min_size=1, max_size=3),
+)
+def test_mutated_results_and_payloads_read_or_fail_with_one_input_error(
+    source: Path, mutations: list[tuple[str, float, bytes, int]]
+) -> None:
+    import tempfile
+
+    data = source.read_bytes()
+    for m in mutations:
+        data = mutate_bytes(data, *m)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / source.name
+        path.write_bytes(data)
+        try:
+            jobs = list(read_jobs(path))
+            for job in jobs:
+                assert isinstance(job, JobContent)
+                assert len(job.object_ids) == len(job.annotations)
+                assert np.isfinite(job.annotations.points).all()
+        except InputError as exc:
+            assert str(path) in str(exc)

@@ -178,23 +178,93 @@ def load_sidecar(path: str | PathLike[str]) -> dict[str, dict[str, list[Any]]]:
     if not isinstance(jobs, dict):
         raise InputError(path, "$.jobs", "expected an object of reference_id -> frames")
     for ref, entry in jobs.items():
-        where = f"$.jobs.{ref}"
-        if not isinstance(entry, dict):
-            raise InputError(path, where, "expected an object")
-        cols = [entry.get(k) for k in ("frame_id", "width", "height")]
-        if not all(isinstance(c, list) for c in cols):
-            raise InputError(path, where, "needs lists frame_id, width and height")
-        n = len(entry["frame_id"])
-        for key in ("width", "height", "name", "index"):
-            if key in entry and (not isinstance(entry[key], list) or len(entry[key]) != n):
-                raise InputError(path, f"{where}.{key}", f"expected a list of {n} values")
-        for key in ("width", "height"):
-            v = np.asarray(entry[key], dtype=object)
-            ok = [type(x) in (int, float) and x > 0 for x in v.tolist()]
-            if not all(ok):
-                i = ok.index(False)
-                raise InputError(path, f"{where}.{key}[{i}]", "expected a positive number")
+        _check_entry(path, f"$.jobs{_key(ref)}", entry)
     return jobs
+
+
+# the largest frame side taken from a sidecar (as MOT's seqinfo is held): a size is checked
+# before anything is made of it
+MAX_SIDE = 2**31
+
+
+def _key(k: str) -> str:
+    """A key in a JSON path: ``.cam1``, or ``["a b"]``."""
+    return f".{k}" if k.isidentifier() else f"[{orjson.dumps(k).decode()}]"
+
+
+def _typed(values: Sequence[Any], *allowed: type) -> npt.NDArray[np.bool_]:
+    """Per value, whether its type is one of ``allowed`` (exactly: a bool is no int)."""
+    types = np.fromiter(map(type, values), dtype=object, count=len(values))
+    return np.isin(types, np.asarray(allowed, dtype=object))
+
+
+def _first_bad(ok: npt.NDArray[np.bool_]) -> int | None:
+    bad = np.flatnonzero(~ok)
+    return int(bad[0]) if len(bad) else None
+
+
+def _check_entry(path: str | PathLike[str], where: str, entry: Any) -> None:
+    """One job's columns: lists of one length, ids unique strings, sizes in (0, 2**31],
+    names relative paths inside the export (no ``..``), indexes integers."""
+    if not isinstance(entry, dict):
+        raise InputError(path, where, "expected an object")
+    cols = [entry.get(k) for k in ("frame_id", "width", "height")]
+    if not all(isinstance(c, list) for c in cols):
+        raise InputError(path, where, "needs lists frame_id, width and height")
+    n = len(entry["frame_id"])
+    for key in ("width", "height", "name", "index"):
+        if key in entry and (not isinstance(entry[key], list) or len(entry[key]) != n):
+            raise InputError(path, f"{where}.{key}", f"expected a list of {n} values")
+    if "sequence" in entry and not isinstance(entry["sequence"], str):
+        raise InputError(path, f"{where}.sequence", "expected a string")
+    ids = entry["frame_id"]
+    i = _first_bad(_typed(ids, str))
+    if i is not None:
+        raise InputError(path, f"{where}.frame_id[{i}]", "expected a string")
+    if len(set(ids)) != n:
+        _, first, counts = np.unique(
+            np.asarray(ids, dtype=str), return_index=True, return_counts=True
+        )
+        j = int(np.sort(first[counts > 1])[0])
+        again = j + 1 + ids[j + 1 :].index(ids[j])
+        raise InputError(path, f"{where}.frame_id[{again}]", f"frame_id {ids[j]!r} repeated")
+    for key in ("width", "height"):
+        col = entry[key]
+        numeric = _typed(col, int, float)
+        values = np.zeros(n)
+        values[numeric] = np.asarray([col[k] for k in np.flatnonzero(numeric)], dtype=float)
+        i = _first_bad(numeric & (values > 0) & (values <= MAX_SIDE))
+        if i is not None:
+            raise InputError(
+                path, f"{where}.{key}[{i}]", f"expected a positive number up to {MAX_SIDE:,}"
+            )
+    if "index" in entry:
+        col = entry["index"]
+        i = _first_bad(_typed(col, int))
+        if i is None:
+            i = _first_bad(np.abs(np.asarray(col, dtype=float)) < 2**62)
+        if i is not None:
+            raise InputError(path, f"{where}.index[{i}]", "expected an integer")
+    if "name" in entry:
+        names = entry["name"]
+        i = _first_bad(_typed(names, str))
+        if i is not None:
+            raise InputError(path, f"{where}.name[{i}]", "expected a string")
+        i = next((k for k, name in enumerate(names) if not _inside(name)), None)
+        if i is not None:
+            raise InputError(
+                path,
+                f"{where}.name[{i}]",
+                f"{names[i]!r} is not a relative path inside the export (absolute, or with ..)",
+            )
+
+
+def _inside(name: str) -> bool:
+    """A relative image name that stays inside a folder (no root, no ``..`` part)."""
+    if not name:
+        return True
+    p = PurePosixPath(name.replace("\\", "/"))
+    return not p.is_absolute() and ".." not in p.parts
 
 
 def with_sidecar(job: JobContent, jobs: FrameTable, path: str | PathLike[str]) -> JobContent:

@@ -67,3 +67,37 @@ def test_bad_sidecar_names_the_key(tmp_path: Path) -> None:
     side.write_bytes(orjson.dumps(doc))
     with pytest.raises(InputError, match="no frames recorded"):
         list(pixel_jobs(jobs))
+
+
+@pytest.mark.parametrize(
+    ("key", "at", "value", "message"),
+    [
+        # a size is checked before anything is made of it: 1e308 overflowed COCO's ints
+        ("width", 1, 1e308, "up to"),
+        ("height", 0, 1e12, "up to"),
+        ("width", 0, True, "positive"),
+        ("index", 1, "a", "integer"),  # was a ValueError from numpy
+        ("index", 0, 1.5, "integer"),  # was truncated to 1
+        ("frame_id", 1, 7, "string"),
+        ("frame_id", 1, "000", "repeated"),  # was "frame '001' is not recorded"
+        ("name", 0, 5, "string"),  # was a TypeError in export yolo
+        ("name", 1, "../../outside.png", "inside the export"),  # export yolo wrote there
+        ("name", 0, "/etc/x.png", "inside the export"),
+        ("sequence", None, ["cam"], "string"),
+    ],
+)
+def test_sidecar_values_are_checked_before_use(
+    tmp_path: Path, key: str, at: int | None, value: object, message: str
+) -> None:
+    jobs = _payload(tmp_path)
+    side = sizes.sidecar_path(jobs)
+    doc = orjson.loads(side.read_bytes())
+    if at is None:
+        doc["jobs"]["cam"][key] = value
+    else:
+        doc["jobs"]["cam"][key][at] = value
+    side.write_bytes(orjson.dumps(doc))
+    with pytest.raises(InputError, match=message) as info:
+        list(pixel_jobs(jobs))
+    assert info.value.path == str(side)
+    assert info.value.location == f"$.jobs.cam.{key}" + ("" if at is None else f"[{at}]")

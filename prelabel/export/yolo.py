@@ -111,6 +111,16 @@ def export_yolo(
         ordered = [rows[i] for i in order.tolist()]
         rels = [label_path(name) for name in frame_names(job)]
         for rel, name in zip(rels, frame_names(job), strict=True):
+            parts = PurePosixPath(rel).parts
+            if PurePosixPath(rel).is_absolute() or ".." in parts:
+                # a name made of a reference_id (no sizes given) is input: never a way out
+                where = "$.reference_id" if job.line is None else f"{job.line}: $.reference_id"
+                raise InputError(
+                    job.path,
+                    where,
+                    f"frame {name!r} of job {job.reference_id!r} would be written at {rel!r}, "
+                    "outside the output folder",
+                )
             if rel in seen:
                 raise InputError(
                     output, rel, f"frames {seen[rel]!r} and {name!r} would share one label file"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pytest
 from click.testing import CliRunner, Result
 
 from prelabel.cli import main
@@ -95,3 +96,24 @@ def test_bad_result_is_one_line(tmp_path: Path) -> None:
     assert "a.json" in r.output
     assert "annotation_data" in r.output
     assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("reference_id", ["../../escaped", "/tmp/escaped", "a/../../escaped"])
+def test_a_reference_id_cannot_write_outside_the_yolo_folder(
+    tmp_path: Path, reference_id: str
+) -> None:
+    """Without sizes, YOLO names frames <reference_id>/<file>: a result's reference_id is
+    input, and one of .. parts (or a root) must not take the label files out of -o."""
+    folder = tmp_path / "results"
+    folder.mkdir()
+    doc = orjson.loads((FIXTURES / "results" / "street.json").read_bytes())
+    doc["reference_id"] = reference_id
+    (folder / "street.json").write_bytes(orjson.dumps(doc))
+    out = tmp_path / "deep" / "er" / "ds"
+    r = run("export", "yolo", str(folder), "-o", str(out))
+    assert r.exit_code == 2, r.output
+    assert "street.json" in r.output
+    assert "outside" in r.output
+    assert "Traceback" not in r.output
+    assert not list(tmp_path.rglob("escaped"))
+    assert not Path("/tmp/escaped").exists()

@@ -112,6 +112,7 @@ class Reason(str, Enum):
     LANDMARK_NOT_IN_FORMAT = "landmark_points_not_in_format"
     TRACK_LABEL_CHANGES = "track_label_changes"
     ATTRIBUTES_NOT_IN_FORMAT = "attributes_not_in_format"
+    NOT_A_RESULT_FILE = "not_a_result_file"  # also compare's ignored_files
 
 
 class _Row(TypedDict):

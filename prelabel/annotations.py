@@ -140,7 +140,7 @@ class Frames:
         )
         given = [(p, c) for p, c in (("frame_id", ids), ("src", srcs), ("name", names),
                  ("sequence", None if isinstance(seqs, str) else seqs)) if c is not None]  # fmt: skip
-        chk = _Inputs(None)
+        chk = _Inputs(None, needs_frames=False)
         w = _sizes(width, "width")
         h = _sizes(height, "height")
         sized = [a.size for a in (w, h) if a.ndim == 1]
@@ -441,7 +441,7 @@ class Annotations:
         labels: Sequence[str] | npt.ArrayLike,
         frame: npt.ArrayLike,
         *,
-        names: Sequence[str] | None = None,
+        names: Sequence[str] | Mapping[int, str] | None = None,
         track: npt.ArrayLike | None = None,
         score: npt.ArrayLike | None = None,
         point_label: npt.ArrayLike | None = None,
@@ -456,7 +456,8 @@ class Annotations:
         - ``labels``: one per shape, names (strings, or one string for all), or class ids
           into ``names``;
         - ``frame``: per shape, its row in ``frames`` (or one row for all);
-        - ``names``: the class names that integer ``labels`` index (a model's class list);
+        - ``names``: the class names that integer ``labels`` index (a model's class list, or
+          its ``{class id: name}`` dict such as Ultralytics' ``model.names``);
         - ``track``: per shape, an identity across frames (same track, same object);
           -1 or omitted: none;
         - ``score``: per shape, the model's confidence; NaN or omitted: none;
@@ -536,7 +537,7 @@ class Annotations:
         labels: Sequence[str] | npt.ArrayLike,
         frame: npt.ArrayLike,
         *,
-        names: Sequence[str] | None = None,
+        names: Sequence[str] | Mapping[int, str] | None = None,
         track: npt.ArrayLike | None = None,
         score: npt.ArrayLike | None = None,
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
@@ -604,7 +605,7 @@ class Annotations:
         labels: Sequence[str] | npt.ArrayLike,
         frame: npt.ArrayLike,
         *,
-        names: Sequence[str] | None = None,
+        names: Sequence[str] | Mapping[int, str] | None = None,
         track: npt.ArrayLike | None = None,
         score: npt.ArrayLike | None = None,
         point_labels: Sequence[npt.ArrayLike] | None = None,
@@ -694,7 +695,7 @@ class Annotations:
         labels: Sequence[str] | npt.ArrayLike,
         frame: npt.ArrayLike,
         *,
-        names: Sequence[str] | None = None,
+        names: Sequence[str] | Mapping[int, str] | None = None,
         track: npt.ArrayLike | None = None,
         score: npt.ArrayLike | None = None,
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
@@ -726,7 +727,7 @@ class Annotations:
         labels: Sequence[str] | npt.ArrayLike,
         frame: npt.ArrayLike,
         *,
-        names: Sequence[str] | None = None,
+        names: Sequence[str] | Mapping[int, str] | None = None,
         track: npt.ArrayLike | None = None,
         score: npt.ArrayLike | None = None,
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
@@ -758,7 +759,7 @@ class Annotations:
         labels: Sequence[str] | npt.ArrayLike,
         frame: npt.ArrayLike,
         *,
-        names: Sequence[str] | None = None,
+        names: Sequence[str] | Mapping[int, str] | None = None,
         track: npt.ArrayLike | None = None,
         score: npt.ArrayLike | None = None,
         point_labels: Sequence[npt.ArrayLike] | None = None,
@@ -796,7 +797,7 @@ class Annotations:
         labels: Sequence[str] | npt.ArrayLike,
         frame: npt.ArrayLike,
         *,
-        names: Sequence[str] | None = None,
+        names: Sequence[str] | Mapping[int, str] | None = None,
         track: npt.ArrayLike | None = None,
         score: npt.ArrayLike | None = None,
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
@@ -831,7 +832,7 @@ class Annotations:
         labels: Sequence[str] | npt.ArrayLike,
         frame: npt.ArrayLike,
         *,
-        names: Sequence[str] | None = None,
+        names: Sequence[str] | Mapping[int, str] | None = None,
         track: npt.ArrayLike | None = None,
         score: npt.ArrayLike | None = None,
         attributes: Sequence[Mapping[str, Any] | None] | None = None,
@@ -998,12 +999,45 @@ def _described(values: Any) -> str:
 
 
 def _array(values: Any, param: str, expected: str) -> npt.NDArray[Any]:
+    """``values`` as a numpy array, the one conversion of every constructor and adapter: a
+    torch tensor (on a GPU, needing grad, in bfloat16, which numpy has not) through
+    ``.detach().cpu().numpy()`` (``.float()`` first where numpy lacks its dtype), anything
+    else through ``np.asarray``. What cannot be converted is an :class:`InputError` naming
+    ``param``: numpy's and torch's own words name no parameter."""
+    if isinstance(values, np.ndarray):
+        return values
+    if _tensor_like(values):
+        try:
+            t = values.detach() if hasattr(values, "detach") else values
+            t = t.cpu() if hasattr(t, "cpu") else t
+            try:
+                return np.asarray(t.numpy())
+            except TypeError:  # a dtype numpy has not (bfloat16): as float32
+                if not hasattr(t, "float"):
+                    raise
+                return np.asarray(t.float().numpy())
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise _bad(
+                param,
+                f"expected {expected}, got {_described(values)} that cannot be copied to a "
+                f"numpy array ({type(exc).__name__})",
+            ) from None
     try:
         return np.asarray(values)
-    except (ValueError, TypeError):  # a ragged list: numpy's own words name no parameter
-        raise _bad(
-            param, f"expected {expected}, got {_described(values)} whose items differ in shape"
-        ) from None
+    except (ValueError, TypeError):
+        if isinstance(values, list | tuple):  # a ragged list
+            why = "whose items differ in shape"
+        else:
+            why = "that cannot be read as an array"
+        raise _bad(param, f"expected {expected}, got {_described(values)} {why}") from None
+
+
+def _tensor_like(values: Any) -> bool:
+    """A torch tensor (or any array object that converts with ``.numpy()`` after ``.cpu()``),
+    told without importing torch."""
+    return callable(getattr(values, "numpy", None)) and (
+        hasattr(values, "cpu") or hasattr(values, "detach")
+    )
 
 
 def _numeric(arr: npt.NDArray[Any], param: str, expected: str) -> npt.NDArray[Any]:
@@ -1038,8 +1072,8 @@ class _Inputs:
     """The checks of the public constructors, vectorised: each is a few numpy reductions
     over a column, and only a failing check looks for the row to name."""
 
-    def __init__(self, frames: Frames | None) -> None:
-        if frames is not None and not isinstance(frames, Frames):
+    def __init__(self, frames: Frames | None, *, needs_frames: bool = True) -> None:
+        if (needs_frames or frames is not None) and not isinstance(frames, Frames):
             raise _bad(
                 "frames", f"expected a Frames table (Frames.build), got {_described(frames)}"
             )
@@ -1126,6 +1160,7 @@ class _Inputs:
             raise _bad(param, f"expected {expected}, got {_described(values)}")
         arr = _numeric(arr, param, expected)
         if arr.dtype.kind == "f":
+            arr = arr.astype(np.float64, copy=False)  # float16 cannot hold the range checked
             bad = ~np.isfinite(arr)
             if bad.any():
                 i = _first(bad)
@@ -1180,14 +1215,7 @@ class _Inputs:
     def labels(self, labels: Any, names: Any, n: int) -> tuple[Any, tuple[str, ...] | None]:
         """(labels as strings or class ids, names) checked: ids need ``names`` and must index it."""
         if names is not None:
-            if isinstance(names, str) or not hasattr(names, "__len__"):
-                raise _bad("names", f"expected a list of class names, got {_described(names)}")
-            names_t = tuple(names)
-            if set(map(type, names_t)) - {str}:
-                i = next(i for i, v in enumerate(names_t) if not isinstance(v, str))
-                raise _bad(
-                    f"names[{i}]", f"expected a class name (str), got {_described(names_t[i])}"
-                )
+            names_t = class_names(names, "names")
             ids = self.ints(
                 labels, n, "labels", lo=0, hi=len(names_t) - 1,
                 range_text=f"the {len(names_t)} class ids of {keyword('names')} (0..{len(names_t) - 1})",
@@ -1247,7 +1275,11 @@ class _Inputs:
         )
         score_arr = self.floats(score, n, "score")
         for col, value in (("attributes", attributes), ("source", source)):
-            if value is not None and (not hasattr(value, "__len__") or len(value) != n):
+            if value is not None and (
+                isinstance(value, str | bytes | Mapping)
+                or not hasattr(value, "__len__")
+                or len(value) != n
+            ):
                 raise _bad(col, f"expected {n} values (one per shape), got {_described(value)}")
         if attributes is not None:
             wrong = [
@@ -1281,9 +1313,11 @@ class _Inputs:
         offsets: IntArray,
         point_frame: IntArray | None,
         param: str,
+        hint: str | None = None,
     ) -> None:
         """Refuse pixel coordinates that all lie in 0..1 (some strictly
-        between) on frames of more than a few pixels: fractions passed without normalized=True."""
+        between) on frames of more than a few pixels: fractions passed without normalized=True
+        (``hint``: the fix to say where there is no such keyword)."""
         if not len(pts):
             return
         with np.errstate(invalid="ignore"):
@@ -1302,11 +1336,11 @@ class _Inputs:
         if not (np.minimum(w, h) > _FEW_PIXELS).all():
             return
         size = f"{float(w[0]):g} x {float(h[0]):g}"
+        fix = hint or f"pass {keyword('normalized', True)} (or pixel coordinates)"
         raise _bad(
             param,
             f"every coordinate lies in 0..1 on frames of {size} pixels: these look "
-            f"like fractions of the frame size; pass {keyword('normalized', True)} (or pixel "
-            "coordinates)",
+            f"like fractions of the frame size; {fix}",
         )
 
     def point_labels(self, point_labels: Any, counts: IntArray) -> npt.NDArray[np.int32]:
@@ -1325,6 +1359,32 @@ class _Inputs:
             for i, (p, k) in enumerate(zip(point_labels, counts.tolist(), strict=True))
         ]
         return np.concatenate(parts or [np.zeros(0, np.int64)]).astype(np.int32)
+
+
+def class_names(names: Any, param: str) -> tuple[str, ...]:
+    """A model's class names by class id: a list of str, or a ``{class id: name}`` dict with
+    the ids 0..K-1 (Ultralytics' ``model.names``), checked."""
+    if isinstance(names, Mapping):
+        keys = list(names)
+        if not all(isinstance(k, int | np.integer) and not isinstance(k, bool) for k in keys) or (
+            sorted(int(k) for k in keys) != list(range(len(keys)))
+        ):
+            shown = sorted(keys, key=repr)[:8]
+            raise _bad(param, f"expected a {{class id: name}} dict with the ids 0..{len(keys) - 1}, "
+                       f"got the keys {shown}")  # fmt: skip
+        values = [names[k] for k in sorted(keys)]
+    elif isinstance(names, str | bytes) or not hasattr(names, "__len__"):
+        raise _bad(
+            param, f"expected a list of class names or a {{class id: name}} dict, got "
+            f"{_described(names)}",
+        )  # fmt: skip
+    else:
+        values = names.tolist() if isinstance(names, np.ndarray) else list(names)
+    wrong = [i for i, v in enumerate(values) if not isinstance(v, str)]
+    if wrong:
+        i = wrong[0]
+        raise _bad(f"{param}[{i}]", f"expected a class name (str), got {_described(values[i])}")
+    return tuple(values)
 
 
 def _texts(values: Any, param: str) -> list[str] | None:

@@ -411,3 +411,78 @@ def test_constructors_give_a_table_or_one_input_error(
             assert exc.location  # names the parameter
         else:
             assert len(ann.frame) == len(ann.label) == len(ann.track) == len(ann)
+
+
+# --- what a new user passes: a model's names dict, tensors, the wrong type -----------------
+
+
+def test_names_may_be_a_models_id_to_name_dict(frames: Frames) -> None:
+    # the labels error says names=model.names, and Ultralytics' model.names is a dict
+    ann = Annotations.from_boxes(frames, [[1, 2, 30, 40]], [1], 0, names={1: "car", 0: "person"})
+    assert ann.labels == ("person", "car")
+    assert ann.label.tolist() == [1]
+    with pytest.raises(
+        InputError, match=r"names: expected a \{class id: name\} dict with the ids 0\.\.1"
+    ):
+        Annotations.from_boxes(frames, [[1, 2, 30, 40]], [1], 0, names={1: "car", 2: "dog"})
+
+
+def test_frames_that_are_no_frames_table_are_named() -> None:
+    # frames=None was an AssertionError
+    with pytest.raises(InputError, match="frames: expected a Frames table"):
+        Annotations.from_boxes(None, [[1, 2, 30, 40]], "car", 0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("keyword", ["source", "attributes"])
+def test_a_string_is_not_a_column_of_one_per_shape(frames: Frames, keyword: str) -> None:
+    with pytest.raises(
+        InputError, match=rf"{keyword}: expected 1 values \(one per shape\), got str"
+    ):
+        Annotations.from_boxes(frames, [[1, 2, 30, 40]], "car", 0, **{keyword: "x"})
+
+
+class _GpuTensor:
+    """A torch tensor on a GPU, as prelabel sees one: numpy() refuses until cpu()."""
+
+    def __init__(self, data: np.ndarray) -> None:
+        self.data = data
+
+    def numpy(self) -> np.ndarray:
+        raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu()")
+
+    def cpu(self) -> _CpuTensor:
+        return _CpuTensor(self.data)
+
+
+class _CpuTensor(_GpuTensor):
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def cpu(self) -> _CpuTensor:
+        return self
+
+
+def test_tensors_on_a_gpu_are_read_by_the_constructors(frames: Frames) -> None:
+    ann = Annotations.from_boxes(
+        frames,
+        _GpuTensor(np.array([[1.0, 2, 30, 40]], np.float32)),
+        _GpuTensor(np.array([1])),
+        0,
+        names=["person", "car"],
+        track=_GpuTensor(np.array([5.0], np.float16)),
+    )
+    assert ann.xyxy.tolist() == [[1, 2, 30, 40]]
+    assert ann.track.tolist() == [5]
+
+
+@pytest.mark.filterwarnings("error")
+def test_float16_integers_give_no_numpy_warning(frames: Frames) -> None:
+    ann = Annotations.from_boxes(
+        frames, [[1, 2, 30, 40]], "car", np.float16(1), track=np.array([3], np.float16)
+    )
+    assert ann.track.tolist() == [3]
+    assert ann.frame.tolist() == [1]
+    with pytest.raises(InputError, match=r"track\[0\]: is 3.5, not a whole number"):
+        Annotations.from_boxes(
+            frames, [[1, 2, 30, 40]], "car", 0, track=np.array([3.5], np.float16)
+        )

@@ -852,3 +852,33 @@ def test_the_sidecar_written_job_by_job_is_the_one_document(tmp_path: Path) -> N
     want = orjson.dumps(frames_record(frames, JobOptions(frames_per_job=4))) + b"\n"
     assert sidecar_path(tmp_path / "b.jsonl").read_bytes() == want
     assert list(orjson.loads(want)["jobs"]) == ["sequence-001", "sequence-002", "sequence-003"]
+
+
+# --- what a new user passes ----------------------------------------------------------------
+
+
+def test_supervision_fractions_as_pixels_are_refused(tmp_path: Path) -> None:
+    # one box given as xyxyn in a Detections was written as a sub-pixel box
+    sv = pytest.importorskip("supervision")
+    d = sv.Detections(xyxy=np.array([[0.1, 0.2, 0.3, 0.4]]), data={"class_name": np.array(["car"])})
+    out = tmp_path / "jobs.jsonl"
+    with (
+        pytest.raises(InputError, match=r"detections\.xyxy: every coordinate lies in 0\.\.1"),
+        JobSink(out) as sink,
+    ):
+        sink.append(d, frame_id="f1", src=srcs(1)[0], width=W, height=H)
+    assert out.read_bytes() == b""
+    assert sink.unwritten == 0
+
+
+def test_a_supervision_class_name_that_is_none_is_refused(tmp_path: Path) -> None:
+    sv = pytest.importorskip("supervision")
+    d = sv.Detections(
+        xyxy=np.array([[10.0, 20, 30, 40]]), data={"class_name": np.array([None], dtype=object)}
+    )
+    with (
+        JobSink(tmp_path / "jobs.jsonl") as sink,
+        pytest.raises(InputError, match=r"class_name'\]\[0\]: expected a class name"),
+    ):
+        sink.append(d, frame_id="f1", src=srcs(1)[0], width=W, height=H)
+    assert sink.frames == 0

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from prelabel._ragged import offsets_from_counts
-from prelabel.annotations import Annotations, FloatArray, Frames, IntArray
+from prelabel.annotations import Annotations, FloatArray, Frames, IntArray, _Inputs
 
 
 class Shapes:
@@ -42,20 +42,28 @@ class Shapes:
 
     def build(
         self, frames: Frames, names: tuple[str, ...], cls: IntArray, frame: IntArray,
-        conf: FloatArray, track: IntArray,
+        conf: FloatArray, track: IntArray, param: str,
     ) -> Annotations:  # fmt: skip
         """One table; per detection (``cls``, ``frame``, ``conf``, ``track`` by detection),
         its shapes together in detection order (box, outline pieces, landmark); a shape
-        added with ``tracked=False`` (a smaller piece of a split mask) has no track."""
+        added with ``tracked=False`` (a smaller piece of a split mask) has no track.
+
+        The constructors' units check runs here: pixel coordinates that all lie in 0..1 on
+        a real frame are fractions (``xyxyn``) passed as pixels, refused naming ``param``."""
         if not self.kind:
             return Annotations.empty(frames, names)
         counts = np.concatenate(self.counts)
         det = np.concatenate(self.det)
+        points = np.concatenate(self.points)
+        _Inputs(frames).units(
+            points, frame[det], offsets_from_counts(counts), None, param,
+            hint="the coordinates must be pixels: scale fractions by the frame size",
+        )  # fmt: skip
         order = np.lexsort((np.arange(len(det)), np.concatenate(self.rank), det))
         shape_track = track[det]
         shape_track[~np.concatenate(self.tracked)] = -1
         ann = Annotations._runs(
-            frames, np.concatenate(self.kind), np.concatenate(self.points),
+            frames, np.concatenate(self.kind), points,
             offsets_from_counts(counts), cls[det], frame[det], names=names, track=shape_track,
             score=conf[det], point_label=np.concatenate(self.point_label),
             source=np.concatenate(self.source).tolist(),

@@ -29,10 +29,29 @@ def mask_source(masks: Any, param: str) -> tuple[int, int, int, Callable[[int], 
     if arr.ndim == 3 and arr.shape[0] == 0:
         return 0, int(arr.shape[1]), int(arr.shape[2]), lambda i: arr[i]
     if arr.ndim != 3:
-        raise _bad(param, f"expected an (N, H, W) array of binary masks, got shape {arr.shape}")
+        tip = f" (one mask: {param}[None] is its stack of one)" if arr.ndim == 2 else ""
+        raise _bad(
+            param, f"expected an (N, H, W) array of binary masks, got shape {arr.shape}{tip}"
+        )
     if arr.dtype.kind not in "biuf":
         raise _bad(param, f"expected binary masks (bool or numbers), got dtype {arr.dtype}")
+    if arr.dtype.kind == "f":
+        _check_binary(arr, param)
     return int(arr.shape[0]), int(arr.shape[1]), int(arr.shape[2]), lambda i: arr[i]
+
+
+def _check_binary(arr: npt.NDArray[Any], param: str) -> None:
+    """Float masks hold 0 and 1 only: a soft mask (probabilities, logits) or NaN would be
+    "non-zero = inside" everywhere it is not exactly 0, so it is refused with the fix."""
+    with np.errstate(invalid="ignore"):
+        soft = (arr != 0) & (arr != 1)
+    if soft.any():
+        at = ", ".join(str(int(k)) for k in np.unravel_index(int(np.argmax(soft)), arr.shape))
+        raise _bad(
+            f"{param}[{at}]",
+            f"is {arr[np.unravel_index(int(np.argmax(soft)), arr.shape)].item()!r}: float masks "
+            f"must be 0 or 1 (binary); threshold a soft mask first ({param} > 0.5)",
+        )
 
 
 def frame_text(frames: Frames, row: int) -> str:
@@ -99,7 +118,7 @@ def annotations_from_masks(
     labels: Any,
     frame: Any,
     *,
-    names: Sequence[str] | None,
+    names: Sequence[str] | Mapping[int, str] | None,
     track: Any,
     score: Any,
     attributes: Sequence[Mapping[str, Any] | None] | None,

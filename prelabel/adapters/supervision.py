@@ -15,11 +15,20 @@ from typing import Any
 
 import numpy as np
 
-from prelabel.adapters._arrays import optional_numpy, to_numpy
+from prelabel.adapters._arrays import check_flag, optional_numpy, to_numpy
 from prelabel.adapters._collect import Shapes
 from prelabel.adapters._notes import Notes, check_multipart
 from prelabel.adapters.masks import default_min_area, frame_text, mask_source, trace_rows
-from prelabel.annotations import Annotations, Frames, IntArray, Kind, _bad, _described, _Inputs
+from prelabel.annotations import (
+    Annotations,
+    Frames,
+    IntArray,
+    Kind,
+    _bad,
+    _described,
+    _Inputs,
+    class_names,
+)
 from prelabel.errors import param
 from prelabel.report import Report
 
@@ -43,25 +52,23 @@ def _detections_list(detections: Any) -> list[Any]:
 
 
 def _per_frame(value: Any, n: int, param: str) -> np.ndarray[Any, Any]:
+    """A frame size: one positive number for all, or one per Detections."""
+    expected = f"one number or {n} (one per Detections) of pixels > 0"
     arr = to_numpy(value, param)
     if arr.ndim == 0:
-        return np.full(n, arr, dtype=float) if arr.dtype.kind in "iuf" else arr
-    if arr.shape != (n,):
-        raise _bad(param, f"expected one number or {n} (one per Detections), got {_described(arr)}")
-    return arr
+        arr = np.broadcast_to(arr, (n,))
+    if arr.shape != (n,) or arr.dtype.kind not in "iuf":
+        raise _bad(param, f"expected {expected}, got {_described(value)}")
+    out = arr.astype(np.float64)
+    bad = ~(np.isfinite(out) & (out > 0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise _bad(param if n == 1 else f"{param}[{i}]", f"is {out[i]:g}: expected {expected}")
+    return out
 
 
 def _names(names: Any) -> tuple[str, ...] | None:
-    if names is None:
-        return None
-    if isinstance(names, Mapping):
-        keys = sorted(names)
-        if keys != list(range(len(keys))):
-            raise _bad("names", f"expected class ids 0..{len(keys) - 1}, got {keys[:8]}")
-        return tuple(str(names[k]) for k in keys)
-    if isinstance(names, str) or not hasattr(names, "__len__"):
-        raise _bad("names", f"expected a list or {{class id: name}} dict, got {_described(names)}")
-    return tuple(str(v) for v in names)
+    return None if names is None else class_names(names, "names")
 
 
 def annotations_from_supervision(
@@ -81,6 +88,7 @@ def annotations_from_supervision(
     items = _detections_list(detections)
     check_multipart(multipart)
     area = default_min_area(min_area)
+    with_boxes = check_flag(with_boxes, "with_boxes")
     nf = len(items)
     w = _per_frame(width, nf, "width")
     h = _per_frame(height, nf, "height")
@@ -88,7 +96,7 @@ def annotations_from_supervision(
     frames = Frames.build(
         w, h, name=[""] * nf, sequence=sequence or "sequence", frame_id=frame_id, src=src
     )
-    chk = _Inputs(None)
+    chk = _Inputs(None, needs_frames=False)
     labels: list[str] = list(class_names or ())
     position = {name: i for i, name in enumerate(labels)}
     det_frame: list[IntArray] = []
@@ -159,7 +167,7 @@ def annotations_from_supervision(
     notes.finish()
     return shapes.build(
         frames, tuple(labels), np.concatenate(det_cls), np.concatenate(det_frame),
-        np.concatenate(det_conf), np.concatenate(det_track),
+        np.concatenate(det_conf), np.concatenate(det_track), "detections.xyxy",
     )  # fmt: skip
 
 
@@ -174,12 +182,16 @@ def _labels(d: Any, n: int, names: tuple[str, ...] | None, where: str, chk: _Inp
         return []
     data = getattr(d, "data", None)
     if isinstance(data, Mapping) and data.get("class_name") is not None:
-        text = to_numpy(data["class_name"], f"{where}.data['class_name']").reshape(-1)
+        what = f"{where}.data['class_name']"
+        text = to_numpy(data["class_name"], what).reshape(-1)
         if len(text) != n:
-            raise _bad(
-                f"{where}.data['class_name']", f"expected {n} names (one per box), got {len(text)}"
-            )
-        return [str(v) for v in text.tolist()]
+            raise _bad(what, f"expected {n} names (one per box), got {len(text)}")
+        out: list[Any] = text.tolist()
+        wrong = [i for i, v in enumerate(out) if not isinstance(v, str)]
+        if wrong:
+            i = wrong[0]
+            raise _bad(f"{what}[{i}]", f"expected a class name (str), got {out[i]!r}")
+        return [str(v) for v in out]
     class_id = optional_numpy(d.class_id, f"{where}.class_id")
     if class_id is None:
         raise _bad(f"{where}", "has neither data['class_name'] nor class_id: no labels")

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from prelabel.adapters._arrays import optional_numpy, to_numpy
+from prelabel.adapters._arrays import check_flag, optional_numpy, to_numpy
 from prelabel.adapters._collect import Shapes
 from prelabel.adapters._notes import Notes, check_multipart, pieces_kept, ring_area
 from prelabel.annotations import (
@@ -35,6 +35,8 @@ from prelabel.annotations import (
     _bad,
     _described,
     _Inputs,
+    _texts,
+    class_names,
 )
 from prelabel.report import Action, Reason, Report
 
@@ -55,14 +57,7 @@ def _results(results: Any) -> Iterator[tuple[int, Any]]:
 
 def _class_names(names: Any, where: str) -> tuple[str, ...]:
     """``{0: 'person', 1: 'car'}`` (or a list) as the tuple of names by class id."""
-    if isinstance(names, dict):
-        keys = sorted(names)
-        if keys != list(range(len(keys))):
-            raise _bad(where, f"expected class ids 0..{len(keys) - 1}, got {keys[:8]}")
-        return tuple(str(names[k]) for k in keys)
-    if isinstance(names, list | tuple):
-        return tuple(str(v) for v in names)
-    raise _bad(where, f"expected a {{class id: name}} dict, got {_described(names)}")
+    return class_names(names, where)
 
 
 def axis_aligned(corners: FloatArray, tol: float) -> npt.NDArray[np.bool_]:
@@ -118,10 +113,16 @@ def annotations_from_ultralytics(
     report: Report | None,
 ) -> Annotations:
     check_multipart(multipart)
-    if not isinstance(keypoint_threshold, int | float) or not np.isfinite(keypoint_threshold):
+    if (
+        isinstance(keypoint_threshold, bool)
+        or not isinstance(keypoint_threshold, int | float)
+        or not np.isfinite(keypoint_threshold)
+    ):
         raise _bad("keypoint_threshold", f"expected a number, got {keypoint_threshold!r}")
-    ids_given = None if frame_id is None else list(frame_id)
-    chk = _Inputs(None)
+    with_boxes = check_flag(with_boxes, "with_boxes")
+    ids_given = _texts(frame_id, "frame_id")
+    src = _texts(src, "src")
+    chk = _Inputs(None, needs_frames=False)
     names: tuple[str, ...] = ()
     first_names: Any = None
     sizes: list[tuple[float, float]] = []
@@ -153,6 +154,11 @@ def annotations_from_ultralytics(
         masks = getattr(r, "masks", None)
         kpts = getattr(r, "keypoints", None)
         if boxes is None:
+            _no_boxes(r, where, masks, kpts)
+            det_frame.append(np.zeros(0, np.int64))
+            det_cls.append(np.zeros(0, np.int64))
+            det_conf.append(np.zeros(0))
+            det_track.append(np.zeros(0, np.int64))
             continue
         cls = to_numpy(boxes.cls, f"{where}.{part}.cls").reshape(-1)
         n = len(cls)
@@ -198,8 +204,25 @@ def annotations_from_ultralytics(
     )  # fmt: skip
     return shapes.build(
         frames, names, np.concatenate(det_cls), np.concatenate(det_frame),
-        np.concatenate(det_conf), np.concatenate(det_track),
+        np.concatenate(det_conf), np.concatenate(det_track), "results",
     )  # fmt: skip
+
+
+def _no_boxes(r: Any, where: str, masks: Any, kpts: Any) -> None:
+    """A result without ``boxes`` (nor ``obb``) is a frame without detections, unless it
+    holds what cannot be converted: a classification (``probs``), or masks or keypoints
+    whose class ids (in ``boxes``) are missing."""
+    if getattr(r, "probs", None) is not None:
+        raise _bad(
+            f"{where}.probs",
+            "is a classification result (probs, no boxes): classes of the whole image are "
+            "no shapes; use a detection, segmentation, pose or OBB model",
+        )
+    for part, value in (("masks", masks), ("keypoints", kpts)):
+        if value is not None:
+            raise _bad(
+                f"{where}.boxes", f"is None but {part} are given: their class ids are in boxes"
+            )
 
 
 def chk_boxes(xyxy: npt.NDArray[Any], n: int, where: str) -> FloatArray:

@@ -72,3 +72,23 @@ def test_wrong_masks_are_refused_by_name(frames: Frames) -> None:
         Annotations.from_masks(frames, np.zeros((2, 12, 16)), ["x"], 0)
     with pytest.raises(InputError, match="multipart: expected 'split' or 'largest'"):
         Annotations.from_masks(frames, np.zeros((1, 12, 16)), "x", 0, multipart="all")
+
+
+def test_one_h_w_mask_gets_the_fix(frames: Frames) -> None:
+    with pytest.raises(InputError, match=r"masks: expected an \(N, H, W\).*masks\[None\]"):
+        Annotations.from_masks(frames, _masks()[0], "car", 0)
+
+
+@pytest.mark.parametrize("value", [0.3, float("nan")])
+def test_a_float_mask_that_is_not_binary_is_refused(frames: Frames, value: float) -> None:
+    # "non-zero = inside" would make a soft mask (or NaN) inside everywhere
+    m = _masks().astype(np.float64)
+    m[1, 2, 3] = value
+    with pytest.raises(InputError, match=r"masks\[1, 2, 3\]: is .*must be 0 or 1"):
+        Annotations.from_masks(frames, m, "car", 0)
+
+
+def test_a_ragged_list_of_masks_is_named(frames: Frames) -> None:
+    m = _masks()
+    with pytest.raises(InputError, match="masks: .*a list of 2 whose items differ in shape"):
+        Annotations.from_masks(frames, [m[0], m[0][:5]], "car", 0)

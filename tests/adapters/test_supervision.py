@@ -94,3 +94,48 @@ def test_merge_of_frames_is_not_needed_width_per_frame() -> None:
     assert ann.frames.width.tolist() == [64, 32]
     with pytest.raises(InputError, match="width: expected one number or 2"):
         Annotations.from_supervision([_tracked(), _tracked()], width=[64, 32, 16], height=48)
+
+
+# --- what a new user passes ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [None, 3])
+def test_a_class_name_that_is_no_string_is_refused(name: object) -> None:
+    # np.array(["car", None]) gave the label "None"
+    d = sv.Detections(
+        xyxy=np.array([[1.0, 2, 20, 30], [10, 5, 40, 40]]),
+        data={"class_name": np.array(["car", name], dtype=object)},
+    )
+    with pytest.raises(
+        InputError, match=r"detections\.data\['class_name'\]\[1\]: expected a class"
+    ):
+        Annotations.from_supervision(d, width=64, height=48)
+
+
+@pytest.mark.parametrize("width", [float("nan"), 0, -64, None, "64"])
+def test_a_frame_size_is_a_positive_number(width: object) -> None:
+    with pytest.raises(InputError, match="width: .*pixels > 0"):
+        Annotations.from_supervision(_tracked(), width=width, height=48)  # type: ignore[arg-type]
+
+
+def test_fractions_passed_as_pixels_are_refused() -> None:
+    d = _tracked()
+    d.xyxy = d.xyxy / 100  # xyxyn-style fractions in a Detections of pixels
+    with pytest.raises(InputError, match=r"detections\.xyxy: every coordinate lies in 0\.\.1"):
+        Annotations.from_supervision(d, width=640, height=480)
+
+
+def test_a_soft_float_mask_is_refused_with_the_fix() -> None:
+    d = _tracked()
+    d.mask = _two_masks().astype(np.float32) * 0.3  # probabilities, not thresholded
+    with pytest.raises(InputError, match=r"detections\.mask\[0, 5, 5\]: .*threshold"):
+        Annotations.from_supervision(d, width=64, height=48)
+    d.mask = _two_masks().astype(np.float32)  # exactly 0 and 1: traced as the bool masks
+    ann = Annotations.from_supervision(d, width=64, height=48, report=Report())
+    assert (ann.kind == Kind.POLYGON).all()
+    assert len(ann) == 3
+
+
+def test_with_boxes_is_true_or_false() -> None:
+    with pytest.raises(InputError, match="with_boxes: expected True or False"):
+        Annotations.from_supervision(_tracked(), width=64, height=48, with_boxes="no")  # type: ignore[arg-type]

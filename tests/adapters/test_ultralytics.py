@@ -212,3 +212,95 @@ def test_real_results_give_what_the_standin_gives(results: dict[str, Any]) -> No
     assert np.allclose(a.score, b.score, equal_nan=True)
     assert a.labels == b.labels
     assert a.frames.same_as(b.frames)
+
+
+# --- what a new user passes: tensors as torch gives them, results without boxes ------------
+
+
+class _GpuTensor(Tensor):
+    """A tensor on a GPU: ``numpy()`` refuses (torch's words) until ``cpu()`` copies it."""
+
+    def numpy(self) -> Any:
+        raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu()")
+
+    def cpu(self) -> Tensor:
+        return Tensor(self._data)
+
+
+class _BFloat16(Tensor):
+    """A bfloat16 tensor: numpy has no such dtype, ``numpy()`` refuses until ``float()``."""
+
+    def numpy(self) -> Any:
+        raise TypeError("Got unsupported ScalarType BFloat16")
+
+    def float(self) -> Tensor:
+        return Tensor(self._data.astype(np.float32))
+
+
+def _boxes_result(wrap: type[Tensor], dtype: Any = np.float32) -> Any:
+    from tests.adapters.ultralytics_standin import Boxes, Results
+
+    xyxy = np.array([[1, 2, 30, 40], [10, 5, 60, 47]], dtype)
+    boxes = Boxes(
+        wrap(xyxy),
+        wrap(np.array([0.9, 0.5], dtype)),
+        wrap(np.array([0, 2], dtype)),
+        wrap(np.array([7, 8], dtype)),
+    )
+    return Results((48, 64), "f.jpg", dict(enumerate(NAMES)), boxes=boxes)
+
+
+@pytest.mark.parametrize("wrap", [_GpuTensor, _BFloat16])
+def test_gpu_and_bfloat16_tensors_are_read(wrap: type[Tensor]) -> None:
+    ann = Annotations.from_ultralytics(_boxes_result(wrap))
+    assert ann.xyxy.tolist() == [[1, 2, 30, 40], [10, 5, 60, 47]]
+    assert ann.track.tolist() == [7, 8]
+    assert [ann.labels[i] for i in ann.label] == ["person", "dog"]
+
+
+@pytest.mark.filterwarnings("error")
+def test_float16_ids_are_checked_without_a_numpy_warning() -> None:
+    # float16 cannot hold 2**62: comparing in float16 warned "overflow encountered in cast"
+    ann = Annotations.from_ultralytics(_boxes_result(Tensor, np.float16))
+    assert ann.track.tolist() == [7, 8]
+    assert ann.label.tolist() == [0, 2]
+
+
+def test_a_classification_result_is_refused_naming_probs() -> None:
+    r = standins()["empty"]  # a fresh one: the module's are shared
+    r.boxes, r.probs = None, Tensor(np.array([0.2, 0.8], np.float32))  # type: ignore[attr-defined]
+    with pytest.raises(InputError, match=r"results\[0\]\.probs: is a classification result"):
+        Annotations.from_ultralytics(r)
+
+
+def test_a_result_without_boxes_is_a_frame_without_shapes(results: dict[str, Any]) -> None:
+    r = standins()["empty"]
+    r.boxes = None
+    # alone it was numpy's "need at least one array to concatenate"
+    ann = Annotations.from_ultralytics(r)
+    assert len(ann) == 0
+    assert len(ann.frames) == 1
+    both = Annotations.from_ultralytics([r, results["detect"]])
+    assert both.frame.tolist() == [1, 1]
+
+
+def test_masks_without_boxes_are_refused_naming_boxes() -> None:
+    r = standins()["segment"]
+    r.boxes = None
+    with pytest.raises(InputError, match=r"results\[0\]\.boxes: is None but masks are given"):
+        Annotations.from_ultralytics(r)
+
+
+@pytest.mark.parametrize("keyword", ["frame_id", "src"])
+def test_frame_id_or_src_as_one_string_is_refused(results: dict[str, Any], keyword: str) -> None:
+    # list("a") happened to be ["a"]; "https://..." gave "expected 1 values, got 15"
+    value = "https://a/b.jpg" if keyword == "src" else "f1"
+    with pytest.raises(InputError, match=rf"{keyword}: expected a list of strings"):
+        Annotations.from_ultralytics(results["detect"], **{keyword: value})
+
+
+def test_flags_and_thresholds_are_their_types(results: dict[str, Any]) -> None:
+    with pytest.raises(InputError, match="with_boxes: expected True or False"):
+        Annotations.from_ultralytics(results["detect"], with_boxes="no")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="keypoint_threshold: expected a number"):
+        Annotations.from_ultralytics(results["detect"], keypoint_threshold=True)

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
@@ -264,12 +265,15 @@ class CompareReport:
     """Every job's comparison and their totals; ``to_dict()`` is the JSON report.
 
     ``missing_results`` are jobs of the pre-labels without a result, ``unknown_results``
-    results without a pre-labelled job: both are listed, neither is compared."""
+    results without a pre-labelled job: both are listed, neither is compared.
+    ``ignored_files`` are the entries of a results folder that are not results (a subfolder,
+    a file not named ``*.json``): listed, not read."""
 
     options: CompareOptions
     jobs: list[JobComparison]
     missing_results: list[str] = field(default_factory=list)
     unknown_results: list[str] = field(default_factory=list)
+    ignored_files: list[str] = field(default_factory=list)
 
     @property
     def table(self) -> LabelTable:
@@ -310,6 +314,7 @@ class CompareReport:
             "polygons_made_valid": sum(j.polygons_made_valid for j in self.jobs),
             "missing_results": list(self.missing_results),
             "unknown_results": list(self.unknown_results),
+            "ignored_files": list(self.ignored_files),
             "jobs": [j.to_dict() for j in self.jobs],
         }
 
@@ -896,6 +901,11 @@ def format_table(report: CompareReport, *, per_job: bool = True) -> str:
         lines.append(
             f"{len(report.unknown_results)} result(s) without a pre-labelled job, not compared"
         )
+    if report.ignored_files:
+        lines.append(
+            f"{len(report.ignored_files)} entry(ies) of the results folder not read "
+            "(subfolders, files not named *.json)"
+        )
     return "\n".join(lines)
 
 
@@ -911,7 +921,7 @@ def compare(
 
     Jobs without a result and results without a job are listed in the report, not compared.
     """
-    from prelabel.formats.payload import read_jobs, read_payload
+    from prelabel.formats.payload import ignored_entries, read_jobs, read_payload
 
     pre_jobs = read_payload(prelabels) if isinstance(prelabels, (str, PathLike)) else prelabels
     by_id: dict[str, JobContent] = {}
@@ -943,7 +953,10 @@ def compare(
             )
         )
     missing = [ref for ref in by_id if ref not in seen]
-    return compare_jobs(pairs, options, missing_results=missing, unknown_results=unknown)
+    report = compare_jobs(pairs, options, missing_results=missing, unknown_results=unknown)
+    if isinstance(results, (str, PathLike)) and Path(results).is_dir():
+        report.ignored_files = ignored_entries(results)
+    return report
 
 
 # bar colours of the plot, one per outcome (matplotlib's tab10 order)

@@ -661,3 +661,36 @@ def test_cli_report_to_stdout_puts_the_table_on_stderr() -> None:
         ["compare", str(FIXTURES / "prelabels.jsonl"), str(FIXTURES), "-o", "-", "--plot", "-"],
     )
     assert both.exit_code == 2
+
+
+def test_entries_of_the_results_folder_that_are_not_results_are_listed(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    shutil.copy(FIXTURES / "street.json", results / "street.json")
+    (results / "street.json.part").write_text("{")
+    (results / "older").mkdir()
+    shutil.copy(FIXTURES / "drive-07.json", results / "older" / "drive-07.json")
+    report = prelabel.compare(FIXTURES / "prelabels.jsonl", results)
+    assert [j.reference_id for j in report.jobs] == ["street"]
+    assert report.ignored_files == ["older/", "street.json.part"]
+    assert report.to_dict()["ignored_files"] == ["older/", "street.json.part"]
+    assert "2 entry(ies) of the results folder not read" in format_table(report)
+    r = CliRunner().invoke(
+        main, ["compare", str(FIXTURES / "prelabels.jsonl"), str(results), "--summary"]
+    )
+    assert r.exit_code == 0, r.output
+    assert "not a result file, not read: 'older/'" in r.output
+
+
+def test_two_result_files_of_one_reference_id_are_one_error(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    doc = json.loads((FIXTURES / "street.json").read_text())
+    doc["reference_id"] = "street"
+    (results / "street.json").write_text(json.dumps(doc))
+    (results / "street-again.json").write_text(json.dumps(doc))
+    r = CliRunner().invoke(main, ["compare", str(FIXTURES / "prelabels.jsonl"), str(results)])
+    assert r.exit_code == 2, r.output
+    assert "street.json: a second result for reference_id 'street'" in r.output
+    assert "(the first is street-again.json)" in r.output
+    assert "Traceback" not in r.output

@@ -95,6 +95,7 @@ def compare_command(
         plot_report(report, plot)
     _name_some(report.missing_results, "no result for {!r}")
     _name_some(report.unknown_results, "a result for {!r}, which PRELABELS does not hold")
+    _name_some(report.ignored_files, "not a result file, not read: {!r}")
 
 
 def _name_some(refs: list[str], line: str, shown: int = 5) -> None:

@@ -20,7 +20,7 @@ from prelabel.export.sizes import (
     with_images,
     with_sidecar,
 )
-from prelabel.formats.payload import JobContent, read_jobs
+from prelabel.formats.payload import JobContent, ignored_entries, read_jobs
 from prelabel.geometry import denormalise
 from prelabel.report import Action, Reason, Report
 
@@ -37,10 +37,29 @@ class ExportResult:
     shapes: int = 0
     report: Report = field(default_factory=Report)
 
+    @classmethod
+    def of_input(cls, jobs: JobsInput) -> ExportResult:
+        """A result whose report already holds the entries of a results folder ``jobs``
+        that are not read (one ``not_a_result_file`` row each)."""
+        result = cls()
+        if isinstance(jobs, str | PathLike) and Path(jobs).is_dir():
+            for name in ignored_entries(jobs):
+                result.report.add(
+                    Action.SKIPPED,
+                    Reason.NOT_A_RESULT_FILE,
+                    source=str(Path(jobs) / name),
+                    detail="a subfolder" if name.endswith("/") else "not named *.json",
+                )
+        return result
+
     @property
     def skipped(self) -> int:
         """Shapes the format could not hold (each a report row)."""
-        return sum(1 for r in self.report.rows if r["action"] == Action.SKIPPED.value)
+        return sum(
+            1
+            for r in self.report.rows
+            if r["action"] == Action.SKIPPED.value and r["reason"] != Reason.NOT_A_RESULT_FILE.value
+        )
 
 
 def pixel_jobs(

@@ -46,9 +46,9 @@ def export_coco(
     images: PathLikeStr | None = None,
 ) -> ExportResult:
     """Write ``jobs`` (in pixels, see :func:`prelabel.export.pixel_jobs`) as one COCO file."""
+    result = ExportResult.of_input(jobs)
     jobs = jobs_of(jobs, sizes, images)
     check_output(output)
-    result = ExportResult()
     image_rows: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     videos: dict[str, int] = {}

@@ -63,9 +63,9 @@ def export_cvat(
     images: PathLikeStr | None = None,
 ) -> ExportResult:
     """Write each of ``jobs`` (in pixels) as ``<output>/<reference_id>.xml``."""
+    result = ExportResult.of_input(jobs)
     jobs = jobs_of(jobs, sizes, images)
     root = output_folder(output)
-    result = ExportResult()
     used: set[str] = set()
     for job in jobs:
         name = _safe_name(job.reference_id)

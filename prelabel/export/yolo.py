@@ -72,9 +72,9 @@ def export_yolo(
     images: PathLikeStr | None = None,
 ) -> ExportResult:
     """Write ``jobs`` as a YOLO data set in the folder ``output``."""
+    result = ExportResult.of_input(jobs)
     jobs = jobs_of(jobs, sizes, images, need_sizes=False)
     root = output_folder(output)
-    result = ExportResult()
     names: dict[str, int] = {}
     seen: dict[str, str] = {}
     track_base = 0

@@ -163,18 +163,52 @@ def read_result(path: str | PathLike[str]) -> JobContent:
 
 def result_files(folder: str | PathLike[str]) -> list[Path]:
     """The ``*.json`` files of a results folder, in natural name order."""
+    return _folder_entries(folder)[0]
+
+
+def ignored_entries(folder: str | PathLike[str]) -> list[str]:
+    """The entries of a results folder that are not read (a subfolder, a file not named
+    ``*.json``), as names (a folder's with a trailing ``/``), in natural order: the callers
+    count and name them, none is dropped unsaid."""
+    return _folder_entries(folder)[1]
+
+
+def _folder_entries(folder: str | PathLike[str]) -> tuple[list[Path], list[str]]:
     root = Path(folder)
     if not root.is_dir():
         raise InputError(folder, None, "not a folder of result files")
-    files = [p for p in root.iterdir() if p.suffix.lower() == ".json" and p.is_file()]
+    files: list[Path] = []
+    other: list[str] = []
+    try:
+        for p in root.iterdir():
+            if p.suffix.lower() == ".json" and p.is_file():
+                files.append(p)
+            else:
+                other.append(f"{p.name}/" if p.is_dir() else p.name)
+    except OSError as exc:
+        raise InputError(folder, None, f"cannot read: {exc.strerror or exc}") from None
     order = natural_order([p.name for p in files])
-    return [files[int(i)] for i in order]
+    return [files[int(i)] for i in order], [other[int(i)] for i in natural_order(other)]
 
 
 def read_results(folder: str | PathLike[str]) -> Iterator[JobContent]:
-    """Every result in a folder (``<reference_id>.json`` as ``results fetch`` saves them)."""
+    """Every result in a folder (``<reference_id>.json`` as ``results fetch`` saves them).
+
+    Two files of one reference_id (``a.json`` and ``b.json`` both saying ``"reference_id":
+    "a"``) are one error naming the second: which one is the job's is not for a reader to
+    guess, and export would write the job twice."""
+    first: dict[str, Path] = {}
     for file in result_files(folder):
-        yield read_result(file)
+        job = read_result(file)
+        if job.reference_id in first:
+            raise InputError(
+                file,
+                None,
+                f"a second result for reference_id {job.reference_id!r} "
+                f"(the first is {first[job.reference_id].name})",
+            )
+        first[job.reference_id] = file
+        yield job
 
 
 def read_jobs(path: str | PathLike[str]) -> Iterator[JobContent]:
@@ -185,7 +219,17 @@ def read_jobs(path: str | PathLike[str]) -> Iterator[JobContent]:
     elif p.suffix.lower() == ".json":
         yield read_result(p)
     else:
-        yield from read_payload(p)
+        lines: dict[str, int | None] = {}
+        for job in read_payload(p):
+            if job.reference_id in lines:  # as validate says it
+                raise InputError(
+                    p,
+                    f"{job.line}: $.reference_id",
+                    f"reference_id {job.reference_id!r} repeated (first on line "
+                    f"{lines[job.reference_id]})",
+                )
+            lines[job.reference_id] = job.line
+            yield job
 
 
 class JobDocument:

@@ -117,3 +117,53 @@ def test_a_reference_id_cannot_write_outside_the_yolo_folder(
     assert "Traceback" not in r.output
     assert not list(tmp_path.rglob("escaped"))
     assert not Path("/tmp/escaped").exists()
+
+
+def test_entries_of_a_results_folder_that_are_not_results_are_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "street.json").write_bytes((FIXTURES / "results" / "street.json").read_bytes())
+    (folder / "notes.txt").write_text("x")
+    (folder / "old").mkdir()
+    (folder / "old" / "street.json").write_text("{}")
+    (folder / "dir.json").mkdir()
+    report = tmp_path / "report.json"
+    r = run("export", "yolo", str(folder), "-o", str(tmp_path / "ds"), "--report", str(report))
+    assert r.exit_code == 0, r.output
+    assert "not_a_result_file" in r.output
+    rows = orjson.loads(report.read_bytes())["rows"]
+    skipped = sorted(
+        Path(row["source"]).name for row in rows if row["reason"] == "not_a_result_file"
+    )
+    assert skipped == ["dir.json", "notes.txt", "old"]
+
+
+def test_two_results_of_one_reference_id_are_one_error(tmp_path: Path) -> None:
+    folder = tmp_path / "results"
+    folder.mkdir()
+    doc = orjson.loads((FIXTURES / "results" / "street.json").read_bytes())
+    doc["reference_id"] = "street"
+    for name in ("a.json", "b.json"):
+        (folder / name).write_bytes(orjson.dumps(doc))
+    ids = [f["frame_id"] for f in doc["data"]["video_data"]["frames"]]
+    n = len(ids)
+    sizes = tmp_path / "sizes.json"
+    columns = {"frame_id": ids, "width": [640] * n, "height": [480] * n}
+    sizes.write_bytes(orjson.dumps({"format": "prelabel-frames", "jobs": {"street": columns}}))
+    for fmt, out in (("yolo", "ds"), ("cvat", "xml"), ("coco", "x.json")):
+        r = run("export", fmt, str(folder), "-o", str(tmp_path / out), "--sizes", str(sizes))
+        assert r.exit_code == 2, r.output
+        assert "b.json" in r.output
+        assert "a second result for reference_id 'street' (the first is a.json)" in r.output
+        assert "Traceback" not in r.output
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_a_payload_with_a_reference_id_twice_is_one_error(tmp_path: Path) -> None:
+    jobs = tmp_path / "jobs.jsonl"
+    line = (FIXTURES / "results" / "prelabels.jsonl").read_bytes().splitlines()[0]
+    jobs.write_bytes(line + b"\n" + line + b"\n")
+    r = run("export", "yolo", str(jobs), "-o", str(tmp_path / "ds"))
+    assert r.exit_code == 2, r.output
+    assert "jobs.jsonl:2: $.reference_id" in r.output
+    assert "repeated (first on line 1)" in r.output

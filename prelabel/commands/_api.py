@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import signal
 import sys
 import threading
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypedDict
 
 import click
 
+from prelabel.errors import printable
 from prelabel.progress import Progress
 from prelabel.submit import api
 from prelabel.submit.config import Limits, Retries, Timeouts
@@ -32,6 +34,17 @@ if TYPE_CHECKING:
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 RATE_HELP = "Requests per second for the whole run; 0 = unlimited."
+
+
+class FiniteRange(click.FloatRange):
+    """A :class:`click.FloatRange` that also refuses ``nan`` and ``inf`` (float() reads
+    both, and no range check catches nan): a deadline or a rate must be a number."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return rv
 
 
 class SubmitterSettings(TypedDict):
@@ -70,22 +83,20 @@ def transport_options(*, rate_help: str = RATE_HELP) -> Decorator:
     ``--timeout``, handed to the command as one ``transport: Transport`` argument."""
     declared = (
         click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64)),
-        click.option(
-            "--rate", default=5.0, show_default=True, type=click.FloatRange(0), help=rate_help
-        ),
+        click.option("--rate", default=5.0, show_default=True, type=FiniteRange(0), help=rate_help),
         click.option("--max-attempts", default=8, show_default=True, type=click.IntRange(1, 100)),
         click.option(
             "--backoff-base",
             default=0.5,
             show_default=True,
-            type=click.FloatRange(0),
+            type=FiniteRange(0),
             help="Seconds; retry n waits up to base * 2^(n-1) (full jitter, capped at 30 s).",
         ),
         click.option(
             "--timeout",
             default=30.0,
             show_default=True,
-            type=click.FloatRange(0.1),
+            type=FiniteRange(0.1),
             help="Deadline for each whole request (connect, send, the whole answer), seconds.",
         ),
     )
@@ -196,7 +207,7 @@ def exit_listing_failures(failures: Sequence[_Failure], show_all: bool) -> NoRet
     first 50 unless ``--all``), then exit 1 when there is any, 0 otherwise."""
     shown = failures if show_all else failures[:50]
     for r in shown:
-        click.echo(f"failed {r.reference_id}: {r.error_code}: {r.error_message}")
+        click.echo(printable(f"failed {r.reference_id}: {r.error_code}: {r.error_message}"))
     if len(failures) > len(shown):
         click.echo(f"... and {len(failures) - len(shown)} more failures (--all)")
     sys.exit(1 if failures else 0)

@@ -15,6 +15,7 @@ import click
 import orjson
 
 from prelabel.commands._api import (
+    FiniteRange,
     Transport,
     api_key_file_option,
     exit_listing_failures,
@@ -22,7 +23,7 @@ from prelabel.commands._api import (
     run,
     transport_options,
 )
-from prelabel.errors import InputError
+from prelabel.errors import InputError, printable
 from prelabel.submit.client import RESUME_HINT, Submitter, load_api_key
 from prelabel.submit.ledger import Ledger, ResultState
 from prelabel.submit.results import FetchOutcome, FetchResult, FetchStatus
@@ -70,8 +71,8 @@ def results_group() -> None:
     "--max-result-mb",
     default=256.0,
     show_default=True,
-    type=click.FloatRange(0, min_open=True),
-    help="A result file longer than this is refused (not saved).",
+    type=FiniteRange(0, min_open=True),
+    help="A result file longer than this (MiB) is refused, not saved.",
 )
 @quiet_option
 def fetch_command(
@@ -122,25 +123,23 @@ def _finish(result: FetchResult, report: Path | None, ledger: Path, out: Path) -
         from prelabel.writer import write_jsonl
 
         write_jsonl(report, (orjson.dumps(o.to_dict()) for o in result.outcomes))
-    click.echo(result.summary(), err=True)
+    click.echo(printable(result.summary()), err=True)
     _listed("waiting", result.waiting, report)
     _listed("problem", result.problems, report)
     where = f"results: {out}; ledger: {ledger}" + (f"; report: {report}" if report else "")
-    click.echo(where, err=True)
+    click.echo(printable(where), err=True)
     if result.stop_reason:
-        click.echo(f"stopped: {result.stop_reason}; {RESUME_HINT}", err=True)
+        click.echo(printable(f"stopped: {result.stop_reason}; {RESUME_HINT}"), err=True)
     sys.exit(0 if result.ok else 1)
 
 
 def _listed(what: str, outcomes: list[FetchOutcome], report: Path | None) -> None:
     for o in outcomes[:MAX_SHOWN]:
         if o.status is FetchStatus.WAITING:
-            click.echo(f"waiting {o.reference_id} (job status: {o.job_status})", err=True)
+            line = f"waiting {o.reference_id} (job status: {o.job_status})"
         else:
-            click.echo(
-                f"{o.reference_id}: {o.status}: {o.error_code or '-'}: {o.error_message or ''}",
-                err=True,
-            )
+            line = f"{o.reference_id}: {o.status}: {o.error_code or '-'}: {o.error_message or ''}"
+        click.echo(printable(line), err=True)
     more = len(outcomes) - MAX_SHOWN
     if more > 0:
         hint = "see --report" if report is None else f"see {report}"

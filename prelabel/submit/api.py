@@ -110,25 +110,32 @@ class Outcome:
     withheld: bool = False  # some value of the answer held the API key
 
 
+def segment(value: str) -> str:
+    """One path segment of an id: every reserved character percent-encoded, and ``.`` /
+    ``..`` (which a URL resolves away: ``jobs/..`` is the project) as ``%2E``."""
+    quoted = quote(value, safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
+
+
 def jobs_path(project_id: str) -> str:
-    return f"/v1/projects/{quote(project_id, safe='')}/jobs"
+    return f"/v1/projects/{segment(project_id)}/jobs"
 
 
 def batch_path(project_id: str) -> str:
-    return f"/v1/projects/{quote(project_id, safe='')}/batch"
+    return f"/v1/projects/{segment(project_id)}/batch"
 
 
 def batch_jobs_path(project_id: str, batch_id: str) -> str:
-    return f"{batch_path(project_id)}/{quote(batch_id, safe='')}"
+    return f"{batch_path(project_id)}/{segment(batch_id)}"
 
 
 def details_path(project_id: str) -> str:
-    return f"/v1/projects/{quote(project_id, safe='')}/details"
+    return f"/v1/projects/{segment(project_id)}/details"
 
 
 def job_path(project_id: str, job_id: str) -> str:
     """Get job: ``status`` and the private ``result`` URL (api-notes 1.3)."""
-    return f"{jobs_path(project_id)}/{quote(job_id, safe='')}"
+    return f"{jobs_path(project_id)}/{segment(job_id)}"
 
 
 # the attachment proxy: ``GET ATTACHMENTS_PATH?url=RESULT_URL`` with the key redirects to a

@@ -68,6 +68,15 @@ RESULT_HOLDS_KEY = "result_holds_key"
 INVALID_RESULT = "invalid_result"
 JOB_NOT_FOUND = "job_not_found"
 WRITE_FAILED = "write_failed"
+INVALID_ANSWER = "invalid_job_answer"
+JOB_MISMATCH = "job_mismatch"
+
+# what the fetch keeps of any text a server chose (a message, a code, a status): one line
+# of at most this many characters, in the ledger, the report and on the terminal alike
+MAX_TEXT = 300
+MAX_STATUS = 100
+MAX_RESULT_URL = 8192
+RESULT_URL_SCHEMES = frozenset({"https", "http", "s3", "gs"})  # api-notes 4 (attachments)
 
 
 class FetchStatus(RunStatus):
@@ -237,6 +246,66 @@ def redirect_target(current: httpx.URL, location: str) -> httpx.URL | str:
     return target
 
 
+def said(text: str | None, limit: int = MAX_TEXT) -> str | None:
+    """Server text as the fetch keeps it: on one line (control characters escaped, see
+    :func:`prelabel.errors.printable`) and cut to ``limit`` characters."""
+    if text is None:
+        return None
+    from prelabel.errors import printable
+
+    line = printable(text[: limit * 4])
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _shown(value: Any) -> str:
+    """A server value in a message: its repr, bounded."""
+    return said(repr(value) if not isinstance(value, str) else repr(value[:80])) or ""
+
+
+def status_problem(status: Any) -> str | None:
+    """Why a job's ``status`` is not one (a short printable string), or None."""
+    if not isinstance(status, str):
+        return f"the API's job status is not a string (got {type(status).__name__})"
+    if not status or len(status) > MAX_STATUS or not status.isprintable():
+        n = len(status)
+        return f"the API's job status is not a short printable word (got {n} characters)"
+    return None
+
+
+def result_url_problem(url: Any) -> str | None:
+    """Why a completed job's ``result`` is not a URL to hand to the attachments API, or
+    None: an absolute ``https``/``http``/``s3``/``gs`` URL with a host, no credentials, no
+    spaces or control characters, at most :data:`MAX_RESULT_URL` characters. It is never
+    requested itself: only passed to ``/v1/attachments`` (with the key, to the API)."""
+    if url == WITHHELD:
+        return "the job's result URL held the API key; withheld"
+    if not isinstance(url, str) or not url:
+        return "the job is completed but names no result URL"
+    if len(url) > MAX_RESULT_URL:
+        return f"the job's result URL is {len(url)} characters long (at most {MAX_RESULT_URL})"
+    if not url.isprintable() or any(c.isspace() for c in url):
+        return "the job's result URL holds spaces or control characters"
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return "the job's result URL is not a URL"
+    if parsed.scheme not in RESULT_URL_SCHEMES or not parsed.host:
+        return f"the job's result URL is not an absolute {'/'.join(sorted(RESULT_URL_SCHEMES))} URL"
+    if parsed.userinfo:
+        return "the job's result URL holds credentials"
+    return None
+
+
+def job_mismatch(data: dict[str, Any], row: LedgerRow) -> str | None:
+    """Why the answer to GET job is about another job (its ``job_id`` or ``reference_id``,
+    when given, differ from the ledger's), or None."""
+    for key, ours in (("job_id", row.job_id), ("reference_id", row.reference_id)):
+        theirs = data.get(key)
+        if theirs is not None and theirs != ours:
+            return f"the API answered for another job ({key} {_shown(theirs)}); not used"
+    return None
+
+
 # -- the fetch ---------------------------------------------------------------------------
 
 
@@ -371,6 +440,8 @@ class _Fetch:
                 self.on_outcome(o)
 
     def _fail(self, row: LedgerRow, f: _Final, attempts: int = 0) -> None:
+        # the one place a failure's texts are kept: bounded, on one line
+        f = _Final(said(f.code, MAX_STATUS) or "", said(f.message) or "", said(f.job_status))
         self.s.ledger.record_result(
             row.reference_id,
             ResultState.FAILED,
@@ -412,9 +483,13 @@ class _Fetch:
         if isinstance(job, _Final):
             self._fail(row, job)
             return
-        status = job.get("status")
-        status_text = status if isinstance(status, str) else None
-        if status_text is None or status_text.strip().lower() != api.COMPLETED:
+        problem = job_mismatch(job, row) or status_problem(job.get("status"))
+        if problem is not None:
+            code = JOB_MISMATCH if problem.startswith("the API answered for") else INVALID_ANSWER
+            self._fail(row, _Final(code, problem))
+            return
+        status_text: str = job["status"]
+        if status_text.strip().lower() != api.COMPLETED:
             s.ledger.record_result(
                 row.reference_id, ResultState.WAITING, job_id=row.job_id, job_status=status_text
             )
@@ -428,8 +503,8 @@ class _Fetch:
             )
             return
         url = job.get("result")
-        if not isinstance(url, str) or not url or url == WITHHELD:
-            why = "the job is completed but names no usable result URL"
+        why = result_url_problem(url)
+        if why is not None:
             self._fail(row, _Final(NO_RESULT_URL, why, status_text))
             return
         s.ledger.record_result(
@@ -485,13 +560,18 @@ class _Fetch:
         )
 
     def _check(self, body: bytes) -> _Final | None:
-        """The key must not be in a saved file; the body must be a video result."""
+        """The key must not be in a saved file, as bytes nor in any string once parsed
+        (``\\u`` escapes): every reader of the file would get it back; the body must be a
+        video result."""
+        holds = _Final(RESULT_HOLDS_KEY, "the result holds the API key; not saved")
         if self.s._scrubber.holds(body.decode("utf-8", "replace")):
-            return _Final(RESULT_HOLDS_KEY, "the result holds the API key; not saved")
+            return holds
         try:
             obj = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             return _Final(INVALID_RESULT, f"not JSON: {exc.msg} at byte {exc.pos}")
+        if self.s._scrubber.holds_in(obj):
+            return holds
         problem = result_problem(obj)
         if problem is not None:
             return _Final(INVALID_RESULT, f"{problem[0]}: {problem[1]}")
@@ -511,7 +591,7 @@ class _Fetch:
         def retrying(oc: Outcome) -> _Final | None:
             spent = self.budget.failed()
             if spent is not None:
-                s._halt(f"the API keeps failing: {spent} (last: {oc.code} {oc.message})")
+                s._halt(f"the API keeps failing: {spent} (last: {oc.code} {said(oc.message)})")
                 return None
             with s._emit_lock:
                 self.result.retries_by_cause[oc.code] += 1
@@ -528,7 +608,7 @@ class _Fetch:
             last = got.last
             return _Final(
                 last.code,
-                f"{last.message} (gave up after {got.attempts} attempts; rerun to try again)",
+                f"{said(last.message)} (gave up after {got.attempts} attempts; rerun to try again)",
             )
         self.budget.answered()
         return got
@@ -549,7 +629,7 @@ class _Fetch:
         if oc.verdict is Verdict.RETRY:
             return oc
         if got.status in (401, 403) or oc.code in api.AUTH_CODES:
-            self.s._halt(f"{oc.code}: {oc.message}")
+            self.s._halt(f"{said(oc.code, MAX_STATUS)}: {said(oc.message)}")
             return _Final(oc.code, oc.message)
         if got.status == 404:
             return _Final(JOB_NOT_FOUND if what == "GET job" else oc.code, f"{what}: {oc.message}")

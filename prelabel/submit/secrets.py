@@ -66,15 +66,48 @@ class Scrubber:
 
     def tree(self, obj: Any) -> Any:
         """A parsed JSON value with every string (keys included) passed through
-        :meth:`value`; containers are copied only when something changed."""
-        if isinstance(obj, str):
-            return self.value(obj)
-        if isinstance(obj, dict):
-            out = {self.value(k) if isinstance(k, str) else k: self.tree(v) for k, v in obj.items()}
-            return out
-        if isinstance(obj, list):
-            return [self.tree(v) for v in obj]
-        return obj
+        :meth:`value`, as a copy. Iterative: any depth a JSON parser accepts (orjson: 1024)
+        is walked without a RecursionError."""
+        if not isinstance(obj, dict | list):
+            return self.value(obj) if isinstance(obj, str) else obj
+        out: Any = {} if isinstance(obj, dict) else []
+        stack: list[tuple[Any, Any]] = [(obj, out)]
+
+        def copy(v: Any) -> Any:
+            if isinstance(v, str):
+                return self.value(v)
+            if isinstance(v, dict | list):
+                new: Any = {} if isinstance(v, dict) else []
+                stack.append((v, new))
+                return new
+            return v
+
+        while stack:
+            src, dst = stack.pop()
+            if isinstance(src, dict):
+                for k, v in src.items():
+                    dst[self.value(k) if isinstance(k, str) else k] = copy(v)
+            else:
+                dst.extend(copy(v) for v in src)
+        return out
+
+    def holds_in(self, obj: Any) -> bool:
+        """True when any string of a parsed JSON value (keys included) holds the secret:
+        the check of a document kept as the server sent it. Iterative, like :meth:`tree`."""
+        if not self._secret:
+            return False
+        stack = [obj]
+        while stack:
+            v = stack.pop()
+            if isinstance(v, str):
+                if self._secret in v:
+                    return True
+            elif isinstance(v, dict):
+                stack.extend(v.keys())
+                stack.extend(v.values())
+            elif isinstance(v, list):
+                stack.extend(v)
+        return False
 
 
 def is_id(value: object) -> bool:

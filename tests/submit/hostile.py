@@ -5,6 +5,13 @@ in every field it can, trickles, sends huge bodies, never answers, redirects, sa
 ``HostileServer(mode)`` runs in a thread; ``mode`` may be changed between requests.
 ``sent_bytes`` counts what the server managed to write (a client that cuts a huge body or a
 trickle short makes it small); ``requests`` counts requests per path.
+
+Mode ``results`` plays the three hosts of ``results fetch`` on one loopback port: GET
+``/v1/projects/P/jobs/ID`` answers (``job_http_status``) ``job_raw`` (bytes) or ``{"success": true, "data":
+job}``; ``/v1/attachments`` redirects (``attachment_status``) to ``location``; any other
+path (the storage host) answers ``result``. In each, ``{key}`` becomes the last API key the
+server was sent and ``{url}`` its own root, so a script can echo the key anywhere.
+``paths`` lists every request's raw path; ``keyed`` those that carried the key.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ MODES = (
     "redirect",  # 307 to a URL holding the key
     "false",  # 200 {"success": false}
     "not_json",  # 200 text/plain
+    "results",  # results fetch: GET job, attachments and storage as scripted (see below)
 )
 
 
@@ -41,6 +49,18 @@ class HostileServer:
         self.sent_bytes = 0
         self.requests: Counter[str] = Counter()
         self.keys_seen: set[str] = set()
+        # mode "results"
+        self.job: Any = {"status": "completed", "result": "https://private.example.com/r.json"}
+        self.job_raw: bytes | None = None
+        self.job_http_status = 200
+        self.attachment_status = 302
+        self.location = "{url}/storage/r.json"
+        self.result = orjson.dumps(
+            {"data": {"annotation_data": {"annotations": []}, "video_data": {"frames": []}}}
+        )
+        self.paths: list[str] = []
+        self.keyed: list[str] = []
+        self._last_key = ""
         self._lock = threading.Lock()
         self._stop = threading.Event()
         outer = self
@@ -93,11 +113,18 @@ class HostileServer:
         with self._lock:
             self.requests[h.path.split("?")[0]] += 1
             self.keys_seen.add(key)
+            self.paths.append(h.path)
+            if key:
+                self.keyed.append(h.path)
+                self._last_key = key
         ref = key
         if body:
             with contextlib.suppress(orjson.JSONDecodeError, AttributeError):
                 ref = str(orjson.loads(body).get("reference_id") or key)
         mode = self.mode
+        if mode == "results":
+            self._results(h)
+            return
         if mode == "silent":
             self._stop.wait(30)
             h.close_connection = True
@@ -151,6 +178,24 @@ class HostileServer:
                         break
                     time.sleep(0.01)
             h.close_connection = True
+
+    def _fill(self, text: str) -> str:
+        return text.replace("{key}", self._last_key).replace("{url}", self.url)
+
+    def _results(self, h: http.server.BaseHTTPRequestHandler) -> None:
+        path = h.path.split("?")[0]
+        if path.startswith("/v1/projects/"):
+            if self.job_raw is not None:
+                body = self._fill(self.job_raw.decode()).encode()
+            else:
+                answer = {"success": True, "data": self.job}
+                body = self._fill(orjson.dumps(answer).decode()).encode()
+            self._plain(h, self.job_http_status, body, {"content-type": "application/json"})
+        elif path == "/v1/attachments":
+            self._plain(h, self.attachment_status, b"", {"location": self._fill(self.location)})
+        else:
+            body = self._fill(self.result.decode()).encode()
+            self._plain(h, 200, body, {"content-type": "application/json"})
 
     def _echo_answer(self, path: str, key: str, ref: str) -> bytes:
         if path.endswith("/details"):

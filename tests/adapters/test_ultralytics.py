@@ -304,3 +304,18 @@ def test_flags_and_thresholds_are_their_types(results: dict[str, Any]) -> None:
         Annotations.from_ultralytics(results["detect"], with_boxes="no")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="keypoint_threshold: expected a number"):
         Annotations.from_ultralytics(results["detect"], keypoint_threshold=True)
+
+
+def test_real_bfloat16_and_classification_results() -> None:
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("ultralytics")
+    from ultralytics.engine.results import Results
+
+    img = np.zeros((48, 64, 3), np.uint8)
+    boxes = torch.tensor([[1, 2, 30, 40, 7, 0.9, 2]], dtype=torch.bfloat16)
+    ann = Annotations.from_ultralytics(Results(img, "f.jpg", dict(enumerate(NAMES)), boxes=boxes))
+    assert ann.xyxy.tolist() == [[1, 2, 30, 40]]
+    assert ann.track.tolist() == [7]
+    probs = Results(img, "f.jpg", dict(enumerate(NAMES)), probs=torch.tensor([0.1, 0.2, 0.7]))
+    with pytest.raises(InputError, match=r"results\[0\]\.probs: is a classification result"):
+        Annotations.from_ultralytics(probs)

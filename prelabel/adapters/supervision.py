@@ -136,6 +136,7 @@ def annotations_from_supervision(
                 f"{where}.tracker_id",
                 fill=-1,
                 lo=-1,
+                hint="-1 for a detection without a track",
             )
         )
         det_frame.append(np.full(n, f, np.int64))

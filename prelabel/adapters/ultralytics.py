@@ -175,12 +175,14 @@ def annotations_from_ultralytics(
         det = base + np.arange(n, dtype=np.int64)
         det_frame.append(np.full(n, f, np.int64))
         det_cls.append(ids)
-        det_conf.append(np.full(n, np.nan) if conf is None else conf.reshape(-1).astype(float))
+        scores = None if conf is None else chk.floats(conf.reshape(-1), n, f"{where}.{part}.conf")
+        det_conf.append(np.full(n, np.nan) if scores is None else scores)
         det_track.append(track)
         box_src = [f"{where}.{part}[{i}]" for i in range(n)]
         if n and (with_boxes or (masks is None and kpts is None)):
             if obb is not None:
-                _obb_shapes(shapes, to_numpy(obb.xyxyxyxy, f"{where}.obb.xyxyxyxy"), det, box_src)
+                corners = to_numpy(obb.xyxyxyxy, f"{where}.obb.xyxyxyxy")
+                _obb_shapes(shapes, corners, det, box_src, f"{where}.obb.xyxyxyxy")
             else:
                 xyxy = chk_boxes(to_numpy(boxes.xyxy, f"{where}.boxes.xyxy"), n, where)
                 x1, y1, x2, y2 = xyxy.T
@@ -232,13 +234,13 @@ def chk_boxes(xyxy: npt.NDArray[Any], n: int, where: str) -> FloatArray:
 
 
 def _obb_shapes(
-    shapes: Shapes, corners: npt.NDArray[Any], det: IntArray, source: list[str]
+    shapes: Shapes, corners: npt.NDArray[Any], det: IntArray, source: list[str], what: str
 ) -> None:
     from prelabel.formats.yolo._shapes import _AXIS_TOL_PIXELS
 
     n = len(det)
     if corners.shape != (n, 4, 2):
-        raise _bad("obb.xyxyxyxy", f"expected shape ({n}, 4, 2), got {corners.shape}")
+        raise _bad(what, f"expected shape ({n}, 4, 2), got {corners.shape}")
     c = corners.astype(np.float64)
     axis = axis_aligned(c, _AXIS_TOL_PIXELS)
     lo, hi = c.min(axis=1), c.max(axis=1)
@@ -260,7 +262,10 @@ def _mask_shapes(
         raise _bad(f"{where}.masks.xy", f"expected {n} outlines (one per box), got {len(outlines)}")
     for i, xy in enumerate(outlines):  # Ultralytics gives one array per mask
         src = f"{where}.masks[{i}]"
-        pieces = split_merged(to_numpy(xy, f"{src}.xy").astype(np.float64).reshape(-1, 2))
+        outline = to_numpy(xy, f"{src}.xy")
+        if outline.size and (outline.ndim != 2 or outline.shape[1] != 2):
+            raise _bad(f"{src}.xy", f"expected shape (K, 2) x, y, got {_described(outline)}")
+        pieces = split_merged(outline.astype(np.float64).reshape(-1, 2))
         label = names[int(cls[i])]
         if not pieces:
             notes.add(Action.DROPPED, Reason.MASK_EMPTY, source=src, frame=frame, label=label,
@@ -286,6 +291,10 @@ def _keypoint_shapes(
     k = xy.shape[1]
     conf = optional_numpy(getattr(kpts, "conf", None), f"{where}.keypoints.conf")
     if conf is not None:
+        if conf.shape not in ((n, k), (n, k, 1)):
+            raise _bad(
+                f"{where}.keypoints.conf", f"expected shape ({n}, {k}), got {_described(conf)}"
+            )
         visible = conf.reshape(n, k) >= threshold
     else:  # without a confidence channel (0, 0) marks a missing point
         visible = ~((xy[:, :, 0] == 0) & (xy[:, :, 1] == 0))

@@ -139,3 +139,10 @@ def test_a_soft_float_mask_is_refused_with_the_fix() -> None:
 def test_with_boxes_is_true_or_false() -> None:
     with pytest.raises(InputError, match="with_boxes: expected True or False"):
         Annotations.from_supervision(_tracked(), width=64, height=48, with_boxes="no")  # type: ignore[arg-type]
+
+
+def test_a_nan_tracker_id_gets_the_hint() -> None:
+    d = _tracked()
+    d.tracker_id = np.array([7.0, np.nan])
+    with pytest.raises(InputError, match=r"tracker_id\[1\]: is nan.*-1 for a detection without"):
+        Annotations.from_supervision(d, width=64, height=48)

@@ -319,3 +319,28 @@ def test_real_bfloat16_and_classification_results() -> None:
     probs = Results(img, "f.jpg", dict(enumerate(NAMES)), probs=torch.tensor([0.1, 0.2, 0.7]))
     with pytest.raises(InputError, match=r"results\[0\]\.probs: is a classification result"):
         Annotations.from_ultralytics(probs)
+
+
+def test_misshapen_parts_of_a_result_are_named() -> None:
+    # keypoints.conf of the wrong size was numpy's "cannot reshape array of size ..."
+    r = standins()["pose"]
+    assert r.keypoints is not None
+    assert r.keypoints.conf is not None
+    r.keypoints.conf = Tensor(r.keypoints.conf.numpy()[:, :-1])
+    with pytest.raises(InputError, match=r"results\[0\]\.keypoints\.conf: expected shape"):
+        Annotations.from_ultralytics(r)
+    r = standins()["segment"]
+    assert r.masks is not None
+    r.masks.xy[0] = np.zeros((3, 3), np.float32)
+    with pytest.raises(InputError, match=r"results\[0\]\.masks\[0\]\.xy: expected shape \(K, 2\)"):
+        Annotations.from_ultralytics(r)
+    r = standins()["obb"]
+    assert r.obb is not None
+    r.obb.xyxyxyxy = Tensor(r.obb.xyxyxyxy.numpy()[:, :3])
+    with pytest.raises(InputError, match=r"results\[0\]\.obb\.xyxyxyxy: expected shape"):
+        Annotations.from_ultralytics(r)
+    r = standins()["detect"]
+    assert r.boxes is not None
+    r.boxes.conf = Tensor(r.boxes.conf.numpy()[:1])  # was taken, misaligned with the boxes
+    with pytest.raises(InputError, match=r"results\[0\]\.boxes\.conf: expected 2 numbers"):
+        Annotations.from_ultralytics(r)

@@ -207,7 +207,8 @@ def exit_listing_failures(failures: Sequence[_Failure], show_all: bool) -> NoRet
     first 50 unless ``--all``), then exit 1 when there is any, 0 otherwise."""
     shown = failures if show_all else failures[:50]
     for r in shown:
-        click.echo(printable(f"failed {r.reference_id}: {r.error_code}: {r.error_message}"))
+        ref = r.reference_id if len(r.reference_id) <= 200 else r.reference_id[:197] + "..."
+        click.echo(printable(f"failed {ref}: {r.error_code}: {r.error_message}"))
     if len(failures) > len(shown):
         click.echo(f"... and {len(failures) - len(shown)} more failures (--all)")
     sys.exit(1 if failures else 0)

@@ -26,9 +26,10 @@ from prelabel.commands._api import (
 from prelabel.errors import InputError, printable
 from prelabel.submit.client import RESUME_HINT, Submitter, load_api_key
 from prelabel.submit.ledger import Ledger, ResultState
-from prelabel.submit.results import FetchOutcome, FetchResult, FetchStatus
+from prelabel.submit.results import FetchOutcome, FetchResult, FetchStatus, said
 
 MAX_SHOWN = 20
+MAX_REF_SHOWN = 200
 PROGRESS_ORDER = (*(s.value for s in FetchStatus), "retries")
 # ``results status`` lines: count key -> label
 STATUS_LINES = (
@@ -135,10 +136,11 @@ def _finish(result: FetchResult, report: Path | None, ledger: Path, out: Path) -
 
 def _listed(what: str, outcomes: list[FetchOutcome], report: Path | None) -> None:
     for o in outcomes[:MAX_SHOWN]:
+        ref = said(o.reference_id, MAX_REF_SHOWN)  # the report has it whole
         if o.status is FetchStatus.WAITING:
-            line = f"waiting {o.reference_id} (job status: {o.job_status})"
+            line = f"waiting {ref} (job status: {o.job_status})"
         else:
-            line = f"{o.reference_id}: {o.status}: {o.error_code or '-'}: {o.error_message or ''}"
+            line = f"{ref}: {o.status}: {o.error_code or '-'}: {o.error_message or ''}"
         click.echo(printable(line), err=True)
     more = len(outcomes) - MAX_SHOWN
     if more > 0:

@@ -162,7 +162,7 @@ def result_file_name(reference_id: str) -> str | None:
     of its UTF-8 bytes (``%`` included, so the encoding is reversible), a leading ``.`` and
     the first letter of a name Windows reserves (``CON``, ``NUL``...) encoded too; None
     when there is no such name (empty, not encodable, longer than 255 bytes)."""
-    if not reference_id:
+    if not reference_id or len(reference_id) > 250:  # a character is at least one byte
         return None
     try:
         parts = [

@@ -11,7 +11,9 @@ Mode ``results`` plays the three hosts of ``results fetch`` on one loopback port
 job}``; ``/v1/attachments`` redirects (``attachment_status``) to ``location``; any other
 path (the storage host) answers ``result``. In each, ``{key}`` becomes the last API key the
 server was sent and ``{url}`` its own root, so a script can echo the key anywhere.
-``paths`` lists every request's raw path; ``keyed`` those that carried the key.
+``storage_mode`` makes storage never answer (``silent``), trickle the result
+(``trickle``) or send ``huge_bytes`` with no Content-Length (``huge``). ``paths`` lists
+every request's raw path; ``keyed`` those that carried the key.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class HostileServer:
         self.result = orjson.dumps(
             {"data": {"annotation_data": {"annotations": []}, "video_data": {"frames": []}}}
         )
+        self.storage_mode = ""  # "", or "silent", "trickle", "huge": how storage answers
         self.paths: list[str] = []
         self.keyed: list[str] = []
         self._last_key = ""
@@ -193,6 +196,23 @@ class HostileServer:
             self._plain(h, self.job_http_status, body, {"content-type": "application/json"})
         elif path == "/v1/attachments":
             self._plain(h, self.attachment_status, b"", {"location": self._fill(self.location)})
+        elif self.storage_mode == "silent":
+            self._stop.wait(30)
+            h.close_connection = True
+        elif self.storage_mode == "trickle":
+            body = self._fill(self.result.decode()).encode()
+            head = f"HTTP/1.1 200 OK\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+            for i in range(len(head + body)):
+                if self._stop.is_set() or not self._write(h, (head + body)[i : i + 1]):
+                    break
+                time.sleep(self.trickle_gap)
+            h.close_connection = True
+        elif self.storage_mode == "huge":
+            if self._write(h, b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n" + b"[" * 10):
+                for _ in range(self.huge_bytes // 65536):
+                    if self._stop.is_set() or not self._write(h, b" " * 65536):
+                        break
+            h.close_connection = True
         else:
             body = self._fill(self.result.decode()).encode()
             self._plain(h, 200, body, {"content-type": "application/json"})

@@ -261,3 +261,57 @@ def test_a_non_finite_option_is_a_usage_error(tmp_path: Path, option: list[str])
     assert "Traceback" not in run.output
     assert option[0] in run.output
     assert asked == 0
+
+
+@pytest.mark.parametrize("mode", ["silent", "trickle"])
+def test_a_storage_host_that_stalls_is_cut_at_the_deadline(tmp_path: Path, mode: str) -> None:
+    """Storage never answering, or sending the result a byte per 50 ms (~6 s): each attempt
+    ends at the 0.5 s deadline, and the job fails with "no answer" after two."""
+    with HostileServer("results", trickle_gap=0.05) as srv:
+        srv.storage_mode = mode
+        ledger = _ledger(tmp_path / "l.sqlite", srv.url)
+        got = fetch_results(
+            ledger,
+            tmp_path / "r",
+            api_key=KEY,
+            retries=Retries(backoff=0, max_attempts=2),
+            limits=Limits(concurrency=1, rate=0),
+            timeouts=Timeouts(0.5),
+        )
+        sent = srv.sent_bytes
+        storage = srv.requests["/storage/r.json"]
+    o = _one(got)
+    assert (o.status, o.error_code, o.attempts) == (FetchStatus.FAILED, "no_answer", 2)
+    assert storage == 2
+    assert sent < 2000  # the answers to GET job and the redirects, and a few trickled bytes
+
+
+def test_a_storage_body_past_the_cap_is_cut_off(tmp_path: Path) -> None:
+    with HostileServer("results") as srv:
+        srv.storage_mode = "huge"
+        ledger = _ledger(tmp_path / "l.sqlite", srv.url)
+        got = fetch_results(
+            ledger,
+            tmp_path / "r",
+            api_key=KEY,
+            retries=Retries(backoff=0, max_attempts=2),
+            limits=Limits(concurrency=1, rate=0, result_bytes=1 << 16),
+            timeouts=Timeouts(20),
+        )
+        sent = srv.sent_bytes
+    o = _one(got)
+    assert (o.status, o.error_code, o.attempts) == (FetchStatus.FAILED, "result_too_large", 1)
+    assert sent < 16 << 20  # 64 MiB offered; the client hung up soon after 64 KiB
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_10_mb_reference_id_is_one_short_error_line(tmp_path: Path) -> None:
+    ref = "r" * 10_000_000
+    with HostileServer("results") as srv:
+        _ledger(tmp_path / "l.sqlite", srv.url, ref=ref)
+        run = _cli(tmp_path)
+        asked = sum(srv.requests.values())
+    assert run.exit_code == 1
+    assert "unsafe_reference_id" in run.output
+    assert len(run.output) < 5000
+    assert asked == 0  # no file name for it: not even looked up

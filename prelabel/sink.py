@@ -275,6 +275,7 @@ class JobSink:
             )
         size = _given_size(width, height, where)
         ann, name = self._shapes_of(item, size, where, frame_id)
+        _check_own_text(ann, frame_id, src, where)
         w, h = known = _frame_size(ann)
         if size is not None and known != (0.0, 0.0):
             _check_agrees(size, known, where)
@@ -633,6 +634,22 @@ def _check_agrees(size: tuple[float, float], known: tuple[float, float], where: 
                 where,
                 f"{param(name)} {given:g} disagrees with the item's frame ({own:g}); "
                 "leave it out where the item knows its size",
+            )
+
+
+def _check_own_text(ann: Annotations, frame_id: str, src: str, where: str) -> None:
+    """An item's own ``frame_id`` / ``src`` (a table built with them) must be the ones given:
+    the sink writes the given ones, and replacing the item's silently hides a mix-up."""
+    for name, given, own in (
+        ("frame_id", frame_id, str(ann.frames.frame_id[0])),
+        ("src", src, str(ann.frames.src[0])),
+    ):
+        if own and given != own:
+            raise InputError(
+                None,
+                where,
+                f"{param(name)} {given!r} disagrees with the item's frame ({own!r}); give "
+                "the item's, or build its frames without one",
             )
 
 

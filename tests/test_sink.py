@@ -882,3 +882,17 @@ def test_a_supervision_class_name_that_is_none_is_refused(tmp_path: Path) -> Non
     ):
         sink.append(d, frame_id="f1", src=srcs(1)[0], width=W, height=H)
     assert sink.frames == 0
+
+
+@pytest.mark.parametrize("keyword", ["frame_id", "src"])
+def test_an_items_own_frame_id_or_src_must_agree(tmp_path: Path, keyword: str) -> None:
+    # the item's own frame_id / src were replaced silently, as width/height are not
+    own = {"frame_id": "frame_000000", "src": srcs(1)[0]}
+    frame = Frames.build(W, H, frame_id=[own["frame_id"]], src=[own["src"]])
+    item = Annotations.from_boxes(frame, [[10, 20, 30, 40]], "car", 0)
+    given = dict(own, **{keyword: "frame_000009" if keyword == "frame_id" else srcs(9)[8]})
+    with JobSink(tmp_path / "jobs.jsonl") as sink:
+        with pytest.raises(InputError, match=rf"{keyword}= '.*' disagrees with the item's frame"):
+            sink.append(item, **given)
+        sink.append(item, **own)  # the same: fine
+    assert sink.frames == 1

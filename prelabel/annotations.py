@@ -1404,4 +1404,9 @@ def _sizes(values: Any, param: str) -> npt.NDArray[Any]:
     arr = _array(values, param, "a number or one number per frame")
     if arr.ndim > 1 or arr.dtype.kind == "b":
         raise _bad(param, f"expected a number or one number per frame, got {_described(values)}")
+    if arr.dtype.kind == "O":
+        missing = [i for i, v in enumerate(arr.ravel().tolist()) if v is None]
+        if missing:
+            where = f"{param}[{missing[0]}]" if arr.ndim else param
+            raise _bad(where, "is None, not a number of pixels (NaN where a size is unknown)")
     return _numeric(arr, param, "a number or one number per frame")

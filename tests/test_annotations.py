@@ -486,3 +486,10 @@ def test_float16_integers_give_no_numpy_warning(frames: Frames) -> None:
         Annotations.from_boxes(
             frames, [[1, 2, 30, 40]], "car", 0, track=np.array([3.5], np.float16)
         )
+
+
+@pytest.mark.parametrize("width", [None, [640, None]])
+def test_a_frame_size_of_none_is_refused(width: object) -> None:
+    # None became a NaN size silently (NaN itself stays: readers mark an unknown size so)
+    with pytest.raises(InputError, match=r"width(\[1\])?: is None, not a number of pixels"):
+        Frames.build(width, 480, frame_id=["a", "b"])  # type: ignore[arg-type]

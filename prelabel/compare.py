@@ -18,8 +18,10 @@ final shape left over was added. Precision and recall are computed apart from th
 geometry alone, same label, at each threshold. Tracks: the matched pairs tell which
 pre-label tracker became which final tracker (splits, merges, ID switches).
 
-Pure functions over columns: the only Python loops are one per job and one Hungarian call per
-frame whose candidate pairs conflict (a pre-label that could match two shapes or the like).
+Pure functions over columns: the only Python loops are one per job, one STRtree query per
+crowded group (a frame, kind and label with more than CROWD_PAIRS candidate pairs: only
+shapes whose boxes can overlap are paired) and one Hungarian call per connected component of
+conflicting candidate pairs (a pre-label that could match two shapes or the like).
 """
 
 from __future__ import annotations
@@ -366,7 +368,10 @@ def compare_annotations(
     # precision / recall: geometry only, same frame, kind and label, at every threshold
     # (a similarity below `floor` matters to no threshold: it may be given as 0 unworked)
     floor = min(*opt.thresholds, opt.match_iou)
-    pa, pb = _pairs(pre, fin, np.arange(len(pre.ann)), np.arange(len(fin.ann)), by_label=True)
+    reach = _Reach(opt, floor)
+    pa, pb = _pairs(
+        pre, fin, np.arange(len(pre.ann)), np.arange(len(fin.ann)), by_label=True, reach=reach
+    )
     sim = geoms.similarity(pa, pb, floor=floor)
     table = LabelTable.empty(labels, opt.thresholds)
     for t_i, t in enumerate(opt.thresholds):
@@ -385,7 +390,10 @@ def compare_annotations(
     g = ok[_assign(pa[ok], pb[ok], sim[ok], pre.frame[pa[ok]])]
     free_a[pa[g]] = False
     free_b[pb[g]] = False
-    ra, rb = _pairs(pre, fin, np.flatnonzero(free_a), np.flatnonzero(free_b), by_label=False)
+    reach = _Reach(opt, opt.match_iou)
+    ra, rb = _pairs(
+        pre, fin, np.flatnonzero(free_a), np.flatnonzero(free_b), by_label=False, reach=reach
+    )
     cross = pre.label[ra] != fin.label[rb]  # same-label pairs already failed pass 2
     ra, rb = ra[cross], rb[cross]
     rsim = geoms.similarity(ra, rb, floor=opt.match_iou)
@@ -488,11 +496,61 @@ def _unique_key_rows(keys: ObjArray) -> IntArray:
     return unique
 
 
+# a group of one frame, kind (and label) with more candidate pairs than this has its pairs
+# found by an STRtree query of boxes that can overlap, not by the cartesian product
+CROWD_PAIRS = 1 << 14
+
+
+class _Reach:
+    """How far apart (in each axis) two shapes' boxes can be and their similarity still reach
+    ``floor``: 0 for rectangles, cuboids and polygons (no overlap, no IoU), twice the line
+    width for lines (their outlines are buffered by it); for landmarks a radius per
+    pre-label from the OKS-like score (see :meth:`landmark`)."""
+
+    def __init__(self, opt: CompareOptions, floor: float) -> None:
+        self.opt, self.floor = opt, floor
+
+    def radius(self, kind: Kind, boxes_a: FloatArray, boxes_b: FloatArray) -> FloatArray:
+        n = len(boxes_a)
+        if kind == Kind.LINE:
+            return np.full(n, 2 * self.opt.line_width)
+        if kind == Kind.LANDMARK:
+            return self.landmark(boxes_a, boxes_b)
+        return np.zeros(n)
+
+    def landmark(self, boxes_a: FloatArray, boxes_b: FloatArray) -> FloatArray:
+        """A bound on the gap g (Chebyshev, between the boxes) of a landmark pair scoring at
+        least ``floor``: some found point pair must score it, exp(-d^2 / (2 s^2 k^2)) >=
+        floor, so d^2 <= c s^2 with c = 2 k^2 ln(1/floor); every d is at least g, and s^2 is
+        at most max((W + g)(H + g), m^2) with W, H the two widths and heights summed (the
+        final side's largest) and m LANDMARK_MIN_SCALE. So g <= sqrt(c) m, or g is at most
+        the positive root of (1 - c) g^2 - c (W + H) g - c W H. Infinite when c >= 1."""
+        n = len(boxes_a)
+        if not 0 < self.floor < 1:
+            return np.full(n, np.inf)
+        c = 2 * self.opt.landmark_kappa**2 * np.log(1 / self.floor)
+        if c >= 1:
+            return np.full(n, np.inf)
+        w = boxes_a[:, 2] - boxes_a[:, 0] + (boxes_b[:, 2] - boxes_b[:, 0]).max(initial=0)
+        h = boxes_a[:, 3] - boxes_a[:, 1] + (boxes_b[:, 3] - boxes_b[:, 1]).max(initial=0)
+        root = (c * (w + h) + np.sqrt((c * (w + h)) ** 2 + 4 * (1 - c) * c * w * h)) / (2 * (1 - c))
+        r: FloatArray = np.maximum(root, np.sqrt(c) * LANDMARK_MIN_SCALE) * (1 + 1e-9) + 1e-12
+        return r
+
+
 def _pairs(
-    pre: _Side, fin: _Side, rows_a: IntArray, rows_b: IntArray, *, by_label: bool
+    pre: _Side,
+    fin: _Side,
+    rows_a: IntArray,
+    rows_b: IntArray,
+    *,
+    by_label: bool,
+    reach: _Reach | None = None,
 ) -> tuple[IntArray, IntArray]:
-    """Every (pre, final) pair among the given rows in the same frame, of the same kind (and
-    label): the cartesian product per group, built without a loop."""
+    """The (pre, final) pairs among the given rows in the same frame, of the same kind (and
+    label) that could be matched: the cartesian product per group, built without a loop; a
+    group of more than CROWD_PAIRS pairs (5,000 shapes of one label in a frame: 25M) takes
+    only the pairs whose boxes are within ``reach`` of each other, from an STRtree."""
 
     n_labels = len(pre.ann.labels) + len(fin.ann.labels) + 1  # more than the shared codes
 
@@ -510,19 +568,49 @@ def _pairs(
     _, ia, ib = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
     sa, ca, sb, cb = sa[ia], ca[ia], sb[ib], cb[ib]
     n = ca * cb
+    crowd = n > CROWD_PAIRS if reach is not None else np.zeros(len(n), bool)
+    n = np.where(crowd, 0, n)
     g = run_owner(n)
     k = position_in_run(n)
-    a = rows_a[sa[g] + k // cb[g]]
-    b = rows_b[sb[g] + k % cb[g]]
-    return a.astype(np.int64), b.astype(np.int64)
+    out_a = [rows_a[sa[g] + k // cb[g]]]
+    out_b = [rows_b[sb[g] + k % cb[g]]]
+    for i in np.flatnonzero(crowd).tolist():  # one STRtree per crowded group
+        assert reach is not None
+        a = rows_a[sa[i] : sa[i] + ca[i]]
+        b = rows_b[sb[i] : sb[i] + cb[i]]
+        qa, qb = _near(
+            pre.boxes[a],
+            fin.boxes[b],
+            reach.radius(Kind(pre.kind[a[0]]), pre.boxes[a], fin.boxes[b]),
+        )
+        out_a.append(a[qa])
+        out_b.append(b[qb])
+    return np.concatenate(out_a).astype(np.int64), np.concatenate(out_b).astype(np.int64)
+
+
+def _near(
+    boxes_a: FloatArray, boxes_b: FloatArray, radius: FloatArray
+) -> tuple[IntArray, IntArray]:
+    """The (i, j) of boxes ``a[i]``, grown by ``radius[i]`` on each side, that meet ``b[j]``
+    (touching included), sorted; every pair when a radius is infinite."""
+    if not np.isfinite(radius).all():
+        i, j = np.divmod(np.arange(len(boxes_a) * len(boxes_b)), len(boxes_b))
+        return i.astype(np.int64), j.astype(np.int64)
+    tree = shapely.STRtree(shapely.box(*boxes_b.T))
+    grown = boxes_a + radius[:, None] * np.array([-1.0, -1.0, 1.0, 1.0])
+    i, j = tree.query(shapely.box(*grown.T), predicate="intersects")
+    order = np.lexsort((j, i))
+    return i[order].astype(np.int64), j[order].astype(np.int64)
 
 
 def _assign(a: IntArray, b: IntArray, sim: FloatArray, frame: IntArray) -> IntArray:
     """The candidates (positions in ``a``, ``b``) of a maximum-similarity one-to-one
-    assignment, one per frame.
+    assignment, per frame (``frame``: a shape's frame; candidates never join two frames).
 
     A pair whose two shapes have no other candidate is its own component and matched as it
-    is; the frames with conflicting candidates go to ``linear_sum_assignment``."""
+    is; each connected component of conflicting candidates goes to
+    ``linear_sum_assignment`` (the best assignment of a graph is the best of each of its
+    components)."""
     from scipy.optimize import linear_sum_assignment
 
     if not len(a):
@@ -533,8 +621,23 @@ def _assign(a: IntArray, b: IntArray, sim: FloatArray, frame: IntArray) -> IntAr
     out = [np.flatnonzero(lone)]
     rest = np.flatnonzero(~lone)
     if len(rest):
-        order = rest[np.argsort(frame[rest], kind="stable")]
-        _, starts = np.unique(frame[order], return_index=True)
+        # one solver call per connected component of the conflicting candidates (a shape's
+        # candidates are all of its frame, so a component never spans two frames): a dense
+        # matrix per component, not per frame, which a crowded frame would make n x n
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        del frame  # implied by the components
+        ua, ia = np.unique(a[rest], return_inverse=True)
+        ub, ib = np.unique(b[rest], return_inverse=True)
+        ia, ib = ia.ravel(), ib.ravel() + len(ua)
+        size = len(ua) + len(ub)
+        graph = coo_matrix((np.ones(len(rest)), (ia, ib)), shape=(size, size))
+        _, component = connected_components(graph, directed=False)
+        key = component[ia]
+        sorter = np.argsort(key, kind="stable")
+        order = rest[sorter]
+        _, starts = np.unique(key[sorter], return_index=True)
         for chunk in np.split(order, starts[1:]):
             ua, ia = np.unique(a[chunk], return_inverse=True)
             ub, ib = np.unique(b[chunk], return_inverse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import shutil
@@ -694,3 +695,49 @@ def test_two_result_files_of_one_reference_id_are_one_error(tmp_path: Path) -> N
     assert "street.json: a second result for reference_id 'street'" in r.output
     assert "(the first is street-again.json)" in r.output
     assert "Traceback" not in r.output
+
+
+@given(
+    st.data(),
+    st.sampled_from([CompareOptions(), CompareOptions(match_iou=0.05, thresholds=(0.05, 0.9))]),
+    st.floats(0, 0.2),
+)
+def test_crowded_groups_pair_only_what_can_match_and_lose_nothing(
+    data: st.DataObject, options: CompareOptions, nudge: float
+) -> None:
+    """With every group taken as crowded (the STRtree prefilter, per-kind reach, landmarks'
+    bound included) the report is the one the full cartesian product gives."""
+    compare_module = importlib.import_module("prelabel.compare")
+
+    pre = data.draw(_jobs(max_shapes=14))
+    moved = np.clip(pre.points + nudge * np.sin(np.arange(pre.points.size)).reshape(-1, 2), 0, 1)
+    for fin in (data.draw(_jobs(max_shapes=14)), pre.with_points(moved, normalised=True)):
+        full = compare_annotations(pre, fin, options=options).to_dict()
+        saved = compare_module.CROWD_PAIRS
+        compare_module.CROWD_PAIRS = 0
+        try:
+            crowded = compare_annotations(pre, fin, options=options).to_dict()
+        finally:
+            compare_module.CROWD_PAIRS = saved
+        assert crowded == full
+
+
+def test_a_crowded_frame_makes_candidate_pairs_for_neighbours_only() -> None:
+    """5,000 boxes of one label in one frame: 25M pairs as a product, a few per box here."""
+    from prelabel.compare import _pairs, _Reach, _side
+
+    n = 5000
+    rng = np.random.default_rng(3)
+    side = 0.6 / np.sqrt(n)
+    lo = rng.uniform(0, 1 - side, (n, 2))
+    ann = _boxes(_frames(1), np.column_stack([lo, lo + side]).tolist(), ["person"] * n, [0] * n)
+    s = _side(ann, np.zeros(1, np.int64), ("person",), None)
+    rows = np.arange(n)
+    a, b = _pairs(s, s, rows, rows, by_label=True, reach=_Reach(CompareOptions(), 0.5))
+    assert n <= len(a) < 10 * n
+    # every pair whose boxes overlap is there
+    iou = box_iou(ann.xyxy[a], ann.xyxy[b])
+    assert (a == b).sum() == n
+    assert iou[a == b].min() == 1
+    job = compare_annotations(ann, ann)
+    assert job.table.total()["unchanged"] == n

@@ -424,6 +424,14 @@ def _edges(obj: dict[str, Any], n: int, op: str, where: _Where) -> Edges | None:
     if not isinstance(edges, dict):
         raise where.error(f"{op}.edges", "expected an object of edges e1..en -> [pa, pb]")
     row = _point_rows(n)
+    values = list(edges.values())
+    # the common case in C iteration (an object of 1M edges is not 1M Python steps); the
+    # loop below runs only to name the first bad edge
+    if set(map(type, values)) <= {list} and set(map(len, values)) <= {2}:
+        ends_flat = list(chain.from_iterable(values))
+        if set(map(type, ends_flat)) <= {str} and set(ends_flat) <= row.keys():
+            rows = list(map(row.__getitem__, ends_flat))
+            return tuple(zip(rows[0::2], rows[1::2], strict=True))
     out = []
     for name, ends in edges.items():
         if (

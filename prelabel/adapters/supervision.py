@@ -4,7 +4,8 @@
 What is read, per ``Detections`` (supervision 0.2x-0.3x): ``xyxy`` (N, 4) pixels,
 ``confidence`` (N,) or None, ``class_id`` (N,) or None, ``tracker_id`` (N,) or None,
 ``data["class_name"]`` (N,) names where present (``Detections.from_ultralytics`` and most
-loaders set it), and ``mask``: a dense (N, H, W) bool array or a ``CompactMask`` (decoded one
+loaders set it), ``data["xyxyxyxy"]`` (N, 4, 2) the corners of oriented boxes (an OBB
+model's; ``xyxy`` is then their enclosing box), and ``mask``: a dense (N, H, W) bool array or a ``CompactMask`` (decoded one
 mask at a time), traced with prelabel's tracer as ``Annotations.from_masks`` does.
 """
 
@@ -19,6 +20,7 @@ from prelabel.adapters._arrays import check_flag, optional_numpy, to_numpy
 from prelabel.adapters._collect import Shapes
 from prelabel.adapters._notes import Notes, check_multipart
 from prelabel.adapters.masks import default_min_area, frame_text, mask_source, trace_rows
+from prelabel.adapters.ultralytics import obb_shapes
 from prelabel.annotations import (
     Annotations,
     Frames,
@@ -31,6 +33,8 @@ from prelabel.annotations import (
 )
 from prelabel.errors import param
 from prelabel.report import Report
+
+ORIENTED = "xyxyxyxy"  # supervision's ORIENTED_BOX_COORDINATES data key: (N, 4, 2) corners
 
 
 def _detections_list(detections: Any) -> list[Any]:
@@ -142,7 +146,14 @@ def annotations_from_supervision(
         det_frame.append(np.full(n, f, np.int64))
         det = base + np.arange(n, dtype=np.int64)
         mask = getattr(d, "mask", None)
-        if n and (mask is None or with_boxes):
+        data = getattr(d, "data", None)
+        oriented = data.get(ORIENTED) if isinstance(data, Mapping) else None
+        if n and (mask is None or with_boxes) and oriented is not None:
+            # an OBB model's corners (xyxy is only their enclosing box): as from_ultralytics
+            what = f"{where}.data['{ORIENTED}']"
+            obb_shapes(shapes, to_numpy(oriented, what), det,
+                       [f"{what}[{i}]" for i in range(n)], what)  # fmt: skip
+        elif n and (mask is None or with_boxes):
             x1, y1, x2, y2 = xyxy.astype(np.float64).T
             corners = np.stack([x1, y1, x2, y1, x2, y2, x1, y2], axis=1)
             shapes.add(Kind.RECTANGLE, np.full(n, 4), corners, None, det, 0,

@@ -182,7 +182,7 @@ def annotations_from_ultralytics(
         if n and (with_boxes or (masks is None and kpts is None)):
             if obb is not None:
                 corners = to_numpy(obb.xyxyxyxy, f"{where}.obb.xyxyxyxy")
-                _obb_shapes(shapes, corners, det, box_src, f"{where}.obb.xyxyxyxy")
+                obb_shapes(shapes, corners, det, box_src, f"{where}.obb.xyxyxyxy")
             else:
                 xyxy = chk_boxes(to_numpy(boxes.xyxy, f"{where}.boxes.xyxy"), n, where)
                 x1, y1, x2, y2 = xyxy.T
@@ -233,7 +233,7 @@ def chk_boxes(xyxy: npt.NDArray[Any], n: int, where: str) -> FloatArray:
     return xyxy.astype(np.float64)
 
 
-def _obb_shapes(
+def obb_shapes(
     shapes: Shapes, corners: npt.NDArray[Any], det: IntArray, source: list[str], what: str
 ) -> None:
     from prelabel.formats.yolo._shapes import _AXIS_TOL_PIXELS

@@ -146,3 +146,23 @@ def test_a_nan_tracker_id_gets_the_hint() -> None:
     d.tracker_id = np.array([7.0, np.nan])
     with pytest.raises(InputError, match=r"tracker_id\[1\]: is nan.*-1 for a detection without"):
         Annotations.from_supervision(d, width=64, height=48)
+
+
+def test_oriented_boxes_in_data_are_polygons_not_their_enclosing_boxes() -> None:
+    # Detections.from_ultralytics of an OBB model keeps the corners in data["xyxyxyxy"];
+    # xyxy is only the enclosing box, which was written instead, silently
+    rotated = np.array([[20.0, 5], [40, 20], [25, 40], [5, 25]])
+    aligned = np.array([[30.0, 30], [50, 30], [50, 45], [30, 45]])
+    d = sv.Detections(
+        xyxy=np.array([[5.0, 5, 40, 40], [30, 30, 50, 45]]),
+        data={"class_name": np.array(["ship", "car"]), "xyxyxyxy": np.stack([rotated, aligned])},
+    )
+    ann = Annotations.from_supervision(d[d.xyxy[:, 0] >= 0], width=64, height=48)
+    assert ann.kind.tolist() == [Kind.POLYGON, Kind.RECTANGLE]
+    assert ann.points[:4].tolist() == rotated.tolist()
+    assert ann.xyxy[1].tolist() == [30, 30, 50, 45]
+    d.data["xyxyxyxy"] = np.zeros((2, 3, 2))
+    with pytest.raises(
+        InputError, match=r"detections\.data\['xyxyxyxy'\]: expected shape \(2, 4, 2\)"
+    ):
+        Annotations.from_supervision(d, width=64, height=48)

@@ -1029,9 +1029,15 @@ def compare(
     pre_jobs = read_payload(prelabels) if isinstance(prelabels, (str, PathLike)) else prelabels
     by_id: dict[str, JobContent] = {}
     for job in pre_jobs:
-        if job.reference_id in by_id:
-            where = f"line {job.line}" if job.line is not None else None
-            raise InputError(job.path, where, f"reference_id {job.reference_id!r} appears twice")
+        if job.reference_id in by_id:  # the payload reader's words (read_jobs)
+            first = by_id[job.reference_id].line
+            where = f"{job.line}: $.reference_id" if job.line is not None else None
+            raise InputError(
+                job.path,
+                where,
+                f"reference_id {job.reference_id!r} repeated"
+                + (f" (first on line {first})" if first is not None else ""),
+            )
         by_id[job.reference_id] = job
     res_jobs = read_jobs(results) if isinstance(results, (str, PathLike)) else results
     pairs: list[tuple[str, Annotations, Keys, Annotations, Keys]] = []

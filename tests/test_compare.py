@@ -741,3 +741,15 @@ def test_a_crowded_frame_makes_candidate_pairs_for_neighbours_only() -> None:
     assert iou[a == b].min() == 1
     job = compare_annotations(ann, ann)
     assert job.table.total()["unchanged"] == n
+
+
+def test_prelabels_repeating_a_reference_id_are_one_error_naming_the_line(tmp_path: Path) -> None:
+    line = (FIXTURES / "prelabels.jsonl").read_bytes().splitlines()[0]
+    jobs = tmp_path / "pre.jsonl"
+    jobs.write_bytes(line + b"\n\n" + line + b"\n")
+    r = CliRunner().invoke(main, ["compare", str(jobs), str(FIXTURES / "street.json")])
+    assert r.exit_code == 2, r.output
+    assert "pre.jsonl:3: $.reference_id: reference_id 'drive-07' repeated (first on line 1)" in (
+        r.output
+    )
+    assert "Traceback" not in r.output

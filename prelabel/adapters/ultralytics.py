@@ -123,6 +123,7 @@ def annotations_from_ultralytics(
     ids_given = _texts(frame_id, "frame_id")
     src = _texts(src, "src")
     chk = _Inputs(None, needs_frames=False)
+    _check_counts(results, ids_given, src)
     names: tuple[str, ...] = ()
     first_names: Any = None
     sizes: list[tuple[float, float]] = []
@@ -146,7 +147,12 @@ def annotations_from_ultralytics(
             raise _bad(f"results[{f}].orig_shape", f"expected (height, width), got {shape}")
         sizes.append((float(shape[1]), float(shape[0])))
         paths.append("" if r.path is None else str(r.path))
-        frame = (ids_given[f] if ids_given is not None and f < len(ids_given) else "") or paths[f]
+        for name, given in (("frame_id", ids_given), ("src", src)):
+            if given is not None and f >= len(given):  # said now, not after a long video
+                raise _bad(
+                    name, f"expected one value per result, got {len(given)} for more results"
+                )
+        frame = (ids_given[f] if ids_given is not None else "") or paths[f]
         where = f"results[{f}]"
         obb = getattr(r, "obb", None)
         boxes = obb if obb is not None else r.boxes
@@ -195,9 +201,7 @@ def annotations_from_ultralytics(
         base += n
     if not sizes:
         raise _bad("results", "is empty: one Results per frame is needed")
-    for param, given in (("frame_id", ids_given), ("src", src)):
-        if given is not None and len(given) != len(sizes):
-            raise _bad(param, f"expected {len(sizes)} values (one per result), got {len(given)}")
+    _check_counts(sizes, ids_given, src)
     notes.finish()
     size = np.asarray(sizes)
     frames = Frames.build(
@@ -208,6 +212,16 @@ def annotations_from_ultralytics(
         frames, names, np.concatenate(det_cls), np.concatenate(det_frame),
         np.concatenate(det_conf), np.concatenate(det_track), "results",
     )  # fmt: skip
+
+
+def _check_counts(results: Any, frame_id: list[str] | None, src: list[str] | None) -> None:
+    """One ``frame_id`` and ``src`` per result, where the number of results is known (a list
+    at the start, a stream at its end)."""
+    if hasattr(results, "orig_shape") or not hasattr(results, "__len__"):
+        return
+    for name, given in (("frame_id", frame_id), ("src", src)):
+        if given is not None and len(given) != len(results):
+            raise _bad(name, f"expected {len(results)} values (one per result), got {len(given)}")
 
 
 def _no_boxes(r: Any, where: str, masks: Any, kpts: Any) -> None:

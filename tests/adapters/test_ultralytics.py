@@ -344,3 +344,16 @@ def test_misshapen_parts_of_a_result_are_named() -> None:
     r.boxes.conf = Tensor(r.boxes.conf.numpy()[:1])  # was taken, misaligned with the boxes
     with pytest.raises(InputError, match=r"results\[0\]\.boxes\.conf: expected 2 numbers"):
         Annotations.from_ultralytics(r)
+
+
+def test_too_few_frame_ids_for_a_stream_are_said_at_the_first_result_over() -> None:
+    seen = []
+
+    def stream() -> Any:
+        for i in range(1000):
+            seen.append(i)
+            yield standins()["detect"]
+
+    with pytest.raises(InputError, match="frame_id: expected one value per result, got 2"):
+        Annotations.from_ultralytics(stream(), frame_id=["a", "b"])
+    assert seen == [0, 1, 2]  # not the whole video first

@@ -82,14 +82,36 @@ def transport_options(*, rate_help: str = RATE_HELP) -> Decorator:
     """``--concurrency``, ``--rate``, ``--max-attempts``, ``--backoff-base`` and
     ``--timeout``, handed to the command as one ``transport: Transport`` argument."""
     declared = (
-        click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64)),
-        click.option("--rate", default=5.0, show_default=True, type=FiniteRange(0), help=rate_help),
-        click.option("--max-attempts", default=8, show_default=True, type=click.IntRange(1, 100)),
+        click.option(
+            "--concurrency",
+            default=4,
+            show_default=True,
+            type=click.IntRange(1, 64),
+            metavar="N",
+            help="Requests in flight at once.",
+        ),
+        click.option(
+            "--rate",
+            default=5.0,
+            show_default=True,
+            type=FiniteRange(0),
+            metavar="R",
+            help=rate_help,
+        ),
+        click.option(
+            "--max-attempts",
+            default=8,
+            show_default=True,
+            type=click.IntRange(1, 100),
+            metavar="N",
+            help="Attempts of each request before its job fails (a rerun tries again).",
+        ),
         click.option(
             "--backoff-base",
             default=0.5,
             show_default=True,
             type=FiniteRange(0),
+            metavar="S",
             help="Seconds; retry n waits up to base * 2^(n-1) (full jitter, capped at 30 s).",
         ),
         click.option(
@@ -97,6 +119,7 @@ def transport_options(*, rate_help: str = RATE_HELP) -> Decorator:
             default=30.0,
             show_default=True,
             type=FiniteRange(0.1),
+            metavar="S",
             help="Deadline for each whole request (connect, send, the whole answer), seconds.",
         ),
     )

@@ -48,13 +48,16 @@ def results_group() -> None:
     """Results of completed jobs: fetch them, count them."""
 
 
-@results_group.command("fetch")
+@results_group.command(
+    "fetch", short_help="Save every completed job's result as DIR/<reference_id>.json."
+)
 @click.argument("ledger", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "-o",
     "--output-dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
     help="Folder for the results, one <reference_id>.json per job (created if missing).",
 )
 @api_key_file_option
@@ -73,6 +76,7 @@ def results_group() -> None:
     default=256.0,
     show_default=True,
     type=FiniteRange(0, min_open=True),
+    metavar="M",
     help="A result file longer than this (MiB) is refused, not saved.",
 )
 @quiet_option
@@ -86,12 +90,15 @@ def fetch_command(
     max_result_mb: float,
     quiet: bool,
 ) -> None:
-    """Save the result of every completed job of LEDGER as OUTPUT_DIR/<reference_id>.json.
+    """Save the result of every completed job of LEDGER as DIR/<reference_id>.json.
 
     Jobs not completed yet are listed and left for the next run; results fetched before
     are not fetched again. The project and the API are the ones the ledger records; the
     key comes from $PLAYMENT_API_KEY or --api-key-file and never goes to the storage host
     the attachments API redirects to.
+
+    Exit 0 when every job is fetched or still waiting, 1 when some failed or the run
+    stopped (rerun the same command), 2 for bad input or options.
     """
     if output_dir.exists() and not output_dir.is_dir():
         raise InputError(output_dir, None, "--output-dir is not a folder")
@@ -148,7 +155,9 @@ def _listed(what: str, outcomes: list[FetchOutcome], report: Path | None) -> Non
         click.echo(f"... and {more} more {what} lines ({hint})", err=True)
 
 
-@results_group.command("status")
+@results_group.command(
+    "status", short_help="Count the ledger's jobs by result: waiting, fetched, failed."
+)
 @click.argument("ledger", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--all", "show_all", is_flag=True, help="List every failure, not the first 50.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")

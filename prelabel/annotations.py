@@ -1011,16 +1011,20 @@ def _array(values: Any, param: str, expected: str) -> npt.NDArray[Any]:
             t = values.detach() if hasattr(values, "detach") else values
             t = t.cpu() if hasattr(t, "cpu") else t
             try:
-                return np.asarray(t.numpy())
+                out = t.numpy()
             except TypeError:  # a dtype numpy has not (bfloat16): as float32
                 if not hasattr(t, "float"):
                     raise
-                return np.asarray(t.float().numpy())
+                out = t.float().numpy()
+            if not isinstance(out, np.ndarray):  # Ultralytics' Boxes: numpy() is Boxes again
+                raise TypeError(f"numpy() gave {type(out).__name__}")
+            return out
         except (TypeError, ValueError, RuntimeError) as exc:
+            tip = "; pass its .xyxy" if hasattr(values, "xyxy") else ""  # Ultralytics' Boxes
             raise _bad(
                 param,
                 f"expected {expected}, got {_described(values)} that cannot be copied to a "
-                f"numpy array ({type(exc).__name__})",
+                f"numpy array ({type(exc).__name__}){tip}",
             ) from None
     try:
         return np.asarray(values)

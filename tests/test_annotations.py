@@ -493,3 +493,22 @@ def test_a_frame_size_of_none_is_refused(width: object) -> None:
     # None became a NaN size silently (NaN itself stays: readers mark an unknown size so)
     with pytest.raises(InputError, match=r"width(\[1\])?: is None, not a number of pixels"):
         Frames.build(width, 480, frame_id=["a", "b"])  # type: ignore[arg-type]
+
+
+class _Boxes:
+    """Ultralytics' Boxes as prelabel sees it: cpu() and numpy() give Boxes again, no array."""
+
+    xyxy = np.array([[1.0, 2, 30, 40]])
+
+    def cpu(self) -> _Boxes:
+        return self
+
+    def numpy(self) -> _Boxes:
+        return self
+
+
+def test_a_boxes_object_for_an_array_gets_the_attribute_to_pass(frames: Frames) -> None:
+    with pytest.raises(
+        InputError, match=r"^xyxy: expected .* cannot be copied .*; pass its \.xyxy$"
+    ):
+        Annotations.from_boxes(frames, _Boxes(), "car", 0)

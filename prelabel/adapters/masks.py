@@ -43,15 +43,16 @@ def mask_source(masks: Any, param: str) -> tuple[int, int, int, Callable[[int], 
 def _check_binary(arr: npt.NDArray[Any], param: str) -> None:
     """Float masks hold 0 and 1 only: a soft mask (probabilities, logits) or NaN would be
     "non-zero = inside" everywhere it is not exactly 0, so it is refused with the fix."""
-    with np.errstate(invalid="ignore"):
-        soft = (arr != 0) & (arr != 1)
-    if soft.any():
-        at = ", ".join(str(int(k)) for k in np.unravel_index(int(np.argmax(soft)), arr.shape))
-        raise _bad(
-            f"{param}[{at}]",
-            f"is {arr[np.unravel_index(int(np.argmax(soft)), arr.shape)].item()!r}: float masks "
-            f"must be 0 or 1 (binary); threshold a soft mask first ({param} > 0.5)",
-        )
+    for i in range(len(arr)):  # one mask at a time: the memory of one mask, not the stack's
+        with np.errstate(invalid="ignore"):
+            soft = (arr[i] != 0) & (arr[i] != 1)
+        if soft.any():
+            r, c = np.unravel_index(int(np.argmax(soft)), soft.shape)
+            raise _bad(
+                f"{param}[{i}, {int(r)}, {int(c)}]",
+                f"is {arr[i, r, c].item()!r}: float masks must be 0 or 1 (binary); threshold "
+                f"a soft mask first ({param} > 0.5)",
+            )
 
 
 def frame_text(frames: Frames, row: int) -> str:

@@ -40,6 +40,12 @@ ORIENTED = "xyxyxyxy"  # supervision's ORIENTED_BOX_COORDINATES data key: (N, 4,
 def _detections_list(detections: Any) -> list[Any]:
     if hasattr(detections, "xyxy"):
         return [detections]
+    if hasattr(detections, "orig_shape"):
+        raise _bad(
+            "detections",
+            f"expected a Detections or a list of them, got {_described(detections)}: an "
+            "Ultralytics Results goes to Annotations.from_ultralytics",
+        )
     if isinstance(detections, str | bytes) or not hasattr(detections, "__iter__"):
         raise _bad(
             "detections", f"expected a Detections or a list of them, got {_described(detections)}"

@@ -47,6 +47,12 @@ def _results(results: Any) -> Iterator[tuple[int, Any]]:
     if hasattr(results, "orig_shape"):
         yield 0, results
         return
+    if hasattr(results, "xyxy") and hasattr(results, "class_id"):  # iterable, but no list
+        raise _bad(
+            "results",
+            f"expected a Results or a list of them, got {_described(results)}: a supervision "
+            "Detections goes to Annotations.from_supervision",
+        )
     if isinstance(results, str | bytes) or not hasattr(results, "__iter__"):
         raise _bad("results", f"expected a Results or a list of them, got {_described(results)}")
     for i, r in enumerate(results):

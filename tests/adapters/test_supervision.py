@@ -166,3 +166,12 @@ def test_oriented_boxes_in_data_are_polygons_not_their_enclosing_boxes() -> None
         InputError, match=r"detections\.data\['xyxyxyxy'\]: expected shape \(2, 4, 2\)"
     ):
         Annotations.from_supervision(d, width=64, height=48)
+
+
+def test_a_result_of_the_other_library_is_pointed_to_its_adapter() -> None:
+    from tests.adapters.ultralytics_standin import standins
+
+    with pytest.raises(InputError, match="Results goes to Annotations.from_ultralytics"):
+        Annotations.from_supervision(standins()["detect"], width=64, height=48)
+    with pytest.raises(InputError, match="Detections goes to Annotations.from_supervision"):
+        Annotations.from_ultralytics(_tracked())

@@ -102,6 +102,8 @@ def fetch_command(
     """
     if output_dir.exists() and not output_dir.is_dir():
         raise InputError(output_dir, None, "--output-dir is not a folder")
+    if report is not None:
+        _check_report(report, ledger, output_dir)
     key = load_api_key(api_key_file)
     result: FetchResult | None = None
     with Ledger(ledger, lock=True) as led:
@@ -124,6 +126,22 @@ def fetch_command(
             )
     assert result is not None
     _finish(result, report, ledger, output_dir)
+
+
+def _check_report(report: Path, ledger: Path, output_dir: Path) -> None:
+    """Refuse, before any request, a report that would replace the ledger or sit among the
+    results (it is written after the run by replacing its file)."""
+    from prelabel.writer import check_output, same_output
+
+    check_output(report, "--report")
+    if same_output(report, ledger):
+        raise InputError(report, None, "--report names the ledger: it would be replaced")
+    if output_dir.resolve() in report.resolve().parents:
+        raise InputError(
+            report,
+            None,
+            "--report is inside --output-dir, which holds the results only",
+        )
 
 
 def _finish(result: FetchResult, report: Path | None, ledger: Path, out: Path) -> None:

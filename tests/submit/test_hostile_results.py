@@ -315,3 +315,43 @@ def test_a_10_mb_reference_id_is_one_short_error_line(tmp_path: Path) -> None:
     assert "unsafe_reference_id" in run.output
     assert len(run.output) < 5000
     assert asked == 0  # no file name for it: not even looked up
+
+
+def test_a_report_naming_the_ledger_is_refused_before_any_request(tmp_path: Path) -> None:
+    """``--report`` is written after the run, by replacing its file: naming the ledger
+    would destroy every job_id the ledger holds."""
+    with HostileServer("results") as srv:
+        _ledger(tmp_path / "l.sqlite", srv.url)
+        before = (tmp_path / "l.sqlite").read_bytes()
+        run = _cli(tmp_path, "--report", str(tmp_path / "." / "l.sqlite"))
+        asked = sum(srv.requests.values())
+    assert run.exit_code == 2, run.output
+    assert "--report" in run.output
+    assert "ledger" in run.output
+    assert asked == 0
+    assert (tmp_path / "l.sqlite").read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["a.json", "report.jsonl"])
+def test_a_report_inside_the_output_folder_is_refused(tmp_path: Path, name: str) -> None:
+    """The output folder holds results only: a report in it would replace a result (or be
+    read as one by compare and export)."""
+    with HostileServer("results") as srv:
+        _ledger(tmp_path / "l.sqlite", srv.url)
+        run = _cli(tmp_path, "--report", str(tmp_path / "r" / name))
+        asked = sum(srv.requests.values())
+    assert run.exit_code == 2, run.output
+    assert "--output-dir" in run.output
+    assert asked == 0
+    assert not (tmp_path / "r" / name).exists()
+
+
+def test_a_report_that_cannot_be_a_file_is_refused_before_any_request(tmp_path: Path) -> None:
+    with HostileServer("results") as srv:
+        _ledger(tmp_path / "l.sqlite", srv.url)
+        (tmp_path / "plain").write_text("x")
+        run = _cli(tmp_path, "--report", str(tmp_path / "plain" / "rep.jsonl"))
+        asked = sum(srv.requests.values())
+    assert run.exit_code == 2, run.output
+    assert "Traceback" not in run.output
+    assert asked == 0

@@ -121,7 +121,7 @@ class JobSink:
             raise InputError(
                 None, None, f"{param('reference_id')} must be a template string, not {template!r}"
             )
-        check_template(template, param("reference_id"), REFERENCE_FIELDS)
+        check_template(template, "reference_id", REFERENCE_FIELDS)
         try:
             self.on_invalid = as_policy(on_invalid)
         except ValueError as exc:
@@ -129,6 +129,12 @@ class JobSink:
         if path is None and submitter is None:
             raise InputError(
                 None, None, f"{param('path')} is None: give a file (or -), or a submitter"
+            )
+        if path is not None and not isinstance(path, str | PathLike):
+            raise InputError(
+                None,
+                None,
+                f"{param('path')} must be a file path (a str or Path), '-' or None, not {path!r}",
             )
         if path is not None:
             check_output(path, param("path"))

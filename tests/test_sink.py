@@ -896,3 +896,15 @@ def test_an_items_own_frame_id_or_src_must_agree(tmp_path: Path, keyword: str) -
             sink.append(item, **given)
         sink.append(item, **own)  # the same: fine
     assert sink.frames == 1
+
+
+def test_a_bad_reference_id_template_reads_in_plain_words(tmp_path: Path) -> None:
+    # the parameter's marker was given where its name is wanted: the message showed the markers
+    with pytest.raises(InputError) as err:
+        JobSink(tmp_path / "jobs.jsonl", reference_id="{seq}")
+    assert str(err.value) == "reference_id='{seq}': unknown field {seq}; use {sequence}, {chunk}"
+
+
+def test_a_path_that_is_no_path_is_named() -> None:
+    with pytest.raises(InputError, match=r"path= must be a file path .*not 123"):
+        JobSink(123)  # type: ignore[arg-type]

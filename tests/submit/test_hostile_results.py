@@ -355,3 +355,15 @@ def test_a_report_that_cannot_be_a_file_is_refused_before_any_request(tmp_path: 
     assert run.exit_code == 2, run.output
     assert "Traceback" not in run.output
     assert asked == 0
+
+
+def test_the_sandbox_refuses_a_huge_expires_as_a_bad_signature() -> None:
+    import httpx
+
+    from prelabel.submit.sandbox import SIGNED_PREFIX, Sandbox
+
+    with Sandbox(KEY, annotate=0) as sb, httpx.Client(timeout=5) as c:
+        r = c.get(
+            f"{sb.url}{SIGNED_PREFIX}j.json", params={"expires": "9" * 5000, "signature": "x"}
+        )
+        assert (r.status_code, sb.stats["bad_signature"]) == (403, 1)

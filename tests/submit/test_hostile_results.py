@@ -367,3 +367,21 @@ def test_the_sandbox_refuses_a_huge_expires_as_a_bad_signature() -> None:
             f"{sb.url}{SIGNED_PREFIX}j.json", params={"expires": "9" * 5000, "signature": "x"}
         )
         assert (r.status_code, sb.stats["bad_signature"]) == (403, 1)
+
+
+def test_the_scrubber_walks_any_depth_and_keeps_order() -> None:
+    from prelabel.submit.secrets import WITHHELD, Scrubber
+
+    sc = Scrubber(KEY)
+    doc = orjson.loads(b"[" * 1000 + b'{"b": 1, "a": ["x", "' + KEY.encode() + b'"]}' + b"]" * 1000)
+    out = sc.tree(doc)
+    inner = out
+    for _ in range(1000):
+        (inner,) = inner
+    assert list(inner) == ["b", "a"]
+    assert inner == {"b": 1, "a": ["x", WITHHELD]}
+    assert sc.withheld == 1
+    assert sc.holds_in(doc)
+    assert not sc.holds_in(out)
+    flat = {"k": [1, 2.5, None, True, {"z": "y"}], KEY: 0}
+    assert sc.tree(flat) == {"k": [1, 2.5, None, True, {"z": "y"}], WITHHELD: 0}

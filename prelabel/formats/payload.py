@@ -84,6 +84,8 @@ _MINIMUM = {Kind.POLYGON: 3, Kind.LINE: 2, Kind.LANDMARK: 1}
 _XY = itemgetter("x", "y")
 _LABEL = itemgetter("label")
 _POINT_KEY = re.compile(r"p([1-9][0-9]*)")
+# landmark point labels are held as int32 (Annotations.point_label)
+_LABEL_MIN, _LABEL_MAX = -(2**31), 2**31 - 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -612,6 +614,8 @@ def _points_fast(
         lab = list(map(_LABEL, chain.from_iterable(marks)))
         if set(map(type, lab)) - {int}:
             raise TypeError("non-integer landmark label")
+        if lab and not (min(lab) >= _LABEL_MIN and max(lab) <= _LABEL_MAX):
+            raise ValueError("landmark label beyond int32")  # it would wrap, or overflow
         counts = np.fromiter(map(len, geometry), dtype=np.int64, count=len(geometry))
         point_label[np.repeat(landmark, counts)] = np.asarray(lab, dtype=np.int64)
     # validate's rule: finite and in [0, 1] (NaN fails both comparisons); a value beyond
@@ -647,6 +651,11 @@ def _points_slow(
                 if isinstance(lab, bool) or not isinstance(lab, int):
                     raise where.error(
                         f"{pp}.label", f"expected an integer point label, not {lab!r}"
+                    )
+                if not _LABEL_MIN <= lab <= _LABEL_MAX:
+                    raise where.error(
+                        f"{pp}.label",
+                        f"a point label must be in [{_LABEL_MIN}, {_LABEL_MAX}], not {lab}",
                     )
                 labels.append(lab)
             else:

@@ -314,8 +314,8 @@ _RESULTS = FIXTURES / "results"
 _FUZZ_FILES = sorted(_RESULTS.glob("*.json")) + [_RESULTS / "prelabels.jsonl"]
 _JSON_TOKENS = [
     b"{", b"}", b"[", b"]", b",", b":", b'"', b"\n", b"null", b"true", b"-1", b"0", b"1e308",
-    b"-1e309", b"NaN", b'"x"', b'"frame_000000"', b'"p1"', b'"p9"', b'"coordinates"',
-    b'"points"', b'"edges"', b'"frames"', b'"type"', b'"polygon"', b'"cuboid"', b'"landmark"',
+    b"-1e309", b"18446744073709551615", b"4294967297", b"NaN", b'"x"', b'"frame_000000"',
+    b'"p1"', b'"p9"', b'"coordinates"', b'"points"', b'"edges"', b'"frames"', b'"type"', b'"polygon"', b'"cuboid"', b'"landmark"',
     b'"label"', b'"_id"', b'"reference_id"', b'"\\u0000"', b"\xff", b"{}", b"[]",
 ]  # fmt: skip
 

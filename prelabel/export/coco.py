@@ -100,7 +100,7 @@ def export_coco(
             job,
             bad_marks,
             Reason.LANDMARK_NOT_IN_FORMAT,
-            "COCO keypoints are numbered 1..K, once each",
+            f"COCO keypoints are numbered 1..K (K at most {MAX_KEYPOINT:,}), once each",
         )
         keep = np.flatnonzero(held & ~bad_marks)
         annotations.extend(_annotations(job, keep, image_base, track_base, categories, keypoints))
@@ -148,8 +148,15 @@ def _number(v: float) -> int | float:
     return int(v) if float(v).is_integer() else v
 
 
+# the largest landmark point number written: COCO pads every keypoints list of a category to
+# its largest number (K), so one number taken from the input is a size (COCO-WholeBody has
+# 133 points, a MediaPipe face mesh 478)
+MAX_KEYPOINT = 1_000
+
+
 def _bad_landmarks(kind: np.ndarray, offsets: np.ndarray, point_label: np.ndarray) -> np.ndarray:
-    """Landmarks whose point numbers COCO cannot hold: below 1, or one number twice."""
+    """Landmarks whose point numbers COCO cannot hold: below 1, above MAX_KEYPOINT, or one
+    number twice."""
     counts = np.diff(offsets)
     owner = np.repeat(np.arange(len(counts)), counts)
     on_mark = (kind == Kind.LANDMARK)[owner]
@@ -157,7 +164,7 @@ def _bad_landmarks(kind: np.ndarray, offsets: np.ndarray, point_label: np.ndarra
     if not on_mark.any():
         return bad
     o, lab = owner[on_mark], point_label[on_mark].astype(np.int64)
-    bad[o[lab < 1]] = True
+    bad[o[(lab < 1) | (lab > MAX_KEYPOINT)]] = True
     order = np.lexsort((lab, o))
     so, sl = o[order], lab[order]
     twice = (so[1:] == so[:-1]) & (sl[1:] == sl[:-1])

@@ -144,3 +144,24 @@ def test_exported_fixture_round_trips(tmp_path: Path) -> None:
     a, b = load_jobs(p0), load_jobs(p1)
     assert_same_jobs(a, b)
     assert np.isfinite(len(a))
+
+
+def test_a_landmark_point_number_beyond_the_limit_is_skipped_not_padded(tmp_path: Path) -> None:
+    """COCO pads every keypoints list of a label to its largest point number: a number of
+    2**31 - 1 would make each of them 6 billion values (and the category as many names)."""
+    from prelabel.export.coco import MAX_KEYPOINT
+
+    jobs = _one_of_each(tmp_path)
+    lines = jobs.read_bytes().splitlines()
+    job = orjson.loads(lines[0])
+    for tracker in job["data"]["maker_response"]["video2d"]["data"]["annotations"]:
+        if tracker["type"] == "landmark":
+            for obj in tracker["frames"].values():
+                obj["points"]["p2"]["label"] = 2**31 - 1
+    jobs.write_bytes(orjson.dumps(job) + b"\n")
+    result = export_coco(jobs, tmp_path / "x.json")
+    doc = orjson.loads((tmp_path / "x.json").read_bytes())
+    assert not [a for a in doc["annotations"] if "keypoints" in a]
+    assert result.report.counts[("skipped", Reason.LANDMARK_NOT_IN_FORMAT.value)] == 1
+    assert any(f"{MAX_KEYPOINT:,}" in (r.get("detail") or "") for r in result.report.rows)
+    assert len((tmp_path / "x.json").read_bytes()) < 10_000

@@ -807,9 +807,14 @@ def _oks(
     rows_a, off_a = run_rows(pre.offsets, a)
     rows_b, off_b = run_rows(fin.offsets, b)
     owner_a, owner_b = run_owner(np.diff(off_a)), run_owner(np.diff(off_b))
-    span = int(max(pre.point_label.max(initial=0), fin.point_label.max(initial=0))) + 1
-    key_a = owner_a * span + pre.point_label[rows_a]
-    key_b = owner_b * span + fin.point_label[rows_b]
+    # one key per (pair, point label): labels shifted to start at 0, as a payload's may be
+    # negative (a label of -1 would otherwise be the previous pair's largest one)
+    lab_a = pre.point_label[rows_a].astype(np.int64)
+    lab_b = fin.point_label[rows_b].astype(np.int64)
+    low = min(lab_a.min(initial=0), lab_b.min(initial=0))
+    span = max(lab_a.max(initial=0), lab_b.max(initial=0)) - low + 1
+    key_a = owner_a * span + (lab_a - low)
+    key_b = owner_b * span + (lab_b - low)
     order = np.argsort(key_b, kind="stable")
     pos = np.clip(np.searchsorted(key_b[order], key_a), 0, max(len(key_b) - 1, 0))
     found = np.zeros(len(key_a), bool) if not len(key_b) else key_b[order][pos] == key_a

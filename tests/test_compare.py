@@ -753,3 +753,22 @@ def test_prelabels_repeating_a_reference_id_are_one_error_naming_the_line(tmp_pa
         r.output
     )
     assert "Traceback" not in r.output
+
+
+def test_negative_landmark_point_numbers_pair_within_their_own_shape() -> None:
+    """Point numbers are any integers in a payload: a -1 must not be taken for the largest
+    number of the pair before it (it was: a landmark set compared with itself scored 0)."""
+    fr = _frames(1)
+    ann = Annotations.from_runs(
+        fr,
+        Kind.LANDMARK,
+        [[0.1, 0.1], [0.15, 0.12], [0.9, 0.9]],
+        [0, 2, 3],
+        ["face", "face"],
+        [0, 0],
+        point_label=[0, 2, -1],
+        normalized=True,
+    )
+    total = compare_annotations(ann, ann).table.total()
+    assert (total["unchanged"], total["deleted"], total["added"]) == (2, 0, 0)
+    assert total["precision"]["0.75"] == 1

@@ -167,3 +167,20 @@ def test_a_payload_with_a_reference_id_twice_is_one_error(tmp_path: Path) -> Non
     assert r.exit_code == 2, r.output
     assert "jobs.jsonl:2: $.reference_id" in r.output
     assert "repeated (first on line 1)" in r.output
+
+
+def test_a_result_of_zero_frames_exports_and_compares_empty(tmp_path: Path) -> None:
+    folder = tmp_path / "results"
+    folder.mkdir()
+    doc = {"data": {"annotation_data": {"annotations": []}, "video_data": {"frames": []}}}
+    (folder / "empty.json").write_bytes(orjson.dumps(doc))
+    sizes = tmp_path / "sizes.json"
+    empty = {"frame_id": [], "width": [], "height": []}
+    sizes.write_bytes(orjson.dumps({"format": "prelabel-frames", "jobs": {"empty": empty}}))
+    r = run("export", "coco", str(folder), "--sizes", str(sizes), "-o", str(tmp_path / "x.json"))
+    assert r.exit_code == 0, r.output
+    out = orjson.loads((tmp_path / "x.json").read_bytes())
+    assert (out["images"], out["annotations"]) == ([], [])
+    r = run("export", "cvat", str(folder), "--sizes", str(sizes), "-o", str(tmp_path / "cvat"))
+    assert r.exit_code == 0, r.output
+    assert "<size>0</size>" in (tmp_path / "cvat" / "empty.xml").read_text()

@@ -155,6 +155,10 @@ def test_blank_lines_are_skipped_and_lines_counted(tmp_path: Path) -> None:
         (lambda t: t[1]["frames"]["frame001"]["points"]["p2"].update(x=-0.5), "p2.x"),
         (lambda t: t[0]["frames"]["frame001"].update(coordinates=[{"x": 0, "y": 0}]), "nates"),
         (lambda t: t[3]["frames"]["frame003"]["points"].pop("p8"), "frame003.points"),
+        (
+            lambda t: t[1]["frames"]["frame001"].update(points={"p1": {"x": 0.1, "y": 0.1}}),
+            "frame001.points",
+        ),
         # point labels are int32: 2**32 + 1 was read as 1, 2**64 - 1 an OverflowError
         (lambda t: t[4]["frames"]["frame003"]["points"]["p2"].update(label=2**32 + 1), "label"),
         (lambda t: t[4]["frames"]["frame003"]["points"]["p1"].update(label=2**64 - 1), "label"),

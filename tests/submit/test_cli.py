@@ -52,6 +52,24 @@ def test_submit_report_rerun_and_status(tmp_path: Path, sandbox: Sandbox) -> Non
     assert "runs: 2" in st.output
 
 
+@pytest.mark.parametrize("target", ["ledger", "jobs"])
+def test_a_report_naming_the_ledger_or_the_jobs_is_refused_before_sending(
+    tmp_path: Path, sandbox: Sandbox, target: str
+) -> None:
+    path = _write(tmp_path / "jobs.jsonl", jobs(2))
+    ledger = tmp_path / "l.sqlite"
+    report = ledger if target == "ledger" else path
+    before = path.read_bytes()
+    r = _submit(
+        [str(path), "--project-id", "p", "--base-url", sandbox.url, "--ledger", str(ledger),
+         "--report", str(report)]
+    )  # fmt: skip
+    assert r.exit_code == 2
+    assert f"--report names the {'ledger' if target == 'ledger' else 'jobs file'}" in r.output
+    assert sandbox.job_count() == 0
+    assert path.read_bytes() == before
+
+
 def test_bad_json_line_is_exit_2_and_nothing_sent(tmp_path: Path, sandbox: Sandbox) -> None:
     path = tmp_path / "jobs.jsonl"
     path.write_bytes(orjson.dumps(small_job("a")) + b"\n\n" + b'{"reference_id": \n')

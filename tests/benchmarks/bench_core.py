@@ -31,6 +31,9 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import star_polygons  # noqa: E402
+
 FRAMES = 10_000
 
 
@@ -60,15 +63,7 @@ def make_annotations(n: int, seed: int = 0):  # type: ignore[no-untyped-def]
         score=rng.uniform(0, 1, n_box),
     )
     # star-shaped polygons: K angles sorted, radius varied, around a centre
-    k = rng.integers(6, 21, n_poly)
-    offsets = np.zeros(n_poly + 1, dtype=np.int64)
-    np.cumsum(k, out=offsets[1:])
-    shape_of_point = np.repeat(np.arange(n_poly), k)
-    pos = np.arange(offsets[-1]) - offsets[:-1][shape_of_point]
-    angle = 2 * np.pi * (pos + rng.uniform(0.1, 0.9, offsets[-1])) / k[shape_of_point]
-    radius = rng.uniform(20, 80, offsets[-1])
-    centre = rng.uniform([100, 100], [1820, 980], (n_poly, 2))[shape_of_point]
-    pts = centre + np.stack([np.cos(angle), np.sin(angle)], 1) * radius[:, None]
+    pts, offsets = star_polygons(rng, n_poly)
     polys = Annotations.from_runs(
         frames,
         1,

@@ -23,6 +23,26 @@ from typing import TypeVar
 
 Job = TypeVar("Job")
 
+
+def star_polygons(rng, n: int):  # type: ignore[no-untyped-def]
+    """``n`` star-shaped polygons of 6-20 points on a 1920 x 1080 frame, as ``(points,
+    offsets)`` for ``Annotations.from_runs``: K angles in order around a centre, the radius
+    varied point by point (simple rings, no repair needed). Draws from ``rng`` in one order,
+    so a seed gives the same polygons in every benchmark."""
+    import numpy as np
+
+    k = rng.integers(6, 21, n)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(k, out=offsets[1:])
+    shape_of_point = np.repeat(np.arange(n), k)
+    pos = np.arange(offsets[-1]) - offsets[:-1][shape_of_point]
+    angle = 2 * np.pi * (pos + rng.uniform(0.1, 0.9, offsets[-1])) / k[shape_of_point]
+    radius = rng.uniform(20, 80, offsets[-1])
+    centre = rng.uniform([100, 100], [1820, 980], (n, 2))[shape_of_point]
+    points = centre + np.stack([np.cos(angle), np.sin(angle)], 1) * radius[:, None]
+    return points, offsets
+
+
 # `python -c PRELABEL_CLI ARGS...` runs `prelabel ARGS...` with this interpreter.
 PRELABEL_CLI = """
 import sys

@@ -210,7 +210,8 @@ def _in_dataset(path: Path, where: str) -> str:
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
-    """Turn model outputs (COCO, YOLO, CVAT) into pre-labelled jobs, check them, submit them."""
+    """Turn model outputs (COCO, YOLO, CVAT, MOT) into pre-labelled jobs, check them, submit
+    them, and close the loop: preview, fetch results, compare, export."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
 

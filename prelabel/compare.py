@@ -376,7 +376,7 @@ def compare_annotations(
     table = LabelTable.empty(labels, opt.thresholds)
     for t_i, t in enumerate(opt.thresholds):
         ok = np.flatnonzero(sim >= t)
-        a = pa[ok[_assign(pa[ok], pb[ok], sim[ok], pre.frame[pa[ok]])]]
+        a = pa[ok[_assign(pa[ok], pb[ok], sim[ok])]]
         table.true_positives[:, t_i] = np.bincount(pre.label[a], minlength=len(labels))
 
     # the lifecycle: by key, then by geometry with the same label, then with any label
@@ -387,7 +387,7 @@ def compare_annotations(
     free_a[ka] = False
     free_b[kb] = False
     ok = np.flatnonzero(free_a[pa] & free_b[pb] & (sim >= opt.match_iou))
-    g = ok[_assign(pa[ok], pb[ok], sim[ok], pre.frame[pa[ok]])]
+    g = ok[_assign(pa[ok], pb[ok], sim[ok])]
     free_a[pa[g]] = False
     free_b[pb[g]] = False
     reach = _Reach(opt, opt.match_iou)
@@ -398,7 +398,7 @@ def compare_annotations(
     ra, rb = ra[cross], rb[cross]
     rsim = geoms.similarity(ra, rb, floor=opt.match_iou)
     ok = np.flatnonzero(rsim >= opt.match_iou)
-    x = ok[_assign(ra[ok], rb[ok], rsim[ok], pre.frame[ra[ok]])]
+    x = ok[_assign(ra[ok], rb[ok], rsim[ok])]
 
     a = np.concatenate([ka, pa[g], ra[x]])
     b = np.concatenate([kb, pb[g], rb[x]])
@@ -603,9 +603,10 @@ def _near(
     return i[order].astype(np.int64), j[order].astype(np.int64)
 
 
-def _assign(a: IntArray, b: IntArray, sim: FloatArray, frame: IntArray) -> IntArray:
+def _assign(a: IntArray, b: IntArray, sim: FloatArray) -> IntArray:
     """The candidates (positions in ``a``, ``b``) of a maximum-similarity one-to-one
-    assignment, per frame (``frame``: a shape's frame; candidates never join two frames).
+    assignment, per frame (the candidates never join two frames, so the connected
+    components below never span two).
 
     A pair whose two shapes have no other candidate is its own component and matched as it
     is; each connected component of conflicting candidates goes to
@@ -627,7 +628,6 @@ def _assign(a: IntArray, b: IntArray, sim: FloatArray, frame: IntArray) -> IntAr
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 
-        del frame  # implied by the components
         ua, ia = np.unique(a[rest], return_inverse=True)
         ub, ib = np.unique(b[rest], return_inverse=True)
         ia, ib = ia.ravel(), ib.ravel() + len(ua)

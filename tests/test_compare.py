@@ -631,7 +631,7 @@ def test_assignment_is_as_good_as_the_solver_on_the_whole_matrix(
     # candidate pairs of one frame: the allowed cells of an n_a x n_b similarity matrix
     m = np.where(np.array(allowed).reshape(5, 5), np.array(values).reshape(5, 5), 0.0)[:n_a, :n_b]
     a, b = np.nonzero(m)
-    chosen = _assign(a.astype(np.int64), b.astype(np.int64), m[a, b], np.zeros(len(a), np.int64))
+    chosen = _assign(a.astype(np.int64), b.astype(np.int64), m[a, b])
     # one to one, and the same total as the solver over the whole matrix (the lone-pair
     # shortcut never loses anything)
     assert len(set(a[chosen].tolist())) == len(chosen)

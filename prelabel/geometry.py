@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
+from prelabel._ragged import offsets_from_counts
 from prelabel.annotations import Annotations, FloatArray, IntArray, Kind
 from prelabel.errors import GeometryError, param
 from prelabel.report import Action, Reason, Report
@@ -361,8 +362,7 @@ def track_problems(ann: Annotations) -> tuple[BoolArray, BoolArray]:
 def keep_points(ann: Annotations, keep: BoolArray) -> Annotations:
     """The same shapes with only the points where ``keep`` is True."""
     counts = np.bincount(ann.point_shape[keep], minlength=len(ann))
-    offsets = np.zeros(len(ann) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
+    offsets = offsets_from_counts(counts)
     return replace(ann, offsets=offsets, points=ann.points[keep], point_label=ann.point_label[keep])
 
 
@@ -372,19 +372,14 @@ def replace_runs(
     """Replace the points of shapes ``rows`` by new runs (``counts`` points each, in order)."""
     if rows.size == 0:
         return ann
-    n = len(ann)
-    old_counts = ann.counts
-    new_counts = old_counts.copy()
+    new_counts = ann.counts.copy()
     new_counts[rows] = counts
     # where each shape's run starts in the pool [old points; new points]
     pool = np.concatenate([ann.points, points.reshape(-1, 2)])
     pool_labels = np.concatenate([ann.point_label, np.zeros(len(points), np.int32)])
     starts = ann.offsets[:-1].copy()
-    new_starts = np.zeros(len(rows), dtype=np.int64)
-    np.cumsum(counts[:-1], out=new_starts[1:])
-    starts[rows] = len(ann.points) + new_starts
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(new_counts, out=offsets[1:])
+    starts[rows] = len(ann.points) + offsets_from_counts(counts)[:-1]
+    offsets = offsets_from_counts(new_counts)
     idx = np.repeat(starts - offsets[:-1], new_counts) + np.arange(offsets[-1], dtype=np.int64)
     return replace(ann, offsets=offsets, points=pool[idx], point_label=pool_labels[idx])
 
@@ -421,9 +416,8 @@ def _largest_parts(
     coords, idx = shapely.get_coordinates(chosen, return_index=True)
     counts = np.bincount(idx, minlength=len(chosen))
     if kind == Kind.POLYGON:  # drop the closing point the ring repeats
-        offs = np.concatenate([[0], np.cumsum(counts)])
         keep = np.ones(len(coords), dtype=bool)
-        keep[offs[1:] - 1] = False
+        keep[offsets_from_counts(counts)[1:] - 1] = False
         coords, counts = coords[keep], counts - 1
     return has, counts.astype(np.int64), coords
 

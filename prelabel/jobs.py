@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from prelabel._ragged import offsets_from_counts
 from prelabel.annotations import Annotations, Frames, Kind
 from prelabel.errors import InputError, PayloadError, param
 from prelabel.text import ID_CONTROL, first_control
@@ -85,8 +86,7 @@ def _number_texts(ann: Annotations) -> tuple[list[bytes], np.ndarray]:
     xy = text[1:-1].split(b",") if len(pts) else []
     land = np.repeat(ann.kind == Kind.LANDMARK, ann.counts)
     per_point = np.where(land, 3, 2)
-    starts = np.zeros(len(pts) + 1, dtype=np.int64)
-    np.cumsum(per_point, out=starts[1:])
+    starts = offsets_from_counts(per_point)
     if not land.any():
         values = xy
     else:

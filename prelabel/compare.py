@@ -362,8 +362,7 @@ def compare_annotations(
     n_pre_frames = len(prelabels.frames)
     pre = _side(prelabels, frame_code[:n_pre_frames], labels, prelabel_keys)
     fin = _side(final, frame_code[n_pre_frames:], labels, final_keys)
-    made_valid = [0]
-    geoms = _Geometries(pre, fin, opt, made_valid)
+    geoms = _Geometries(pre, fin, opt)
 
     # precision / recall: geometry only, same frame, kind and label, at every threshold
     # (a similarity below `floor` matters to no threshold: it may be given as 0 unworked)
@@ -420,7 +419,7 @@ def compare_annotations(
         table,
         _track_counts(pre, fin, a, b),
         relabels,
-        polygons_made_valid=made_valid[0],
+        polygons_made_valid=geoms.made_valid,
     )
 
 
@@ -692,9 +691,9 @@ def box_iou(a: FloatArray, b: FloatArray) -> FloatArray:
 class _Geometries:
     """The similarity of pairs, by kind; shapely geometries built once per shape on use."""
 
-    def __init__(self, pre: _Side, fin: _Side, opt: CompareOptions, made_valid: list[int]) -> None:
+    def __init__(self, pre: _Side, fin: _Side, opt: CompareOptions) -> None:
         self.pre, self.fin, self.opt = pre, fin, opt
-        self.made_valid = made_valid
+        self.made_valid = 0  # self-intersecting rings compared as made valid
         self.cache: dict[tuple[int, int], tuple[IntArray, ObjArray]] = {}
         self.front = (_front_boxes(pre.ann), _front_boxes(fin.ann))
 
@@ -764,7 +763,7 @@ class _Geometries:
             bad = ~shapely.is_valid(g)
             if bad.any():  # an annotator's self-intersecting ring: compared as made valid
                 g[bad] = shapely.make_valid(g[bad])
-                self.made_valid[0] += int(bad.sum())
+                self.made_valid += int(bad.sum())
             have = np.concatenate([have, new])
             geoms = np.concatenate([geoms, g])
             order = np.argsort(have)

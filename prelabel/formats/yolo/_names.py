@@ -4,11 +4,11 @@ and data.yaml's ``kpt_shape``; every name checked for control characters."""
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 from prelabel.errors import InputError
 from prelabel.jsonio import load_yaml, read_text
+from prelabel.text import ID_CONTROL
 
 NAMES_FILES = ("classes.txt", "obj.names", "names.txt", "data.names")
 
@@ -70,12 +70,10 @@ def yaml_names(data: dict[str, Any], path: str) -> list[str] | None:
     return out
 
 
-# C0 and C1 controls and DEL: a label is shown to people and a NUL ends a string in C code
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def check_class_name(name: str, path: str | None, where: str) -> str:
-    bad = _CONTROL.search(name)
+    """``name``, refused if it holds a character an id may not (:data:`prelabel.text.ID_CONTROL`):
+    a label is shown to people and a NUL ends a string in C code."""
+    bad = ID_CONTROL.search(name)
     if bad:
         raise InputError(
             path, where,

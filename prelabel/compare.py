@@ -27,7 +27,7 @@ conflicting candidate pairs (a pre-label that could match two shapes or the like
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -217,23 +217,11 @@ class TrackCounts:
     def __add__(self, other: TrackCounts) -> TrackCounts:
         return TrackCounts(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
 
-    def as_tuple(self) -> tuple[int, int, int, int, int]:
-        return (
-            self.prelabel_trackers,
-            self.final_trackers,
-            self.split,
-            self.merged,
-            self.id_switches,
-        )
+    def as_tuple(self) -> tuple[int, ...]:
+        return astuple(self)
 
     def to_dict(self) -> dict[str, int]:
-        return {
-            "prelabel_trackers": self.prelabel_trackers,
-            "final_trackers": self.final_trackers,
-            "split": self.split,
-            "merged": self.merged,
-            "id_switches": self.id_switches,
-        }
+        return asdict(self)
 
 
 @dataclass

@@ -578,13 +578,11 @@ class Annotations:
     ) -> Annotations:
         """:meth:`from_boxes` without the input checks, for readers."""
         b = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
-        x1, y1, x2, y2 = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
-        corners = np.stack([x1, y1, x2, y1, x2, y2, x1, y2], axis=1).reshape(-1, 2)
         offsets = np.arange(len(b) + 1, dtype=np.int64) * 4
         return cls._runs(
             frames,
             Kind.RECTANGLE,
-            corners,
+            rect_corners(b),
             offsets,
             labels,
             frame,
@@ -948,6 +946,15 @@ _REPR_LABELS = 5  # label names a repr shows
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def rect_corners(xyxy: npt.ArrayLike) -> FloatArray:
+    """(n*4, 2) corners of (n, 4) boxes ``x1, y1, x2, y2``: top-left, top-right,
+    bottom-right, bottom-left (the payload's order)."""
+    b = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
+    x1, y1, x2, y2 = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
+    corners: FloatArray = np.stack([x1, y1, x2, y1, x2, y2, x1, y2], axis=1).reshape(-1, 2)
+    return corners
 
 
 def _column(values: npt.ArrayLike | None, n: int, fill: Any, dtype: Any) -> Any:

@@ -9,13 +9,26 @@ import numpy as np
 import numpy.typing as npt
 
 from prelabel._ragged import offsets_from_counts
-from prelabel.annotations import Annotations, FloatArray, Frames, IntArray, _Inputs
+from prelabel.annotations import (
+    Annotations,
+    FloatArray,
+    Frames,
+    IntArray,
+    Kind,
+    _Inputs,
+    rect_corners,
+)
 
 
 class Shapes:
-    """Shapes collected over all results: kind, points and their owner detection."""
+    """Shapes collected over all results: kind, points and their owner detection, and
+    each detection's columns (frame, class, confidence, track) in detection order."""
 
     def __init__(self) -> None:
+        self.det_frame: list[IntArray] = []
+        self.det_cls: list[IntArray] = []
+        self.det_conf: list[FloatArray] = []
+        self.det_track: list[IntArray] = []
         self.kind: list[IntArray] = []
         self.counts: list[IntArray] = []
         self.points: list[FloatArray] = []
@@ -24,6 +37,20 @@ class Shapes:
         self.rank: list[IntArray] = []
         self.tracked: list[npt.NDArray[np.bool_]] = []
         self.source: list[npt.NDArray[np.object_]] = []
+
+    def detections(
+        self, frame: int, cls: IntArray, conf: FloatArray | None, track: IntArray
+    ) -> None:
+        """The next ``len(cls)`` detections, all on row ``frame`` (``conf`` None: no scores)."""
+        n = len(cls)
+        self.det_frame.append(np.full(n, frame, np.int64))
+        self.det_cls.append(np.asarray(cls, np.int64))
+        self.det_conf.append(np.full(n, np.nan) if conf is None else np.asarray(conf, np.float64))
+        self.det_track.append(np.asarray(track, np.int64))
+
+    def add_boxes(self, xyxy: FloatArray, det: IntArray, source: Sequence[str]) -> None:
+        """Rectangles from (n, 4) ``x1, y1, x2, y2``, one per detection of ``det``."""
+        self.add(Kind.RECTANGLE, np.full(len(det), 4), rect_corners(xyxy), None, det, 0, source)
 
     def add(
         self, kind: Any, counts: IntArray, points: FloatArray, point_label: IntArray | None,
@@ -40,18 +67,17 @@ class Shapes:
         self.tracked.append(np.broadcast_to(np.asarray(tracked, bool), (n,)))
         self.source.append(np.asarray(list(source), dtype=object).reshape(n))
 
-    def build(
-        self, frames: Frames, names: tuple[str, ...], cls: IntArray, frame: IntArray,
-        conf: FloatArray, track: IntArray, param: str,
-    ) -> Annotations:  # fmt: skip
-        """One table; per detection (``cls``, ``frame``, ``conf``, ``track`` by detection),
-        its shapes together in detection order (box, outline pieces, landmark); a shape
-        added with ``tracked=False`` (a smaller piece of a split mask) has no track.
+    def build(self, frames: Frames, names: tuple[str, ...], param: str) -> Annotations:
+        """One table; per detection (its columns given to :meth:`detections`), its shapes
+        together in detection order (box, outline pieces, landmark); a shape added with
+        ``tracked=False`` (a smaller piece of a split mask) has no track.
 
         The constructors' units check runs here: pixel coordinates that all lie in 0..1 on
         a real frame are fractions (``xyxyn``) passed as pixels, refused naming ``param``."""
         if not self.kind:
             return Annotations.empty(frames, names)
+        cls, frame = np.concatenate(self.det_cls), np.concatenate(self.det_frame)
+        conf, track = np.concatenate(self.det_conf), np.concatenate(self.det_track)
         counts = np.concatenate(self.counts)
         det = np.concatenate(self.det)
         points = np.concatenate(self.points)

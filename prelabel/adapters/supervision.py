@@ -24,7 +24,6 @@ from prelabel.adapters.ultralytics import obb_shapes
 from prelabel.annotations import (
     Annotations,
     Frames,
-    IntArray,
     Kind,
     _bad,
     _described,
@@ -109,10 +108,6 @@ def annotations_from_supervision(
     chk = _Inputs(None, needs_frames=False)
     labels: list[str] = list(class_names or ())
     position = {name: i for i, name in enumerate(labels)}
-    det_frame: list[IntArray] = []
-    det_cls: list[IntArray] = []
-    det_conf: list[Any] = []
-    det_track: list[IntArray] = []
     shapes = Shapes()
     notes = Notes(report, "Annotations.from_supervision")
     base = 0
@@ -131,15 +126,12 @@ def annotations_from_supervision(
                 position[name] = len(labels)
                 labels.append(name)
         code = np.asarray([position[name] for name in uniq.tolist()], dtype=np.int64)
-        det_cls.append(code[inverse.reshape(-1)] if n else np.zeros(0, np.int64))
         conf = optional_numpy(d.confidence, f"{where}.confidence")
-        det_conf.append(
-            np.full(n, np.nan)
-            if conf is None
-            else chk.floats(conf.reshape(-1), n, f"{where}.confidence")
-        )
         track = optional_numpy(d.tracker_id, f"{where}.tracker_id")
-        det_track.append(
+        shapes.detections(
+            f,
+            code[inverse.reshape(-1)] if n else np.zeros(0, np.int64),
+            None if conf is None else chk.floats(conf.reshape(-1), n, f"{where}.confidence"),
             chk.ints(
                 None if track is None else track.reshape(-1),
                 n,
@@ -147,9 +139,8 @@ def annotations_from_supervision(
                 fill=-1,
                 lo=-1,
                 hint="-1 for a detection without a track",
-            )
+            ),
         )
-        det_frame.append(np.full(n, f, np.int64))
         det = base + np.arange(n, dtype=np.int64)
         mask = getattr(d, "mask", None)
         data = getattr(d, "data", None)
@@ -160,10 +151,7 @@ def annotations_from_supervision(
             obb_shapes(shapes, to_numpy(oriented, what), det,
                        [f"{what}[{i}]" for i in range(n)], what)  # fmt: skip
         elif n and (mask is None or with_boxes):
-            x1, y1, x2, y2 = xyxy.astype(np.float64).T
-            corners = np.stack([x1, y1, x2, y1, x2, y2, x1, y2], axis=1)
-            shapes.add(Kind.RECTANGLE, np.full(n, 4), corners, None, det, 0,
-                       [f"{where}.xyxy[{i}]" for i in range(n)])  # fmt: skip
+            shapes.add_boxes(xyxy, det, [f"{where}.xyxy[{i}]" for i in range(n)])
         if mask is not None and n:
             m, mh, mw, get = mask_source(mask, f"{where}.mask")
             if m != n or mh != int(h[f]) or mw != int(w[f]):
@@ -183,10 +171,7 @@ def annotations_from_supervision(
                            [f"{where}.mask[{i}]" for i in owner.tolist()], tracked)  # fmt: skip
         base += n
     notes.finish()
-    return shapes.build(
-        frames, tuple(labels), np.concatenate(det_cls), np.concatenate(det_frame),
-        np.concatenate(det_conf), np.concatenate(det_track), "detections.xyxy",
-    )  # fmt: skip
+    return shapes.build(frames, tuple(labels), "detections.xyxy")
 
 
 def _where(prefix: str, frame: str, text: list[str]) -> Callable[[int], tuple[str, str, str]]:

@@ -134,11 +134,6 @@ def annotations_from_ultralytics(
     first_names: Any = None
     sizes: list[tuple[float, float]] = []
     paths: list[str] = []
-    # per detection, over all results
-    det_frame: list[IntArray] = []
-    det_cls: list[IntArray] = []
-    det_conf: list[FloatArray] = []
-    det_track: list[IntArray] = []
     shapes = Shapes()
     notes = Notes(report, "Annotations.from_ultralytics")
     base = 0
@@ -167,10 +162,6 @@ def annotations_from_ultralytics(
         kpts = getattr(r, "keypoints", None)
         if boxes is None:
             _no_boxes(r, where, masks, kpts)
-            det_frame.append(np.zeros(0, np.int64))
-            det_cls.append(np.zeros(0, np.int64))
-            det_conf.append(np.zeros(0))
-            det_track.append(np.zeros(0, np.int64))
             continue
         cls = to_numpy(boxes.cls, f"{where}.{part}.cls").reshape(-1)
         n = len(cls)
@@ -185,11 +176,8 @@ def annotations_from_ultralytics(
             fill=-1, lo=0,
         )  # fmt: skip
         det = base + np.arange(n, dtype=np.int64)
-        det_frame.append(np.full(n, f, np.int64))
-        det_cls.append(ids)
         scores = None if conf is None else chk.floats(conf.reshape(-1), n, f"{where}.{part}.conf")
-        det_conf.append(np.full(n, np.nan) if scores is None else scores)
-        det_track.append(track)
+        shapes.detections(f, ids, scores, track)
         box_src = [f"{where}.{part}[{i}]" for i in range(n)]
         if n and (with_boxes or (masks is None and kpts is None)):
             if obb is not None:
@@ -197,9 +185,7 @@ def annotations_from_ultralytics(
                 obb_shapes(shapes, corners, det, box_src, f"{where}.obb.xyxyxyxy")
             else:
                 xyxy = chk_boxes(to_numpy(boxes.xyxy, f"{where}.boxes.xyxy"), n, where)
-                x1, y1, x2, y2 = xyxy.T
-                corners = np.stack([x1, y1, x2, y1, x2, y2, x1, y2], axis=1)
-                shapes.add(Kind.RECTANGLE, np.full(n, 4), corners, None, det, 0, box_src)
+                shapes.add_boxes(xyxy, det, box_src)
         if masks is not None and n:
             _mask_shapes(shapes, masks, det, frame, names, ids, multipart, notes, where)
         if kpts is not None and n:
@@ -214,10 +200,7 @@ def annotations_from_ultralytics(
         size[:, 0], size[:, 1], name=paths, sequence=sequence or "sequence",
         frame_id=ids_given, src=src,
     )  # fmt: skip
-    return shapes.build(
-        frames, names, np.concatenate(det_cls), np.concatenate(det_frame),
-        np.concatenate(det_conf), np.concatenate(det_track), "results",
-    )  # fmt: skip
+    return shapes.build(frames, names, "results")
 
 
 def _check_counts(results: Any, frame_id: list[str] | None, src: list[str] | None) -> None:

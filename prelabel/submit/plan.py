@@ -43,22 +43,10 @@ def prepare_payload(
     outcome at once.
     """
     if not isinstance(payload, dict):
-        return JobOutcome(
-            index=index,
-            reference_id=None,
-            status=Status.FAILED,
-            error_code=api.LOCAL_INVALID,
-            error_message="a job must be a JSON object",
-        )
+        return _invalid(index, None, "a job must be a JSON object")
     ref = payload.get("reference_id")
     if not isinstance(ref, str) or not ref:
-        return JobOutcome(
-            index=index,
-            reference_id=None,
-            status=Status.FAILED,
-            error_code=api.LOCAL_INVALID,
-            error_message="$.reference_id: a non-empty string is required",
-        )
+        return _invalid(index, None, "$.reference_id: a non-empty string is required")
     job = dict(payload)
     if workflow_id and not job.get("work_flow_id"):
         job["work_flow_id"] = workflow_id
@@ -67,13 +55,7 @@ def prepare_payload(
     try:
         body = orjson.dumps(job, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
     except TypeError as exc:
-        return JobOutcome(
-            index=index,
-            reference_id=ref,
-            status=Status.FAILED,
-            error_code=api.LOCAL_INVALID,
-            error_message=f"not serialisable as JSON: {exc}",
-        )
+        return _invalid(index, ref, f"not serialisable as JSON: {exc}")
     sha = hashlib.sha256(body).hexdigest()
     bid = job.get("batch_id") if isinstance(job.get("batch_id"), str) else None
     problem: tuple[str, str] | None = None
@@ -85,6 +67,17 @@ def prepare_payload(
     elif validate:
         problem = schema_problem(body)
     return Prepared(index, ref, body, sha, bid, problem)
+
+
+def _invalid(index: int, ref: str | None, message: str) -> JobOutcome:
+    """The failed outcome of a payload that cannot be sent as it is."""
+    return JobOutcome(
+        index=index,
+        reference_id=ref,
+        status=Status.FAILED,
+        error_code=api.LOCAL_INVALID,
+        error_message=message,
+    )
 
 
 def schema_problem(body: bytes) -> tuple[str, str] | None:

@@ -483,10 +483,13 @@ class _Fetch:
         if isinstance(job, _Final):
             self._fail(row, job)
             return
-        problem = job_mismatch(job, row) or status_problem(job.get("status"))
-        if problem is not None:
-            code = JOB_MISMATCH if problem.startswith("the API answered for") else INVALID_ANSWER
-            self._fail(row, _Final(code, problem))
+        mismatch = job_mismatch(job, row)
+        if mismatch is not None:
+            self._fail(row, _Final(JOB_MISMATCH, mismatch))
+            return
+        bad_status = status_problem(job.get("status"))
+        if bad_status is not None:
+            self._fail(row, _Final(INVALID_ANSWER, bad_status))
             return
         status_text: str = job["status"]
         if status_text.strip().lower() != api.COMPLETED:

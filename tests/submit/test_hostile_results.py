@@ -43,15 +43,22 @@ def _ledger(path: Path, url: str, job_id: str = "j-1", ref: str = "a") -> Path:
     return path
 
 
-def _fetch(srv: HostileServer, tmp_path: Path, job_id: str = "j-1") -> FetchResult:
+def _fetch(
+    srv: HostileServer,
+    tmp_path: Path,
+    job_id: str = "j-1",
+    *,
+    timeout: float = 5,
+    limits: Limits | None = None,
+) -> FetchResult:
     ledger = _ledger(tmp_path / "l.sqlite", srv.url, job_id)
     return fetch_results(
         ledger,
         tmp_path / "r",
         api_key=KEY,
         retries=Retries(backoff=0, max_attempts=2),
-        limits=Limits(concurrency=1, rate=0),
-        timeouts=Timeouts(5),
+        limits=limits or Limits(concurrency=1, rate=0),
+        timeouts=Timeouts(timeout),
     )
 
 
@@ -269,15 +276,7 @@ def test_a_storage_host_that_stalls_is_cut_at_the_deadline(tmp_path: Path, mode:
     ends at the 0.5 s deadline, and the job fails with "no answer" after two."""
     with HostileServer("results", trickle_gap=0.05) as srv:
         srv.storage_mode = mode
-        ledger = _ledger(tmp_path / "l.sqlite", srv.url)
-        got = fetch_results(
-            ledger,
-            tmp_path / "r",
-            api_key=KEY,
-            retries=Retries(backoff=0, max_attempts=2),
-            limits=Limits(concurrency=1, rate=0),
-            timeouts=Timeouts(0.5),
-        )
+        got = _fetch(srv, tmp_path, timeout=0.5)
         sent = srv.sent_bytes
         storage = srv.requests["/storage/r.json"]
     o = _one(got)
@@ -289,15 +288,8 @@ def test_a_storage_host_that_stalls_is_cut_at_the_deadline(tmp_path: Path, mode:
 def test_a_storage_body_past_the_cap_is_cut_off(tmp_path: Path) -> None:
     with HostileServer("results") as srv:
         srv.storage_mode = "huge"
-        ledger = _ledger(tmp_path / "l.sqlite", srv.url)
-        got = fetch_results(
-            ledger,
-            tmp_path / "r",
-            api_key=KEY,
-            retries=Retries(backoff=0, max_attempts=2),
-            limits=Limits(concurrency=1, rate=0, result_bytes=1 << 16),
-            timeouts=Timeouts(20),
-        )
+        limits = Limits(concurrency=1, rate=0, result_bytes=1 << 16)
+        got = _fetch(srv, tmp_path, timeout=20, limits=limits)
         sent = srv.sent_bytes
     o = _one(got)
     assert (o.status, o.error_code, o.attempts) == (FetchStatus.FAILED, "result_too_large", 1)

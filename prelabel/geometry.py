@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from prelabel._ragged import offsets_from_counts
+from prelabel._ragged import offsets_from_counts, run_owner
 from prelabel.annotations import Annotations, FloatArray, IntArray, Kind
 from prelabel.errors import GeometryError, param
 from prelabel.report import Action, Reason, Report
@@ -270,7 +270,7 @@ def self_crossings(
     sub = ann[rows]
     offsets, counts = sub.offsets, sub.counts
     a = sub.points
-    owner = np.repeat(np.arange(n, dtype=np.int64), counts)
+    owner = run_owner(counts)
     nxt = np.arange(1, len(a) + 1, dtype=np.int64)  # each edge runs a -> a[nxt]
     nxt[offsets[1:][counts > 0] - 1] = offsets[:-1][counts > 0]
     b = a[nxt]

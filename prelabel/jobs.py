@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from prelabel._ragged import offsets_from_counts
+from prelabel._ragged import offsets_from_counts, run_owner
 from prelabel.annotations import Annotations, Frames, Kind
 from prelabel.errors import InputError, PayloadError, param
 from prelabel.text import ID_CONTROL, first_control
@@ -367,7 +367,7 @@ def _job_context(
     names = [ref.encode() + b"/" + k.encode() for k in trackers.tracker_key[t_lo:t_hi].tolist()]
     ns = ID_NAMESPACE.bytes
     sizes = np.diff(offs)
-    tracker_of_shape = np.repeat(np.arange(t_hi - t_lo), sizes)
+    tracker_of_shape = run_owner(sizes)
     return _JobContext(
         # reopen the data object to append maker_response after the frames
         head=orjson.dumps({**head, "data": data})[:-2] + _MAKER_OPEN,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from prelabel._ragged import run_rows
+from prelabel._ragged import position_in_run, run_owner, run_rows
 from prelabel.errors import InputError, param
 from prelabel.formats.cvat._raw import RawShapes
 from prelabel.formats.cvat._tables import element_source
@@ -91,8 +91,8 @@ def fill_steps(
     """For every frame to fill: ``(shape, step, t)``, the shape it is filled from, its
     distance in frames from that shape (1 .. gap) and the mix ``t = step / span`` towards
     the next shape (0 where the shape is held, not interpolated)."""
-    shape = np.repeat(np.arange(len(gap)), gap)
-    step = np.arange(len(shape)) - np.repeat(np.cumsum(gap) - gap, gap) + 1
+    shape = run_owner(gap)
+    step = position_in_run(gap) + 1
     t = np.where(lerp[shape], step / np.maximum(span[shape], 1), 0.0)
     return shape, step, t
 

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from prelabel._ragged import position_in_run
 from prelabel.annotations import Frames, IntArray, _obj
 from prelabel.errors import InputError
 from prelabel.formats.yolo._names import NAMES_FILES, is_names_file
@@ -324,7 +325,7 @@ def build_frames(lay: Layout, seq: list[str], have_images: bool) -> Frames:
         s = np.asarray(seq, dtype=object)
         new = np.r_[True, s[1:] != s[:-1]]
         starts = np.flatnonzero(new)
-        index = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+        index = position_in_run(np.diff(np.r_[starts, n]))
         numbered = [(i, e.video[1]) for i, e in enumerate(lay.frames) if e.video is not None]
         if numbered:
             # the frame's own number: frames without a label file keep their place (gaps)

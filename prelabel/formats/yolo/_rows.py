@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from prelabel._ragged import offsets_from_counts
+from prelabel._ragged import offsets_from_counts, run_owner
 from prelabel.annotations import FloatArray, IntArray
 from prelabel.errors import InputError, param, render
 from prelabel.formats.yolo._layout import LabelFiles, Layout
@@ -290,7 +290,7 @@ def check_lines(
         # finite: any non-finite token marks its line
         nonfinite = ~np.isfinite(vals)
         if nonfinite.any():
-            tok_line = np.repeat(np.arange(len(ncol)), ncol)
+            tok_line = run_owner(ncol)
             bad[np.unique(tok_line[nonfinite])] = True
         for k, schema in enumerate(reading.schemas):
             rows = np.flatnonzero(fit & (sid == k))

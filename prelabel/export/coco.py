@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import orjson
 
+from prelabel._ragged import run_owner, run_rows
 from prelabel.annotations import Kind
 from prelabel.export._input import (
     ExportResult,
@@ -239,10 +240,8 @@ def _keypoint_rows(
     if not len(marks):
         return out
     counts = ann.counts[marks]
-    rows = np.repeat(np.arange(len(marks)), counts)
-    starts = ann.offsets[:-1][marks]
-    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    pidx = np.repeat(starts, counts) + within
+    rows = run_owner(counts)
+    pidx, _ = run_rows(ann.offsets, marks)
     lab = ann.point_label[pidx].astype(np.int64)
     top = np.zeros(len(marks), dtype=np.int64)
     np.maximum.at(top, rows, lab)

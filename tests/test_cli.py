@@ -211,6 +211,62 @@ def test_an_output_that_is_an_input_is_refused(tmp_path: Path) -> None:
     assert labels.read_text().startswith("person: Person")
 
 
+def test_compare_and_export_refuse_an_output_that_replaces_an_input(tmp_path: Path) -> None:
+    # compare and export read everything, then replace their outputs: an output naming an
+    # input (or the report naming the COCO file) would have replaced it with no word said
+    jobs = tmp_path / "jobs.jsonl"
+    r = _convert(_coco(tmp_path), "-o", str(jobs), "-q", "--src-prefix", "https://x/")
+    assert r.exit_code == 0, r.stderr
+    results = tmp_path / "results"
+    results.mkdir()
+    before = jobs.read_bytes()
+    coco, report = str(tmp_path / "coco.json"), str(tmp_path / "report.json")
+    runs = {
+        "-o/--output names the PRELABELS file": [
+            "compare",
+            str(jobs),
+            str(results),
+            "-o",
+            str(jobs),
+        ],
+        "--plot names the -o/--output file": [
+            "compare",
+            str(jobs),
+            str(results),
+            "-o",
+            report,
+            "--plot",
+            report,
+        ],
+        "-o/--output names the INPUT file": ["export", "coco", str(jobs), "-o", str(jobs)],
+        "--report names the -o/--output file": [
+            "export",
+            "coco",
+            str(jobs),
+            "-o",
+            coco,
+            "--report",
+            coco,
+        ],
+        "--report names the INPUT file": [
+            "export",
+            "yolo",
+            str(jobs),
+            "-o",
+            str(tmp_path / "ds"),
+            "--report",
+            str(jobs),
+        ],
+    }
+    for message, args in runs.items():
+        r = CliRunner().invoke(main, args)
+        assert r.exit_code == 2, (args, r.output)
+        assert f"{message}: it would be replaced" in r.stderr, (args, r.stderr)
+        assert r.exception is None or isinstance(r.exception, SystemExit)
+    assert jobs.read_bytes() == before
+    assert not any(Path(p).exists() for p in (coco, report, tmp_path / "ds"))
+
+
 def _validates(out: Path) -> bool:
     return CliRunner().invoke(main, ["validate", str(out)]).exit_code == 0
 

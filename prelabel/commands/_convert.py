@@ -17,6 +17,7 @@ import click
 
 from prelabel.annotations import Annotations
 from prelabel.cli import cli_text
+from prelabel.commands._outputs import refuse_replacing
 from prelabel.convert import FrameOptions, LabelOptions, check_options, convert, load_label_map
 from prelabel.errors import InputError, printable
 from prelabel.gcpause import paused_gc
@@ -184,11 +185,13 @@ def run_convert(
         check_output(report_path, "--report")
         if same_output(report_path, output):
             raise InputError(report_path, None, "--report names the same file as -o/--output")
-    inputs = {"the input": source, "the --labels": labels_file, "the --frames": frames_file}
-    for option, path in [("-o/--output", output), ("--report", report_path)]:
-        for what, given in inputs.items():
-            if path is not None and given is not None and same_output(path, given):
-                raise InputError(path, None, f"{option} names {what} file: it would be replaced")
+    inputs = [
+        ("the input file", source),
+        ("the --labels file", labels_file),
+        ("the --frames file", frames_file),
+    ]
+    refuse_replacing("-o/--output", output, inputs)
+    refuse_replacing("--report", report_path, inputs)
     check_options(frame_options, job_options)
     mapping = load_label_map(labels_file) if labels_file else None
     report = Report()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from prelabel.commands._outputs import refuse_replacing
 from prelabel.errors import printable
 from prelabel.gcpause import paused_gc
 
@@ -72,6 +73,9 @@ def compare_command(
     for target in (output, plot):
         if target is not None:
             check_output(target)
+    inputs = [("the PRELABELS file", prelabels), ("the RESULTS file", results)]
+    refuse_replacing("-o/--output", output, inputs)
+    refuse_replacing("--plot", plot, [*inputs, ("the -o/--output file", output)])
     if plot is not None:
         try:
             import matplotlib  # noqa: F401 (only whether it is there)

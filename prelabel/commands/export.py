@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from prelabel.cli import LazyGroup
+from prelabel.commands._outputs import refuse_replacing
 from prelabel.export._input import ExportResult
 from prelabel.gcpause import paused_gc
 from prelabel.writer import write_json
@@ -37,6 +38,16 @@ def export_group() -> None:
     """Results (a folder of <reference_id>.json) or a payload JSONL back to COCO, YOLO, CVAT."""
 
 
+def _check_outputs(
+    source: Path, output: str | None, report: str | None, sizes: Path | None
+) -> None:
+    """Refuse, before any work, an output that names a file the export reads (or, for the
+    report, the file it writes): the write would replace it. ``output`` None: a folder."""
+    inputs = [("the INPUT file", source), ("the --sizes file", sizes)]
+    refuse_replacing("-o/--output", output, inputs)
+    refuse_replacing("--report", report, [*inputs, ("the -o/--output file", output)])
+
+
 def _finish(result: ExportResult, what: str, report: str | None, quiet: bool) -> None:
     if report:
         write_json(report, result.report.to_dict())
@@ -61,6 +72,7 @@ def coco_command(source: Path, output: str, **options: Any) -> None:
     """One COCO instances file (track_id, attributes, videos) with every frame of INPUT."""
     from prelabel.export.coco import export_coco
 
+    _check_outputs(source, output, options["report"], options["sizes"])
     with paused_gc():
         result = export_coco(source, output, sizes=options["sizes"], images=options["images"])
     _finish(result, output, options["report"], options["quiet"])
@@ -83,6 +95,7 @@ def yolo_command(source: Path, output: str, track_ids: bool, **options: Any) -> 
     """An Ultralytics data set: data.yaml (names) and labels/<image>.txt per frame."""
     from prelabel.export.yolo import export_yolo
 
+    _check_outputs(source, None, options["report"], options["sizes"])
     with paused_gc():
         result = export_yolo(
             source, output, track_ids=track_ids, sizes=options["sizes"], images=options["images"]
@@ -103,6 +116,7 @@ def cvat_command(source: Path, output: str, **options: Any) -> None:
     """CVAT for video 1.1: one XML per job, a <track> per tracker, outside where it leaves."""
     from prelabel.export.cvat import export_cvat
 
+    _check_outputs(source, None, options["report"], options["sizes"])
     with paused_gc():
         result = export_cvat(source, output, sizes=options["sizes"], images=options["images"])
     _finish(result, output, options["report"], options["quiet"])

@@ -23,6 +23,7 @@ from prelabel.commands._api import (
     run,
     transport_options,
 )
+from prelabel.commands._outputs import refuse_replacing
 from prelabel.errors import InputError, printable
 from prelabel.submit.client import RESUME_HINT, Submitter, load_api_key
 from prelabel.submit.ledger import Ledger, ResultState
@@ -131,11 +132,10 @@ def fetch_command(
 def _check_report(report: Path, ledger: Path, output_dir: Path) -> None:
     """Refuse, before any request, a report that would replace the ledger or sit among the
     results (it is written after the run by replacing its file)."""
-    from prelabel.writer import check_output, same_output
+    from prelabel.writer import check_output
 
     check_output(report, "--report")
-    if same_output(report, ledger):
-        raise InputError(report, None, "--report names the ledger: it would be replaced")
+    refuse_replacing("--report", report, [("the ledger", ledger)])
     if output_dir.resolve() in report.resolve().parents:
         raise InputError(
             report,

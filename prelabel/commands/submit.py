@@ -26,12 +26,12 @@ from prelabel.commands._api import (
     run,
     transport_options,
 )
+from prelabel.commands._outputs import refuse_replacing
 from prelabel.errors import InputError, SubmitError
 from prelabel.submit.client import RESUME_HINT, Submitter, load_api_key
 from prelabel.submit.ledger import JobState, Ledger, default_ledger_path
 from prelabel.submit.outcomes import JobOutcome, Status, SubmitResult
 from prelabel.submit.plan import plan_against, prepare_payload
-from prelabel.writer import same_output
 
 MAX_SHOWN = 20
 PROGRESS_ORDER = (*(s.value for s in Status), "retries")
@@ -143,9 +143,7 @@ def submit_command(
     if batch_id and batch_name:
         raise click.UsageError("give --batch-id or --batch-name, not both")
     ledger_path = ledger or default_ledger_path(jobs)
-    for other, what in ((ledger_path, "the ledger"), (jobs, "the jobs file")):
-        if report is not None and same_output(report, other):
-            raise InputError(report, None, f"--report names {what}: it would be replaced")
+    refuse_replacing("--report", report, [("the ledger", ledger_path), ("the jobs file", jobs)])
     source = JobsFile(jobs)  # read once, every line checked: exit 2 with nothing sent
     if dry_run:
         sys.exit(_dry_run(source, ledger_path, workflow_id, batch_id, batch_name, not no_validate))

@@ -159,7 +159,7 @@ def _bad_landmarks(kind: np.ndarray, offsets: np.ndarray, point_label: np.ndarra
     """Landmarks whose point numbers COCO cannot hold: below 1, above MAX_KEYPOINT, or one
     number twice."""
     counts = np.diff(offsets)
-    owner = np.repeat(np.arange(len(counts)), counts)
+    owner = run_owner(counts)
     on_mark = (kind == Kind.LANDMARK)[owner]
     bad = np.zeros(len(counts), dtype=bool)
     if not on_mark.any():

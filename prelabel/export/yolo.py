@@ -24,6 +24,7 @@ from pathlib import PurePosixPath
 import numpy as np
 import orjson
 
+from prelabel._ragged import offsets_from_counts, position_in_run, run_owner
 from prelabel.annotations import Kind
 from prelabel.errors import InputError
 from prelabel.export._input import (
@@ -107,7 +108,7 @@ def export_yolo(
             rows = [f"{r} {t}" for r, t in zip(rows, ids, strict=True)]
         order = np.argsort(sub.frame, kind="stable")
         per_frame = np.bincount(sub.frame, minlength=len(frames))
-        bounds = np.concatenate([[0], np.cumsum(per_frame)]).tolist()
+        bounds = offsets_from_counts(per_frame).tolist()
         ordered = [rows[i] for i in order.tolist()]
         rels = [label_path(name) for name in frame_names(job)]
         for rel, name in zip(rels, frame_names(job), strict=True):
@@ -181,9 +182,9 @@ def _rows(kind: np.ndarray, offsets: np.ndarray, frac: np.ndarray, cls: list[int
     box = np.column_stack([(lo + hi) / 2, hi - lo])
     value_counts = np.where(rect, 4, 2 * counts)
     values = np.empty(int(value_counts.sum()))
-    vstart = np.concatenate([[0], np.cumsum(value_counts)])
-    owner = np.repeat(np.arange(n), value_counts)
-    within = np.arange(len(values)) - vstart[:-1][owner]
+    vstart = offsets_from_counts(value_counts)
+    owner = run_owner(value_counts)
+    within = position_in_run(value_counts)
     on_rect = rect[owner]
     values[on_rect] = box[owner[on_rect], within[on_rect]]
     poly = ~on_rect

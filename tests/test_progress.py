@@ -94,12 +94,12 @@ def test_disabled_writes_nothing() -> None:
     assert out.getvalue() == ""
 
 
-def test_a_quick_run_with_a_delay_prints_nothing() -> None:
-    # convert's display: nothing for a run shorter than the delay, not even the final line
+def _delayed(desc: str) -> tuple[Progress, FakeClock, io.StringIO]:
+    """convert's display: no total, a line every 10 s, nothing in the first second."""
     clock, out = FakeClock(), io.StringIO()
     p = Progress(
         None,
-        desc="reading x",
+        desc=desc,
         stream=out,
         tty=False,
         clock=clock,
@@ -108,6 +108,12 @@ def test_a_quick_run_with_a_delay_prints_nothing() -> None:
         delay=1.0,
         bar_format="{desc} [{elapsed}]",
     )
+    return p, clock, out
+
+
+def test_a_quick_run_with_a_delay_prints_nothing() -> None:
+    # convert's display: nothing for a run shorter than the delay, not even the final line
+    p, clock, out = _delayed("reading x")
     clock.now += 0.5
     p.tick()
     p.close()
@@ -115,18 +121,7 @@ def test_a_quick_run_with_a_delay_prints_nothing() -> None:
 
 
 def test_a_long_run_names_its_stage_and_elapsed_time() -> None:
-    clock, out = FakeClock(), io.StringIO()
-    p = Progress(
-        None,
-        desc="reading x.json",
-        stream=out,
-        tty=False,
-        clock=clock,
-        heartbeat=False,
-        interval=10,
-        delay=1.0,
-        bar_format="{desc} [{elapsed}]",
-    )
+    p, clock, out = _delayed("reading x.json")
     clock.now += 12
     p.tick()  # 12 s in: the first line, still reading
     p.set_description("writing jobs")

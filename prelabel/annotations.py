@@ -1251,9 +1251,8 @@ class _Inputs:
                 f"are class ids ({_described(labels)}) but {keyword('names')} is not given: pass "
                 "the model's class names (names=model.names) or the labels as strings",
             )
-        if arr.dtype.kind == "O" and n and set(map(type, arr.tolist())) - {str}:
-            i = next(i for i, v in enumerate(arr.tolist()) if not isinstance(v, str))
-            raise _bad(f"labels[{i}]", f"expected a label name (str), got {_described(arr[i])}")
+        if arr.dtype.kind == "O" and n:
+            _check_str(arr.tolist(), "labels", "a label name (str)")
         if arr.dtype.kind not in "UO":
             raise _bad("labels", f"expected {expected}, got {_described(labels)}")
         return arr, None
@@ -1391,10 +1390,7 @@ def class_names(names: Any, param: str) -> tuple[str, ...]:
         )  # fmt: skip
     else:
         values = names.tolist() if isinstance(names, np.ndarray) else list(names)
-    wrong = [i for i, v in enumerate(values) if not isinstance(v, str)]
-    if wrong:
-        i = wrong[0]
-        raise _bad(f"{param}[{i}]", f"expected a class name (str), got {_described(values[i])}")
+    _check_str(values, param, "a class name (str)")
     return tuple(values)
 
 
@@ -1405,10 +1401,17 @@ def _texts(values: Any, param: str) -> list[str] | None:
     if isinstance(values, str | bytes) or not hasattr(values, "__len__"):
         raise _bad(param, f"expected a list of strings (one per frame), got {_described(values)}")
     out = values.tolist() if isinstance(values, np.ndarray) else list(values)
-    if set(map(type, out)) - {str}:
-        i = next(i for i, v in enumerate(out) if not isinstance(v, str))
-        raise _bad(f"{param}[{i}]", f"expected a str, got {_described(out[i])}")
+    _check_str(out, param, "a str")
     return out
+
+
+def _check_str(values: list[Any], param: str, expected: str) -> None:
+    """Every value a str (numpy's ``str_`` is one too), else an error naming the first other."""
+    if set(map(type, values)) <= {str}:  # the usual case, without a Python test per value
+        return
+    for i, v in enumerate(values):
+        if not isinstance(v, str):
+            raise _bad(f"{param}[{i}]", f"expected {expected}, got {_described(v)}")
 
 
 def _sizes(values: Any, param: str) -> npt.NDArray[Any]:

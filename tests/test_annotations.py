@@ -310,6 +310,23 @@ def test_frames_build_checks_its_columns(kwargs: dict[str, object], message: str
         Frames.build([640, 640], 480, **kwargs)  # type: ignore[arg-type]
 
 
+def test_numpy_strings_are_strings_in_every_text_check(hd: Frames) -> None:
+    # numpy's str_ is a str: taken as one (it ended in a bare StopIteration), and a value
+    # that is not a str beside it is still the error naming its place
+    frames = Frames.build([640, 640], 480, frame_id=[np.str_("a"), np.str_("b")])
+    assert frames.frame_id.tolist() == ["a", "b"]
+    ann = Annotations.from_boxes(hd, [[0, 0, 9, 9]], np.array([np.str_("car")], dtype=object), 0)
+    assert ann.labels == ("car",)
+    with pytest.raises(InputError, match=r"^frame_id\[1\]: expected a str, got int 2$"):
+        Frames.build([640, 640], 480, frame_id=[np.str_("a"), 2])  # type: ignore[list-item]
+    with pytest.raises(
+        InputError, match=r"^labels\[1\]: expected a label name \(str\), got int 2$"
+    ):
+        Annotations.from_boxes(
+            hd, [[0, 0, 9, 9]] * 2, np.array([np.str_("car"), 2], dtype=object), 0
+        )
+
+
 def test_scalars_are_broadcast_and_empty_src_waits_for_the_templates(hd: Frames) -> None:
     ann = Annotations.from_boxes(hd, [[0, 0, 9, 9], [1, 1, 8, 8]], "car", 2, score=0.5, track=3)
     assert ann.frame.tolist() == [2, 2]

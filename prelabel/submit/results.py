@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -525,11 +525,11 @@ class _Fetch:
             self._not_fetched(row)
             return
         if isinstance(body, _Final):
-            self._fail(row, replace_status(body, status_text), attempts)
+            self._fail(row, replace(body, job_status=status_text), attempts)
             return
         checked = self._check(body)
         if checked is not None:
-            self._fail(row, replace_status(checked, status_text), attempts)
+            self._fail(row, replace(checked, job_status=status_text), attempts)
             return
         try:
             from prelabel.writer import write_atomic
@@ -736,10 +736,6 @@ def _fetched_before(prev: ResultRow | None, out_dir: Path) -> bool:
 
 def _write(f: BinaryIO, body: bytes) -> None:
     f.write(body)
-
-
-def replace_status(f: _Final, job_status: str | None) -> _Final:
-    return _Final(f.code, f.message, job_status)
 
 
 def _short(obj: Any) -> str:

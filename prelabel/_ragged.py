@@ -35,6 +35,18 @@ def position_in_run(counts: npt.ArrayLike) -> IntArray:
     return np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1], c)
 
 
+def rows_at(starts: npt.ArrayLike, counts: npt.ArrayLike) -> IntArray:
+    """The rows of runs of ``counts`` rows beginning at ``starts``, laid one after another.
+
+    ``values[rows_at(starts, counts)]`` gathers runs found anywhere in ``values`` (in any
+    order, overlapping or not) into one ragged array cut by ``offsets_from_counts(counts)``.
+    """
+    s = np.asarray(starts, dtype=np.int64).ravel()
+    c = np.asarray(counts, dtype=np.int64).ravel()
+    offsets = offsets_from_counts(c)
+    return np.repeat(s - offsets[:-1], c) + np.arange(offsets[-1], dtype=np.int64)
+
+
 def run_rows(offsets: IntArray, runs: npt.ArrayLike) -> tuple[IntArray, IntArray]:
     """The rows of the selected ``runs`` in order, and the new offsets that cut them.
 
@@ -42,9 +54,7 @@ def run_rows(offsets: IntArray, runs: npt.ArrayLike) -> tuple[IntArray, IntArray
     """
     sel = np.asarray(runs, dtype=np.int64).ravel()
     counts = offsets[1:][sel] - offsets[:-1][sel]
-    new = offsets_from_counts(counts)
-    rows = np.repeat(offsets[:-1][sel] - new[:-1], counts) + np.arange(new[-1], dtype=np.int64)
-    return rows, new
+    return rows_at(offsets[:-1][sel], counts), offsets_from_counts(counts)
 
 
 def concat_offsets(parts: list[IntArray]) -> IntArray:

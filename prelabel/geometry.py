@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from prelabel._ragged import offsets_from_counts, run_owner
+from prelabel._ragged import offsets_from_counts, rows_at, run_owner
 from prelabel.annotations import Annotations, FloatArray, IntArray, Kind
 from prelabel.errors import GeometryError, param
 from prelabel.report import Action, Reason, Report
@@ -380,7 +380,7 @@ def replace_runs(
     starts = ann.offsets[:-1].copy()
     starts[rows] = len(ann.points) + offsets_from_counts(counts)[:-1]
     offsets = offsets_from_counts(new_counts)
-    idx = np.repeat(starts - offsets[:-1], new_counts) + np.arange(offsets[-1], dtype=np.int64)
+    idx = rows_at(starts, new_counts)
     return replace(ann, offsets=offsets, points=pool[idx], point_label=pool_labels[idx])
 
 

@@ -10,6 +10,7 @@ from prelabel._ragged import (
     concat_offsets,
     offsets_from_counts,
     position_in_run,
+    rows_at,
     run_owner,
     run_rows,
 )
@@ -46,6 +47,16 @@ def test_run_rows_is_the_slices_of_the_selected_runs(
     expected = [values[offsets[r] : offsets[r + 1]].tolist() for r in runs]
     got = [values[rows][new[i] : new[i + 1]].tolist() for i in range(len(runs))]
     assert got == expected
+
+
+@given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 6)), max_size=12))
+def test_rows_at_is_the_runs_laid_end_to_end(runs: list[tuple[int, int]]) -> None:
+    # runs anywhere (out of order, overlapping): their rows one after another
+    starts = [s for s, _ in runs]
+    counts = [c for _, c in runs]
+    expected = [s + k for s, c in runs for k in range(c)]
+    assert rows_at(starts, counts).tolist() == expected
+    assert rows_at([5, 1], [2, 3]).tolist() == [5, 6, 1, 2, 3]
 
 
 def test_concat_offsets() -> None:

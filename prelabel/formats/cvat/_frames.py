@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from prelabel._ragged import position_in_run
 from prelabel.annotations import Frames
 from prelabel.errors import InputError
 from prelabel.formats.cvat._raw import RawShapes
@@ -131,7 +132,7 @@ def image_index(sequences: list[str], ids: list[int]) -> npt.NDArray[np.int64]:
     first = np.r_[True, sorted_code[1:] != sorted_code[:-1]]
     starts = np.flatnonzero(first)
     rank = np.empty(n, dtype=np.int64)
-    rank[order] = pos - np.repeat(starts, np.diff(np.r_[starts, n]))
+    rank[order] = position_in_run(np.diff(np.r_[starts, n]))
     return rank
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from prelabel._ragged import offsets_from_counts, run_owner
+from prelabel._ragged import rows_at, run_owner
 from prelabel.annotations import FloatArray, IntArray
 from prelabel.errors import InputError, param, render
 from prelabel.formats.yolo._layout import LabelFiles, Layout
@@ -228,8 +228,7 @@ def _coordinates_inside(lines: Lines, reading: Reading, sid: IntArray) -> bool:
             ncol - schema.fixed if geometry == "poly" else np.full(len(rows), schema.size(geometry))
         )
         start = lines.tok_first[rows] + pos[geometry]
-        off = offsets_from_counts(count)
-        v = lines.values[np.repeat(start - off[:-1], count) + np.arange(int(off[-1]))]
+        v = lines.values[rows_at(start, count)]
         if not ((v >= -0.01) & (v <= 1.01)).all():
             return False
     return True

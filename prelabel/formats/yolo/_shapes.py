@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from prelabel._ragged import offsets_from_counts
+from prelabel._ragged import offsets_from_counts, rows_at
 from prelabel.annotations import Annotations, FloatArray, Frames, IntArray, Kind
 from prelabel.formats.yolo._layout import LabelFiles
 from prelabel.formats.yolo._lines import Lines
@@ -88,11 +88,7 @@ def _group_parts(
         parts.append((kind, np.full(n, 4), pts, np.zeros(4 * n, np.int32), np.arange(n)))
     if "poly" in pos:
         counts = ncol - schema.fixed
-        total = int(counts.sum())
-        starts = first + pos["poly"]
-        off = offsets_from_counts(counts)
-        idx = np.repeat(starts - off[:-1], counts) + np.arange(total)
-        pts = vals[idx].reshape(-1, 2)
+        pts = vals[rows_at(first + pos["poly"], counts)].reshape(-1, 2)
         npts = counts // 2
         pts = pts * np.stack([np.repeat(scale_x, npts), np.repeat(scale_y, npts)], axis=1)
         parts.append(

@@ -267,6 +267,26 @@ def test_compare_and_export_refuse_an_output_that_replaces_an_input(tmp_path: Pa
     assert not any(Path(p).exists() for p in (coco, report, tmp_path / "ds"))
 
 
+def test_export_refuses_a_report_it_cannot_write_before_exporting(tmp_path: Path) -> None:
+    # the report is written last: refused then, the export was on disk and exit 2 said it failed
+    jobs = tmp_path / "jobs.jsonl"
+    r = _convert(_coco(tmp_path), "-o", str(jobs), "-q", "--src-prefix", "https://x/")
+    assert r.exit_code == 0, r.stderr
+    (tmp_path / "afile").write_text("")
+    for what, report in [
+        ("coco", f"{tmp_path / 'rep'}/"),
+        ("yolo", str(tmp_path / "afile" / "r.json")),
+    ]:
+        out = tmp_path / f"out-{what}"
+        r = CliRunner().invoke(
+            main, ["export", what, str(jobs), "-o", str(out), "--report", report]
+        )
+        assert r.exit_code == 2, r.output
+        assert r.stderr.startswith("error: "), r.stderr
+        assert "--report" in r.stderr, r.stderr
+        assert not out.exists()
+
+
 def _validates(out: Path) -> bool:
     return CliRunner().invoke(main, ["validate", str(out)]).exit_code == 0
 

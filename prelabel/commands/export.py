@@ -11,7 +11,7 @@ from prelabel.cli import LazyGroup
 from prelabel.commands._outputs import refuse_replacing
 from prelabel.export._input import ExportResult
 from prelabel.gcpause import paused_gc
-from prelabel.writer import write_json
+from prelabel.writer import check_output, write_json
 
 _INPUT = click.argument("source", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
 _SIZES = click.option(
@@ -45,6 +45,8 @@ def _check_outputs(
     report, the file it writes): the write would replace it. ``output`` None: a folder."""
     inputs = [("the INPUT file", source), ("the --sizes file", sizes)]
     refuse_replacing("-o/--output", output, inputs)
+    if report is not None:  # written last: a report it cannot write would fail the whole run
+        check_output(report, "--report")
     refuse_replacing("--report", report, [*inputs, ("the -o/--output file", output)])
 
 

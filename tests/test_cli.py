@@ -267,6 +267,18 @@ def test_compare_and_export_refuse_an_output_that_replaces_an_input(tmp_path: Pa
     assert not any(Path(p).exists() for p in (coco, report, tmp_path / "ds"))
 
 
+def test_compare_names_the_option_of_an_output_it_refuses(tmp_path: Path) -> None:
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text("")
+    for option in ("-o", "--plot"):
+        r = CliRunner().invoke(main, ["compare", str(jobs), str(tmp_path), option, f"{tmp_path}/"])
+        assert r.exit_code == 2, r.output
+        named = "-o/--output" if option == "-o" else option
+        assert (
+            r.stderr == f"error: {tmp_path}/: {named} names a directory; give a file path in it\n"
+        )
+
+
 def test_export_refuses_a_report_it_cannot_write_before_exporting(tmp_path: Path) -> None:
     # the report is written last: refused then, the export was on disk and exit 2 said it failed
     jobs = tmp_path / "jobs.jsonl"

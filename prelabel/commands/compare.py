@@ -70,9 +70,9 @@ def compare_command(
 
     if output == "-" and plot == "-":
         raise click.UsageError("-o and --plot cannot both be - (stdout)")
-    for target in (output, plot):
+    for target, option in ((output, "-o/--output"), (plot, "--plot")):
         if target is not None:
-            check_output(target)
+            check_output(target, option)
     inputs = [("the PRELABELS file", prelabels), ("the RESULTS file", results)]
     refuse_replacing("-o/--output", output, inputs)
     refuse_replacing("--plot", plot, [*inputs, ("the -o/--output file", output)])

@@ -8,7 +8,7 @@ from functools import partial
 import numpy as np
 import numpy.typing as npt
 
-from prelabel._ragged import offsets_from_counts
+from prelabel._ragged import offsets_from_counts, rows_at
 from prelabel.annotations import Annotations, IntArray
 from prelabel.errors import InputError
 from prelabel.formats.coco._attributes import attribute_column
@@ -154,9 +154,7 @@ def assemble(recs: Records, pieces: list[Piece], opts: Options, report: Report) 
         first = 0
         for p in pieces:
             k = len(p.rec)
-            local = p.offsets[:-1]  # each shape's first row in the piece
-            dest = np.repeat(out_starts[position[first : first + k]] - local, p.counts)
-            dest += np.arange(len(p.points))
+            dest = rows_at(out_starts[position[first : first + k]], p.counts)
             points[dest] = p.points
             if p.point_label is not None:
                 point_label[dest] = p.point_label

@@ -213,7 +213,8 @@ class Ledger:
 
     ``fsync=True`` sets ``synchronous=FULL``: each commit survives a power cut too. The
     default (``NORMAL`` in WAL mode) survives any crash of the process, kill -9 included,
-    at a tenth of the cost per commit.
+    at a tenth of the cost per commit. ``create=False`` refuses a file that does not exist
+    (as ``readonly`` does) instead of starting a new ledger there.
     """
 
     def __init__(
@@ -223,11 +224,14 @@ class Ledger:
         fsync: bool = False,
         readonly: bool = False,
         lock: bool = False,
+        create: bool = True,
     ) -> None:
         self.path = str(path)
         # the file itself, whatever name (symlink, relative path) the caller gave it: the
         # lock and the database are opened through this one name
         self.real_path = self.path if self.path == ":memory:" else os.path.realpath(self.path)
+        if not create and self.real_path != ":memory:" and not os.path.exists(self.real_path):
+            raise InputError(self.path, None, "no such ledger")  # before any file is made
         self._lock = threading.RLock()
         self._lockfile: Any = None
         self._db: sqlite3.Connection

@@ -765,7 +765,7 @@ def fetch_results(
     result; rerunning fetches only what is not fetched yet."""
     from prelabel.submit.client import Submitter
 
-    led = ledger if isinstance(ledger, Ledger) else Ledger(ledger, lock=True)
+    led = ledger if isinstance(ledger, Ledger) else Ledger(ledger, lock=True, create=False)
     try:
         bound_project, bound_url = led.binding()
         if bound_project is None or bound_url is None:

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from prelabel.cli import main
+from prelabel.errors import InputError
 from prelabel.submit import api
 from prelabel.submit.client import Submitter
 from prelabel.submit.config import Limits, Retries
@@ -549,6 +550,13 @@ def test_fetch_cli_refuses_a_ledger_of_no_project(tmp_path: Path) -> None:
     run = _fetch_cli(tmp_path / "l.sqlite", tmp_path / "r")
     assert run.exit_code == 2
     assert "names no project" in run.output
+
+
+def test_fetch_results_refuses_a_missing_ledger_and_makes_no_file(tmp_path: Path) -> None:
+    missing = tmp_path / "l.sqlite"
+    with pytest.raises(InputError, match="no such ledger"):
+        fetch_results(missing, tmp_path / "r", api_key=KEY, base_url="http://127.0.0.1:9")
+    assert sorted(os.listdir(tmp_path)) == []
 
 
 def test_fetch_via_the_submitter(annotating: Sandbox, clock: Clock, tmp_path: Path) -> None:

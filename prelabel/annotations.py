@@ -386,6 +386,13 @@ class Annotations:
         frame_base = np.zeros(len(parts), dtype=np.int64)
         if not shared:
             frame_base[1:] = np.cumsum([len(p.frames) for p in parts])[:-1]
+        frame = np.concatenate([p.frame + b for p, b in zip(parts, frame_base, strict=True)])
+        return Annotations._stacked(parts, frames, frame)
+
+    @staticmethod
+    def _stacked(parts: Sequence[Annotations], frames: Frames, frame: IntArray) -> Annotations:
+        """The parts' shapes one after the other on ``frames`` (``frame``: their rows there),
+        labels merged by name in first-seen order; the parts share one unit."""
         labels: list[str] = []
         position: dict[str, int] = {}
         remaps = []
@@ -397,18 +404,17 @@ class Annotations:
                     labels.append(name)
                 remap[i] = position[name]
             remaps.append(remap)
-        offsets = concat_offsets([p.offsets for p in parts])
         return Annotations(
             frames=frames,
             labels=tuple(labels),
             kind=np.concatenate([p.kind for p in parts]),
-            frame=np.concatenate([p.frame + b for p, b in zip(parts, frame_base, strict=True)]),
+            frame=frame,
             label=np.concatenate([r[p.label] for p, r in zip(parts, remaps, strict=True)]).astype(
                 np.int32
             ),
             track=np.concatenate([p.track for p in parts]),
             score=np.concatenate([p.score for p in parts]),
-            offsets=offsets,
+            offsets=concat_offsets([p.offsets for p in parts]),
             points=np.concatenate([p.points for p in parts]).reshape(-1, 2),
             point_label=np.concatenate([p.point_label for p in parts]),
             attributes=np.concatenate([p.attributes for p in parts]),

@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import orjson
 
-from prelabel._ragged import concat_offsets
 from prelabel.annotations import Annotations, Frames
 from prelabel.convert import (
     JOB_SOFT_LIMIT,
@@ -562,29 +561,8 @@ class _Pending:
         # mixes both (the batch path refuses such a mix)
         if len({p.normalised for p in parts}) > 1:
             parts = [denormalise(p) if p.normalised else p for p in parts]
-        labels: dict[str, int] = {}
-        remapped = []
-        for p in parts:
-            remap = np.array(
-                [labels.setdefault(name, len(labels)) for name in p.labels], dtype=np.int32
-            )
-            remapped.append(remap[p.label] if len(p) else np.zeros(0, np.int32))
-        counts = np.array([len(p) for p in parts], dtype=np.int64)
-        return Annotations(
-            frames=frames,
-            labels=tuple(labels),
-            kind=np.concatenate([p.kind for p in parts]),
-            frame=np.repeat(np.arange(n, dtype=np.int64), counts),
-            label=np.concatenate(remapped).astype(np.int32),
-            track=np.concatenate([p.track for p in parts]),
-            score=np.concatenate([p.score for p in parts]),
-            offsets=concat_offsets([p.offsets for p in parts]),
-            points=np.concatenate([p.points for p in parts]).reshape(-1, 2),
-            point_label=np.concatenate([p.point_label for p in parts]),
-            attributes=np.concatenate([p.attributes for p in parts]),
-            source=np.concatenate([p.source for p in parts]),
-            normalised=parts[0].normalised,
-        )
+        frame = np.repeat(np.arange(n, dtype=np.int64), [len(p) for p in parts])
+        return Annotations._stacked(parts, frames, frame)
 
 
 def _objects(values: list[str]) -> Any:

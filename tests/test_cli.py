@@ -279,6 +279,17 @@ def test_compare_names_the_option_of_an_output_it_refuses(tmp_path: Path) -> Non
         )
 
 
+def test_a_bad_placeholder_size_names_its_option(tmp_path: Path) -> None:
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text("")
+    args = ["preview", str(jobs), "--frames-dir", str(tmp_path), "-o", str(tmp_path / "pv")]
+    for bad in ("12", "0x10", "axb"):
+        r = CliRunner().invoke(main, [*args, "--placeholder-size", bad])
+        assert r.exit_code == 2, r.output
+        assert f"Invalid value for '--placeholder-size': {bad!r} is not WIDTHxHEIGHT" in r.stderr
+    assert not (tmp_path / "pv").exists()
+
+
 def test_export_refuses_a_report_it_cannot_write_before_exporting(tmp_path: Path) -> None:
     # the report is written last: refused then, the export was on disk and exit 2 said it failed
     jobs = tmp_path / "jobs.jsonl"

@@ -10,7 +10,8 @@ from prelabel.errors import printable
 MISSING_SHOWN = 5
 
 
-def _size(value: str) -> tuple[int, int]:
+def _size(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[int, int]:
+    """``--placeholder-size`` read by click, so its error names the option."""
     w, sep, h = value.lower().partition("x")
     if not sep or not w.isdigit() or not h.isdigit() or int(w) < 1 or int(h) < 1:
         raise click.BadParameter(f"{value!r} is not WIDTHxHEIGHT (e.g. 1920x1080)")
@@ -66,6 +67,7 @@ def _size(value: str) -> tuple[int, int]:
     "--placeholder-size",
     default="1280x720",
     show_default=True,
+    callback=_size,
     help="Size of a missing frame when no frame of its job is found (WIDTHxHEIGHT).",
 )
 @click.option(
@@ -85,7 +87,7 @@ def preview_command(
     first: int | None,
     sheet_frames: int,
     sheet_size: int,
-    placeholder_size: str,
+    placeholder_size: tuple[int, int],
     sheet_only: bool,
     quiet: bool,
 ) -> None:
@@ -103,7 +105,7 @@ def preview_command(
         labels=frozenset(labels) if labels else None,
         sheet_frames=sheet_frames,
         sheet_size=sheet_size,
-        placeholder_size=_size(placeholder_size),
+        placeholder_size=placeholder_size,
         sheet_only=sheet_only,
     )
     summary = preview(

@@ -445,13 +445,10 @@ class _Run:
         if rows.size == 0:
             return
         if self.policy == Policy.ERROR:
-            before = len(self.report.rows)
-            self.report.add_shapes(Action.DROPPED, reason, self.pixels, self.original[rows], detail)
-            new = self.report.rows[before:]
-            del self.report.rows[before:]
-            for r in new:
-                r["action"] = "error"
-            self.problems.extend(dict(r) for r in new)
+            # the rows the report would get, as problems of the error instead
+            found = Report()
+            found.add_shapes(Action.DROPPED, reason, self.pixels, self.original[rows], detail)
+            self.problems.extend({**r, "action": "error"} for r in found.rows)
         else:
             self.report.add_shapes(action, reason, self.pixels, self.original[rows], detail)
 

@@ -407,8 +407,7 @@ class Submitter:
         started = time.monotonic()
         self._stop.clear()
         self._stop_reason = None
-        self._budget = self.retries.budget or RetryBudget()
-        self._budget.started = self._budget.retries = self._budget.failures_in_a_row = 0
+        self._budget = (self.retries.budget or RetryBudget()).reset()
         self._result = SubmitResult()
         withheld_before = self._scrubber.withheld
         self._run_id, self._result.recovered = self.ledger.begin_run(source)

@@ -93,6 +93,13 @@ class RetryBudget:
         self.retries = 0
         self.failures_in_a_row = 0
 
+    def reset(self) -> RetryBudget:
+        """Zero the counters for a new run (a budget given in ``Retries`` serves many runs);
+        returns itself."""
+        with self._lock:
+            self.started = self.retries = self.failures_in_a_row = 0
+        return self
+
     def job_started(self) -> None:
         with self._lock:
             self.started += 1

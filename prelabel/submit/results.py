@@ -332,8 +332,7 @@ class _Fetch:
         self.out_dir = out_dir
         self.on_outcome = on_outcome
         self.result = FetchResult()
-        self.budget = submitter.retries.budget or RetryBudget()
-        self.budget.started = self.budget.retries = self.budget.failures_in_a_row = 0
+        self.budget = (submitter.retries.budget or RetryBudget()).reset()
         self.cap = submitter.limits.result_bytes
         t = submitter.timeouts
         base = httpx.URL(submitter.base_url)

@@ -91,3 +91,7 @@ def test_retry_budget_consecutive_and_ratio() -> None:
     assert c.failed() is None
     assert c.failed() is None
     assert c.failed() is not None
+    # a new run starts from zero: the spent budget lets the next run retry again
+    assert c.reset() is c
+    assert (c.started, c.retries, c.failures_in_a_row) == (0, 0, 0)
+    assert b.reset().failed() is None

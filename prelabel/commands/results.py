@@ -108,11 +108,7 @@ def fetch_command(
     key = load_api_key(api_key_file)
     result: FetchResult | None = None
     with Ledger(ledger, lock=True) as led:
-        project_id, bound_url = led.binding()
-        if project_id is None or bound_url is None:
-            raise InputError(
-                ledger, None, "the ledger names no project: no job was ever submitted with it"
-            )
+        project_id, bound_url = led.bound()
         total = len(led.fetchable())
         submitter = Submitter(
             project_id,

@@ -354,6 +354,16 @@ class Ledger:
         with self._lock:
             return self._meta("project_id"), self._meta("base_url")
 
+    def bound(self) -> tuple[str, str]:
+        """(project_id, base_url) of a ledger some run was bound to; a ledger no job was ever
+        submitted with is refused (its results have no project to be fetched from)."""
+        project_id, base_url = self.binding()
+        if project_id is None or base_url is None:
+            raise InputError(
+                self.path, None, "the ledger names no project: no job was ever submitted with it"
+            )
+        return project_id, base_url
+
     def _meta(self, key: str) -> str | None:
         r = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if r is None else str(r[0])

@@ -766,11 +766,7 @@ def fetch_results(
 
     led = ledger if isinstance(ledger, Ledger) else Ledger(ledger, lock=True, create=False)
     try:
-        bound_project, bound_url = led.binding()
-        if bound_project is None or bound_url is None:
-            raise InputError(
-                led.path, None, "the ledger names no project: no job was ever submitted with it"
-            )
+        bound_project, bound_url = led.bound()
         with Submitter(
             project_id or bound_project,
             api_key,

@@ -4,6 +4,7 @@ reported (the policy of :mod:`prelabel.formats.masks`, as for COCO RLE)."""
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -99,7 +100,12 @@ def default_min_area(min_area: float | None) -> float:
         from prelabel.formats.coco._options import MIN_MASK_AREA
 
         return MIN_MASK_AREA
-    if not isinstance(min_area, int | float) or not np.isfinite(min_area) or min_area < 0:
+    if (
+        isinstance(min_area, bool | np.bool_)
+        or not isinstance(min_area, numbers.Real)
+        or not np.isfinite(min_area)
+        or min_area < 0
+    ):
         raise _bad("min_area", f"expected a number of square pixels >= 0, got {min_area!r}")
     return float(min_area)
 

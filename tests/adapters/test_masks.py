@@ -92,3 +92,15 @@ def test_a_ragged_list_of_masks_is_named(frames: Frames) -> None:
     m = _masks()
     with pytest.raises(InputError, match="masks: .*a list of 2 whose items differ in shape"):
         Annotations.from_masks(frames, [m[0], m[0][:5]], "car", 0)
+
+
+def test_min_area_is_any_real_number_but_not_a_flag(frames: Frames) -> None:
+    # numpy numbers are numbers (np.int64 was refused); True is no area (it was taken as 1)
+    m = np.zeros((1, 12, 16), np.uint8)
+    m[0, 0:3, 0:3] = 1  # 9 px^2
+    keep = Annotations.from_masks(frames, m, "a", 0, min_area=np.int64(9))
+    gone = Annotations.from_masks(frames, m, "a", 0, min_area=np.float32(10), report=Report())
+    assert (len(keep), len(gone)) == (1, 0)
+    for flag in (True, np.bool_(True)):
+        with pytest.raises(InputError, match=r"^min_area: expected a number of square pixels"):
+            Annotations.from_masks(frames, m, "a", 0, min_area=flag)
